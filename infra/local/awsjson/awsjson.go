@@ -1,0 +1,178 @@
+// Package awsjson serves AWS JSON 1.0/1.1 protocol operations
+// (POST / with an X-Amz-Target header) and writes errors in the shape the AWS
+// SDKs parse, so their retry and error-code logic behaves as against AWS.
+package awsjson
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// MaxBody is the largest request body accepted (AWS payload limits are far below).
+const MaxBody = 8 << 20
+
+// Error is an AWS-style error: a code such as ValidationException, a message and
+// the HTTP status. QueryCode, when set, is sent in x-amzn-query-error for
+// services whose SDKs are query-compatible (SQS).
+type Error struct {
+	Code      string
+	Message   string
+	Status    int
+	QueryCode string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns a client (HTTP 400) error with the given code.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Status: http.StatusBadRequest}
+}
+
+// Validation returns a ValidationException naming the field and the rule.
+func Validation(field, rule string) *Error {
+	return Errorf("ValidationException", "%s: %s", field, rule)
+}
+
+// Operation handles one action: body is the raw JSON request; the result is
+// encoded as the JSON response. Returning an *Error sends it as is; any other
+// error is an InternalFailure (500) whose text is logged, not sent.
+type Operation func(ctx context.Context, body []byte) (any, error)
+
+// Service is one AWS service's operations behind its target prefix, e.g.
+// "AWSStepFunctions" for "AWSStepFunctions.StartExecution".
+type Service struct {
+	TargetPrefix string
+	// JSONVersion is "1.0" or "1.1" (the response content type).
+	JSONVersion string
+	Ops         map[string]Operation
+}
+
+// Mux dispatches X-Amz-Target requests to services.
+type Mux struct {
+	services map[string]*Service
+	log      *slog.Logger
+}
+
+// NewMux returns a Mux serving the given services.
+func NewMux(log *slog.Logger, services ...*Service) *Mux {
+	m := &Mux{services: map[string]*Service{}, log: log}
+	for _, s := range services {
+		m.services[s.TargetPrefix] = s
+	}
+	return m
+}
+
+// Handle adds (or replaces) a service.
+func (m *Mux) Handle(s *Service) { m.services[s.TargetPrefix] = s }
+
+// IsAWSRequest reports whether r is an AWS JSON protocol request.
+func IsAWSRequest(r *http.Request) bool { return r.Header.Get("X-Amz-Target") != "" }
+
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	prefix, op, ok := strings.Cut(target, ".")
+	svc := m.services[prefix]
+	version := "1.0"
+	if svc != nil {
+		version = svc.JSONVersion
+	}
+	if r.Method != http.MethodPost {
+		WriteError(w, version, &Error{Code: "UnknownOperationException", Message: "AWS JSON requests must be POST", Status: http.StatusMethodNotAllowed})
+		return
+	}
+	if !ok || svc == nil {
+		WriteError(w, version, Errorf("UnknownOperationException", "unknown service target %q: this local stack serves %s", target, m.prefixes()))
+		return
+	}
+	fn := svc.Ops[op]
+	if fn == nil {
+		WriteError(w, version, Errorf("UnknownOperationException", "%s.%s is not supported by the loanflow local stack", prefix, op))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		WriteError(w, version, Errorf("SerializationException", "read request body: %v", err))
+		return
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	res, err := m.call(r.Context(), fn, body)
+	if err != nil {
+		var ae *Error
+		if !errors.As(err, &ae) {
+			m.log.ErrorContext(r.Context(), "operation failed", "target", target, "error", err.Error())
+			ae = &Error{Code: "InternalFailure", Message: "internal error in " + target, Status: http.StatusInternalServerError}
+		}
+		WriteError(w, version, ae)
+		return
+	}
+	if res == nil {
+		res = struct{}{}
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		m.log.ErrorContext(r.Context(), "encode response", "target", target, "error", err.Error())
+		WriteError(w, version, &Error{Code: "InternalFailure", Message: "encode response", Status: http.StatusInternalServerError})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-"+version)
+	w.Header().Set("x-amzn-RequestId", requestID())
+	_, _ = w.Write(out)
+}
+
+func (m *Mux) call(ctx context.Context, fn Operation, body []byte) (res any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return fn(ctx, body)
+}
+
+func (m *Mux) prefixes() string {
+	var ps []string
+	for p := range m.services {
+		ps = append(ps, p)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// WriteError writes e in the AWS JSON error shape.
+func WriteError(w http.ResponseWriter, version string, e *Error) {
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-"+version)
+	w.Header().Set("x-amzn-RequestId", requestID())
+	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	if e.QueryCode != "" {
+		fault := "Sender"
+		if status >= 500 {
+			fault = "Receiver"
+		}
+		w.Header().Set("x-amzn-query-error", e.QueryCode+";"+fault)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
+}
+
+// Decode unmarshals a request body strictly enough to name bad fields:
+// malformed JSON is a SerializationException, a wrong type names the field.
+func Decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return Errorf("SerializationException", "%s: expected %s, got %s", te.Field, te.Type, te.Value)
+		}
+		return Errorf("SerializationException", "request body is not valid JSON: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,35 @@
+// Package sqlitedb opens the local stack's single SQLite file with the
+// settings every component relies on: WAL, a busy timeout and foreign keys.
+package sqlitedb
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// Open opens (creating if needed) the SQLite database at path. Use ":memory:"
+// only for tests that run on a single connection.
+func Open(path string) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"synchronous(NORMAL)",
+		"busy_timeout(10000)",
+		"foreign_keys(ON)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ping sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
