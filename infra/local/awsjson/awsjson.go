@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -25,6 +27,9 @@ type Error struct {
 	Message   string
 	Status    int
 	QueryCode string
+	// Fields are extra members of the error body, e.g. the Item that DynamoDB
+	// returns with a ConditionalCheckFailedException.
+	Fields map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -51,6 +56,9 @@ type Service struct {
 	// JSONVersion is "1.0" or "1.1" (the response content type).
 	JSONVersion string
 	Ops         map[string]Operation
+	// CRC32 adds an X-Amz-Crc32 header (IEEE CRC32 of the body, decimal) to
+	// every response, as DynamoDB does; its SDK clients validate it.
+	CRC32 bool
 }
 
 // Mux dispatches X-Amz-Target requests to services.
@@ -78,26 +86,27 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	prefix, op, ok := strings.Cut(target, ".")
 	svc := m.services[prefix]
-	version := "1.0"
+	version, crc := "1.0", false
 	if svc != nil {
-		version = svc.JSONVersion
+		version, crc = svc.JSONVersion, svc.CRC32
 	}
+	fail := func(e *Error) { writeError(w, version, crc, e) }
 	if r.Method != http.MethodPost {
-		WriteError(w, version, &Error{Code: "UnknownOperationException", Message: "AWS JSON requests must be POST", Status: http.StatusMethodNotAllowed})
+		fail(&Error{Code: "UnknownOperationException", Message: "AWS JSON requests must be POST", Status: http.StatusMethodNotAllowed})
 		return
 	}
 	if !ok || svc == nil {
-		WriteError(w, version, Errorf("UnknownOperationException", "unknown service target %q: this local stack serves %s", target, m.prefixes()))
+		fail(Errorf("UnknownOperationException", "unknown service target %q: this local stack serves %s", target, m.prefixes()))
 		return
 	}
 	fn := svc.Ops[op]
 	if fn == nil {
-		WriteError(w, version, Errorf("UnknownOperationException", "%s.%s is not supported by the loanflow local stack", prefix, op))
+		fail(Errorf("UnknownOperationException", "%s.%s is not supported by the loanflow local stack", prefix, op))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
-		WriteError(w, version, Errorf("SerializationException", "read request body: %v", err))
+		fail(Errorf("SerializationException", "read request body: %v", err))
 		return
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
@@ -110,7 +119,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.log.ErrorContext(r.Context(), "operation failed", "target", target, "error", err.Error())
 			ae = &Error{Code: "InternalFailure", Message: "internal error in " + target, Status: http.StatusInternalServerError}
 		}
-		WriteError(w, version, ae)
+		fail(ae)
 		return
 	}
 	if res == nil {
@@ -119,12 +128,19 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := json.Marshal(res)
 	if err != nil {
 		m.log.ErrorContext(r.Context(), "encode response", "target", target, "error", err.Error())
-		WriteError(w, version, &Error{Code: "InternalFailure", Message: "encode response", Status: http.StatusInternalServerError})
+		fail(&Error{Code: "InternalFailure", Message: "encode response", Status: http.StatusInternalServerError})
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-"+version)
 	w.Header().Set("x-amzn-RequestId", requestID())
+	if crc {
+		setCRC32(w, out)
+	}
 	_, _ = w.Write(out)
+}
+
+func setCRC32(w http.ResponseWriter, body []byte) {
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
 }
 
 func (m *Mux) call(ctx context.Context, fn Operation, body []byte) (res any, err error) {
@@ -146,6 +162,10 @@ func (m *Mux) prefixes() string {
 
 // WriteError writes e in the AWS JSON error shape.
 func WriteError(w http.ResponseWriter, version string, e *Error) {
+	writeError(w, version, false, e)
+}
+
+func writeError(w http.ResponseWriter, version string, crc bool, e *Error) {
 	status := e.Status
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -160,8 +180,21 @@ func WriteError(w http.ResponseWriter, version string, e *Error) {
 		}
 		w.Header().Set("x-amzn-query-error", e.QueryCode+";"+fault)
 	}
+	body := map[string]any{}
+	for k, v := range e.Fields {
+		body[k] = v
+	}
+	body["__type"] = e.Code
+	body["message"] = e.Message
+	out, err := json.Marshal(body)
+	if err != nil {
+		out, _ = json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+	}
+	if crc {
+		setCRC32(w, out)
+	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
+	_, _ = w.Write(out)
 }
 
 // Decode unmarshals a request body strictly enough to name bad fields:
