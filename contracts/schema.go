@@ -1,0 +1,278 @@
+package contracts
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+//go:embed schemas/*.schema.json
+var schemaFS embed.FS
+
+// Schema names one contract's JSON Schema.
+type Schema string
+
+// The contracts' schemas.
+const (
+	SchemaLoanApplication          Schema = "loan-application"
+	SchemaValuationRequestMessage  Schema = "valuation-request-message"
+	SchemaValuationRequest         Schema = "valuation-request"
+	SchemaValuationRequestResponse Schema = "valuation-request-response"
+	SchemaValuationResponse        Schema = "valuation-response"
+	SchemaValuationCallbackDetail  Schema = "valuation-callback-detail"
+	SchemaValuationResult          Schema = "valuation-result"
+)
+
+// Schemas lists every contract schema.
+var Schemas = []Schema{
+	SchemaLoanApplication, SchemaValuationRequestMessage, SchemaValuationRequest,
+	SchemaValuationRequestResponse, SchemaValuationResponse, SchemaValuationCallbackDetail,
+	SchemaValuationResult,
+}
+
+const schemaBase = "https://loanflow.dev/schemas/"
+
+// URL returns the schema's $id.
+func (s Schema) URL() string { return schemaBase + string(s) + ".schema.json" }
+
+// Source returns the schema document as embedded.
+func (s Schema) Source() ([]byte, error) {
+	b, err := schemaFS.ReadFile("schemas/" + string(s) + ".schema.json")
+	if err != nil {
+		return nil, fmt.Errorf("schema %s: %w", s, err)
+	}
+	return b, nil
+}
+
+var (
+	compileOnce sync.Once
+	compiled    map[Schema]*jsonschema.Schema
+	compileErr  error
+)
+
+func compiledSchemas() (map[Schema]*jsonschema.Schema, error) {
+	compileOnce.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		entries, err := schemaFS.ReadDir("schemas")
+		if err != nil {
+			compileErr = err
+			return
+		}
+		for _, e := range entries {
+			b, err := schemaFS.ReadFile(path.Join("schemas", e.Name()))
+			if err != nil {
+				compileErr = err
+				return
+			}
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+			if err != nil {
+				compileErr = fmt.Errorf("parse %s: %w", e.Name(), err)
+				return
+			}
+			if err := c.AddResource(schemaBase+e.Name(), doc); err != nil {
+				compileErr = fmt.Errorf("add %s: %w", e.Name(), err)
+				return
+			}
+		}
+		compiled = map[Schema]*jsonschema.Schema{}
+		for _, s := range Schemas {
+			sch, err := c.Compile(s.URL())
+			if err != nil {
+				compileErr = fmt.Errorf("compile %s: %w", s, err)
+				return
+			}
+			compiled[s] = sch
+		}
+	})
+	return compiled, compileErr
+}
+
+// Validate checks raw JSON against the schema. A violation is a
+// *ValidationError naming each field and rule.
+func Validate(s Schema, raw []byte) error {
+	all, err := compiledSchemas()
+	if err != nil {
+		return fmt.Errorf("contracts: %w", err)
+	}
+	sch := all[s]
+	if sch == nil {
+		return fmt.Errorf("contracts: unknown schema %q", s)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return &ValidationError{Schema: s, Problems: []Problem{{Field: "(body)", Rule: "must be valid JSON: " + err.Error()}}}
+	}
+	if err := sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return &ValidationError{Schema: s, Problems: problems(ve)}
+		}
+		return fmt.Errorf("validate %s: %w", s, err)
+	}
+	return nil
+}
+
+// Decode validates raw against the schema, then unmarshals it into v.
+func Decode(s Schema, raw []byte, v any) error {
+	if err := Validate(s, raw); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode %s: %w", s, err)
+	}
+	return nil
+}
+
+// ValidationError lists the ways a message breaks its contract.
+type ValidationError struct {
+	Schema   Schema
+	Problems []Problem
+}
+
+// Problem is one broken rule: the field (a dotted path, "items[2].name") and the rule.
+type Problem struct {
+	Field string `json:"field"`
+	Rule  string `json:"rule"`
+}
+
+func (p Problem) String() string { return p.Field + ": " + p.Rule }
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.String()
+	}
+	return "invalid " + string(e.Schema) + ": " + strings.Join(parts, "; ")
+}
+
+// problems flattens the validator's error tree into field/rule pairs. In a
+// oneOf/anyOf, the branch with the fewest problems is the one the sender meant.
+func problems(ve *jsonschema.ValidationError) []Problem {
+	out := leaves(ve)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	seen := map[string]bool{}
+	uniq := out[:0]
+	for _, p := range out {
+		if !seen[p.String()] {
+			seen[p.String()] = true
+			uniq = append(uniq, p)
+		}
+	}
+	return uniq
+}
+
+func leaves(ve *jsonschema.ValidationError) []Problem {
+	switch ve.ErrorKind.(type) {
+	case *kind.OneOf, *kind.AnyOf:
+		if len(ve.Causes) == 0 {
+			return []Problem{{Field: field(ve.InstanceLocation), Rule: "must match exactly one allowed shape"}}
+		}
+		var best []Problem
+		for _, c := range ve.Causes {
+			ps := leaves(c)
+			if best == nil || len(ps) < len(best) {
+				best = ps
+			}
+		}
+		return best
+	}
+	if len(ve.Causes) > 0 {
+		var out []Problem
+		for _, c := range ve.Causes {
+			out = append(out, leaves(c)...)
+		}
+		return out
+	}
+	return []Problem{rule(ve)}
+}
+
+func field(loc []string) string {
+	if len(loc) == 0 {
+		return "(root)"
+	}
+	var b strings.Builder
+	for i, s := range loc {
+		if _, err := strconv.Atoi(s); err == nil && i > 0 {
+			b.WriteString("[" + s + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func join(loc []string, name string) string {
+	return field(append(append([]string{}, loc...), name))
+}
+
+func rule(ve *jsonschema.ValidationError) Problem {
+	f := field(ve.InstanceLocation)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		if len(k.Missing) > 0 {
+			return Problem{Field: join(ve.InstanceLocation, k.Missing[0]), Rule: "is required"}
+		}
+	case *kind.AdditionalProperties:
+		if len(k.Properties) > 0 {
+			return Problem{Field: join(ve.InstanceLocation, k.Properties[0]), Rule: "is not allowed"}
+		}
+	case *kind.Type:
+		return Problem{Field: f, Rule: "must be " + article(strings.Join(k.Want, " or ")) + ", got " + k.Got}
+	case *kind.ExclusiveMinimum:
+		return Problem{Field: f, Rule: "must be > " + k.Want.RatString()}
+	case *kind.Minimum:
+		return Problem{Field: f, Rule: "must be >= " + k.Want.RatString()}
+	case *kind.Maximum:
+		return Problem{Field: f, Rule: "must be <= " + k.Want.RatString()}
+	case *kind.ExclusiveMaximum:
+		return Problem{Field: f, Rule: "must be < " + k.Want.RatString()}
+	case *kind.MinLength:
+		if k.Want == 1 {
+			return Problem{Field: f, Rule: "must not be empty"}
+		}
+		return Problem{Field: f, Rule: fmt.Sprintf("must be at least %d characters", k.Want)}
+	case *kind.MaxLength:
+		return Problem{Field: f, Rule: fmt.Sprintf("must be at most %d characters", k.Want)}
+	case *kind.Pattern:
+		return Problem{Field: f, Rule: "must match " + k.Want}
+	case *kind.Enum:
+		vals := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			b, _ := json.Marshal(w)
+			vals[i] = string(b)
+		}
+		return Problem{Field: f, Rule: "must be one of " + strings.Join(vals, ", ")}
+	case *kind.Const:
+		b, _ := json.Marshal(k.Want)
+		return Problem{Field: f, Rule: "must be " + string(b)}
+	case *kind.Format:
+		return Problem{Field: f, Rule: "must be a valid " + k.Want}
+	}
+	return Problem{Field: f, Rule: ve.ErrorKind.LocalizedString(printer)}
+}
+
+var printer = message.NewPrinter(language.English)
+
+func article(t string) string {
+	switch t {
+	case "integer", "object", "array":
+		return "an " + t
+	}
+	return "a " + t
+}
