@@ -1,0 +1,235 @@
+// Package config is the one typed configuration that both the CDK app and the
+// local stack read, so the two cannot drift: timeouts, batch sizes, redrive,
+// retry policies, names and URLs.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Config is everything a user may tune.
+type Config struct {
+	// Stage names the deployment ("prod", "dev", "local").
+	Stage string
+	// EventBusName is the custom bus the webhook publishes to.
+	EventBusName string
+	// CallbackTimeout is RequestValuation's TimeoutSeconds: how long an
+	// execution waits for a valuation before its States.Timeout path.
+	CallbackTimeout time.Duration
+	// TokenGrace is how long a token record outlives the callback timeout
+	// before its TTL removes it (late callbacks in that window are recognised
+	// as late rather than unknown).
+	TokenGrace time.Duration
+	// Queue is the valuation-request queue and its consumer.
+	Queue QueueConfig
+	// Callback is the EventBridge rule target that resolves tokens.
+	Callback TargetConfig
+	// ValuationService is the external service the consumer calls.
+	ValuationService ServiceConfig
+	// Signature governs the webhook's HMAC signatures.
+	Signature SignatureConfig
+	// Functions holds Lambda sizing shared by every function.
+	Functions FunctionConfig
+	// Mock tunes the mock valuation service.
+	Mock MockConfig
+}
+
+// QueueConfig configures the valuation-request queue and its SQS event source.
+type QueueConfig struct {
+	// MaxReceiveCount is the redrive policy: receives before the DLQ.
+	MaxReceiveCount int
+	// BatchSize is the event source mapping's batch size (1-10).
+	BatchSize int
+	// MaxBatchingWindow is how long the event source waits to fill a batch.
+	MaxBatchingWindow time.Duration
+	// MaxConcurrency bounds concurrent consumer invocations (2-1000 on AWS).
+	MaxConcurrency int
+	// ConsumerTimeout is the consumer function's timeout; the queue's
+	// visibility timeout is six times this, as AWS recommends.
+	ConsumerTimeout time.Duration
+	// Retention is how long a message may stay in the queue and the DLQ.
+	Retention time.Duration
+	// AgeAlarm fires when the oldest message is older than this.
+	AgeAlarm time.Duration
+}
+
+// VisibilityTimeout is six times the consumer's timeout.
+func (q QueueConfig) VisibilityTimeout() time.Duration { return 6 * q.ConsumerTimeout }
+
+// TargetConfig configures a rule target's retry policy.
+type TargetConfig struct {
+	// RetryAttempts is the EventBridge target retry policy's attempts (0-185).
+	RetryAttempts int
+	// MaxEventAge is the retry policy's maximum event age (60s-24h).
+	MaxEventAge time.Duration
+	// Timeout is the resolver function's timeout.
+	Timeout time.Duration
+}
+
+// ServiceConfig says how the consumer reaches the valuation service.
+type ServiceConfig struct {
+	// URL is the POST endpoint; empty means the mock service deployed alongside.
+	URL string
+	// RequestTimeout bounds one HTTP attempt.
+	RequestTimeout time.Duration
+	// Attempts is the number of HTTP attempts within one invocation.
+	Attempts int
+	// BaseBackoff is the first retry delay; later ones double, with full jitter.
+	BaseBackoff time.Duration
+}
+
+// SignatureConfig governs webhook signatures.
+type SignatureConfig struct {
+	// SecretName is the Secrets Manager secret holding the HMAC key.
+	SecretName string
+	// Tolerance is the accepted clock skew and age of a signed callback.
+	Tolerance time.Duration
+}
+
+// FunctionConfig sizes the Lambda functions.
+type FunctionConfig struct {
+	MemoryMB int
+	// LogRetentionDays is the CloudWatch Logs retention of every function.
+	LogRetentionDays int
+	// LogLevel is the application log level (DEBUG, INFO, WARN, ERROR).
+	LogLevel string
+}
+
+// MockConfig tunes the mock valuation service.
+type MockConfig struct {
+	// CallbackDelay is how long the mock takes to value a property.
+	CallbackDelay time.Duration
+	// SlowResponse is how long a "slow" request takes to be accepted.
+	SlowResponse time.Duration
+}
+
+// Default returns the production defaults.
+func Default() Config {
+	return Config{
+		Stage:           "prod",
+		EventBusName:    "loanflow-valuations",
+		CallbackTimeout: 24 * time.Hour,
+		TokenGrace:      7 * 24 * time.Hour,
+		Queue: QueueConfig{
+			MaxReceiveCount:   5,
+			BatchSize:         10,
+			MaxBatchingWindow: 0,
+			MaxConcurrency:    20,
+			ConsumerTimeout:   30 * time.Second,
+			Retention:         14 * 24 * time.Hour,
+			AgeAlarm:          15 * time.Minute,
+		},
+		Callback: TargetConfig{
+			RetryAttempts: 8,
+			MaxEventAge:   2 * time.Hour,
+			Timeout:       15 * time.Second,
+		},
+		ValuationService: ServiceConfig{
+			RequestTimeout: 5 * time.Second,
+			Attempts:       3,
+			BaseBackoff:    200 * time.Millisecond,
+		},
+		Signature: SignatureConfig{
+			SecretName: "loanflow/valuation-webhook-signing-key",
+			Tolerance:  5 * time.Minute,
+		},
+		Functions: FunctionConfig{MemoryMB: 256, LogRetentionDays: 30, LogLevel: "INFO"},
+		Mock:      MockConfig{CallbackDelay: 30 * time.Second, SlowResponse: 3 * time.Second},
+	}
+}
+
+// Local returns the defaults for the local stack: same shape, short waits so a
+// demo takes seconds.
+func Local() Config {
+	c := Default()
+	c.Stage = "local"
+	c.CallbackTimeout = 5 * time.Minute
+	c.TokenGrace = time.Hour
+	c.Queue.ConsumerTimeout = 10 * time.Second
+	c.Queue.MaxReceiveCount = 3
+	c.ValuationService.BaseBackoff = 20 * time.Millisecond
+	c.ValuationService.RequestTimeout = 2 * time.Second
+	c.Mock.CallbackDelay = time.Second
+	c.Mock.SlowResponse = time.Second
+	return c
+}
+
+// Validate checks every field against the limits AWS imposes, naming the field and the rule.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, field, rule string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s", field, rule))
+		}
+	}
+	check(c.Stage != "", "Stage", "must not be empty")
+	check(c.EventBusName != "" && len(c.EventBusName) <= 256, "EventBusName", "must be 1-256 characters")
+	check(c.CallbackTimeout >= time.Second && c.CallbackTimeout <= 365*24*time.Hour, "CallbackTimeout", "must be between 1s and 1 year")
+	check(c.CallbackTimeout%time.Second == 0, "CallbackTimeout", "must be whole seconds")
+	check(c.TokenGrace >= 0, "TokenGrace", "must be >= 0")
+	check(c.Queue.MaxReceiveCount >= 1 && c.Queue.MaxReceiveCount <= 1000, "Queue.MaxReceiveCount", "must be between 1 and 1000")
+	check(c.Queue.BatchSize >= 1 && c.Queue.BatchSize <= 10, "Queue.BatchSize", "must be between 1 and 10")
+	check(c.Queue.MaxBatchingWindow >= 0 && c.Queue.MaxBatchingWindow <= 5*time.Minute, "Queue.MaxBatchingWindow", "must be between 0 and 5m")
+	check(c.Queue.MaxConcurrency >= 2 && c.Queue.MaxConcurrency <= 1000, "Queue.MaxConcurrency", "must be between 2 and 1000")
+	check(c.Queue.ConsumerTimeout >= time.Second && c.Queue.ConsumerTimeout <= 15*time.Minute, "Queue.ConsumerTimeout", "must be between 1s and 15m")
+	check(c.Queue.VisibilityTimeout() <= 12*time.Hour, "Queue.ConsumerTimeout", "six times it (the visibility timeout) must be <= 12h")
+	check(c.Queue.Retention >= time.Minute && c.Queue.Retention <= 14*24*time.Hour, "Queue.Retention", "must be between 1m and 14d")
+	check(c.Queue.AgeAlarm > 0, "Queue.AgeAlarm", "must be > 0")
+	check(c.Callback.RetryAttempts >= 0 && c.Callback.RetryAttempts <= 185, "Callback.RetryAttempts", "must be between 0 and 185")
+	check(c.Callback.MaxEventAge >= time.Minute && c.Callback.MaxEventAge <= 24*time.Hour, "Callback.MaxEventAge", "must be between 1m and 24h")
+	check(c.Callback.Timeout >= time.Second && c.Callback.Timeout <= 15*time.Minute, "Callback.Timeout", "must be between 1s and 15m")
+	if c.ValuationService.URL != "" {
+		u, err := url.Parse(c.ValuationService.URL)
+		check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "", "ValuationService.URL", "must be an absolute http(s) URL")
+	}
+	check(c.ValuationService.RequestTimeout > 0, "ValuationService.RequestTimeout", "must be > 0")
+	check(c.ValuationService.Attempts >= 1 && c.ValuationService.Attempts <= 10, "ValuationService.Attempts", "must be between 1 and 10")
+	check(c.ValuationService.BaseBackoff >= 0, "ValuationService.BaseBackoff", "must be >= 0")
+	check(time.Duration(c.ValuationService.Attempts)*(c.ValuationService.RequestTimeout+4*c.ValuationService.BaseBackoff) < c.Queue.ConsumerTimeout,
+		"ValuationService.Attempts", "attempts x (request timeout + backoff) must fit in Queue.ConsumerTimeout")
+	check(c.Signature.Tolerance > 0, "Signature.Tolerance", "must be > 0")
+	check(c.Functions.MemoryMB >= 128 && c.Functions.MemoryMB <= 10240, "Functions.MemoryMB", "must be between 128 and 10240")
+	check(validRetention(c.Functions.LogRetentionDays), "Functions.LogRetentionDays", "must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ...)")
+	switch c.Functions.LogLevel {
+	case "DEBUG", "INFO", "WARN", "ERROR":
+	default:
+		check(false, "Functions.LogLevel", "must be DEBUG, INFO, WARN or ERROR")
+	}
+	check(c.Mock.CallbackDelay >= 0, "Mock.CallbackDelay", "must be >= 0")
+	return errors.Join(errs...)
+}
+
+func validRetention(d int) bool {
+	for _, v := range []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653} {
+		if d == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Placeholder values shared by the state machine definitions.
+const (
+	PlaceholderQueueURL          = "ValuationRequestQueueUrl"
+	PlaceholderCallbackTimeout   = "CallbackTimeoutSeconds"
+	PlaceholderCallbackSenderARN = "CallbackSenderFunctionArn"
+)
+
+// LoanProcessorSubstitutions returns the ${Placeholder} values of
+// loan-processor.asl.json for the given queue URL.
+func (c Config) LoanProcessorSubstitutions(queueURL string) map[string]string {
+	return map[string]string{
+		PlaceholderQueueURL:        queueURL,
+		PlaceholderCallbackTimeout: strconv.Itoa(int(c.CallbackTimeout / time.Second)),
+	}
+}
+
+// ValuationServiceSubstitutions returns the ${Placeholder} values of
+// valuation-service.asl.json for the callback sender's function ARN.
+func (c Config) ValuationServiceSubstitutions(callbackSenderARN string) map[string]string {
+	return map[string]string{PlaceholderCallbackSenderARN: callbackSenderARN}
+}
