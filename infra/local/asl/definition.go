@@ -1,0 +1,119 @@
+package asl
+
+import (
+	"time"
+
+	"loanflow/infra/local/asl/expr"
+)
+
+// machine is a parsed, validated state machine or a Parallel branch / Map
+// item processor (which share the StartAt/States shape).
+type machine struct {
+	StartAt        string
+	States         map[string]*state
+	TimeoutSeconds int64 // top level only; 0 means none
+}
+
+// state is one compiled state. Fields irrelevant to its Type stay zero.
+type state struct {
+	Name string
+	Type string
+	Next string
+	End  bool
+	// path is the JSON pointer of the state in the definition, for errors.
+	path string
+
+	// io is the state's data flow in its query language.
+	io stateIO
+
+	Retry []*retrier
+	Catch []*catcher
+
+	// Pass
+	result     any
+	hasResult  bool
+	resultSize int
+
+	// Task
+	task             *taskSpec
+	timeoutSeconds   int64
+	heartbeatSeconds int64
+	timeoutPath      valueRef
+	heartbeatPath    valueRef
+
+	// Choice
+	choices []*choiceRule
+	dflt    string
+
+	// Wait
+	wait *waitSpec
+
+	// Parallel
+	branches []*machine
+
+	// Map
+	mapSpec *mapSpec
+
+	// Fail
+	errName, cause     string
+	errPath, causePath valueRef
+}
+
+// valueRef resolves a *Path field (a reference path or, where AWS allows it,
+// an intrinsic function) against the state's scope.
+type valueRef interface {
+	get(sc expr.Scope) (any, error)
+	String() string
+}
+
+type retrier struct {
+	ErrorEquals     []string
+	Interval        time.Duration
+	MaxAttempts     int
+	BackoffRate     float64
+	MaxDelay        time.Duration
+	FullJitter      bool
+}
+
+type catcher struct {
+	ErrorEquals []string
+	Next        string
+	// io evaluates ResultPath, Assign (and Output in JSONata) for the error output.
+	io catchIO
+}
+
+type choiceRule struct {
+	rule   *expr.Rule
+	Next   string
+	assign assigner
+}
+
+type waitSpec struct {
+	seconds       int64
+	hasSeconds    bool
+	timestamp     time.Time
+	hasTimestamp  bool
+	secondsPath   valueRef
+	timestampPath valueRef
+}
+
+type mapSpec struct {
+	processor             *machine
+	itemsPath             valueRef
+	maxConcurrency        int
+	maxConcurrencyPath    valueRef
+	toleratedCount        int
+	hasToleratedCount     bool
+	toleratedCountPath    valueRef
+	toleratedPercent      float64
+	hasToleratedPercent   bool
+	toleratedPercentPath  valueRef
+}
+
+// taskSpec is a Task's resource, recognised as a service integration.
+type taskSpec struct {
+	Resource string
+	Service  string
+	Action   string
+	Pattern  string // "", "waitForTaskToken", "sync"
+}
