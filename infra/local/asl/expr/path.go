@@ -392,9 +392,45 @@ func translateBracket(s string, i *int, b *strings.Builder) error {
 		return nil
 	}
 	b.WriteString("[")
-	b.WriteString(inner)
+	for j, k := 0, 0; j <= len(inner); j = k + 1 {
+		k = j
+		for k < len(inner) && inner[k] != ',' {
+			if inner[k] == '\'' || inner[k] == '"' {
+				e, err := skipString(inner, k)
+				if err != nil {
+					return err
+				}
+				k = e
+			}
+			k++
+		}
+		if j > 0 {
+			b.WriteString(",")
+		}
+		elem := strings.TrimSpace(inner[j:min(k, len(inner))])
+		if len(elem) >= 2 && (elem[0] == '\'' || elem[0] == '"') && elem[len(elem)-1] == elem[0] {
+			b.WriteString(quoteName(jaywayUnquote(elem)))
+		} else {
+			b.WriteString(elem)
+		}
+	}
 	b.WriteString("]")
 	return nil
+}
+
+// jaywayUnquote returns the name inside a quoted bracket name as Jayway
+// reads it: a backslash before the quote character escapes it; every other
+// backslash is kept as is (so ['a\"b'] names the key a\"b).
+func jaywayUnquote(q string) string {
+	quote, body := q[0], q[1:len(q)-1]
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		if body[i] == '\\' && i+1 < len(body) && body[i+1] == quote {
+			continue
+		}
+		b.WriteByte(body[i])
+	}
+	return b.String()
 }
 
 // matchBracket returns the index of the ']' closing the '[' at s[start],
