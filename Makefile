@@ -1,0 +1,53 @@
+# loanflow: build, lint, test, synth. `make test` is the command README and CI run.
+SHELL := /bin/bash
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+FUNCTIONS := valuation-request valuation-callback valuation-service-api valuation-service-callback
+FUZZTIME ?= 5s
+
+.PHONY: all build lambdas lint test test-short fuzz synth demo up bench clean
+
+all: lint test
+
+build:
+	go build -o bin/loanflow ./cmd/loanflow
+
+# Static arm64 bootstraps, as Lambda runs them (provided.al2023).
+lambdas:
+	@for f in $(FUNCTIONS); do \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o dist/$$f/bootstrap ./consumers/functions/$$f || exit 1; \
+	  ls -l dist/$$f/bootstrap; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+# The whole suite: lint, unit, conformance, CDK assertions, end-to-end scenarios
+# on the local stack, race detector on the concurrent packages, and a short fuzz pass.
+test: lint
+	go test -count=1 ./...
+	go test -count=1 -race ./consumers/... ./infra/local/...
+	$(MAKE) fuzz
+
+fuzz:
+	@set -e; for pkg in $$(go list ./...); do \
+	  for fz in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
+	    go test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { go test -run '^$$' -fuzz "^$$fz$$" -fuzztime 1s $$pkg; exit 1; }; \
+	  done; \
+	done
+
+synth:
+	tools/node_modules/.bin/cdk synth --all -q
+
+demo:
+	go run ./cmd/loanflow demo
+
+up:
+	go run ./cmd/loanflow up
+
+bench:
+	go run ./cmd/loanflow bench
+
+clean:
+	rm -rf bin dist cdk.out .loanflow
