@@ -33,7 +33,7 @@ fuzz:
 	@set -e; for pkg in $$(go list ./...); do \
 	  for fz in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
-	    go test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { go test -run '^$$' -fuzz "^$$fz$$" -fuzztime 1s $$pkg; exit 1; }; \
+	    log=$$(mktemp); go test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1 || { cat $$log; exit 1; }; rm -f $$log; \
 	  done; \
 	done
 
