@@ -1,0 +1,132 @@
+package eventbus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"loanflow/events"
+)
+
+// MaxEntrySize is PutEvents' limit on one entry (256 KiB).
+const MaxEntrySize = 256 * 1024
+
+// Result is one entry's outcome, as in the PutEvents response.
+type Result struct {
+	EventID      string `json:"EventId,omitempty"`
+	ErrorCode    string `json:"ErrorCode,omitempty"`
+	ErrorMessage string `json:"ErrorMessage,omitempty"`
+}
+
+// PutEvents validates, records and routes entries. Entries that fail
+// validation get an error code in their Result; the rest are written, with one
+// pending delivery per matched rule target, in one transaction.
+func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, int, error) {
+	results := make([]Result, len(entries))
+	failed := 0
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("put events: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	now := b.opts.Now()
+	queued := 0
+	for i, e := range entries {
+		if code, msg := b.validate(ctx, e); code != "" {
+			results[i] = Result{ErrorCode: code, ErrorMessage: msg}
+			failed++
+			continue
+		}
+		bus := e.EventBusName
+		if bus == "" {
+			bus = "default"
+		}
+		bus = busName(bus)
+		id := newID()
+		env, err := e.Envelope(id, b.opts.AccountID, b.opts.Region, now)
+		if err != nil {
+			results[i] = Result{ErrorCode: "MalformedDetail", ErrorMessage: err.Error()}
+			failed++
+			continue
+		}
+		raw, err := json.Marshal(env)
+		if err != nil {
+			return nil, 0, fmt.Errorf("encode event: %w", err)
+		}
+		var matched []string
+		for _, r := range b.Rules(bus) {
+			if r.State != "ENABLED" {
+				continue
+			}
+			ok, err := r.compiled.Match(raw)
+			if err != nil || !ok {
+				continue
+			}
+			matched = append(matched, r.Name)
+			for _, t := range b.cachedTargets(bus, r.Name) {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, id, bus, r.Name, t.ID, string(raw), now.UnixMilli(), now.UnixMilli()); err != nil {
+					return nil, 0, fmt.Errorf("queue delivery: %w", err)
+				}
+				queued++
+			}
+		}
+		m, _ := json.Marshal(matched)
+		if matched == nil {
+			m = []byte("[]")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO evb_events (id, bus, at, source, detail_type, matched, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, bus, now.UnixMilli(), e.Source, e.DetailType, string(m), string(raw)); err != nil {
+			return nil, 0, fmt.Errorf("record event: %w", err)
+		}
+		results[i] = Result{EventID: id}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, 0, fmt.Errorf("put events: commit: %w", err)
+	}
+	if queued > 0 {
+		b.poke()
+	}
+	return results, failed, nil
+}
+
+func busName(nameOrARN string) string {
+	if i := strings.Index(nameOrARN, ":event-bus/"); i >= 0 {
+		return nameOrARN[i+len(":event-bus/"):]
+	}
+	return nameOrARN
+}
+
+// validate checks one entry as PutEvents does and returns an error code and message.
+func (b *Bus) validate(ctx context.Context, e events.Entry) (string, string) {
+	switch {
+	case strings.TrimSpace(e.Source) == "":
+		return "InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."
+	case strings.TrimSpace(e.DetailType) == "":
+		return "InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument."
+	case strings.TrimSpace(e.Detail) == "":
+		return "InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument."
+	case strings.HasPrefix(e.Source, "aws."):
+		return "NotAuthorizedForSourceException", "Not authorized for the source."
+	}
+	size := len(e.Source) + len(e.DetailType) + len(e.Detail)
+	for _, r := range e.Resources {
+		size += len(r)
+	}
+	if size > MaxEntrySize {
+		return "EntrySizeExceeded", fmt.Sprintf("Total size of the entry is %d bytes, over the %d-byte limit.", size, MaxEntrySize)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(e.Detail), &obj); err != nil || obj == nil {
+		return "MalformedDetail", "Detail is malformed."
+	}
+	bus := e.EventBusName
+	if bus == "" {
+		bus = "default"
+	}
+	if ok, err := b.busExists(ctx, busName(bus)); err != nil || !ok {
+		return "ResourceNotFoundException", fmt.Sprintf("Event bus %s does not exist.", busName(bus))
+	}
+	return "", ""
+}
