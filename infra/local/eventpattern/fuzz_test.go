@@ -1,9 +1,9 @@
 package eventpattern
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"bytes"
 	"testing"
 )
 
@@ -104,4 +104,3 @@ func hasDuplicateKeys(data []byte) bool {
 		}
 	}
 }
-
