@@ -351,8 +351,11 @@ func compareUTF16(a, b string) int {
 	return 0
 }
 
-// parseTimestamp parses an ASL timestamp: RFC 3339 with an uppercase 'T'
-// and 'Z' or a numeric offset, optional fractional seconds.
+// ParseTimestamp parses an ASL timestamp, as Choice Timestamp comparators,
+// IsTimestamp and the Wait state's Timestamp fields accept it: RFC 3339 with
+// an uppercase 'T', a 'Z' or numeric offset, optional fractional seconds.
+func ParseTimestamp(s string) (time.Time, bool) { return parseTimestamp(s) }
+
 func parseTimestamp(s string) (time.Time, bool) {
 	if len(s) < 20 || s[10] != 'T' {
 		return time.Time{}, false
