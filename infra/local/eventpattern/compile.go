@@ -84,16 +84,6 @@ func Compile(pattern []byte) (*Pattern, error) {
 	return c.finish()
 }
 
-// MustCompile is like Compile but panics on an invalid pattern. It is meant
-// for patterns fixed at build time, such as those in tests.
-func MustCompile(pattern string) *Pattern {
-	p, err := Compile([]byte(pattern))
-	if err != nil {
-		panic("eventpattern: MustCompile: " + err.Error())
-	}
-	return p
-}
-
 type compiler struct {
 	rules []rule
 }
@@ -643,11 +633,10 @@ func (c *compiler) finish() (*Pattern, error) {
 		}
 		p.branches = append(p.branches, fields)
 	}
-	for name, ws := range wildcards {
+	for _, ws := range wildcards {
 		if tooComplex(ws) {
 			return nil, invalid("Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character")
 		}
-		_ = name
 	}
 	for i, name := range p.paths {
 		info := p.lookup[name]

@@ -124,9 +124,9 @@ func hasPrefixFold(s, prefix string) bool {
 		if s == "" {
 			return false
 		}
-		r1, n1 := utf8.DecodeRuneInString(s)
-		r2, n2 := utf8.DecodeRuneInString(prefix)
-		if !strings.EqualFold(s[:n1], prefix[:n2]) && r1 != r2 {
+		_, n1 := utf8.DecodeRuneInString(s)
+		_, n2 := utf8.DecodeRuneInString(prefix)
+		if !strings.EqualFold(s[:n1], prefix[:n2]) {
 			return false
 		}
 		s, prefix = s[n1:], prefix[n2:]
@@ -139,9 +139,9 @@ func hasSuffixFold(s, suffix string) bool {
 		if s == "" {
 			return false
 		}
-		r1, n1 := utf8.DecodeLastRuneInString(s)
-		r2, n2 := utf8.DecodeLastRuneInString(suffix)
-		if !strings.EqualFold(s[len(s)-n1:], suffix[len(suffix)-n2:]) && r1 != r2 {
+		_, n1 := utf8.DecodeLastRuneInString(s)
+		_, n2 := utf8.DecodeLastRuneInString(suffix)
+		if !strings.EqualFold(s[len(s)-n1:], suffix[len(suffix)-n2:]) {
 			return false
 		}
 		s, suffix = s[:len(s)-n1], suffix[:len(suffix)-n2]
