@@ -94,7 +94,7 @@ func TestIntrinsicRandomAndUUID(t *testing.T) {
 }
 
 func TestIntrinsicErrors(t *testing.T) {
-	s := Scope{Input: mustDecode(t, `{"arr":[1,2],"s":"x","f":1.5,"big":"` + strings.Repeat("a", 10001) + `"}`)}
+	s := Scope{Input: mustDecode(t, `{"arr":[1,2],"s":"x","f":1.5,"big":"`+strings.Repeat("a", 10001)+`"}`)}
 	compileErrs := []string{
 		``, `States.Nope()`, `States.Format()`, `States.Format('{}')`, `States.Format('{}', 1, 2)`,
 		`States.Format(1)`, `States.UUID(1)`, `States.ArrayRange(1, 2)`, `States.MathAdd('a', 1)`,

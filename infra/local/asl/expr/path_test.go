@@ -191,3 +191,30 @@ func TestEqualAndDecode(t *testing.T) {
 		t.Error("Equal does not mix Go number types")
 	}
 }
+
+func TestPathJaywayFilters(t *testing.T) {
+	s := Scope{Input: mustDecode(t, `{"items":[{"a-b":1,"x":"q"},{"a-b":-2,"x":"r"},{"n":{"a-b":3}}],"k":{"a\\\"b":1}}`)}
+	tests := []struct{ path, want string }{
+		{`$.items[?(@.a-b > 0)]`, `[{"a-b":1,"x":"q"}]`},
+		{`$.items[?(@.x == "r")].a-b`, `[-2]`},
+		{`$.items[?(@['a-b'] < -1)]`, `[{"a-b":-2,"x":"r"}]`},
+		{`$.items[?(!@.x)]`, `[{"n":{"a-b":3}}]`},
+		{`$..a-b`, `[1,-2,3]`},
+		{`$.items[?(@.n.a-b == 3)].n`, `[{"a-b":3}]`},
+		{`$.items[*].length()`, `3`},
+		{`$.items[?(@.x.length() == 1)].x`, `["q","r"]`},
+		{`$.items[0]["a-b"]`, `1`},
+		{`$.k['a\"b']`, `1`},
+	}
+	for _, tt := range tests {
+		p, err := CompilePath(tt.path)
+		if err != nil {
+			t.Errorf("CompilePath(%q): %v", tt.path, err)
+			continue
+		}
+		got, err := p.Get(s)
+		if err != nil || !Equal(got, mustDecode(t, tt.want)) {
+			t.Errorf("Get(%q) = %s, %v; want %s", tt.path, mustEncode(got), err, tt.want)
+		}
+	}
+}
