@@ -1,0 +1,142 @@
+package functions_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"loanflow/infra/local/functions"
+	"loanflow/infra/local/sqlitedb"
+	"loanflow/infra/local/sqs"
+)
+
+type ValuationRejected struct{ Status int }
+
+func (e *ValuationRejected) Error() string { return "rejected" }
+
+func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+func TestInvokeReportsErrorTypeLikeTheGoRuntime(t *testing.T) {
+	r := functions.NewRegistry("us-east-1", "000000000000", quiet())
+	var gotARN, gotID string
+	_, err := r.Register(functions.Spec{Name: "fn", Timeout: time.Second, Handler: func(ctx context.Context, in struct{ Fail bool }) (string, error) {
+		lc, _ := lambdacontext.FromContext(ctx)
+		gotARN, gotID = lc.InvokedFunctionArn, lc.AwsRequestID
+		if in.Fail {
+			return "", &ValuationRejected{Status: 400}
+		}
+		return "ok", nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Invoke(context.Background(), "arn:aws:lambda:us-east-1:000000000000:function:fn", []byte(`{}`))
+	if err != nil || string(out) != `"ok"` {
+		t.Fatalf("got %s %v", out, err)
+	}
+	if gotARN != "arn:aws:lambda:us-east-1:000000000000:function:fn" || gotID == "" {
+		t.Fatalf("lambda context: %q %q", gotARN, gotID)
+	}
+	_, err = r.Invoke(context.Background(), "fn", []byte(`{"Fail":true}`))
+	var fe *functions.Error
+	if !errors.As(err, &fe) || fe.Type != "ValuationRejected" {
+		t.Fatalf("want errorType ValuationRejected, got %v", err)
+	}
+	if _, err := r.Invoke(context.Background(), "nope", nil); !errors.Is(err, functions.ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+}
+
+func TestInvokeTimeoutAndPanic(t *testing.T) {
+	r := functions.NewRegistry("us-east-1", "000000000000", quiet())
+	_, _ = r.Register(functions.Spec{Name: "slow", Timeout: 20 * time.Millisecond, Handler: func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}})
+	_, _ = r.Register(functions.Spec{Name: "boom", Handler: func() error { panic("kaboom") }})
+	_, err := r.Invoke(context.Background(), "slow", []byte(`{}`))
+	var fe *functions.Error
+	if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" {
+		t.Fatalf("timeout: %v", err)
+	}
+	_, err = r.Invoke(context.Background(), "boom", []byte(`{}`))
+	if !errors.As(err, &fe) || !strings.Contains(fe.Message, "kaboom") {
+		t.Fatalf("panic: %v", err)
+	}
+	st := r.All()
+	if len(st) != 2 || st[0].Errors != 1 || st[1].Errors != 1 {
+		t.Fatalf("stats: %+v", st)
+	}
+}
+
+func TestSQSMappingHonoursBatchItemFailuresAndRedrive(t *testing.T) {
+	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := sqs.New(ctx, db, sqs.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateQueue(ctx, "dlq", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateQueue(ctx, "q", map[string]string{"VisibilityTimeout": "1",
+		"RedrivePolicy": `{"deadLetterTargetArn":"` + b.QueueARN("dlq") + `","maxReceiveCount":"2"}`}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	r := functions.NewRegistry("us-east-1", "000000000000", quiet())
+	fn, _ := r.Register(functions.Spec{Name: "consumer", Timeout: time.Second, Handler: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		var resp events.SQSEventResponse
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ev.Records {
+			seen[m.Body]++
+			if m.EventSource != "aws:sqs" || m.Attributes["ApproximateReceiveCount"] == "" {
+				t.Errorf("record lacks SQS attributes: %+v", m)
+			}
+			if m.Body == "poison" {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			}
+		}
+		return resp, nil
+	}})
+	if _, err := b.Send(ctx, "q", sqs.NewMessage{Body: "good"}, sqs.NewMessage{Body: "poison"}); err != nil {
+		t.Fatal(err)
+	}
+	m := &functions.SQSMapping{Queue: "q", Function: fn, BatchSize: 10, MaxConcurrency: 2, ReportBatchItemFailures: true, Log: quiet()}
+	go m.Run(ctx, b)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		dlq, _ := b.QueueStats(ctx, "dlq")
+		q, _ := b.QueueStats(ctx, "q")
+		if dlq.Visible == 1 && q.Visible+q.InFlight == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	dlq, _ := b.QueueStats(ctx, "dlq")
+	q, _ := b.QueueStats(ctx, "q")
+	mu.Lock()
+	defer mu.Unlock()
+	if dlq.Visible != 1 || q.Visible+q.InFlight != 0 {
+		t.Fatalf("dlq=%+v q=%+v", dlq, q)
+	}
+	if seen["good"] != 1 || seen["poison"] != 2 {
+		t.Fatalf("deliveries: %v (good once; poison maxReceiveCount times)", seen)
+	}
+}

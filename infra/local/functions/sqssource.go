@@ -1,0 +1,172 @@
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"loanflow/infra/local/sqs"
+)
+
+// Queue is what an SQS event source mapping needs of the local queues.
+type Queue interface {
+	Receive(ctx context.Context, name string, opt sqs.ReceiveOptions) ([]sqs.Message, error)
+	DeleteBatch(ctx context.Context, name string, handles []string) ([]error, error)
+	QueueARN(name string) string
+}
+
+// SQSMapping is an SQS event source mapping: it polls a queue in batches and
+// invokes a function, honouring ReportBatchItemFailures.
+type SQSMapping struct {
+	Queue    string
+	Function *Function
+	// BatchSize is 1-10.
+	BatchSize int
+	// MaxConcurrency is the number of concurrent pollers/invocations.
+	MaxConcurrency int
+	// ReportBatchItemFailures: when true a response's BatchItemFailures are
+	// retried and the rest deleted; otherwise any error retries the batch.
+	ReportBatchItemFailures bool
+	Region                  string
+	Log                     *slog.Logger
+}
+
+// Run polls until ctx ends.
+func (m *SQSMapping) Run(ctx context.Context, q Queue) {
+	if m.BatchSize <= 0 || m.BatchSize > 10 {
+		m.BatchSize = 10
+	}
+	if m.MaxConcurrency <= 0 {
+		m.MaxConcurrency = 2
+	}
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < m.MaxConcurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.poll(ctx, q)
+		}()
+	}
+	wg.Wait()
+}
+
+func (m *SQSMapping) poll(ctx context.Context, q Queue) {
+	wait := 20 * time.Second
+	for ctx.Err() == nil {
+		msgs, err := q.Receive(ctx, m.Queue, sqs.ReceiveOptions{MaxMessages: m.BatchSize, WaitTime: &wait})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			m.Log.Error("event source mapping: receive", "queue", m.Queue, "error", err.Error())
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := m.handle(ctx, q, msgs); err != nil && ctx.Err() == nil {
+			m.Log.Warn("event source mapping: batch failed; messages return after their visibility timeout",
+				"queue", m.Queue, "function", m.Function.Name, "messages", len(msgs), "error", err.Error())
+		}
+	}
+}
+
+// handle invokes the function with one batch and deletes what succeeded.
+func (m *SQSMapping) handle(ctx context.Context, q Queue, msgs []sqs.Message) error {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	arn := q.QueueARN(m.Queue)
+	for i, msg := range msgs {
+		ev.Records[i] = Record(msg, arn, m.Region)
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode SQS event: %w", err)
+	}
+	out, err := m.Function.Invoke(ctx, payload)
+	if err != nil {
+		return err // the whole batch becomes visible again
+	}
+	failed := map[string]bool{}
+	if m.ReportBatchItemFailures && len(out) > 0 && string(out) != "null" {
+		var resp events.SQSEventResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			return fmt.Errorf("function response is not an SQSEventResponse: %w", err)
+		}
+		known := map[string]bool{}
+		for _, msg := range msgs {
+			known[msg.ID] = true
+		}
+		for _, f := range resp.BatchItemFailures {
+			if !known[f.ItemIdentifier] {
+				// Lambda treats an unknown or empty identifier as a failure of the whole batch.
+				return errors.New("BatchItemFailures names an unknown itemIdentifier: the whole batch fails")
+			}
+			failed[f.ItemIdentifier] = true
+		}
+	}
+	var handles []string
+	for _, msg := range msgs {
+		if !failed[msg.ID] {
+			handles = append(handles, msg.ReceiptHandle)
+		}
+	}
+	if len(handles) == 0 {
+		return nil
+	}
+	errs, err := q.DeleteBatch(ctx, m.Queue, handles)
+	if err != nil {
+		return fmt.Errorf("delete processed messages: %w", err)
+	}
+	for _, e := range errs {
+		if e != nil {
+			m.Log.Warn("event source mapping: delete", "queue", m.Queue, "error", e.Error())
+		}
+	}
+	return nil
+}
+
+// Record converts a queue message to the SQS event record Lambda delivers.
+func Record(msg sqs.Message, queueARN, region string) events.SQSMessage {
+	attrs := map[string]string{
+		"ApproximateReceiveCount": strconv.Itoa(msg.ReceiveCount),
+		"SentTimestamp":           strconv.FormatInt(msg.SentAt.UnixMilli(), 10),
+		"SenderId":                "000000000000",
+	}
+	if !msg.FirstReceivedAt.IsZero() {
+		attrs["ApproximateFirstReceiveTimestamp"] = strconv.FormatInt(msg.FirstReceivedAt.UnixMilli(), 10)
+	}
+	if msg.TraceHeader != "" {
+		attrs["AWSTraceHeader"] = msg.TraceHeader
+	}
+	mas := map[string]events.SQSMessageAttribute{}
+	for k, v := range msg.Attributes {
+		a := events.SQSMessageAttribute{DataType: v.DataType}
+		if v.StringValue != "" {
+			s := v.StringValue
+			a.StringValue = &s
+		}
+		if len(v.BinaryValue) > 0 {
+			a.BinaryValue = v.BinaryValue
+		}
+		mas[k] = a
+	}
+	return events.SQSMessage{
+		MessageId: msg.ID, ReceiptHandle: msg.ReceiptHandle, Body: msg.Body, Md5OfBody: msg.MD5OfBody,
+		Md5OfMessageAttributes: msg.MD5OfAttributes, Attributes: attrs, MessageAttributes: mas,
+		EventSourceARN: queueARN, EventSource: "aws:sqs", AWSRegion: region,
+	}
+}
