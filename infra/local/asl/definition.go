@@ -67,12 +67,12 @@ type valueRef interface {
 }
 
 type retrier struct {
-	ErrorEquals     []string
-	Interval        time.Duration
-	MaxAttempts     int
-	BackoffRate     float64
-	MaxDelay        time.Duration
-	FullJitter      bool
+	ErrorEquals []string
+	Interval    time.Duration
+	MaxAttempts int
+	BackoffRate float64
+	MaxDelay    time.Duration
+	FullJitter  bool
 }
 
 type catcher struct {
@@ -98,16 +98,16 @@ type waitSpec struct {
 }
 
 type mapSpec struct {
-	processor             *machine
-	itemsPath             valueRef
-	maxConcurrency        int
-	maxConcurrencyPath    valueRef
-	toleratedCount        int
-	hasToleratedCount     bool
-	toleratedCountPath    valueRef
-	toleratedPercent      float64
-	hasToleratedPercent   bool
-	toleratedPercentPath  valueRef
+	processor            *machine
+	itemsPath            valueRef
+	maxConcurrency       int
+	maxConcurrencyPath   valueRef
+	toleratedCount       int
+	hasToleratedCount    bool
+	toleratedCountPath   valueRef
+	toleratedPercent     float64
+	hasToleratedPercent  bool
+	toleratedPercentPath valueRef
 }
 
 // taskSpec is a Task's resource, recognised as a service integration.

@@ -47,22 +47,22 @@ func ErrorCode(err error) string {
 
 // Predefined ASL error names.
 const (
-	ErrAll                       = "States.ALL"
-	ErrTaskFailed                = "States.TaskFailed"
-	ErrTimeout                   = "States.Timeout"
-	ErrHeartbeatTimeout          = "States.HeartbeatTimeout"
-	ErrRuntime                   = "States.Runtime"
-	ErrDataLimitExceeded         = "States.DataLimitExceeded"
-	ErrBranchFailed              = "States.BranchFailed"
-	ErrNoChoiceMatched           = "States.NoChoiceMatched"
-	ErrIntrinsicFailure          = "States.IntrinsicFailure"
-	ErrExceedToleratedFailure    = "States.ExceedToleratedFailureThreshold"
-	ErrPermissions               = "States.Permissions"
-	ErrResultPathMatchFailure    = "States.ResultPathMatchFailure"
-	ErrParameterPathFailure      = "States.ParameterPathFailure"
-	ErrItemReaderFailed          = "States.ItemReaderFailed"
-	ErrResultWriterFailed        = "States.ResultWriterFailed"
-	ErrQueryEvaluationError      = "States.QueryEvaluationError"
+	ErrAll                    = "States.ALL"
+	ErrTaskFailed             = "States.TaskFailed"
+	ErrTimeout                = "States.Timeout"
+	ErrHeartbeatTimeout       = "States.HeartbeatTimeout"
+	ErrRuntime                = "States.Runtime"
+	ErrDataLimitExceeded      = "States.DataLimitExceeded"
+	ErrBranchFailed           = "States.BranchFailed"
+	ErrNoChoiceMatched        = "States.NoChoiceMatched"
+	ErrIntrinsicFailure       = "States.IntrinsicFailure"
+	ErrExceedToleratedFailure = "States.ExceedToleratedFailureThreshold"
+	ErrPermissions            = "States.Permissions"
+	ErrResultPathMatchFailure = "States.ResultPathMatchFailure"
+	ErrParameterPathFailure   = "States.ParameterPathFailure"
+	ErrItemReaderFailed       = "States.ItemReaderFailed"
+	ErrResultWriterFailed     = "States.ResultWriterFailed"
+	ErrQueryEvaluationError   = "States.QueryEvaluationError"
 )
 
 // stateError is a runtime failure inside an execution, carrying an ASL error

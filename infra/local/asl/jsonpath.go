@@ -1,7 +1,7 @@
 package asl
 
 import (
-		"errors"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,7 +29,7 @@ func (o *optPath) apply(ev *evalEnv, v any) (any, error) {
 		return map[string]any{}, nil
 	}
 	if v == nil && o.p.Root() == expr.RootInput && o.raw != "$" {
-		return nil, &stateError{Name: ErrRuntime, Cause: "Unable to apply Path transformation to null or empty input."}
+		return nil, &expr.Error{Name: ErrRuntime, Cause: "Unable to apply Path transformation to null or empty input."}
 	}
 	return o.p.Get(ev.scope(v))
 }
@@ -103,6 +103,11 @@ func (l jsonPathLang) compileState(c *compiler, raw map[string]any, at, typ stri
 		}
 	}
 	io.params = c.template(raw, "Parameters", at)
+	if typ == "Map" {
+		if _, ok := raw["ItemSelector"]; ok {
+			io.params = c.template(raw, "ItemSelector", at)
+		}
+	}
 	io.resultSelector = c.template(raw, "ResultSelector", at)
 	io.assignBlock = l.compileAssign(c, raw["Assign"], at+"/Assign")
 	return io
@@ -153,7 +158,7 @@ func applyResultPath(set, null bool, path string, raw, result any) (any, error) 
 		if errors.As(err, &ee) {
 			return nil, err
 		}
-		return nil, &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("Invalid path '%s': %v", path, err)}
+		return nil, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("Invalid path '%s': %v", path, err)}
 	}
 	return out, nil
 }

@@ -1,0 +1,385 @@
+package asl
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"loanflow/infra/local/asl/expr"
+)
+
+// maxEventsInMemory bounds the events a running execution buffers before an
+// intermediate checkpoint.
+const maxEventsInMemory = 512
+
+// advance runs execution id from its checkpoint until it waits or ends.
+func (e *Engine) advance(ctx context.Context, id int64, r *run) {
+	var cur *cursor
+	if r == nil {
+		var err error
+		r, cur, err = e.load(ctx, id)
+		if err != nil {
+			e.log.Error("load execution", "execution_id", id, "error", err.Error())
+			return
+		}
+		if r == nil {
+			return // closed meanwhile
+		}
+	} else {
+		cur = &cursor{State: r.m.StartAt, Input: r.input}
+	}
+	r.ctx = ctx
+	if err := e.drive(r, cur); err != nil && !errors.Is(err, errNotRunning) && ctx.Err() == nil {
+		e.log.Error("advance execution", "execution_arn", r.arn, "error", err.Error())
+	}
+}
+
+// drive steps the top-level thread, checkpointing before task invocations,
+// at waits and at the end.
+func (e *Engine) drive(r *run, cur *cursor) error {
+	top := &frame{r: r, m: r.m, top: true, prev: r.nextID - 1}
+	for {
+		if r.ctx.Err() != nil {
+			return nil
+		}
+		if !r.deadline.IsZero() && !e.clock.Now().Before(r.deadline) {
+			return e.finish(r, "TIMED_OUT", nil, &stateError{Name: ErrTimeout})
+		}
+		o := top.step(r.ctx, cur)
+		switch o.kind {
+		case stepNext:
+			if len(r.events) >= maxEventsInMemory {
+				if err := e.checkpoint(r, cur, 0, false); err != nil {
+					return err
+				}
+			}
+		case stepInvoke:
+			if err := e.checkpoint(r, cur, 0, false); err != nil {
+				return err
+			}
+		case stepSuspend:
+			wake := int64(0)
+			if !o.wakeAt.IsZero() {
+				wake = o.wakeAt.UnixNano()
+			}
+			if !r.deadline.IsZero() && (wake == 0 || r.deadline.UnixNano() < wake) {
+				wake = r.deadline.UnixNano()
+			}
+			if err := e.checkpoint(r, cur, wake, true); err != nil {
+				return err
+			}
+			if wake != 0 {
+				e.notifyWake(r.id, wake)
+			}
+			return nil
+		case stepEnd:
+			if o.err != nil && o.err.Name == abortedName {
+				if r.ctx.Err() != nil {
+					return nil
+				}
+				return e.finish(r, "TIMED_OUT", nil, &stateError{Name: ErrTimeout})
+			}
+			if o.err != nil {
+				return e.finish(r, "FAILED", nil, o.err)
+			}
+			out := encodeJSON(o.output)
+			if len(out) > maxPayload {
+				return e.finish(r, "FAILED", nil, &stateError{Name: ErrDataLimitExceeded, Cause: "The execution output exceeds the maximum number of bytes service limit."})
+			}
+			return e.finish(r, "SUCCEEDED", &out, nil)
+		}
+	}
+}
+
+// finish records the final status of r.
+func (e *Engine) finish(r *run, status string, output *string, se *stateError) error {
+	f := &frame{r: r, prev: r.nextID - 1}
+	var errName, cause *string
+	switch status {
+	case "SUCCEEDED":
+		f.emit("ExecutionSucceeded", dataDetails("output", *output))
+	default:
+		d := map[string]any{}
+		if se.Name != "" {
+			d["error"] = se.Name
+			errName = &se.Name
+		}
+		if se.Cause != "" {
+			d["cause"] = se.Cause
+			cause = &se.Cause
+		}
+		typ := "ExecutionFailed"
+		if status == "TIMED_OUT" {
+			typ = "ExecutionTimedOut"
+		}
+		f.emit(typ, d)
+	}
+	now := e.clock.Now()
+	err := e.write(context.Background(), func(tx *sql.Tx) error {
+		if err := updateRunning(tx, r, `status = ?, output = ?, error = ?, cause = ?, stop_ns = ?, cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ?`,
+			status, output, errName, cause, now.UnixNano(), r.nextID); err != nil {
+			return err
+		}
+		if err := e.flush(tx, r); err != nil {
+			return err
+		}
+		ts := taskClosed
+		if status == "TIMED_OUT" {
+			ts = taskTimedOut
+		}
+		_, err := tx.Exec(`UPDATE sfn_tasks SET status = ? WHERE exec_id = ? AND status = ?`, ts, r.id, taskPending)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint final status %s of %s: %w", status, r.arn, err)
+	}
+	if e.onClose != nil {
+		s := ExecutionSummary{ExecutionArn: r.arn, StateMachineArn: r.smArn, Name: r.name, Status: status, StartDate: r.start, StopDate: now}
+		e.onClose(s)
+	}
+	return nil
+}
+
+// updateRunning updates the execution row if it is still RUNNING.
+func updateRunning(tx *sql.Tx, r *run, set string, args ...any) error {
+	res, err := tx.Exec(`UPDATE sfn_executions SET `+set+` WHERE id = ? AND status = 'RUNNING'`, append(args, r.id)...)
+	if err != nil {
+		return fmt.Errorf("update execution: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errNotRunning
+	}
+	return nil
+}
+
+// flush writes the buffered events and task rows of r inside tx.
+func (e *Engine) flush(tx *sql.Tx, r *run) error {
+	r.mu.Lock()
+	events, tasks := r.events, r.tasks
+	r.events, r.tasks = nil, nil
+	r.mu.Unlock()
+	if len(events) > 0 {
+		st, err := tx.Prepare(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("prepare history insert: %w", err)
+		}
+		defer st.Close()
+		for _, ev := range events {
+			var details any
+			if ev.Details != nil {
+				b, err := json.Marshal(ev.Details)
+				if err != nil {
+					return fmt.Errorf("encode event %d: %w", ev.ID, err)
+				}
+				details = string(b)
+			}
+			if _, err := st.Exec(r.id, ev.ID, ev.PreviousEventID, ev.Timestamp.UnixNano(), ev.Type, details); err != nil {
+				return fmt.Errorf("insert event %d: %w", ev.ID, err)
+			}
+		}
+	}
+	now := e.clock.Now().UnixNano()
+	for _, t := range tasks {
+		if _, err := tx.Exec(`INSERT OR IGNORE INTO sfn_tasks (token, exec_id, state, nested, status, timeout_ns, hb_ns, hb_seconds, created_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.token, r.id, t.state, t.nested, taskPending, nullInt(t.timeoutAt), nullInt(t.hbAt), t.hbSeconds, now); err != nil {
+			return fmt.Errorf("insert task: %w", err)
+		}
+	}
+	return nil
+}
+
+func nullInt(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// checkpoint persists the top-level cursor with the buffered events.
+func (e *Engine) checkpoint(r *run, cur *cursor, wake int64, waiting bool) error {
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return fmt.Errorf("encode cursor of %s: %w", r.arn, err)
+	}
+	w := 0
+	if waiting {
+		w = 1
+	}
+	err = e.write(context.Background(), func(tx *sql.Tx) error {
+		if err := updateRunning(tx, r, `cursor = ?, wake_ns = ?, waiting = ?, next_event = ?`, string(b), nullInt(wake), w, r.nextID); err != nil {
+			return err
+		}
+		return e.flush(tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint %s at %s: %w", r.arn, cur.State, err)
+	}
+	return nil
+}
+
+// persistTasks writes the task rows (and events) a nested thread scheduled.
+func (e *Engine) persistTasks(ctx context.Context, r *run) error {
+	return e.write(ctx, func(tx *sql.Tx) error { return e.flush(tx, r) })
+}
+
+func (r *run) hasPendingTasks() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.tasks) > 0
+}
+
+// load reads execution id and its cursor; nil run when it is not running.
+func (e *Engine) load(ctx context.Context, id int64) (*run, *cursor, error) {
+	var (
+		r                   = &run{e: e, id: id}
+		status, hash, input string
+		curText             sql.NullString
+		startNS             int64
+		deadline            sql.NullInt64
+	)
+	err := e.db.QueryRowContext(ctx, `SELECT x.arn, x.sm_arn, x.name, x.def_hash, x.role_arn, x.status, x.input, x.start_ns, x.deadline_ns, x.cursor, x.next_event
+		FROM sfn_executions x WHERE x.id = ?`, id).Scan(&r.arn, &r.smArn, &r.name, &hash, &r.roleArn, &status, &input, &startNS, &deadline, &curText, &r.nextID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read execution %d: %w", id, err)
+	}
+	if status != "RUNNING" {
+		return nil, nil, nil
+	}
+	r.smName = nameFromARN(r.smArn)
+	r.start = time.Unix(0, startNS)
+	if deadline.Valid {
+		r.deadline = time.Unix(0, deadline.Int64)
+	}
+	if r.m, err = e.machine(ctx, hash); err != nil {
+		return nil, nil, err
+	}
+	if r.input, err = expr.Decode([]byte(input)); err != nil {
+		return nil, nil, fmt.Errorf("decode input of %s: %w", r.arn, err)
+	}
+	cur := &cursor{State: r.m.StartAt, Input: r.input}
+	if curText.Valid {
+		cur = &cursor{}
+		dec := json.NewDecoder(bytes.NewReader([]byte(curText.String)))
+		dec.UseNumber()
+		if err := dec.Decode(cur); err != nil {
+			return nil, nil, fmt.Errorf("decode cursor of %s: %w", r.arn, err)
+		}
+	}
+	if cur.Phase == phaseToken && cur.Token != "" {
+		var st string
+		var outcome sql.NullString
+		var hb sql.NullInt64
+		err := e.db.QueryRowContext(ctx, `SELECT status, outcome, hb_ns FROM sfn_tasks WHERE token = ?`, cur.Token).Scan(&st, &outcome, &hb)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, fmt.Errorf("read task of %s: %w", r.arn, err)
+		}
+		if hb.Valid {
+			cur.HBAt = hb.Int64
+		}
+		if st == taskCompleted && outcome.Valid {
+			o, err := decodeOutcome(outcome.String)
+			if err != nil {
+				return nil, nil, fmt.Errorf("decode task outcome of %s: %w", r.arn, err)
+			}
+			cur.outcome = o
+		}
+	}
+	return r, cur, nil
+}
+
+// machine returns the parsed definition with the given hash.
+func (e *Engine) machine(ctx context.Context, hash string) (*machine, error) {
+	if m, ok := e.machines.Load(hash); ok {
+		return m.(*machine), nil
+	}
+	var def string
+	if err := e.db.QueryRowContext(ctx, `SELECT definition FROM sfn_definitions WHERE hash = ?`, hash).Scan(&def); err != nil {
+		return nil, fmt.Errorf("read definition %s: %w", hash, err)
+	}
+	m, err := parseDefinition([]byte(def))
+	if err != nil {
+		return nil, fmt.Errorf("parse stored definition %s: %w", hash, err)
+	}
+	e.machines.Store(hash, m)
+	return m, nil
+}
+
+type storedOutcome struct {
+	Success bool            `json:"success"`
+	Output  json.RawMessage `json:"output,omitempty"`
+	Error   string          `json:"error,omitempty"`
+	Cause   string          `json:"cause,omitempty"`
+}
+
+func decodeOutcome(s string) (*taskOutcome, error) {
+	var so storedOutcome
+	if err := json.Unmarshal([]byte(s), &so); err != nil {
+		return nil, err
+	}
+	o := &taskOutcome{Success: so.Success, Error: so.Error, Cause: so.Cause}
+	if so.Success {
+		v, err := expr.Decode(so.Output)
+		if err != nil {
+			return nil, err
+		}
+		o.Output = v
+	}
+	return o, nil
+}
+
+// watchToken registers a nested thread's interest in a token.
+func (e *Engine) watchToken(token string) {
+	e.wmu.Lock()
+	e.waiters[token] = make(chan taskSignal, 4)
+	e.wmu.Unlock()
+}
+
+func (e *Engine) unwatchToken(token string) {
+	e.wmu.Lock()
+	delete(e.waiters, token)
+	e.wmu.Unlock()
+}
+
+// block makes a nested thread wait (holding its goroutine) until wakeAt, a
+// token signal, or the execution's end; false means aborted.
+func (e *Engine) block(ctx context.Context, r *run, cur *cursor, wakeAt time.Time) bool {
+	var sig chan taskSignal
+	if cur.Phase == phaseToken {
+		e.wmu.Lock()
+		sig = e.waiters[cur.Token]
+		e.wmu.Unlock()
+	}
+	deadline := wakeAt
+	if !r.deadline.IsZero() && (deadline.IsZero() || r.deadline.Before(deadline)) {
+		deadline = r.deadline
+	}
+	var timerC <-chan time.Time
+	if !deadline.IsZero() {
+		t := e.clock.NewTimer(deadline.Sub(e.clock.Now()))
+		defer t.Stop()
+		timerC = t.C()
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-e.stop:
+		return false
+	case <-timerC:
+		if !r.deadline.IsZero() && !e.clock.Now().Before(r.deadline) {
+			return false
+		}
+	case s := <-sig:
+		if s.outcome != nil {
+			cur.outcome = s.outcome
+			e.unwatchToken(cur.Token)
+		}
+		if s.hbAt != 0 {
+			cur.HBAt = s.hbAt
+		}
+	}
+	return true
+}

@@ -1,0 +1,361 @@
+package asl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"loanflow/infra/local/asl/expr"
+)
+
+// maxPayload is AWS's limit for state inputs, outputs and task results.
+const maxPayload = 256 * 1024
+
+type stepKind int
+
+const (
+	stepNext    stepKind = iota // moved to the next state; continue
+	stepEnd                     // the thread finished (output or err)
+	stepSuspend                 // waiting: until wakeAt (if set) or for a token
+	stepInvoke                  // task scheduled: checkpoint, then step again
+)
+
+type outcome struct {
+	kind   stepKind
+	output any
+	err    *stateError
+	wakeAt time.Time
+}
+
+// errAborted reports that the execution was stopped or timed out while a
+// nested thread was running.
+var errAborted = errors.New("execution aborted")
+
+// step advances the thread by one state (or one phase of a state).
+func (f *frame) step(ctx context.Context, cur *cursor) outcome {
+	st, ok := f.m.States[cur.State]
+	if !ok {
+		return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("state %q does not exist", cur.State)}}
+	}
+	now := f.r.e.clock.Now()
+	if cur.Phase == phaseEnter {
+		cur.Entered = f.emit(enteredType(st), mergeDetails(map[string]any{"name": st.Name}, dataDetails("input", encodeJSON(cur.Input))))
+		cur.EnteredAt = now.UnixNano()
+		cur.Retries, cur.RetryCount, cur.Token, cur.Args = nil, 0, "", nil
+		cur.Phase = phaseRun
+	}
+	if cur.Phase == phaseRetry {
+		if now.UnixNano() < cur.WakeAt {
+			return outcome{kind: stepSuspend, wakeAt: time.Unix(0, cur.WakeAt)}
+		}
+		cur.Phase, cur.WakeAt = phaseRun, 0
+	}
+	ev := f.env(st, cur)
+	switch st.Type {
+	case "Pass":
+		return f.pass(st, cur, ev)
+	case "Task":
+		return f.task(ctx, st, cur, ev)
+	case "Choice":
+		return f.choice(st, cur, ev)
+	case "Wait":
+		return f.waitState(st, cur, ev, now)
+	case "Succeed":
+		eff, err := st.io.input(ev, cur.Input)
+		if err == nil {
+			eff, err = st.io.output(ev, eff, eff)
+		}
+		if err != nil {
+			return f.fail(st, cur, err)
+		}
+		return f.exit(st, cur, eff, nil)
+	case "Fail":
+		return f.failState(st, cur, ev)
+	case "Parallel":
+		return f.parallel(ctx, st, cur, ev)
+	case "Map":
+		return f.mapState(ctx, st, cur, ev)
+	}
+	return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: "unknown state type " + st.Type}}
+}
+
+func mergeDetails(a, b map[string]any) map[string]any {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+// exit leaves st with output, applying the variables set, and moves the
+// cursor to the next state (or ends the thread).
+func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) outcome {
+	f.emit(exitedType(st), mergeDetails(map[string]any{"name": st.Name}, dataDetails("output", encodeJSON(output))))
+	cur.Vars = mergeVars(cur.Vars, set)
+	if st.End || st.Type == "Succeed" {
+		return outcome{kind: stepEnd, output: output}
+	}
+	next := st.Next
+	if st.Type == "Choice" {
+		next = cur.Token // the chosen branch, stashed by choice
+	}
+	*cur = cursor{State: next, Input: output, Vars: cur.Vars}
+	return outcome{kind: stepNext}
+}
+
+// stateErr turns an evaluation error into the ASL error, prefixing the
+// causes that AWS prefixes with the state context.
+func stateErr(st *state, cur *cursor, err error) *stateError {
+	var se *stateError
+	if errors.As(err, &se) {
+		return se
+	}
+	var ee *expr.Error
+	if errors.As(err, &ee) {
+		return &stateError{Name: ee.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", st.Name, cur.Entered, ee.Cause)}
+	}
+	return &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %v", st.Name, cur.Entered, err)}
+}
+
+// fail ends the thread with err, without Retry/Catch.
+func (f *frame) fail(st *state, cur *cursor, err error) outcome {
+	return outcome{kind: stepEnd, err: stateErr(st, cur, err)}
+}
+
+func (f *frame) pass(st *state, cur *cursor, ev *evalEnv) outcome {
+	eff, err := st.io.input(ev, cur.Input)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	res, ok, err := st.io.arguments(ev, eff)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	if !ok && st.hasResult {
+		if st.resultSize > maxPayload {
+			return outcome{kind: stepEnd, err: dataLimit(st)}
+		}
+		res = st.result
+	}
+	set, err := st.io.assign(ev, res)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	out, err := st.io.output(ev, cur.Input, res)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	return f.exit(st, cur, out, set)
+}
+
+func dataLimit(st *state) *stateError {
+	return &stateError{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name)}
+}
+
+func (f *frame) choice(st *state, cur *cursor, ev *evalEnv) outcome {
+	eff, err := st.io.input(ev, cur.Input)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	sc := ev.scope(eff)
+	var set map[string]any
+	next := ""
+	for _, ch := range st.choices {
+		ok, err := ch.rule.Eval(sc)
+		if err != nil {
+			return f.fail(st, cur, err)
+		}
+		if ok {
+			next = ch.Next
+			if ch.assign != nil {
+				if set, err = ch.assign.eval(ev, eff); err != nil {
+					return f.fail(st, cur, err)
+				}
+			}
+			break
+		}
+	}
+	if next == "" {
+		if st.dflt == "" {
+			return outcome{kind: stepEnd, err: &stateError{Name: ErrNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state '%s')", st.Name)}}
+		}
+		next = st.dflt
+		if set, err = st.io.assign(ev, eff); err != nil {
+			return f.fail(st, cur, err)
+		}
+	}
+	out, err := st.io.output(ev, eff, eff)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	cur.Token = next
+	return f.exit(st, cur, out, set)
+}
+
+func (f *frame) failState(st *state, cur *cursor, ev *evalEnv) outcome {
+	name, cause := st.errName, st.cause
+	sc := ev.scope(cur.Input)
+	if st.errPath != nil {
+		v, err := st.errPath.get(sc)
+		if err != nil {
+			return f.fail(st, cur, err)
+		}
+		name, _ = v.(string)
+	}
+	if st.causePath != nil {
+		v, err := st.causePath.get(sc)
+		if err != nil {
+			return f.fail(st, cur, err)
+		}
+		cause, _ = v.(string)
+	}
+	return outcome{kind: stepEnd, err: &stateError{Name: name, Cause: cause}}
+}
+
+func (f *frame) waitState(st *state, cur *cursor, ev *evalEnv, now time.Time) outcome {
+	eff, err := st.io.input(ev, cur.Input)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	if cur.Phase == phaseRun {
+		until, err := waitUntil(st.wait, ev.scope(eff), time.Unix(0, cur.EnteredAt))
+		if err != nil {
+			return f.fail(st, cur, err)
+		}
+		cur.Phase, cur.WakeAt = phaseWait, until.UnixNano()
+	}
+	if now.UnixNano() < cur.WakeAt {
+		return outcome{kind: stepSuspend, wakeAt: time.Unix(0, cur.WakeAt)}
+	}
+	cur.WakeAt = 0
+	set, err := st.io.assign(ev, eff)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	out, err := st.io.output(ev, eff, eff)
+	if err != nil {
+		return f.fail(st, cur, err)
+	}
+	return f.exit(st, cur, out, set)
+}
+
+func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time) (time.Time, error) {
+	switch {
+	case w.hasSeconds:
+		return entered.Add(time.Duration(w.seconds) * time.Second), nil
+	case w.hasTimestamp:
+		return w.timestamp, nil
+	case w.secondsPath != nil:
+		v, err := w.secondsPath.get(sc)
+		if err != nil {
+			return time.Time{}, err
+		}
+		n, ok := v.(jsonNumber)
+		i, ierr := n.Int64()
+		if !ok || ierr != nil {
+			return time.Time{}, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The SecondsPath parameter cannot be parsed as a long value: %s == %s", w.secondsPath, encodeJSONPlain(v))}
+		}
+		if i < 0 {
+			return time.Time{}, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The SecondsPath parameter references a negative value: %s == %d", w.secondsPath, i)}
+		}
+		return entered.Add(time.Duration(i) * time.Second), nil
+	default:
+		v, err := w.timestampPath.get(sc)
+		if err != nil {
+			return time.Time{}, err
+		}
+		s, _ := v.(string)
+		t, perr := parseTimestamp(s)
+		if perr != nil {
+			return time.Time{}, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", w.timestampPath, encodeJSONPlain(v))}
+		}
+		return t, nil
+	}
+}
+
+// encodeJSONPlain renders strings without quotes, other values as JSON.
+func encodeJSONPlain(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return encodeJSON(v)
+}
+
+// errorMatches reports whether a Retry/Catch ErrorEquals list matches name.
+func errorMatches(list []string, name string) bool {
+	for _, e := range list {
+		switch {
+		case e == name:
+			return true
+		case e == ErrAll:
+			return name != ErrDataLimitExceeded && name != ErrRuntime
+		case e == ErrTaskFailed:
+			if name != ErrTimeout && name != ErrRuntime && name != ErrDataLimitExceeded && !strings.HasPrefix(name, "States.") || name == ErrHeartbeatTimeout || name == ErrTaskFailed {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// handleError applies Retry then Catch to a failure of st.
+func (f *frame) handleError(st *state, cur *cursor, ev *evalEnv, se *stateError) outcome {
+	for i, r := range st.Retry {
+		if !errorMatches(r.ErrorEquals, se.Name) {
+			continue
+		}
+		if len(cur.Retries) < len(st.Retry) {
+			cur.Retries = append(cur.Retries, make([]int, len(st.Retry)-len(cur.Retries))...)
+		}
+		n := cur.Retries[i]
+		if n >= r.MaxAttempts {
+			break
+		}
+		cur.Retries[i]++
+		cur.RetryCount++
+		delay := retryDelay(r, n)
+		cur.Phase = phaseRetry
+		cur.WakeAt = f.r.e.clock.Now().Add(delay).UnixNano()
+		cur.Token, cur.Args, cur.TimeoutAt, cur.HBAt, cur.outcome = "", nil, 0, 0, nil
+		return outcome{kind: stepSuspend, wakeAt: time.Unix(0, cur.WakeAt)}
+	}
+	for _, c := range st.Catch {
+		if !errorMatches(c.ErrorEquals, se.Name) {
+			continue
+		}
+		errOut := map[string]any{"Error": se.Name, "Cause": se.Cause}
+		set, err := c.io.assign(ev, errOut)
+		if err != nil {
+			return f.fail(st, cur, err)
+		}
+		out, err := c.io.output(ev, cur.Input, errOut)
+		if err != nil {
+			return f.fail(st, cur, err)
+		}
+		vars := mergeVars(cur.Vars, set)
+		*cur = cursor{State: c.Next, Input: out, Vars: vars}
+		return outcome{kind: stepNext}
+	}
+	return outcome{kind: stepEnd, err: se}
+}
+
+// retryDelay is the wait before retry number n+1 (n from 0).
+func retryDelay(r *retrier, n int) time.Duration {
+	d := float64(r.Interval) * math.Pow(r.BackoffRate, float64(n))
+	if r.MaxDelay > 0 && d > float64(r.MaxDelay) {
+		d = float64(r.MaxDelay)
+	}
+	if d > float64(366*24*time.Hour) {
+		d = float64(366 * 24 * time.Hour)
+	}
+	if r.FullJitter {
+		d = rand.Float64() * d
+	}
+	return time.Duration(d)
+}
+
+var _ = slices.Contains[[]string]

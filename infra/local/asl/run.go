@@ -1,0 +1,139 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"loanflow/infra/local/asl/expr"
+)
+
+// Phases of a state in progress, stored in the cursor so that a state can be
+// resumed after a checkpoint.
+const (
+	phaseEnter  = ""       // not entered yet
+	phaseRun    = "run"    // entered, body to run
+	phaseWait   = "wait"   // Wait state sleeping until WakeAt
+	phaseRetry  = "retry"  // backing off until WakeAt, then run again
+	phaseInvoke = "invoke" // task scheduled (token persisted): invoke
+	phaseToken  = "token"  // waiting for SendTask* on Token
+)
+
+// cursor is the resumable position of one thread of an execution: the
+// current state, its raw input, the variables and the state's progress.
+// The top-level cursor is what a checkpoint stores.
+type cursor struct {
+	State      string         `json:"s"`
+	Input      any            `json:"i"`
+	Vars       map[string]any `json:"v,omitempty"`
+	Phase      string         `json:"p,omitempty"`
+	Entered    int64          `json:"e,omitempty"`
+	EnteredAt  int64          `json:"t,omitempty"`
+	Retries    []int          `json:"r,omitempty"`
+	RetryCount int            `json:"rc,omitempty"`
+	Token      string         `json:"k,omitempty"`
+	Args       any            `json:"a,omitempty"`
+	WakeAt     int64          `json:"w,omitempty"`
+	TimeoutAt  int64          `json:"to,omitempty"`
+	HBAt       int64          `json:"hb,omitempty"`
+	HBSeconds  int64          `json:"hs,omitempty"`
+
+	// outcome is the SendTask* result delivered for Token, set by the driver.
+	outcome *taskOutcome
+}
+
+// taskOutcome is what SendTaskSuccess/Failure delivered for a token.
+type taskOutcome struct {
+	Success bool
+	Output  any
+	Error   string
+	Cause   string
+}
+
+// run is one execution loaded in memory while a worker advances it.
+type run struct {
+	e        *Engine
+	id       int64
+	arn      string
+	name     string
+	smArn    string
+	smName   string
+	roleArn  string
+	input    any
+	start    time.Time
+	deadline time.Time
+	m        *machine
+	ctx      context.Context
+
+	mu     sync.Mutex
+	events []HistoryEvent // emitted, not yet checkpointed
+	nextID int64          // id of the next event
+	tasks  []taskRow      // task rows to insert with the next checkpoint
+}
+
+// frame is one thread of states: the top-level machine, a Parallel branch or
+// a Map iteration.
+type frame struct {
+	r    *run
+	m    *machine
+	top  bool
+	prev int64 // last event id emitted by this thread
+	item map[string]any
+}
+
+// emit appends a history event and returns its id.
+func (f *frame) emit(typ string, details map[string]any) int64 {
+	r := f.r
+	r.mu.Lock()
+	id := r.nextID
+	r.nextID++
+	r.events = append(r.events, HistoryEvent{ID: id, PreviousEventID: f.prev, Timestamp: r.e.clock.Now(), Type: typ, Details: details})
+	r.mu.Unlock()
+	f.prev = id
+	return id
+}
+
+// env builds the context object and variable scope a state evaluates in.
+func (f *frame) env(st *state, cur *cursor) *evalEnv {
+	r := f.r
+	stateObj := map[string]any{
+		"Name":        st.Name,
+		"EnteredTime": formatTime(time.Unix(0, cur.EnteredAt)),
+	}
+	if st.Type == "Task" {
+		stateObj["RetryCount"] = int64(cur.RetryCount)
+	}
+	ctxObj := map[string]any{
+		"Execution": map[string]any{
+			"Id":           r.arn,
+			"Input":        r.input,
+			"Name":         r.name,
+			"RoleArn":      r.roleArn,
+			"StartTime":    formatTime(r.start),
+			"RedriveCount": int64(0),
+		},
+		"StateMachine": map[string]any{"Id": r.smArn, "Name": r.smName},
+		"State":        stateObj,
+	}
+	if st.Type == "Task" && cur.Token != "" {
+		ctxObj["Task"] = map[string]any{"Token": cur.Token}
+	}
+	return &evalEnv{ctxObj: ctxObj, vars: cur.Vars}
+}
+
+// formatTime renders a time as AWS does in the context object.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// encodeJSON renders a value for history details and outputs.
+func encodeJSON(v any) string {
+	s, err := expr.Encode(v)
+	if err != nil {
+		return "null"
+	}
+	return s
+}
+
+type jsonNumber = json.Number

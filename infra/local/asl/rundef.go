@@ -1,0 +1,99 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"loanflow/infra/local/sqlitedb"
+)
+
+// Result is the outcome of RunDefinition.
+type Result struct {
+	Status string          `json:"status"`
+	Output json.RawMessage `json:"output,omitempty"`
+	Error  string          `json:"error,omitempty"`
+	Cause  string          `json:"cause,omitempty"`
+}
+
+// RunDefinition runs one execution of definition with input to its end on
+// a throwaway engine (a temporary SQLite file) and returns its result. A bad
+// definition or input is an error; a failed execution is a Result.
+func RunDefinition(ctx context.Context, definition, input []byte, inv Invoker) (Result, error) {
+	dir, err := os.MkdirTemp("", "loanflow-run-")
+	if err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sqlitedb.Open(filepath.Join(dir, "run.db"))
+	if err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	defer db.Close()
+	e, err := New(db, Options{Invoker: inv})
+	if err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	if err := e.Start(ctx); err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	defer e.Close()
+	return e.runOnce(ctx, "run-definition", definition, input)
+}
+
+// runOnce creates (or reuses) a state machine, runs one execution and waits
+// for its end.
+func (e *Engine) runOnce(ctx context.Context, smName string, definition, input []byte) (Result, error) {
+	smArn, _, err := e.CreateStateMachine(ctx, smName, string(definition), "arn:aws:iam::"+e.account+":role/loanflow-local", "STANDARD")
+	if err != nil {
+		return Result{}, err
+	}
+	arn, _, err := e.StartExecution(ctx, smArn, "", string(input))
+	if err != nil {
+		return Result{}, err
+	}
+	x, err := e.WaitExecution(ctx, arn)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Status: x.Status}
+	if x.Output != nil {
+		res.Output = json.RawMessage(*x.Output)
+	}
+	if x.Error != nil {
+		res.Error = *x.Error
+	}
+	if x.Cause != nil {
+		res.Cause = *x.Cause
+	}
+	return res, nil
+}
+
+// WaitExecution polls until the execution with arn is no longer RUNNING or
+// ctx ends, and returns it.
+func (e *Engine) WaitExecution(ctx context.Context, arn string) (*Execution, error) {
+	delay := 100 * time.Microsecond
+	for {
+		x, err := e.DescribeExecution(ctx, arn)
+		if err != nil {
+			return nil, err
+		}
+		if x.Status != "RUNNING" {
+			return x, nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, errors.Join(ctx.Err(), fmt.Errorf("execution %s still running", arn))
+		case <-t.C:
+		}
+		if delay < 20*time.Millisecond {
+			delay *= 2
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"loanflow/infra/local/asl/expr"
+)
+
+// Invoker performs Task states' service calls. The local stack implements
+// it; the engine ships none (tests use a fake).
+type Invoker interface {
+	Invoke(ctx context.Context, call TaskCall) (any, error)
+}
+
+// TaskCall is one Task invocation. For the waitForTaskToken pattern the
+// result of Invoke is ignored and the task completes on SendTaskSuccess or
+// SendTaskFailure with TaskToken. A replay after a crash carries the same
+// TaskToken, so receivers can deduplicate on it.
+type TaskCall struct {
+	Resource        string
+	Service, Action string
+	Pattern         string // "", "waitForTaskToken" or "sync"
+	Parameters      any
+	TaskToken       string
+	ExecutionArn    string
+	StateMachineArn string
+	StateName       string
+}
+
+// InvokerFunc adapts a function to Invoker.
+type InvokerFunc func(ctx context.Context, call TaskCall) (any, error)
+
+// Invoke calls fn.
+func (fn InvokerFunc) Invoke(ctx context.Context, call TaskCall) (any, error) { return fn(ctx, call) }
+
+// taskRow is a waitForTaskToken task to persist with the next checkpoint.
+type taskRow struct {
+	token     string
+	state     string
+	nested    bool
+	timeoutAt int64
+	hbAt      int64
+	hbSeconds int64
+}
+
+func (f *frame) taskDetails(st *state) map[string]any {
+	res := st.task.Action
+	if st.task.Pattern != "" {
+		res += "." + st.task.Pattern
+	}
+	if st.task.Resource != "" && st.task.Service == "lambda" && st.task.Action == "invoke" && !isStatesARN(st.task.Resource) {
+		res = st.task.Resource
+	}
+	return map[string]any{"resourceType": st.task.Service, "resource": res}
+}
+
+func isStatesARN(s string) bool { return len(s) > 15 && s[:15] == "arn:aws:states:" }
+
+func (f *frame) task(ctx context.Context, st *state, cur *cursor, ev *evalEnv) outcome {
+	now := f.r.e.clock.Now()
+	switch cur.Phase {
+	case phaseRun:
+		eff, err := st.io.input(ev, cur.Input)
+		if err != nil {
+			return f.handleError(st, cur, ev, stateErr(st, cur, err))
+		}
+		timeout, err := seconds(st.timeoutSeconds, st.timeoutPath, ev.scope(eff), "TimeoutSecondsPath")
+		if err != nil {
+			return f.handleError(st, cur, ev, stateErr(st, cur, err))
+		}
+		hb, err := seconds(st.heartbeatSeconds, st.heartbeatPath, ev.scope(eff), "HeartbeatSecondsPath")
+		if err != nil {
+			return f.handleError(st, cur, ev, stateErr(st, cur, err))
+		}
+		cur.Token = newToken()
+		ev.ctxObj["Task"] = map[string]any{"Token": cur.Token}
+		args, _, err := st.io.arguments(ev, eff)
+		if err != nil {
+			return f.handleError(st, cur, ev, stateErr(st, cur, err))
+		}
+		cur.Args = args
+		d := f.taskDetails(st)
+		d["region"] = f.r.e.region
+		d["parameters"] = encodeJSON(args)
+		if timeout > 0 {
+			d["timeoutInSeconds"] = timeout
+			cur.TimeoutAt = now.Add(time.Duration(timeout) * time.Second).UnixNano()
+		}
+		if hb > 0 {
+			d["heartbeatInSeconds"] = hb
+			cur.HBAt = now.Add(time.Duration(hb) * time.Second).UnixNano()
+			cur.HBSeconds = hb
+		}
+		f.emit("TaskScheduled", d)
+		cur.Phase = phaseInvoke
+		if st.task.Pattern == patternToken {
+			f.r.mu.Lock()
+			f.r.tasks = append(f.r.tasks, taskRow{token: cur.Token, state: st.Name, nested: !f.top, timeoutAt: cur.TimeoutAt, hbAt: cur.HBAt, hbSeconds: hb})
+			f.r.mu.Unlock()
+		}
+		return outcome{kind: stepInvoke}
+	case phaseInvoke:
+		f.emit("TaskStarted", f.taskDetails(st))
+		ictx := ctx
+		if cur.TimeoutAt > 0 && st.task.Pattern != patternToken {
+			var cancel context.CancelFunc
+			ictx, cancel = context.WithTimeout(ctx, time.Duration(cur.TimeoutAt-now.UnixNano()))
+			defer cancel()
+		}
+		res, err := f.r.e.invoker.Invoke(ictx, TaskCall{
+			Resource: st.task.Resource, Service: st.task.Service, Action: st.task.Action, Pattern: st.task.Pattern,
+			Parameters: cur.Args, TaskToken: cur.Token, ExecutionArn: f.r.arn, StateMachineArn: f.r.smArn, StateName: st.Name,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: "execution stopped"}}
+			}
+			if ictx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+				return f.taskFailed(st, cur, ev, "TaskTimedOut", &stateError{Name: ErrTimeout})
+			}
+			se := &stateError{Name: ErrTaskFailed, Cause: err.Error()}
+			var te *TaskError
+			if errors.As(err, &te) {
+				se = &stateError{Name: te.Name, Cause: te.Cause}
+			}
+			return f.taskFailed(st, cur, ev, "TaskFailed", se)
+		}
+		if st.task.Pattern == patternToken {
+			d := f.taskDetails(st)
+			mergeDetails(d, dataDetails("output", encodeJSON(res)))
+			f.emit("TaskSubmitted", d)
+			cur.Phase = phaseToken
+			return f.tokenWait(st, cur, ev, now)
+		}
+		return f.taskSucceeded(st, cur, ev, res)
+	case phaseToken:
+		return f.tokenWait(st, cur, ev, now)
+	}
+	return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: "bad task phase " + cur.Phase}}
+}
+
+// tokenWait completes a waitForTaskToken task from its delivered outcome or
+// its deadlines, or suspends.
+func (f *frame) tokenWait(st *state, cur *cursor, ev *evalEnv, now time.Time) outcome {
+	if o := cur.outcome; o != nil {
+		cur.outcome = nil
+		if o.Success {
+			return f.taskSucceeded(st, cur, ev, o.Output)
+		}
+		return f.taskFailed(st, cur, ev, "TaskFailed", &stateError{Name: o.Error, Cause: o.Cause})
+	}
+	n := now.UnixNano()
+	if cur.TimeoutAt > 0 && n >= cur.TimeoutAt {
+		return f.taskFailed(st, cur, ev, "TaskTimedOut", &stateError{Name: ErrTimeout})
+	}
+	if cur.HBAt > 0 && n >= cur.HBAt {
+		return f.taskFailed(st, cur, ev, "TaskTimedOut", &stateError{Name: ErrHeartbeatTimeout})
+	}
+	var wake time.Time
+	for _, t := range []int64{cur.TimeoutAt, cur.HBAt} {
+		if t > 0 && (wake.IsZero() || t < wake.UnixNano()) {
+			wake = time.Unix(0, t)
+		}
+	}
+	return outcome{kind: stepSuspend, wakeAt: wake}
+}
+
+func (f *frame) taskFailed(st *state, cur *cursor, ev *evalEnv, event string, se *stateError) outcome {
+	d := f.taskDetails(st)
+	d["error"] = se.Name
+	if se.Cause != "" {
+		d["cause"] = se.Cause
+	}
+	f.emit(event, d)
+	return f.handleError(st, cur, ev, se)
+}
+
+func (f *frame) taskSucceeded(st *state, cur *cursor, ev *evalEnv, res any) outcome {
+	out := encodeJSON(res)
+	if len(out) > maxPayload {
+		return f.taskFailed(st, cur, ev, "TaskFailed", dataLimit(st))
+	}
+	d := f.taskDetails(st)
+	mergeDetails(d, dataDetails("output", out))
+	f.emit("TaskSucceeded", d)
+	return f.complete(st, cur, ev, res)
+}
+
+// complete finishes a Task, Parallel or Map with its raw result:
+// ResultSelector, Assign, ResultPath, OutputPath.
+func (f *frame) complete(st *state, cur *cursor, ev *evalEnv, res any) outcome {
+	sel, err := st.io.selectResult(ev, res)
+	if err != nil {
+		return f.handleError(st, cur, ev, stateErr(st, cur, err))
+	}
+	set, err := st.io.assign(ev, sel)
+	if err != nil {
+		return f.handleError(st, cur, ev, stateErr(st, cur, err))
+	}
+	out, err := st.io.output(ev, cur.Input, sel)
+	if err != nil {
+		return f.handleError(st, cur, ev, stateErr(st, cur, err))
+	}
+	return f.exit(st, cur, out, set)
+}
+
+// seconds resolves TimeoutSeconds/HeartbeatSeconds or their Path forms.
+func seconds(fixed int64, ref valueRef, sc expr.Scope, field string) (int64, error) {
+	if ref == nil {
+		return fixed, nil
+	}
+	v, err := ref.get(sc)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := v.(json.Number)
+	i, ierr := n.Int64()
+	if !ok || ierr != nil || i <= 0 {
+		return 0, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The %s field refers to value %s which is not a valid positive integer: %s", field, encodeJSON(v), ref)}
+	}
+	return i, nil
+}
