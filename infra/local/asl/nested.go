@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 
 	"loanflow/infra/local/asl/expr"
@@ -149,12 +150,21 @@ func mapLimits(ms *mapSpec, sc expr.Scope) (maxConc int, count int, pct float64,
 }
 
 func asInt(v any) (int64, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, false
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case float64:
+		return int64(n), n == math.Trunc(n)
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
 	}
-	i, err := n.Int64()
-	return i, err == nil
+	return 0, false
 }
 
 // quoteValue renders a value as AWS does in Map errors: strings in quotes,
@@ -294,4 +304,3 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	return f.complete(st, cur, ev, results)
 }
 
-var _ = math.Inf
