@@ -26,8 +26,9 @@ func Decode(data []byte) (any, error) {
 	return v, nil
 }
 
-// Encode serialises a JSON value compactly, without HTML escaping and with
-// object keys sorted, the way AWS prints JSON in outputs and causes.
+// Encode serialises a JSON value compactly and without HTML escaping, as AWS
+// prints JSON in outputs and causes. Object keys come out sorted: a
+// map[string]any keeps no order, where AWS keeps the document's order.
 func Encode(v any) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
