@@ -1,0 +1,103 @@
+// Package console serves the local stack's web console at "/": queues,
+// executions with their history and a drawing of the state machine, pending
+// callbacks, recent bus events and failed deliveries. It reads everything
+// through Source, so it knows nothing of how the stack stores it.
+package console
+
+import (
+	"context"
+	"time"
+)
+
+// Source is what the console reads and the two actions it may take.
+type Source interface {
+	Queues(ctx context.Context) ([]Queue, error)
+	QueueMessages(ctx context.Context, queue string, limit int) ([]Message, error)
+	// Redrive moves every message of a dead-letter queue back to its source queue.
+	Redrive(ctx context.Context, dlq string) (int64, error)
+
+	ExecutionCounts(ctx context.Context) (map[string]int, error)
+	// Executions lists executions, newest first; status "" means all.
+	Executions(ctx context.Context, status string, limit int) ([]Execution, error)
+	Execution(ctx context.Context, arn string) (ExecutionDetail, error)
+
+	PendingCallbacks(ctx context.Context, limit int) ([]Callback, error)
+	CallbackCounts(ctx context.Context) (map[string]int64, error)
+	RecentEvents(ctx context.Context, limit int) ([]Event, error)
+	FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error)
+	Functions(ctx context.Context) ([]Function, error)
+}
+
+// Queue is one SQS queue's figures.
+type Queue struct {
+	Name, URL                  string
+	Visible, InFlight, Delayed int64
+	OldestAge                  time.Duration
+	DeadLetterQueue            string // the DLQ this queue redrives to, if any
+	MaxReceiveCount            int
+	SourceQueues               []string // non-empty when this queue is a DLQ
+}
+
+// Message is a queue message as peeked (not received).
+type Message struct {
+	ID           string
+	Body         string
+	SentAt       time.Time
+	ReceiveCount int
+	Attributes   map[string]string
+}
+
+// Execution is one execution as listed.
+type Execution struct {
+	ARN, Name, StateMachine, Status string
+	Start                           time.Time
+	Stop                            time.Time // zero while running
+}
+
+// ExecutionDetail is one execution with its history and definition.
+type ExecutionDetail struct {
+	Execution
+	Input, Output, Error, Cause string
+	History                     []HistoryEvent
+	// Definition is the state machine's ASL JSON, for the drawing.
+	Definition string
+}
+
+// HistoryEvent is one event of an execution's history, as GetExecutionHistory gives it.
+type HistoryEvent struct {
+	ID, PreviousID int64
+	Time           time.Time
+	Type           string
+	// Details holds the event's details object (stateEnteredEventDetails, ...):
+	// name, input and output (JSON strings), error, cause, resource, ...
+	Details map[string]any
+}
+
+// Callback is a token record waiting for (or done with) its callback. The
+// task token itself is never shown: TokenPreview holds a short prefix.
+type Callback struct {
+	CallbackID, ExecutionARN, ApplicationID, Status, ValuationReference, TokenPreview string
+	CreatedAt, ExpiresAt                                                              time.Time
+}
+
+// Event is one event accepted by the bus and the rules it matched.
+type Event struct {
+	ID, Bus, Source, DetailType string
+	At                          time.Time
+	Matched                     []string
+	Detail                      string
+}
+
+// FailedDelivery is a rule target delivery that exhausted its retry policy.
+type FailedDelivery struct {
+	EventID, Rule, TargetARN, DLQARN, Error string
+	Attempts                                int
+	At                                      time.Time
+}
+
+// Function is one local Lambda function's counters.
+type Function struct {
+	Name                           string
+	Invocations, Errors, Throttles int64
+	InFlight, Concurrency          int
+}
