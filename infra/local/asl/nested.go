@@ -303,4 +303,3 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	f.emit("MapStateSucceeded", nil)
 	return f.complete(st, cur, ev, results)
 }
-

@@ -143,13 +143,12 @@ func (e *Engine) pendingTask(tx *sql.Tx, token string) (*pendingTaskRow, error) 
 	}
 	t.hbSeconds = hbSeconds.Int64
 	now := e.clock.Now().UnixNano()
+	expired := timeout.Valid && now >= timeout.Int64 || hb.Valid && now >= hb.Int64
 	switch {
-	case status == taskTimedOut || execStatus == "TIMED_OUT":
+	case status == taskTimedOut || execStatus == "TIMED_OUT" || status != taskCompleted && expired:
 		return nil, apiErr(CodeTaskTimedOut, "Task Timed Out")
 	case status != taskPending || execStatus != "RUNNING":
 		return nil, apiErr(CodeTaskDoesNotExist, "Task does not exist anymore")
-	case timeout.Valid && now >= timeout.Int64, hb.Valid && now >= hb.Int64:
-		return nil, apiErr(CodeTaskTimedOut, "Task Timed Out")
 	}
 	return &t, nil
 }
