@@ -1,0 +1,125 @@
+package valuationrequest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"loanflow/consumers/internal/envconf"
+)
+
+// Environment variables the function reads. The CDK app and the local stack
+// set them from the typed config. Durations are Go durations ("30s", "24h0m0s")
+// or whole seconds.
+const (
+	// EnvTableName is the token table's name (required).
+	EnvTableName = "TOKEN_TABLE_NAME"
+	// EnvValuationServiceURL is the valuation service's POST endpoint, e.g.
+	// https://valuations.example.com/valuations (required).
+	EnvValuationServiceURL = "VALUATION_SERVICE_URL"
+	// EnvWebhookBaseURL is the webhook API's base URL; callback URLs are
+	// WEBHOOK_BASE_URL + "/valuations/" + callbackId (required).
+	EnvWebhookBaseURL = "WEBHOOK_BASE_URL"
+	// EnvCallbackTimeout is RequestValuation's timeout (default 24h).
+	EnvCallbackTimeout = "CALLBACK_TIMEOUT"
+	// EnvTokenGrace is how long a token record outlives the callback
+	// timeout before its TTL (default 168h).
+	EnvTokenGrace = "TOKEN_GRACE"
+	// EnvMaxReceiveCount is the queue's redrive maxReceiveCount: on that
+	// receive a transient failure fails the task (default 5).
+	EnvMaxReceiveCount = "MAX_RECEIVE_COUNT"
+	// EnvRequestTimeout bounds one HTTP attempt (default 5s).
+	EnvRequestTimeout = "REQUEST_TIMEOUT"
+	// EnvRequestAttempts is HTTP attempts per invocation (default 3).
+	EnvRequestAttempts = "REQUEST_ATTEMPTS"
+	// EnvRequestBaseBackoff is the first retry's backoff cap; later ones
+	// double, with full jitter (default 200ms).
+	EnvRequestBaseBackoff = "REQUEST_BASE_BACKOFF"
+	// EnvBatchConcurrency bounds the messages processed at once (default 10).
+	EnvBatchConcurrency = "BATCH_CONCURRENCY"
+	// EnvLogLevel is the log level (DEBUG, INFO, WARN, ERROR); Lambda's own
+	// AWS_LAMBDA_LOG_LEVEL wins when set.
+	EnvLogLevel = "LOG_LEVEL"
+)
+
+// Config is the consumer's typed configuration.
+type Config struct {
+	TableName           string
+	ValuationServiceURL string
+	WebhookBaseURL      string
+	CallbackTimeout     time.Duration
+	TokenGrace          time.Duration
+	MaxReceiveCount     int
+	RequestTimeout      time.Duration
+	RequestAttempts     int
+	BaseBackoff         time.Duration
+	BatchConcurrency    int
+	LogLevel            string
+}
+
+// DefaultConfig returns the defaults; the required URLs and table are empty.
+func DefaultConfig() Config {
+	return Config{
+		CallbackTimeout:  24 * time.Hour,
+		TokenGrace:       7 * 24 * time.Hour,
+		MaxReceiveCount:  5,
+		RequestTimeout:   5 * time.Second,
+		RequestAttempts:  3,
+		BaseBackoff:      200 * time.Millisecond,
+		BatchConcurrency: 10,
+		LogLevel:         "INFO",
+	}
+}
+
+// ConfigFromEnv reads the configuration through getenv (os.Getenv in main).
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	d := DefaultConfig()
+	r := envconf.New(getenv)
+	c := Config{
+		TableName:           r.Required(EnvTableName),
+		ValuationServiceURL: r.URL(EnvValuationServiceURL, true),
+		WebhookBaseURL:      r.URL(EnvWebhookBaseURL, true),
+		CallbackTimeout:     r.Duration(EnvCallbackTimeout, d.CallbackTimeout),
+		TokenGrace:          r.Duration(EnvTokenGrace, d.TokenGrace),
+		MaxReceiveCount:     r.Int(EnvMaxReceiveCount, d.MaxReceiveCount, 1, 1000),
+		RequestTimeout:      r.Duration(EnvRequestTimeout, d.RequestTimeout),
+		RequestAttempts:     r.Int(EnvRequestAttempts, d.RequestAttempts, 1, 10),
+		BaseBackoff:         r.Duration(EnvRequestBaseBackoff, d.BaseBackoff),
+		BatchConcurrency:    r.Int(EnvBatchConcurrency, d.BatchConcurrency, 1, 100),
+		LogLevel:            r.String("AWS_LAMBDA_LOG_LEVEL", r.String(EnvLogLevel, d.LogLevel)),
+	}
+	if err := r.Err(); err != nil {
+		return Config{}, fmt.Errorf("valuation-request config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the values the handler depends on.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ValuationServiceURL == "" {
+		errs = append(errs, errors.New("ValuationServiceURL: must be set"))
+	}
+	if c.WebhookBaseURL == "" {
+		errs = append(errs, errors.New("WebhookBaseURL: must be set"))
+	}
+	if c.CallbackTimeout <= 0 {
+		errs = append(errs, errors.New("CallbackTimeout: must be > 0"))
+	}
+	if c.MaxReceiveCount < 1 {
+		errs = append(errs, errors.New("MaxReceiveCount: must be >= 1"))
+	}
+	if c.RequestTimeout <= 0 {
+		errs = append(errs, errors.New("RequestTimeout: must be > 0"))
+	}
+	if c.RequestAttempts < 1 {
+		errs = append(errs, errors.New("RequestAttempts: must be >= 1"))
+	}
+	if c.BatchConcurrency < 1 {
+		errs = append(errs, errors.New("BatchConcurrency: must be >= 1"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("valuation-request config: %w", err)
+	}
+	return nil
+}
