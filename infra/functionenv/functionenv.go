@@ -1,0 +1,39 @@
+// Package functionenv turns the typed config into each Lambda function's
+// environment variables. The CDK app sets them on the deployed functions and
+// the local stack hands the same map to the functions' ConfigFromEnv, so a
+// function is configured by one code path in both worlds. The variable names
+// are the constants of the functions' own packages.
+package functionenv
+
+import (
+	"strconv"
+	"time"
+
+	"loanflow/consumers/valuationrequest"
+	"loanflow/infra/config"
+)
+
+// Env is a function's environment.
+type Env map[string]string
+
+// Getenv looks a variable up, like os.Getenv.
+func (e Env) Getenv(k string) string { return e[k] }
+
+func dur(d time.Duration) string { return d.String() }
+
+// ValuationRequest is the consumer's environment.
+func ValuationRequest(c config.Config, tableName, serviceURL, webhookBaseURL string) Env {
+	return Env{
+		valuationrequest.EnvTableName:           tableName,
+		valuationrequest.EnvValuationServiceURL: serviceURL,
+		valuationrequest.EnvWebhookBaseURL:      webhookBaseURL,
+		valuationrequest.EnvCallbackTimeout:     dur(c.CallbackTimeout),
+		valuationrequest.EnvTokenGrace:          dur(c.TokenGrace),
+		valuationrequest.EnvMaxReceiveCount:     strconv.Itoa(c.Queue.MaxReceiveCount),
+		valuationrequest.EnvRequestTimeout:      dur(c.ValuationService.RequestTimeout),
+		valuationrequest.EnvRequestAttempts:     strconv.Itoa(c.ValuationService.Attempts),
+		valuationrequest.EnvRequestBaseBackoff:  dur(c.ValuationService.BaseBackoff),
+		valuationrequest.EnvBatchConcurrency:    strconv.Itoa(c.Queue.BatchSize),
+		valuationrequest.EnvLogLevel:            c.Functions.LogLevel,
+	}
+}

@@ -1,0 +1,26 @@
+package functionenv_test
+
+import (
+	"testing"
+
+	"loanflow/consumers/valuationrequest"
+	"loanflow/infra/config"
+	"loanflow/infra/functionenv"
+)
+
+// The typed config must reach the function unchanged through its environment.
+func TestValuationRequestEnvRoundTrips(t *testing.T) {
+	for name, c := range map[string]config.Config{"default": config.Default(), "local": config.Local()} {
+		env := functionenv.ValuationRequest(c, "tokens", "https://svc.example/valuations", "https://hook.example/prod")
+		got, err := valuationrequest.ConfigFromEnv(env.Getenv)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.TableName != "tokens" || got.CallbackTimeout != c.CallbackTimeout || got.TokenGrace != c.TokenGrace ||
+			got.MaxReceiveCount != c.Queue.MaxReceiveCount || got.RequestTimeout != c.ValuationService.RequestTimeout ||
+			got.RequestAttempts != c.ValuationService.Attempts || got.BaseBackoff != c.ValuationService.BaseBackoff ||
+			got.WebhookBaseURL != "https://hook.example/prod" || got.ValuationServiceURL != "https://svc.example/valuations" {
+			t.Fatalf("%s: config did not round-trip: %+v", name, got)
+		}
+	}
+}
