@@ -110,8 +110,6 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			mctx := lambdalog.With(ctx, slog.String("messageId", msg.MessageId))
 			if err := h.safeProcess(mctx, msg); err != nil {
 				failed[i] = true
-				h.log.ErrorContext(mctx, "message failed; it will be received again", "err", err,
-					"receiveCount", receiveCount(msg))
 			}
 		})
 	}
@@ -129,12 +127,21 @@ func (h *Handler) safeProcess(ctx context.Context, msg events.SQSMessage) (err e
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("process message: panic: %v", r)
+			h.log.ErrorContext(ctx, "message failed; it will be received again", "err", err)
 		}
 	}()
 	return h.process(ctx, msg)
 }
 
-func (h *Handler) process(ctx context.Context, msg events.SQSMessage) error {
+// process handles one message; an error means "receive it again".
+func (h *Handler) process(ctx context.Context, msg events.SQSMessage) (err error) {
+	defer func() {
+		// ctx is reassigned below as ids become known: log with the latest.
+		if err != nil {
+			h.log.ErrorContext(ctx, "message failed; it will be received again", "err", err,
+				"receiveCount", receiveCount(msg))
+		}
+	}()
 	var m contracts.ValuationRequestMessage
 	if err := contracts.Decode(contracts.SchemaValuationRequestMessage, []byte(msg.Body), &m); err != nil {
 		var ve *contracts.ValidationError

@@ -1,0 +1,313 @@
+// Package valuationcallback resolves task tokens: it is the target of the
+// "Valuation Completed" and "Valuation Failed" rules. It verifies the
+// callback's signature, finds the token by callback id, claims the record
+// for the event, resumes the execution, and marks the record RESOLVED.
+//
+// The claim is what makes retries honest: a transient Step Functions failure
+// returns an error so EventBridge retries the same event, and that retry
+// (same event id) finds the record claimed by itself and carries on, while
+// any other event for a claimed or resolved record is a duplicate. Late,
+// duplicate, unknown, forged, stale and malformed callbacks are acknowledged,
+// logged on one line with a reason, counted, and resume nothing.
+package valuationcallback
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/internal/sfnerr"
+	"loanflow/consumers/signature"
+	"loanflow/consumers/tokenstore"
+	"loanflow/contracts"
+)
+
+// ErrorValuationFailed is the error sent to Step Functions for a failed
+// valuation; the loan processor catches it.
+const ErrorValuationFailed = "ValuationFailed"
+
+// Record outcomes.
+const (
+	OutcomeSucceeded = "SUCCEEDED"
+	OutcomeFailed    = "FAILED"
+)
+
+// TaskResumer is the part of *sfn.Client the resolver uses.
+type TaskResumer interface {
+	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, opts ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+}
+
+// Deps are the handler's collaborators, built once in main.
+type Deps struct {
+	Store   tokenstore.Store
+	Tasks   TaskResumer
+	Metrics Metrics
+	Logger  *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Handler resolves valuation callbacks.
+type Handler struct {
+	cfg     Config
+	store   tokenstore.Store
+	tasks   TaskResumer
+	metrics Metrics
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// NewHandler checks deps and returns the handler.
+func NewHandler(cfg Config, d Deps) (*Handler, error) {
+	if d.Store == nil || d.Tasks == nil {
+		return nil, errors.New("valuation-callback: Store and Tasks are required")
+	}
+	if cfg.SignatureTolerance <= 0 {
+		cfg.SignatureTolerance = 5 * time.Minute
+	}
+	h := &Handler{cfg: cfg, store: d.Store, tasks: d.Tasks, metrics: d.Metrics, log: d.Logger, now: d.Now}
+	if h.metrics == nil {
+		h.metrics = &Tally{}
+	}
+	if h.log == nil {
+		h.log = lambdalog.Discard()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h, nil
+}
+
+// Reasons an outcome is logged with.
+const (
+	ReasonResolved           = "resolved"
+	ReasonValuationFailed    = "valuation_failed"
+	ReasonUnsupportedType    = "unsupported_detail_type"
+	ReasonMalformed          = "malformed_detail"
+	ReasonSignatureMissing   = "signature_missing"
+	ReasonSignatureForged    = "signature_forged"
+	ReasonSignatureStale     = "signature_stale"
+	ReasonUnknownCallback    = "unknown_callback_id"
+	ReasonReferenceMismatch  = "reference_mismatch"
+	ReasonDuplicate          = "duplicate"
+	ReasonAlreadyResolved    = "already_resolved_by_this_event"
+	ReasonTaskAlreadyFailed  = "task_already_failed"
+	ReasonRecordExpired      = "record_expired"
+	ReasonPastExpiry         = "past_expiry"
+	ReasonTaskClosed         = "task_closed"
+	ReasonTransientFailure   = "transient_failure"
+	ReasonResolvedNotMarked  = "resolved_but_not_marked"
+	reasonClaimLostTwiceLoop = "claim_conflict"
+)
+
+// outcome is what happened to one event: logged once, counted once.
+type outcome struct {
+	metric string
+	reason string
+	err    error // returned, so the platform retries
+	level  slog.Level
+	attrs  []slog.Attr
+}
+
+func ack(metric, reason string, attrs ...slog.Attr) outcome {
+	return outcome{metric: metric, reason: reason, level: slog.LevelWarn, attrs: attrs}
+}
+
+func retry(err error) outcome {
+	return outcome{reason: ReasonTransientFailure, err: err, level: slog.LevelError}
+}
+
+// Handle resolves one callback event. It returns an error only when retrying
+// the same event can help.
+func (h *Handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
+	eventID := ev.ID
+	if eventID == "" {
+		sum := sha256.Sum256(append([]byte(ev.DetailType+"\x00"), ev.Detail...))
+		eventID = "sha256-" + hex.EncodeToString(sum[:16])
+	}
+	ctx = lambdalog.With(ctx, slog.String("eventId", eventID), slog.String("detailType", ev.DetailType))
+	o := h.resolve(ctx, eventID, ev)
+	if o.metric != "" {
+		h.metrics.Count(o.metric)
+	}
+	args := make([]any, 0, len(o.attrs)+2)
+	args = append(args, slog.String("reason", o.reason))
+	for _, a := range o.attrs {
+		args = append(args, a)
+	}
+	if o.err != nil {
+		args = append(args, slog.String("err", o.err.Error()))
+	}
+	msg := "callback " + o.reason
+	if o.metric != "" {
+		args = append(args, slog.String("metric", o.metric))
+	}
+	h.log.Log(ctx, o.level, msg, args...)
+	return o.err
+}
+
+func (h *Handler) resolve(ctx context.Context, eventID string, ev events.CloudWatchEvent) outcome {
+	if ev.DetailType != contracts.DetailTypeCompleted && ev.DetailType != contracts.DetailTypeFailed {
+		return ack(CallbacksRejected, ReasonUnsupportedType)
+	}
+	var d contracts.ValuationCallbackDetail
+	if err := contracts.Decode(contracts.SchemaValuationCallbackDetail, ev.Detail, &d); err != nil {
+		return ack(CallbacksRejected, ReasonMalformed, problems(err))
+	}
+	cb := slog.String("callbackId", d.CallbackID)
+
+	if len(h.cfg.SigningSecret) > 0 {
+		err := signature.Verify(h.cfg.SigningSecret, d.Signature.Timestamp, d.Signature.Value, []byte(d.Body), h.now(), h.cfg.SignatureTolerance)
+		switch {
+		case errors.Is(err, signature.ErrMissing):
+			return ack(CallbacksRejected, ReasonSignatureMissing, cb)
+		case errors.Is(err, signature.ErrStale):
+			return ack(CallbacksRejected, ReasonSignatureStale, cb, slog.String("detail", err.Error()))
+		case err != nil:
+			return ack(CallbacksRejected, ReasonSignatureForged, cb, slog.String("detail", err.Error()))
+		}
+	}
+	// The signed body is the truth; the parsed copy in the detail only
+	// routes the event.
+	var resp contracts.ValuationResponse
+	if err := contracts.Decode(contracts.SchemaValuationResponse, []byte(d.Body), &resp); err != nil {
+		return ack(CallbacksRejected, ReasonMalformed, cb, problems(err))
+	}
+	if contracts.DetailType(resp.Status) != ev.DetailType || d.Response.Status != resp.Status {
+		return ack(CallbacksRejected, ReasonMalformed, cb,
+			slog.String("detail", "body status "+resp.Status+" does not match the event"))
+	}
+	ref := slog.String("valuationReference", resp.ValuationReference)
+
+	rec, err := h.store.Get(ctx, d.CallbackID)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		return ack(CallbacksUnknown, ReasonUnknownCallback, cb, ref)
+	}
+	if err != nil {
+		return retry(fmt.Errorf("look up token: %w", err))
+	}
+	ids := []slog.Attr{cb, ref, slog.String("executionId", rec.ExecutionID)}
+	if rec.ValuationReference != "" && rec.ValuationReference != resp.ValuationReference {
+		return ack(CallbacksRejected, ReasonReferenceMismatch,
+			append(ids, slog.String("expectedReference", rec.ValuationReference))...)
+	}
+
+	retried := false
+	for range 2 {
+		switch rec.Status {
+		case tokenstore.StatusResolved:
+			if rec.ClaimedBy == eventID {
+				return outcome{reason: ReasonAlreadyResolved, level: slog.LevelInfo, attrs: ids}
+			}
+			return ack(CallbacksDuplicate, ReasonDuplicate, append(ids, slog.String("resolvedBy", rec.ClaimedBy))...)
+		case tokenstore.StatusFailed:
+			return ack(CallbacksLate, ReasonTaskAlreadyFailed, append(ids, slog.String("failedWith", rec.Outcome))...)
+		case tokenstore.StatusExpired:
+			return ack(CallbacksLate, ReasonRecordExpired, ids...)
+		case tokenstore.StatusClaimed:
+			if rec.ClaimedBy != eventID {
+				return ack(CallbacksDuplicate, ReasonDuplicate, append(ids, slog.String("claimedBy", rec.ClaimedBy))...)
+			}
+			retried = true
+			return h.send(ctx, eventID, rec, resp, retried, ids)
+		case tokenstore.StatusPending:
+			if !rec.ExpiresAt.IsZero() && h.now().After(rec.ExpiresAt) {
+				if err := h.store.Expire(ctx, rec.CallbackID, "", "callback after the record's expiry", h.now()); err != nil && !errors.Is(err, tokenstore.ErrConflict) {
+					return retry(fmt.Errorf("expire token: %w", err))
+				}
+				return ack(CallbacksLate, ReasonPastExpiry, append(ids, slog.Time("expiresAt", rec.ExpiresAt))...)
+			}
+			claimed, err := h.store.Claim(ctx, rec.CallbackID, eventID)
+			var ce *tokenstore.ConflictError
+			switch {
+			case err == nil:
+				return h.send(ctx, eventID, claimed, resp, retried, ids)
+			case errors.As(err, &ce):
+				rec = ce.Current // another event got there first: classify again
+				continue
+			case errors.Is(err, tokenstore.ErrNotFound):
+				return ack(CallbacksUnknown, ReasonUnknownCallback, ids...)
+			default:
+				return retry(fmt.Errorf("claim token: %w", err))
+			}
+		default:
+			return retry(fmt.Errorf("token record in unexpected status %q", rec.Status))
+		}
+	}
+	return retry(errors.New(reasonClaimLostTwiceLoop))
+}
+
+// send resumes the execution of a record claimed by eventID, then marks it
+// RESOLVED. retried says the claim was already ours (a retry of this event).
+func (h *Handler) send(ctx context.Context, eventID string, rec tokenstore.Record, resp contracts.ValuationResponse, retried bool, ids []slog.Attr) outcome {
+	ids = append(ids, slog.String("taskToken", lambdalog.Token(rec.TaskToken)), slog.Bool("retry", retried))
+	var err error
+	metric, reason, result, cause := CallbacksResolved, ReasonResolved, OutcomeSucceeded, ""
+	if resp.Status == contracts.StatusCompleted {
+		out, merr := json.Marshal(contracts.ValuationResult{
+			ValuationReference: resp.ValuationReference,
+			PropertyValue:      resp.PropertyValue,
+			Currency:           resp.Currency,
+			ValuedAt:           resp.ValuedAt,
+			LoanToValueBps:     contracts.LoanToValueBps(rec.LoanAmount, resp.PropertyValue),
+		})
+		if merr != nil {
+			return retry(fmt.Errorf("encode valuation result: %w", merr))
+		}
+		_, err = h.tasks.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &rec.TaskToken, Output: ptr(string(out))})
+		ids = append(ids, slog.Int64("propertyValue", resp.PropertyValue))
+	} else {
+		metric, reason, result = CallbacksFailed, ReasonValuationFailed, OutcomeFailed
+		cause = "valuation failed"
+		if resp.Failure != nil {
+			cause = resp.Failure.ReasonCode
+			if resp.Failure.Reason != "" {
+				cause += ": " + resp.Failure.Reason
+			}
+		}
+		_, err = h.tasks.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{
+			TaskToken: &rec.TaskToken,
+			Error:     ptr(ErrorValuationFailed),
+			Cause:     ptr(sfnerr.Truncate(cause, sfnerr.MaxCauseLen)),
+		})
+		ids = append(ids, slog.String("cause", cause))
+	}
+	switch {
+	case err == nil:
+	case sfnerr.TaskClosed(err):
+		code := sfnerr.Code(err)
+		if xerr := h.store.Expire(ctx, rec.CallbackID, eventID, "Step Functions: "+code, h.now()); xerr != nil && !errors.Is(xerr, tokenstore.ErrConflict) {
+			return retry(fmt.Errorf("expire token after %s: %w", code, xerr))
+		}
+		return ack(CallbacksLate, ReasonTaskClosed, append(ids, slog.String("code", code))...)
+	default:
+		return retry(fmt.Errorf("resume execution: %w", err))
+	}
+	if rerr := h.store.Resolve(ctx, rec.CallbackID, eventID, result, cause, h.now()); rerr != nil {
+		// The execution has resumed; the record stays claimed by this
+		// event, so later events are still recognised as duplicates.
+		return outcome{metric: metric, reason: ReasonResolvedNotMarked, level: slog.LevelError,
+			attrs: append(ids, slog.String("storeErr", rerr.Error()))}
+	}
+	return outcome{metric: metric, reason: reason, level: slog.LevelInfo, attrs: ids}
+}
+
+func problems(err error) slog.Attr {
+	var ve *contracts.ValidationError
+	if errors.As(err, &ve) {
+		return slog.Any("problems", ve.Problems)
+	}
+	return slog.String("detail", err.Error())
+}
+
+func ptr[T any](v T) *T { return &v }
