@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"
 	"loanflow/infra/config"
 )
@@ -36,4 +37,21 @@ func ValuationRequest(c config.Config, tableName, serviceURL, webhookBaseURL str
 		valuationrequest.EnvBatchConcurrency:    strconv.Itoa(c.Queue.BatchSize),
 		valuationrequest.EnvLogLevel:            c.Functions.LogLevel,
 	}
+}
+
+// ValuationCallback is the resolver's environment. On AWS secretARN names the
+// Secrets Manager secret; locally secret carries the key itself.
+func ValuationCallback(c config.Config, tableName, secretARN, secret string) Env {
+	e := Env{
+		valuationcallback.EnvTableName:          tableName,
+		valuationcallback.EnvSignatureTolerance: dur(c.Signature.Tolerance),
+		valuationcallback.EnvLogLevel:           c.Functions.LogLevel,
+	}
+	if secretARN != "" {
+		e[valuationcallback.EnvSigningSecretARN] = secretARN
+	}
+	if secret != "" {
+		e[valuationcallback.EnvSigningSecret] = secret
+	}
+	return e
 }

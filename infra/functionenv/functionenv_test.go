@@ -3,6 +3,7 @@ package functionenv_test
 import (
 	"testing"
 
+	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"
 	"loanflow/infra/config"
 	"loanflow/infra/functionenv"
@@ -22,5 +23,21 @@ func TestValuationRequestEnvRoundTrips(t *testing.T) {
 			got.WebhookBaseURL != "https://hook.example/prod" || got.ValuationServiceURL != "https://svc.example/valuations" {
 			t.Fatalf("%s: config did not round-trip: %+v", name, got)
 		}
+	}
+}
+
+func TestValuationCallbackEnvRoundTrips(t *testing.T) {
+	c := config.Default()
+	env := functionenv.ValuationCallback(c, "tokens", "", "0123456789abcdef")
+	got, err := valuationcallback.ConfigFromEnv(env.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TableName != "tokens" || got.SignatureTolerance != c.Signature.Tolerance || string(got.SigningSecret) != "0123456789abcdef" {
+		t.Fatalf("config did not round-trip: %+v", got)
+	}
+	env = functionenv.ValuationCallback(c, "tokens", "arn:aws:secretsmanager:eu-west-2:1:secret:k", "")
+	if got, err = valuationcallback.ConfigFromEnv(env.Getenv); err != nil || got.SigningSecretID != "arn:aws:secretsmanager:eu-west-2:1:secret:k" {
+		t.Fatalf("secret ARN: %+v %v", got, err)
 	}
 }
