@@ -1,0 +1,43 @@
+package sqs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kinds of failure; every error the Broker returns for bad input wraps one of
+// them (test with errors.Is), and the protocol adapter maps each to its AWS code.
+var (
+	ErrQueueDoesNotExist      = errors.New("QueueDoesNotExist")
+	ErrQueueNameExists        = errors.New("QueueNameExists")
+	ErrInvalidParameterValue  = errors.New("InvalidParameterValue")
+	ErrMissingParameter       = errors.New("MissingParameter")
+	ErrInvalidAttributeName   = errors.New("InvalidAttributeName")
+	ErrInvalidAttributeValue  = errors.New("InvalidAttributeValue")
+	ErrReceiptHandleIsInvalid = errors.New("ReceiptHandleIsInvalid")
+	ErrInvalidMessageContents = errors.New("InvalidMessageContents")
+	ErrUnsupportedOperation   = errors.New("UnsupportedOperation")
+)
+
+// Error is a client error of a given kind with an AWS-style message.
+type Error struct {
+	Kind    error
+	Message string
+}
+
+func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Message }
+
+// Unwrap returns the kind, so errors.Is(err, ErrQueueDoesNotExist) works.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func fail(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+func noQueue(name string) error {
+	return fail(ErrQueueDoesNotExist, "The specified queue %s does not exist.", name)
+}
+
+func invalidParam(name string, value any, reason string) error {
+	return fail(ErrInvalidParameterValue, "Value %v for parameter %s is invalid. Reason: %s", value, name, reason)
+}

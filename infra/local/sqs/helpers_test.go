@@ -1,0 +1,73 @@
+package sqs
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"loanflow/infra/local/sqlitedb"
+)
+
+func newTestBroker(t testing.TB, clock Clock) *Broker {
+	t.Helper()
+	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	b, err := New(context.Background(), db, Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustCreate(t testing.TB, b *Broker, name string, attrs map[string]string) {
+	t.Helper()
+	if _, err := b.CreateQueue(context.Background(), name, attrs); err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+}
+
+func mustSend(t testing.TB, b *Broker, queue string, msgs ...NewMessage) []Sent {
+	t.Helper()
+	s, err := b.Send(context.Background(), queue, msgs...)
+	if err != nil {
+		t.Fatalf("send to %s: %v", queue, err)
+	}
+	return s
+}
+
+func receiveNow(t testing.TB, b *Broker, queue string, limit int) []Message {
+	t.Helper()
+	zero := time.Duration(0)
+	msgs, err := b.Receive(context.Background(), queue, ReceiveOptions{MaxMessages: limit, WaitTime: &zero})
+	if err != nil {
+		t.Fatalf("receive from %s: %v", queue, err)
+	}
+	return msgs
+}
+
+func stats(t testing.TB, b *Broker, queue string) QueueStats {
+	t.Helper()
+	s, err := b.QueueStats(context.Background(), queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func dur(d time.Duration) *time.Duration { return &d }
+
+// waitFor polls cond until it holds or a deadline passes.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond) // polling interval, bounded by the deadline
+	}
+}

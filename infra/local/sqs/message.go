@@ -1,0 +1,185 @@
+package sqs
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MessageAttribute is a typed message attribute, with the JSON names of the
+// SQS protocol. DataType is String, Number or Binary, optionally followed by
+// a custom type (".label").
+type MessageAttribute struct {
+	DataType    string `json:"DataType"`
+	StringValue string `json:"StringValue,omitempty"`
+	BinaryValue []byte `json:"BinaryValue,omitempty"`
+}
+
+// NewMessage is a message to send.
+type NewMessage struct {
+	Body string
+	// Delay overrides the queue's DelaySeconds when not nil.
+	Delay      *time.Duration
+	Attributes map[string]MessageAttribute
+	// TraceHeader is the AWSTraceHeader system attribute.
+	TraceHeader string
+}
+
+// Sent describes a message accepted by Send.
+type Sent struct {
+	MessageID       string
+	MD5OfBody       string
+	MD5OfAttributes string
+}
+
+// Message is a received or peeked message.
+type Message struct {
+	ID string
+	// ReceiptHandle is empty for peeked messages.
+	ReceiptHandle   string
+	Body            string
+	MD5OfBody       string
+	MD5OfAttributes string
+	Attributes      map[string]MessageAttribute
+	SentAt          time.Time
+	// FirstReceivedAt is zero until the message is first received.
+	FirstReceivedAt time.Time
+	ReceiveCount    int
+	TraceHeader     string
+	// DeadLetterSourceARN is the queue a dead-lettered message came from.
+	DeadLetterSourceARN string
+}
+
+var attrNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)
+
+// validate checks a message against the queue's limits, like SQS does.
+func validate(q *queue, m NewMessage) error {
+	if m.Body == "" {
+		return fail(ErrMissingParameter, "The request must contain the parameter MessageBody.")
+	}
+	if err := checkBodyChars(m.Body); err != nil {
+		return err
+	}
+	if m.Delay != nil && (*m.Delay < 0 || *m.Delay > 900*time.Second) {
+		return invalidParam("DelaySeconds", int64(*m.Delay/time.Second), "DelaySeconds must be >= 0 and <= 900.")
+	}
+	if len(m.Attributes) > 10 {
+		return fail(ErrInvalidParameterValue, "Number of message attributes [%d] exceeds the allowed maximum [10].", len(m.Attributes))
+	}
+	size := len(m.Body)
+	for name, a := range m.Attributes {
+		if err := validateAttribute(name, a); err != nil {
+			return err
+		}
+		size += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+	}
+	if size > q.maxSize {
+		return fail(ErrInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.maxSize)
+	}
+	return nil
+}
+
+func checkBodyChars(body string) error {
+	if !utf8.ValidString(body) {
+		return fail(ErrInvalidMessageContents, "The message body is not valid UTF-8.")
+	}
+	for _, r := range body {
+		ok := r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+		if !ok {
+			return fail(ErrInvalidMessageContents, "Invalid binary character '#x%X' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF", r)
+		}
+	}
+	return nil
+}
+
+func validateAttribute(name string, a MessageAttribute) error {
+	lower := strings.ToLower(name)
+	if !attrNameRE.MatchString(name) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
+		strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		return fail(ErrInvalidParameterValue, "Message (user) attribute name '%s' is invalid.", name)
+	}
+	base, _, _ := strings.Cut(a.DataType, ".")
+	switch base {
+	case "String":
+		if a.StringValue == "" {
+			return fail(ErrInvalidParameterValue, "Message (user) attribute '%s' must contain a non-empty value of type 'String'.", name)
+		}
+	case "Number":
+		if _, ok := new(big.Float).SetString(a.StringValue); !ok {
+			return fail(ErrInvalidParameterValue, "Could not cast message attribute '%s' value to number.", name)
+		}
+	case "Binary":
+		if len(a.BinaryValue) == 0 {
+			return fail(ErrInvalidParameterValue, "Message (user) attribute '%s' must contain a non-empty value of type 'Binary'.", name)
+		}
+	default:
+		return fail(ErrInvalidParameterValue, "The type of message (user) attribute '%s' is invalid. You must use only the following supported type prefixes: Binary, Number, String.", name)
+	}
+	if len(a.DataType) > 256 {
+		return fail(ErrInvalidParameterValue, "Message (user) attribute '%s' data type is too long.", name)
+	}
+	return nil
+}
+
+func md5Hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// md5OfAttributes is SQS's MD5OfMessageAttributes: for each attribute in name
+// order, the length-prefixed name and data type, a transport byte (1 string,
+// 2 binary) and the length-prefixed value. Empty when there are none.
+func md5OfAttributes(attrs map[string]MessageAttribute) string {
+	if len(attrs) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(attrs))
+	for n := range attrs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	h := md5.New()
+	put := func(b []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	for _, n := range names {
+		a := attrs[n]
+		put([]byte(n))
+		put([]byte(a.DataType))
+		if strings.HasPrefix(a.DataType, "Binary") {
+			h.Write([]byte{2})
+			put(a.BinaryValue)
+		} else {
+			h.Write([]byte{1})
+			put([]byte(a.StringValue))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// newID returns a random UUID (version 4), the format of SQS message ids.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// newToken returns a random token for receipt handles.
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,112 @@
+package sqs
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+
+	"loanflow/infra/local/awsjson"
+)
+
+// Service returns the SQS JSON protocol adapter (X-Amz-Target "AmazonSQS.*").
+func (b *Broker) Service() *awsjson.Service {
+	return &awsjson.Service{
+		TargetPrefix: "AmazonSQS",
+		JSONVersion:  "1.0",
+		Ops: map[string]awsjson.Operation{
+			"CreateQueue":                  op(b.apiCreateQueue),
+			"GetQueueUrl":                  op(b.apiGetQueueURL),
+			"ListQueues":                   op(b.apiListQueues),
+			"DeleteQueue":                  op(b.apiDeleteQueue),
+			"GetQueueAttributes":           op(b.apiGetQueueAttributes),
+			"SetQueueAttributes":           op(b.apiSetQueueAttributes),
+			"PurgeQueue":                   op(b.apiPurgeQueue),
+			"ListDeadLetterSourceQueues":   op(b.apiListDeadLetterSourceQueues),
+			"StartMessageMoveTask":         op(b.apiStartMessageMoveTask),
+			"SendMessage":                  op(b.apiSendMessage),
+			"SendMessageBatch":             op(b.apiSendMessageBatch),
+			"ReceiveMessage":               op(b.apiReceiveMessage),
+			"DeleteMessage":                op(b.apiDeleteMessage),
+			"DeleteMessageBatch":           op(b.apiDeleteMessageBatch),
+			"ChangeMessageVisibility":      op(b.apiChangeMessageVisibility),
+			"ChangeMessageVisibilityBatch": op(b.apiChangeMessageVisibilityBatch),
+		},
+	}
+}
+
+// op adapts a typed handler: it decodes the request and maps errors to AWS's.
+func op[In any](fn func(ctx context.Context, in *In) (any, error)) awsjson.Operation {
+	return func(ctx context.Context, body []byte) (any, error) {
+		var in In
+		if err := awsjson.Decode(body, &in); err != nil {
+			return nil, err
+		}
+		out, err := fn(ctx, &in)
+		if err != nil {
+			return nil, toAWS(err)
+		}
+		return out, nil
+	}
+}
+
+// queryCodes are the codes of SQS's query protocol, sent in
+// x-amzn-query-error for query-compatible clients (the aws CLI, SDK v2).
+var queryCodes = map[error]string{
+	ErrQueueDoesNotExist:            "AWS.SimpleQueueService.NonExistentQueue",
+	ErrQueueNameExists:              "QueueAlreadyExists",
+	ErrUnsupportedOperation:         "AWS.SimpleQueueService.UnsupportedOperation",
+	errTooManyEntriesInBatchRequest: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+	errEmptyBatchRequest:            "AWS.SimpleQueueService.EmptyBatchRequest",
+	errBatchEntryIdsNotDistinct:     "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+	errInvalidBatchEntryID:          "AWS.SimpleQueueService.InvalidBatchEntryId",
+	errBatchRequestTooLong:          "AWS.SimpleQueueService.BatchRequestTooLong",
+}
+
+// toAWS turns a Broker error into the AWS error the protocol sends; other
+// errors pass through and become an InternalFailure.
+func toAWS(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	code := e.Kind.Error()
+	qc, ok := queryCodes[e.Kind]
+	if !ok {
+		qc = code
+	}
+	return &awsjson.Error{Code: code, Message: e.Message, Status: http.StatusBadRequest, QueryCode: qc}
+}
+
+// entryFailure is a failed batch entry.
+type entryFailure struct {
+	ID          string `json:"Id"`
+	SenderFault bool   `json:"SenderFault"`
+	Code        string `json:"Code"`
+	Message     string `json:"Message"`
+}
+
+func failure(id string, err error) entryFailure {
+	var e *Error
+	if errors.As(err, &e) {
+		return entryFailure{ID: id, SenderFault: true, Code: e.Kind.Error(), Message: e.Message}
+	}
+	return entryFailure{ID: id, Code: "InternalError", Message: "internal error"}
+}
+
+func (b *Broker) queueName(queueURL string) (string, error) {
+	if queueURL == "" {
+		return "", fail(ErrMissingParameter, "The request must contain the parameter QueueUrl.")
+	}
+	return NameFromURL(queueURL), nil
+}
+
+func encodeToken(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodeToken(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return "", invalidParam("NextToken", s, "Invalid NextToken value.")
+	}
+	return string(b), nil
+}
