@@ -1,0 +1,108 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// ErrNotFound is what a Source returns, wrapped or not, for an execution or a
+// queue it does not know; the console answers it with a 404 page.
+var ErrNotFound = errors.New("not found")
+
+// Statuses are the execution statuses the console filters on, in the order
+// it shows them.
+var Statuses = []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+// Options tune the console. The zero value is usable.
+type Options struct {
+	// Title names the console in the page header; default "loanflow".
+	Title string
+	// Logger receives Source errors and recovered panics; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock ages and expiries are measured against; default time.Now.
+	Now func() time.Time
+	// Location is the time zone timestamps are shown in; default time.Local.
+	Location *time.Location
+	// RefreshInterval is how often an open page refreshes itself; default
+	// 3s, negative turns live refresh off.
+	RefreshInterval time.Duration
+	// Limit caps every list the console asks Source for; default 50.
+	Limit int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Title == "" {
+		o.Title = "loanflow"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = 3 * time.Second
+	}
+	if o.Limit <= 0 {
+		o.Limit = 50
+	}
+	return o
+}
+
+// server holds the console's dependencies; its methods are the handlers.
+type server struct {
+	src  Source
+	opts Options
+	log  *slog.Logger
+	tmpl *templates
+}
+
+// New returns the console's handler. It serves:
+//
+//	GET  /                         overview
+//	GET  /executions?status=&q=    executions, filtered
+//	GET  /executions/detail?arn=   one execution: summary, drawing, history
+//	GET  /queues/detail?name=      one queue's messages, peeked
+//	POST /queues/redrive           name=<dlq>: redrive a dead-letter queue (same origin only)
+//
+// Every GET page also answers ?fragment=1 with just its live part, which the
+// page's script polls.
+func New(src Source, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	s := &server{src: src, opts: opts, log: opts.Logger, tmpl: mustParseTemplates(opts)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.overview)
+	mux.HandleFunc("GET /executions", s.executions)
+	mux.HandleFunc("GET /executions/detail", s.execution)
+	mux.HandleFunc("GET /queues/detail", s.queue)
+	mux.HandleFunc("POST /queues/redrive", s.redrive)
+	mux.HandleFunc("/", s.notFound)
+	return s.guard(mux)
+}
+
+// guard sets the headers every answer carries and turns a panic into a 500
+// page, so a bug in one view never takes the local stack down with it.
+func (s *server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.fail(w, r, fmt.Errorf("%s %s: panic: %v", r.Method, r.URL.Path, v))
+			}
+		}()
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,175 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// section is one panel's items, or the error that kept it empty.
+type section[T any] struct {
+	Items []T
+	Err   string
+}
+
+// overviewView is the overview page.
+type overviewView struct {
+	Statuses  section[statusCount]
+	Queues    section[queueRow]
+	Callbacks section[callbackRow]
+	Outcomes  section[outcome]
+	Events    section[Event]
+	Failed    section[FailedDelivery]
+	Functions section[Function]
+	Errors    []string
+}
+
+// statusCount is one tile of the executions panel.
+type statusCount struct {
+	Status string
+	N      int
+}
+
+// queueRow is a queue with the depth of the dead-letter queue behind it.
+type queueRow struct {
+	Queue
+	DLQName  string
+	DLQDepth int64
+	HasDLQ   bool
+}
+
+// IsDLQ tells whether other queues dead-letter into this one.
+func (q queueRow) IsDLQ() bool { return len(q.SourceQueues) > 0 }
+
+// callbackRow is a pending callback as shown: never its token.
+type callbackRow struct {
+	Callback
+	ShortID, TokenHint string
+}
+
+// outcome is one callback counter with what it means.
+type outcome struct {
+	Name, Help string
+	N          int64
+}
+
+// outcomes are the callback counters in the order the console shows them.
+var outcomes = []outcome{
+	{Name: "resolved", Help: "resumed their execution"},
+	{Name: "failed", Help: "reported a failed valuation"},
+	{Name: "late", Help: "arrived after the task ended"},
+	{Name: "duplicate", Help: "for a callback already answered"},
+	{Name: "unknown", Help: "for no known callback id"},
+	{Name: "rejected", Help: "bad signature or body"},
+}
+
+func (s *server) overview(w http.ResponseWriter, r *http.Request) {
+	v := s.loadOverview(r.Context())
+	code := http.StatusOK
+	if len(v.Errors) > 0 {
+		code = http.StatusInternalServerError
+		s.log.ErrorContext(r.Context(), "console: overview", "errors", strings.Join(v.Errors, "; "))
+	}
+	s.render(w, r, code, "overview", page{Title: "Overview", Nav: "overview", Live: true, View: v})
+}
+
+// loadOverview asks Source for every panel. A panel that fails shows its
+// error; the others still render.
+func (s *server) loadOverview(ctx context.Context) overviewView {
+	var v overviewView
+	note := func(panel string, err error) string {
+		if err == nil {
+			return ""
+		}
+		msg := fmt.Sprintf("%s: %v", panel, err)
+		v.Errors = append(v.Errors, msg)
+		return msg
+	}
+	limit := s.opts.Limit
+
+	counts, err := s.src.ExecutionCounts(ctx)
+	v.Statuses.Err = note("execution counts", err)
+	for _, st := range Statuses {
+		v.Statuses.Items = append(v.Statuses.Items, statusCount{Status: st, N: counts[st]})
+	}
+
+	queues, err := s.src.Queues(ctx)
+	v.Queues.Err = note("queues", err)
+	v.Queues.Items = queueRows(queues)
+
+	cbs, err := s.src.PendingCallbacks(ctx, limit)
+	v.Callbacks.Err = note("pending callbacks", err)
+	for _, c := range cbs {
+		v.Callbacks.Items = append(v.Callbacks.Items, callbackRow{Callback: c, ShortID: shorten(10, c.CallbackID),
+			TokenHint: tokenHint(c.TokenPreview)})
+	}
+
+	cc, err := s.src.CallbackCounts(ctx)
+	v.Outcomes.Err = note("callback counters", err)
+	v.Outcomes.Items = outcomeTiles(cc)
+
+	v.Events.Items, err = s.src.RecentEvents(ctx, limit)
+	v.Events.Err = note("recent events", err)
+	v.Failed.Items, err = s.src.FailedDeliveries(ctx, limit)
+	v.Failed.Err = note("failed deliveries", err)
+	v.Functions.Items, err = s.src.Functions(ctx)
+	v.Functions.Err = note("functions", err)
+	return v
+}
+
+// queueRows pairs each queue with its dead-letter queue's depth.
+func queueRows(queues []Queue) []queueRow {
+	byName := make(map[string]Queue, len(queues))
+	for _, q := range queues {
+		byName[q.Name] = q
+	}
+	rows := make([]queueRow, 0, len(queues))
+	for _, q := range queues {
+		row := queueRow{Queue: q}
+		if q.DeadLetterQueue != "" {
+			row.DLQName = queueName(q.DeadLetterQueue)
+			if dlq, ok := byName[row.DLQName]; ok {
+				row.DLQDepth, row.HasDLQ = dlq.Visible+dlq.InFlight+dlq.Delayed, true
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// outcomeTiles lists the known counters first, then any others the stack
+// keeps, so a new counter shows up without a console change.
+func outcomeTiles(counts map[string]int64) []outcome {
+	tiles := slices.Clone(outcomes)
+	seen := map[string]bool{}
+	for i := range tiles {
+		for k, n := range counts {
+			if strings.EqualFold(k, tiles[i].Name) {
+				tiles[i].N += n
+				seen[k] = true
+			}
+		}
+	}
+	var extra []string
+	for k := range counts {
+		if !seen[k] {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	for _, k := range extra {
+		tiles = append(tiles, outcome{Name: strings.ToLower(k), N: counts[k]})
+	}
+	return tiles
+}
+
+// tokenHint keeps at most a few characters of a token preview, whatever
+// the stack hands over: the console never shows a whole task token.
+func tokenHint(preview string) string {
+	if preview == "" {
+		return ""
+	}
+	return shorten(6, preview)
+}
