@@ -1,0 +1,34 @@
+// Command cdk is the CDK app (cdk.json runs it with `go run ./infra/cdk`): it
+// reads the context, adds loanflow's stacks and synthesizes them.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"loanflow/infra/cloud"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	settings, err := cloud.SettingsFromContext(app.Node())
+	if err != nil {
+		fail(err)
+	}
+	root, err := cloud.ModuleRoot(".")
+	if err != nil {
+		fail(err)
+	}
+	cloud.NewStacks(app, settings, root)
+	app.Synth(nil)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "loanflow cdk:", err)
+	jsii.Close()
+	os.Exit(1)
+}

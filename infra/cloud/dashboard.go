@@ -1,0 +1,160 @@
+package cloud
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// The callback resolver's metrics, written as CloudWatch embedded metric
+// format in its log lines.
+const (
+	CallbackMetricsNamespace = "Loanflow"
+	CallbackMetricsService   = "valuationcallback"
+)
+
+// CallbackMetricNames are the resolver's outcome counters.
+var CallbackMetricNames = []string{
+	"CallbacksResolved", "CallbacksFailed", "CallbacksLate",
+	"CallbacksDuplicate", "CallbacksUnknown", "CallbacksRejected",
+}
+
+// CallbackMetric is one of the resolver's counters, summed over five minutes.
+func CallbackMetric(name string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(CallbackMetricsNamespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{"Service": jsii.String(CallbackMetricsService)},
+		Statistic:     jsii.String("Sum"),
+		Period:        awscdk.Duration_Minutes(jsii.Number(5)),
+		Label:         jsii.String(name),
+	})
+}
+
+// DashboardProps lists what the dashboard watches.
+type DashboardProps struct {
+	Requests       *ReliableQueue
+	CallbackDLQ    *DeadLetterQueue
+	Workflow       *Workflow
+	Webhook        *WebhookAPI
+	Functions      []*GoFunction
+	FunctionLabels []string
+}
+
+// Dashboard is the operator's view of the loan processor: the request queue,
+// executions, callbacks by outcome, the webhook and the functions, with every
+// alarm's state on top.
+type Dashboard struct {
+	constructs.Construct
+	Dashboard awscloudwatch.Dashboard
+}
+
+// NewDashboard builds the dashboard.
+func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) *Dashboard {
+	if props == nil || props.Requests == nil || props.CallbackDLQ == nil || props.Workflow == nil || props.Webhook == nil ||
+		len(props.Functions) != len(props.FunctionLabels) {
+		panic(fmt.Sprintf("Dashboard %s: Requests, CallbackDLQ, Workflow, Webhook and one label per function are required", id))
+	}
+	c := constructs.NewConstruct(scope, &id)
+	d := &Dashboard{Construct: c}
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	max := func(m awscloudwatch.Metric, label string) awscloudwatch.IMetric {
+		return m.With(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute, Label: jsii.String(label)})
+	}
+	sum := func(m awscloudwatch.Metric, label string) awscloudwatch.IMetric {
+		return m.With(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(label)})
+	}
+	graph := func(title string, width float64, left ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(title), Width: jsii.Number(width), Height: jsii.Number(6), Left: &left,
+		})
+	}
+
+	q := props.Requests.Queue
+	dlq := props.Requests.DeadLetter.Queue
+	sm := props.Workflow.StateMachine
+	alarms := []interfacesawscloudwatch.IAlarmRef{
+		props.Requests.DeadLetter.DepthAlarm, props.Requests.AgeAlarm, props.CallbackDLQ.DepthAlarm,
+	}
+	if props.Workflow.TimedOutAlarm != nil {
+		alarms = append(alarms, props.Workflow.TimedOutAlarm)
+	}
+
+	callbacks := make([]awscloudwatch.IMetric, len(CallbackMetricNames))
+	for i, n := range CallbackMetricNames {
+		callbacks[i] = CallbackMetric(n)
+	}
+	var fnErrors, fnThrottles, fnDuration []awscloudwatch.IMetric
+	for i, f := range props.Functions {
+		l := props.FunctionLabels[i]
+		fnErrors = append(fnErrors, sum(f.Function.MetricErrors(nil), l+" errors"))
+		fnThrottles = append(fnThrottles, sum(f.Function.MetricThrottles(nil), l+" throttles"))
+		fnDuration = append(fnDuration, f.Function.MetricDuration(&awscloudwatch.MetricOptions{
+			Statistic: jsii.String("p99"), Period: five, Label: jsii.String(l + " p99"),
+		}))
+	}
+	api := props.Webhook.API
+
+	d.Dashboard = awscloudwatch.NewDashboard(c, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
+		Widgets: &[]*[]awscloudwatch.IWidget{
+			{
+				awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+					Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(3),
+				}),
+			},
+			{
+				graph("Valuation requests: visible and in flight", 8,
+					max(q.MetricApproximateNumberOfMessagesVisible(nil), "Visible"),
+					max(q.MetricApproximateNumberOfMessagesNotVisible(nil), "In flight")),
+				awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+					Title:           jsii.String("Valuation requests: age of oldest message (s)"),
+					Width:           jsii.Number(8),
+					Height:          jsii.Number(6),
+					Left:            &[]awscloudwatch.IMetric{max(q.MetricApproximateAgeOfOldestMessage(nil), "Age of oldest")},
+					LeftAnnotations: &[]*awscloudwatch.HorizontalAnnotation{props.Requests.AgeAlarm.ToAnnotation()},
+				}),
+				graph("Dead-letter queues: depth", 8,
+					max(dlq.MetricApproximateNumberOfMessagesVisible(nil), "Valuation requests DLQ"),
+					max(props.CallbackDLQ.Queue.MetricApproximateNumberOfMessagesVisible(nil), "Callback deliveries DLQ")),
+			},
+			{
+				graph("Executions", 12,
+					sum(sm.MetricStarted(nil), "Started"),
+					sum(sm.MetricSucceeded(nil), "Succeeded"),
+					sum(sm.MetricFailed(nil), "Failed"),
+					sum(sm.MetricTimedOut(nil), "Timed out"),
+					sum(sm.MetricAborted(nil), "Aborted")),
+				graph("Callbacks by outcome", 12, callbacks...),
+			},
+			{
+				graph("Webhook: requests and errors", 8,
+					sum(api.MetricCount(nil), "Requests"),
+					sum(api.MetricClientError(nil), "4XX"),
+					sum(api.MetricServerError(nil), "5XX")),
+				graph("Webhook: latency p99 (ms)", 8,
+					api.MetricLatency(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: five, Label: jsii.String("Latency p99")}),
+					api.MetricIntegrationLatency(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: five, Label: jsii.String("PutEvents p99")})),
+				graph("Functions: errors and throttles", 8, append(fnErrors, fnThrottles...)...),
+			},
+			{
+				graph("Functions: duration p99 (ms)", 24, fnDuration...),
+			},
+		},
+	})
+	return d
+}
+
+// URL is the dashboard's address in the CloudWatch console.
+func (d *Dashboard) URL() *string {
+	region := awscdk.Aws_REGION()
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("https://"), region, jsii.String(".console.aws.amazon.com/cloudwatch/home?region="), region,
+		jsii.String("#dashboards:name="), d.Dashboard.DashboardName(),
+	})
+}

@@ -1,0 +1,154 @@
+package cloud
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/constructs-go/constructs/v10"
+
+	"loanflow/infra/config"
+)
+
+// Context keys the app reads (cdk.json's "context", or `cdk synth -c key=value`).
+const (
+	// ContextStage names the deployment; it becomes the REST API stage name and a tag.
+	ContextStage = "stage"
+	// ContextCallbackTimeout is how long an execution waits for its valuation
+	// (a Go duration such as "24h", or whole seconds).
+	ContextCallbackTimeout = "callbackTimeout"
+	// ContextValuationServiceURL points the processor at a real valuation
+	// service; empty deploys the mock ValuationService stack and uses it.
+	ContextValuationServiceURL = "valuationServiceUrl"
+	// ContextSigningSecretName is the Secrets Manager name of the webhook's HMAC key.
+	ContextSigningSecretName = "signingSecretName"
+	// ContextWebhookRateLimit is the webhook's steady-state requests per second.
+	ContextWebhookRateLimit = "webhookRateLimit"
+	// ContextWebhookBurstLimit is the webhook's burst of requests.
+	ContextWebhookBurstLimit = "webhookBurstLimit"
+)
+
+// Settings is everything the stacks are built from: the shared typed config
+// plus the few knobs that exist only in the cloud.
+type Settings struct {
+	Config config.Config
+	// WebhookRateLimit and WebhookBurstLimit throttle the webhook stage.
+	WebhookRateLimit  float64
+	WebhookBurstLimit float64
+}
+
+// DefaultSettings are the production defaults of config.Default with the
+// webhook throttled to 50 requests per second, bursts of 100.
+func DefaultSettings() Settings {
+	return Settings{Config: config.Default(), WebhookRateLimit: 50, WebhookBurstLimit: 100}
+}
+
+// Validate checks the config and the cloud-only knobs.
+func (s Settings) Validate() error {
+	var errs []error
+	if err := s.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if s.WebhookRateLimit <= 0 {
+		errs = append(errs, errors.New("webhookRateLimit: must be > 0"))
+	}
+	if s.WebhookBurstLimit < 1 || s.WebhookBurstLimit > 5000 {
+		errs = append(errs, errors.New("webhookBurstLimit: must be between 1 and 5000"))
+	}
+	return errors.Join(errs...)
+}
+
+// SettingsFromContext overlays the node's context values on DefaultSettings
+// and validates the result. Values may be JSON-typed (cdk.json) or strings
+// (`-c key=value`).
+func SettingsFromContext(node constructs.Node) (Settings, error) {
+	s := DefaultSettings()
+	var errs []error
+	str := func(key string, dst *string) {
+		if v := node.TryGetContext(&key); v != nil {
+			sv, ok := v.(string)
+			if !ok {
+				errs = append(errs, fmt.Errorf("context %s: must be a string, got %v", key, v))
+				return
+			}
+			*dst = strings.TrimSpace(sv)
+		}
+	}
+	num := func(key string, dst *float64) {
+		v := node.TryGetContext(&key)
+		switch n := v.(type) {
+		case nil:
+		case float64:
+			*dst = n
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("context %s: must be a number, got %q", key, n))
+				return
+			}
+			*dst = f
+		default:
+			errs = append(errs, fmt.Errorf("context %s: must be a number, got %v", key, v))
+		}
+	}
+	str(ContextStage, &s.Config.Stage)
+	str(ContextValuationServiceURL, &s.Config.ValuationService.URL)
+	str(ContextSigningSecretName, &s.Config.Signature.SecretName)
+	num(ContextWebhookRateLimit, &s.WebhookRateLimit)
+	num(ContextWebhookBurstLimit, &s.WebhookBurstLimit)
+	key := ContextCallbackTimeout
+	switch v := node.TryGetContext(&key).(type) {
+	case nil:
+	case float64:
+		s.Config.CallbackTimeout = time.Duration(v * float64(time.Second))
+	case string:
+		d, err := parseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("context %s: %w", key, err))
+		}
+		s.Config.CallbackTimeout = d
+	default:
+		errs = append(errs, fmt.Errorf("context %s: must be a duration such as \"24h\", got %v", key, v))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return s, err
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("settings: %w", err)
+	}
+	return s, nil
+}
+
+// parseDuration accepts a Go duration ("36h", "90m") or whole seconds ("3600").
+func parseDuration(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("must be a duration such as \"24h\" or whole seconds, got %q", v)
+	}
+	return d, nil
+}
+
+// ModuleRoot finds the directory holding go.mod, walking up from dir. The Go
+// bundler builds the Lambda functions there.
+func ModuleRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("module root: %w", err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("module root: no go.mod above %s", abs)
+		}
+	}
+}
