@@ -235,3 +235,10 @@ func (e *Engine) cancelRun(id int64) {
 	}
 	e.qmu.Unlock()
 }
+
+// activeCount is the number of executions queued or held by workers.
+func (e *Engine) activeCount() int {
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	return len(e.active)
+}

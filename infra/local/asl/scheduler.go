@@ -44,7 +44,7 @@ func (e *Engine) scanDue() (int64, error) {
 	defer e.smu.Unlock()
 	now := e.clock.Now().UnixNano()
 	for {
-		rows, err := e.db.QueryContext(context.Background(), `SELECT id FROM sfn_executions WHERE wake_ns IS NOT NULL AND wake_ns > ? AND wake_ns <= ? AND status = 'RUNNING'`, e.scanned, now)
+		rows, err := e.db.QueryContext(context.Background(), `SELECT id FROM sfn_executions WHERE wake_ns IS NOT NULL AND wake_ns > ? AND wake_ns <= ?`, e.scanned, now)
 		if err != nil {
 			return 0, err
 		}
@@ -63,7 +63,7 @@ func (e *Engine) scanDue() (int64, error) {
 		}
 		e.scanned = now
 		var next *int64
-		if err := e.db.QueryRow(`SELECT MIN(wake_ns) FROM sfn_executions WHERE wake_ns > ? AND status = 'RUNNING'`, now).Scan(&next); err != nil {
+		if err := e.db.QueryRow(`SELECT MIN(wake_ns) FROM sfn_executions WHERE wake_ns > ?`, now).Scan(&next); err != nil {
 			return 0, err
 		}
 		if next == nil {
