@@ -1,0 +1,61 @@
+// Command valuation-callback is the Lambda that the "Valuation Completed" and
+// "Valuation Failed" rules target. It only wires: config, the signing key,
+// SDK clients, handler.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/internal/secrets"
+	"loanflow/consumers/tokenstore"
+	"loanflow/consumers/valuationcallback"
+)
+
+func main() {
+	log := lambdalog.New(os.Stdout, "INFO") // until the config names the level
+	h, err := build(context.Background(), log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	lambda.StartWithOptions(h.Handle, lambda.WithEnableSIGTERM(func() { log.Info("shutting down") }))
+}
+
+func build(ctx context.Context, log *slog.Logger) (*valuationcallback.Handler, error) {
+	cfg, err := valuationcallback.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	log = lambdalog.New(os.Stdout, cfg.LogLevel)
+	aws, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	if cfg.SigningSecretID != "" {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if cfg.SigningSecret, err = secrets.Load(sctx, secretsmanager.NewFromConfig(aws), cfg.SigningSecretID); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.SigningSecret) == 0 {
+		log.Warn("no signing secret configured: callback signatures are not checked")
+	}
+	return valuationcallback.NewHandler(cfg, valuationcallback.Deps{
+		Store:   tokenstore.NewDynamoStore(dynamodb.NewFromConfig(aws), cfg.TableName),
+		Tasks:   sfn.NewFromConfig(aws),
+		Metrics: valuationcallback.NewEMF(os.Stdout),
+		Logger:  log,
+	})
+}
