@@ -11,6 +11,7 @@ import (
 
 	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"
+	"loanflow/consumers/valuationservice"
 	"loanflow/infra/config"
 )
 
@@ -52,6 +53,30 @@ func ValuationCallback(c config.Config, tableName, secretARN, secret string) Env
 	}
 	if secret != "" {
 		e[valuationcallback.EnvSigningSecret] = secret
+	}
+	return e
+}
+
+// LateMargin is how much later than the processor's callback timeout a
+// mock:late valuation calls back.
+const LateMargin = 2 * time.Second
+
+// ValuationService is the mock valuation service's environment (both its
+// functions read it). On AWS secretARN names the secret; locally secret
+// carries the key itself.
+func ValuationService(c config.Config, stateMachineARN, secretARN, secret string) Env {
+	e := Env{
+		valuationservice.EnvStateMachineARN: stateMachineARN,
+		valuationservice.EnvCallbackDelay:   dur(c.Mock.CallbackDelay),
+		valuationservice.EnvLateDelay:       dur(c.CallbackTimeout + LateMargin),
+		valuationservice.EnvSlowResponse:    dur(c.Mock.SlowResponse),
+		valuationservice.EnvLogLevel:        c.Functions.LogLevel,
+	}
+	if secretARN != "" {
+		e[valuationservice.EnvSigningSecretARN] = secretARN
+	}
+	if secret != "" {
+		e[valuationservice.EnvSigningSecret] = secret
 	}
 	return e
 }

@@ -5,6 +5,7 @@ import (
 
 	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"
+	"loanflow/consumers/valuationservice"
 	"loanflow/infra/config"
 	"loanflow/infra/functionenv"
 )
@@ -39,5 +40,18 @@ func TestValuationCallbackEnvRoundTrips(t *testing.T) {
 	env = functionenv.ValuationCallback(c, "tokens", "arn:aws:secretsmanager:eu-west-2:1:secret:k", "")
 	if got, err = valuationcallback.ConfigFromEnv(env.Getenv); err != nil || got.SigningSecretID != "arn:aws:secretsmanager:eu-west-2:1:secret:k" {
 		t.Fatalf("secret ARN: %+v %v", got, err)
+	}
+}
+
+func TestValuationServiceEnvRoundTrips(t *testing.T) {
+	c := config.Local()
+	env := functionenv.ValuationService(c, "arn:aws:states:us-east-1:000000000000:stateMachine:ValuationService", "", "k")
+	got, err := valuationservice.ConfigFromEnv(env.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.StateMachineARN == "" || got.CallbackDelay != c.Mock.CallbackDelay || got.SlowResponse != c.Mock.SlowResponse ||
+		got.LateDelay <= c.CallbackTimeout || string(got.SigningSecret) != "k" {
+		t.Fatalf("config did not round-trip: %+v", got)
 	}
 }
