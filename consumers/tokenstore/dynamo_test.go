@@ -1,0 +1,321 @@
+package tokenstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"loanflow/consumers/tokenstore"
+	"loanflow/consumers/tokenstore/storetest"
+)
+
+func TestDynamoStore(t *testing.T) {
+	storetest.Run(t, func(*testing.T) tokenstore.Store {
+		return tokenstore.NewDynamoStore(newFakeDynamo(true), "tokens")
+	})
+}
+
+// Some emulators leave the item out of ConditionalCheckFailedException: the
+// store must then read it itself.
+func TestDynamoStoreWithoutItemOnConditionFailure(t *testing.T) {
+	storetest.Run(t, func(*testing.T) tokenstore.Store {
+		return tokenstore.NewDynamoStore(newFakeDynamo(false), "tokens")
+	})
+}
+
+// fakeDynamo is a one-table DynamoDB that understands only the expression
+// forms the store is allowed to use: attribute_exists, attribute_not_exists,
+// =, <>, AND, OR, NOT, parentheses, SET a = :v and REMOVE. Anything else
+// fails the test, which keeps DynamoStore inside what the local emulation
+// supports.
+type fakeDynamo struct {
+	mu       sync.Mutex
+	items    map[string]map[string]types.AttributeValue
+	itemOnCF bool
+}
+
+func newFakeDynamo(itemOnConditionFailure bool) *fakeDynamo {
+	return &fakeDynamo{items: map[string]map[string]types.AttributeValue{}, itemOnCF: itemOnConditionFailure}
+}
+
+func keyOf(k map[string]types.AttributeValue) string {
+	return k[tokenstore.AttrCallbackID].(*types.AttributeValueMemberS).Value
+}
+
+func (f *fakeDynamo) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if in.ConsistentRead == nil || !*in.ConsistentRead {
+		return nil, fmt.Errorf("GetItem without ConsistentRead")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &dynamodb.GetItemOutput{Item: clone(f.items[keyOf(in.Key)])}, nil
+}
+
+func (f *fakeDynamo) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := keyOf(in.Item)
+	old := f.items[k]
+	ok, err := eval(deref(in.ConditionExpression), in.ExpressionAttributeNames, nil, old)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, f.failed(old, in.ReturnValuesOnConditionCheckFailure)
+	}
+	f.items[k] = clone(in.Item)
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := keyOf(in.Key)
+	old := f.items[k]
+	ok, err := eval(deref(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, old)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, f.failed(old, in.ReturnValuesOnConditionCheckFailure)
+	}
+	item := clone(old)
+	if item == nil {
+		item = clone(in.Key)
+	}
+	if err := apply(deref(in.UpdateExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, item); err != nil {
+		return nil, err
+	}
+	f.items[k] = item
+	out := &dynamodb.UpdateItemOutput{}
+	if in.ReturnValues == types.ReturnValueAllNew {
+		out.Attributes = clone(item)
+	}
+	return out, nil
+}
+
+func (f *fakeDynamo) failed(old map[string]types.AttributeValue, rv types.ReturnValuesOnConditionCheckFailure) error {
+	e := &types.ConditionalCheckFailedException{Message: deref2("The conditional request failed")}
+	if f.itemOnCF && rv == types.ReturnValuesOnConditionCheckFailureAllOld {
+		e.Item = clone(old)
+	}
+	return e
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func deref2(s string) *string { return &s }
+
+func clone(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// tokens splits an expression into names, values, words and punctuation.
+func tokens(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		c := rune(s[i])
+		switch {
+		case unicode.IsSpace(c):
+			i++
+		case strings.HasPrefix(s[i:], "<>"):
+			out = append(out, "<>")
+			i += 2
+		case strings.ContainsRune("(),=", c):
+			out = append(out, string(c))
+			i++
+		default:
+			j := i
+			for j < len(s) && !unicode.IsSpace(rune(s[j])) && !strings.ContainsRune("(),=<>", rune(s[j])) {
+				j++
+			}
+			out = append(out, s[i:j])
+			i = j
+		}
+	}
+	return out
+}
+
+type parser struct {
+	toks   []string
+	names  map[string]string
+	values map[string]types.AttributeValue
+	item   map[string]types.AttributeValue
+	err    error
+}
+
+func (p *parser) peek() string {
+	if len(p.toks) == 0 {
+		return ""
+	}
+	return p.toks[0]
+}
+
+func (p *parser) next() string {
+	t := p.peek()
+	if len(p.toks) > 0 {
+		p.toks = p.toks[1:]
+	}
+	return t
+}
+
+func (p *parser) fail(format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("fake dynamo: "+format, args...)
+	}
+}
+
+func (p *parser) name(tok string) string {
+	n, ok := p.names[tok]
+	if !strings.HasPrefix(tok, "#") || !ok {
+		p.fail("attribute %q must be an ExpressionAttributeNames placeholder", tok)
+	}
+	return n
+}
+
+func (p *parser) or() bool {
+	v := p.and()
+	for strings.EqualFold(p.peek(), "OR") {
+		p.next()
+		r := p.and()
+		v = v || r
+	}
+	return v
+}
+
+func (p *parser) and() bool {
+	v := p.not()
+	for strings.EqualFold(p.peek(), "AND") {
+		p.next()
+		r := p.not()
+		v = v && r
+	}
+	return v
+}
+
+func (p *parser) not() bool {
+	if strings.EqualFold(p.peek(), "NOT") {
+		p.next()
+		return !p.not()
+	}
+	return p.primary()
+}
+
+func (p *parser) primary() bool {
+	switch t := p.next(); {
+	case t == "(":
+		v := p.or()
+		if p.next() != ")" {
+			p.fail("missing )")
+		}
+		return v
+	case t == "attribute_exists" || t == "attribute_not_exists":
+		if p.next() != "(" {
+			p.fail("missing ( after %s", t)
+		}
+		_, ok := p.item[p.name(p.next())]
+		if p.next() != ")" {
+			p.fail("missing ) after %s", t)
+		}
+		return ok == (t == "attribute_exists")
+	default:
+		left := p.operand(t)
+		op := p.next()
+		right := p.operand(p.next())
+		switch op {
+		case "=":
+			return left != "" && left == right
+		case "<>":
+			return left != right
+		}
+		p.fail("operator %q is outside the allowed subset", op)
+		return false
+	}
+}
+
+func (p *parser) operand(tok string) string {
+	var v types.AttributeValue
+	if strings.HasPrefix(tok, ":") {
+		var ok bool
+		if v, ok = p.values[tok]; !ok {
+			p.fail("no value for %s", tok)
+		}
+	} else {
+		v = p.item[p.name(tok)]
+	}
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S:" + v.Value
+	case *types.AttributeValueMemberN:
+		return "N:" + v.Value
+	case nil:
+		return ""
+	}
+	p.fail("unsupported attribute type %T", v)
+	return ""
+}
+
+func eval(expr string, names map[string]string, values map[string]types.AttributeValue, item map[string]types.AttributeValue) (bool, error) {
+	if expr == "" {
+		return true, nil
+	}
+	p := &parser{toks: tokens(expr), names: names, values: values, item: item}
+	v := p.or()
+	if len(p.toks) > 0 {
+		p.fail("trailing tokens %v in %q", p.toks, expr)
+	}
+	return v, p.err
+}
+
+func apply(expr string, names map[string]string, values map[string]types.AttributeValue, item map[string]types.AttributeValue) error {
+	p := &parser{toks: tokens(expr), names: names, values: values, item: item}
+	for len(p.toks) > 0 && p.err == nil {
+		switch clause := strings.ToUpper(p.next()); clause {
+		case "SET":
+			for {
+				n := p.name(p.next())
+				if p.next() != "=" {
+					p.fail("SET needs =")
+				}
+				v, ok := values[p.next()]
+				if !ok {
+					p.fail("SET value must be a placeholder")
+				}
+				item[n] = v
+				if p.peek() != "," {
+					break
+				}
+				p.next()
+			}
+		case "REMOVE":
+			for {
+				delete(item, p.name(p.next()))
+				if p.peek() != "," {
+					break
+				}
+				p.next()
+			}
+		default:
+			p.fail("update clause %q is outside the allowed subset", clause)
+		}
+	}
+	return p.err
+}
