@@ -153,6 +153,9 @@ func (st aslState) subtitle() string {
 		if strings.HasPrefix(r, "arn:") {
 			r = execName(r) // a Lambda or activity ARN: keep its name
 		}
+		if base, ok := strings.CutSuffix(r, ".waitForTaskToken"); ok {
+			r = base + " (callback)"
+		}
 		return r
 	case "Parallel":
 		if len(st.Branches) == 1 {

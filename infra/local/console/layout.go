@@ -8,7 +8,7 @@ import (
 
 // Sizes of the drawing, in SVG user units.
 const (
-	nodeW   = 188.0
+	nodeW   = 208.0
 	nodeH   = 46.0
 	termW   = 64.0 // the Start and End markers
 	termH   = 26.0

@@ -46,7 +46,7 @@ func (q queueRow) IsDLQ() bool { return len(q.SourceQueues) > 0 }
 // callbackRow is a pending callback as shown: never its token.
 type callbackRow struct {
 	Callback
-	ShortID, TokenHint string
+	ShortID string
 }
 
 // outcome is one callback counter with what it means.
@@ -102,8 +102,8 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 	cbs, err := s.src.PendingCallbacks(ctx, limit)
 	v.Callbacks.Err = note("pending callbacks", err)
 	for _, c := range cbs {
-		v.Callbacks.Items = append(v.Callbacks.Items, callbackRow{Callback: c, ShortID: shorten(10, c.CallbackID),
-			TokenHint: tokenHint(c.TokenPreview)})
+		c.TokenPreview = "" // never on a page, not even in part
+		v.Callbacks.Items = append(v.Callbacks.Items, callbackRow{Callback: c, ShortID: shorten(10, c.CallbackID)})
 	}
 
 	cc, err := s.src.CallbackCounts(ctx)
@@ -163,13 +163,4 @@ func outcomeTiles(counts map[string]int64) []outcome {
 		tiles = append(tiles, outcome{Name: strings.ToLower(k), N: counts[k]})
 	}
 	return tiles
-}
-
-// tokenHint keeps at most a few characters of a token preview, whatever
-// the stack hands over: the console never shows a whole task token.
-func tokenHint(preview string) string {
-	if preview == "" {
-		return ""
-	}
-	return shorten(6, preview)
 }

@@ -78,7 +78,7 @@ func stateNode(n *gnode, status string) drawNode {
 		sub += " · " + n.Sub
 	}
 	dn.Label = fit(n.Name, n.w-20, 7.4)
-	dn.Sub = fit(sub, n.w-20, 5.9)
+	dn.Sub = fit(sub, n.w-16, 5.6)
 	dn.Title = n.Name + " (" + sub + ")"
 	if status != "" {
 		dn.Title += ": " + status
