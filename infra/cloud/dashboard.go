@@ -8,25 +8,19 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"loanflow/consumers/valuationcallback"
 )
 
-// The callback resolver's metrics, written as CloudWatch embedded metric
-// format in its log lines.
-const (
-	CallbackMetricsNamespace = "Loanflow"
-	CallbackMetricsService   = "valuationcallback"
-)
-
-// CallbackMetricNames are the resolver's outcome counters.
-var CallbackMetricNames = []string{
-	"CallbacksResolved", "CallbacksFailed", "CallbacksLate",
-	"CallbacksDuplicate", "CallbacksUnknown", "CallbacksRejected",
-}
+// CallbackMetricsService is the Service dimension of the resolver's metrics
+// (valuationcallback.MetricNames in namespace valuationcallback.MetricsNamespace,
+// written as CloudWatch embedded metric format in its log lines).
+const CallbackMetricsService = "valuationcallback"
 
 // CallbackMetric is one of the resolver's counters, summed over five minutes.
 func CallbackMetric(name string) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String(CallbackMetricsNamespace),
+		Namespace:     jsii.String(valuationcallback.MetricsNamespace),
 		MetricName:    jsii.String(name),
 		DimensionsMap: &map[string]*string{"Service": jsii.String(CallbackMetricsService)},
 		Statistic:     jsii.String("Sum"),
@@ -85,8 +79,8 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 		alarms = append(alarms, props.Workflow.TimedOutAlarm)
 	}
 
-	callbacks := make([]awscloudwatch.IMetric, len(CallbackMetricNames))
-	for i, n := range CallbackMetricNames {
+	callbacks := make([]awscloudwatch.IMetric, len(valuationcallback.MetricNames))
+	for i, n := range valuationcallback.MetricNames {
 		callbacks[i] = CallbackMetric(n)
 	}
 	var fnErrors, fnThrottles, fnDuration []awscloudwatch.IMetric

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"loanflow/consumers/tokenstore"
+	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"
 	"loanflow/contracts"
 	"loanflow/events"
@@ -324,9 +325,9 @@ func (s *LoanProcessorStack) outputs() {
 func (s *LoanProcessorStack) resolverEnvironment() map[string]*string {
 	cfg := s.props.Settings.Config
 	return map[string]*string{
-		todoCallbackEnvTableName:          s.TokenTable.TableName(),
-		todoCallbackEnvSigningSecretARN:   s.SigningSecret.SecretArn(),
-		todoCallbackEnvSignatureTolerance: jsii.String(cfg.Signature.Tolerance.String()),
-		todoCallbackEnvLogLevel:           jsii.String(cfg.Functions.LogLevel),
+		valuationcallback.EnvTableName:          s.TokenTable.TableName(),
+		valuationcallback.EnvSigningSecretARN:   s.SigningSecret.SecretArn(),
+		valuationcallback.EnvSignatureTolerance: jsii.String(cfg.Signature.Tolerance.String()),
+		valuationcallback.EnvLogLevel:           jsii.String(cfg.Functions.LogLevel),
 	}
 }

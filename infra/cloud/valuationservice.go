@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"loanflow/consumers/valuationservice"
 	"loanflow/infra/statemachines"
 )
 
@@ -80,8 +82,8 @@ func (s *ValuationServiceStack) callbackSender() {
 		LogRetentionDays: cfg.Functions.LogRetentionDays,
 		LogLevel:         cfg.Functions.LogLevel,
 		Environment: map[string]*string{
-			todoServiceEnvSigningSecret: jsii.String(cfg.Signature.SecretName),
-			todoServiceEnvLogLevel:      jsii.String(cfg.Functions.LogLevel),
+			valuationservice.EnvSigningSecretARN: jsii.String(cfg.Signature.SecretName),
+			valuationservice.EnvLogLevel:         jsii.String(cfg.Functions.LogLevel),
 		},
 	})
 	// By name: the secret belongs to the LoanProcessor stack, which depends on this one.
@@ -118,11 +120,12 @@ func (s *ValuationServiceStack) requestHandler() {
 		LogRetentionDays: cfg.Functions.LogRetentionDays,
 		LogLevel:         cfg.Functions.LogLevel,
 		Environment: map[string]*string{
-			todoServiceEnvStateMachineARN: s.Workflow.StateMachine.StateMachineArn(),
-			todoServiceEnvCallbackDelay:   jsii.String(cfg.Mock.CallbackDelay.String()),
-			todoServiceEnvSlowResponse:    jsii.String(cfg.Mock.SlowResponse.String()),
-			todoServiceEnvLateDelay:       jsii.String((cfg.CallbackTimeout + cfg.Mock.CallbackDelay).String()),
-			todoServiceEnvLogLevel:        jsii.String(cfg.Functions.LogLevel),
+			valuationservice.EnvStateMachineARN: s.Workflow.StateMachine.StateMachineArn(),
+			valuationservice.EnvCallbackDelay:   jsii.String(cfg.Mock.CallbackDelay.String()),
+			valuationservice.EnvSlowResponse:    jsii.String(cfg.Mock.SlowResponse.String()),
+			// A late valuation arrives after the processor has stopped waiting.
+			valuationservice.EnvLateDelay: jsii.String(lateDelay(cfg.CallbackTimeout).String()),
+			valuationservice.EnvLogLevel:  jsii.String(cfg.Functions.LogLevel),
 		},
 	})
 	s.RequestHandler.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -159,4 +162,10 @@ func (s *ValuationServiceStack) api() {
 		suppress(r, "AwsSolutions-APIG4",
 			"This is the mock of an external valuation service for demos and tests; the real service authenticates its clients itself. Requests are validated, idempotent and throttled.")
 	}
+}
+
+// lateDelay is how long a mock:late valuation takes: past the processor's
+// callback timeout by a margin that outlasts clock skew and retries.
+func lateDelay(callbackTimeout time.Duration) time.Duration {
+	return callbackTimeout + max(time.Minute, callbackTimeout/24)
 }
