@@ -64,7 +64,7 @@ func TestValidCallbackIsPublishedAsTheMappingTemplateWould(t *testing.T) {
 
 func TestInvalidBodyIs400NamingTheFieldAndNothingIsPublished(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"valuationReference":"VAL-1","status":"COMPLETED","currency":"GBP"}`:                     "propertyValue: is required",
+		`{"valuationReference":"VAL-1","status":"COMPLETED","currency":"GBP"}`:                    "propertyValue: is required",
 		`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":-5,"currency":"GBP"}`: "propertyValue: must be > 0",
 		`not json`: "(body): must be valid JSON",
 	} {
