@@ -302,10 +302,10 @@ func TestQueueManagement(t *testing.T) {
 		}
 	}
 	for attrs, want := range map[[2]string]error{
-		{"VisibilityTimeout", "43201"}:   ErrInvalidAttributeValue,
-		{"Bogus", "1"}:                   ErrInvalidAttributeName,
-		{"QueueArn", "x"}:                ErrInvalidAttributeName,
-		{"RedrivePolicy", "{"}:           ErrInvalidAttributeValue,
+		{"VisibilityTimeout", "43201"}: ErrInvalidAttributeValue,
+		{"Bogus", "1"}:                 ErrInvalidAttributeName,
+		{"QueueArn", "x"}:              ErrInvalidAttributeName,
+		{"RedrivePolicy", "{"}:         ErrInvalidAttributeValue,
 		{"RedrivePolicy", `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:none","maxReceiveCount":3}`}:  ErrInvalidAttributeValue,
 		{"RedrivePolicy", `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:alpha","maxReceiveCount":3}`}: ErrInvalidAttributeValue,
 	} {

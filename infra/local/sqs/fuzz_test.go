@@ -1,0 +1,34 @@
+package sqs
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"loanflow/infra/local/awsjson"
+)
+
+// FuzzSQSOps feeds arbitrary request bodies to the message operations: they
+// must never panic and must answer either a result or an AWS error.
+func FuzzSQSOps(f *testing.F) {
+	f.Add(`{"QueueUrl":"http://h/000000000000/f","MessageBody":"x","DelaySeconds":1}`)
+	f.Add(`{"QueueUrl":"f","Entries":[{"Id":"a","MessageBody":"x","MessageAttributes":{"n":{"DataType":"Number","StringValue":"1"}}}]}`)
+	f.Add(`{"QueueUrl":"f","MaxNumberOfMessages":10,"WaitTimeSeconds":0,"AttributeNames":["All"]}`)
+	f.Add(`{"QueueUrl":"f","ReceiptHandle":"1.000000000000000000000000"}`)
+	b := newTestBroker(f, newFakeClock())
+	mustCreate(f, b, "f", map[string]string{"ReceiveMessageWaitTimeSeconds": "0"})
+	svc := b.Service()
+	ops := []string{"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibilityBatch", "GetQueueAttributes"}
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, name := range ops {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := svc.Ops[name](ctx, []byte(body))
+			cancel()
+			var ae *awsjson.Error
+			if err != nil && !errors.As(err, &ae) && !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("%s(%q): non-AWS error %v", name, body, err)
+			}
+		}
+	})
+}
