@@ -269,7 +269,7 @@ func TestSDKRedriveAndMoveTask(t *testing.T) {
 	}
 	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("r"), Attributes: map[string]string{
 		"VisibilityTimeout": "0",
-		"RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:r-dlq","maxReceiveCount":"1"}`,
+		"RedrivePolicy":     `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:r-dlq","maxReceiveCount":"1"}`,
 	}})
 	if err != nil {
 		t.Fatal(err)
