@@ -8,12 +8,12 @@ import (
 
 // Sizes of the drawing, in SVG user units.
 const (
-	nodeW   = 208.0
+	nodeW   = 176.0
 	nodeH   = 46.0
 	termW   = 64.0 // the Start and End markers
 	termH   = 26.0
 	dummyW  = 14.0 // a slot a long arrow passes through
-	gapX    = 36.0
+	gapX    = 28.0
 	gapY    = 62.0
 	margin  = 24.0
 	loopOut = 56.0 // how far a back arrow swings out to the right
@@ -137,10 +137,11 @@ func (g *graph) layout(start int) {
 		done
 	)
 	mark := make([]int, n)
-	var post []int
+	var pre, post []int
 	var walk func(int)
 	walk = func(v int) {
 		mark[v] = open
+		pre = append(pre, v)
 		for _, e := range out[v] {
 			switch mark[e.to] {
 			case unseen:
@@ -185,11 +186,12 @@ func (g *graph) layout(start int) {
 		}
 	}
 
-	g.place(post)
+	g.place(pre)
 }
 
-// place orders each layer by where its predecessors sit, spreads it without
-// overlaps and centres it under them, then sets the drawing's size.
+// place orders each layer by where its predecessors sit (ties keep the
+// order of discovery: Next before Choices, Default and Catch), spreads it
+// without overlaps and centres it under them, then sets the drawing's size.
 func (g *graph) place(order []int) {
 	rank := make(map[int]int, len(g.nodes))
 	for i, v := range order {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -64,22 +65,59 @@ func draw(definition string, t trail) (*drawing, error) {
 				CX: n.X + n.w/2, NameY: n.Y + n.h/2 + 4, RX: n.h / 2})
 		}
 	}
+	arrive := arrivals(g)
 	for _, e := range g.edges {
-		d.Edges = append(d.Edges, drawArrow(g, e, t))
+		d.Edges = append(d.Edges, drawArrow(g, e, t, arrive[e]))
 	}
 	return d, nil
+}
+
+// arrivals spreads the arrows that enter one box along its top edge, in
+// the order they come from, so that they do not pile up on one point.
+func arrivals(g *graph) map[*gedge]float64 {
+	in := map[int][]*gedge{}
+	for _, e := range g.edges {
+		if !e.back {
+			in[e.to] = append(in[e.to], e)
+		}
+	}
+	from := func(e *gedge) float64 {
+		n := g.nodes[e.from]
+		if len(e.via) > 0 {
+			n = g.nodes[e.via[len(e.via)-1]]
+		}
+		return n.X + n.w/2
+	}
+	off := map[*gedge]float64{}
+	for to, es := range in {
+		if len(es) < 2 {
+			continue
+		}
+		sort.SliceStable(es, func(i, j int) bool { return from(es[i]) < from(es[j]) })
+		step := min(14, g.nodes[to].w*0.7/float64(len(es)-1))
+		for i, e := range es {
+			off[e] = (float64(i) - float64(len(es)-1)/2) * step
+		}
+	}
+	return off
 }
 
 func stateNode(n *gnode, status string) drawNode {
 	dn := drawNode{Name: n.Name, Type: n.Type, Status: status, X: n.X, Y: n.Y, W: n.w, H: n.h,
 		CX: n.X + n.w/2, NameY: n.Y + 20, SubY: n.Y + 36, RX: 7, Shape: "rect"}
 	sub := n.Type
-	if n.Sub != "" {
+	switch {
+	case n.Type == "Task" && n.Sub != "":
+		sub = n.Sub // what a Task calls says more than its type
+	case n.Sub != "":
 		sub += " · " + n.Sub
 	}
 	dn.Label = fit(n.Name, n.w-20, 7.4)
 	dn.Sub = fit(sub, n.w-16, 5.6)
-	dn.Title = n.Name + " (" + sub + ")"
+	dn.Title = n.Name + " (" + n.Type + ")"
+	if n.Sub != "" {
+		dn.Title = n.Name + " (" + n.Type + " · " + n.Sub + ")"
+	}
 	if status != "" {
 		dn.Title += ": " + status
 	}
@@ -108,7 +146,7 @@ func fit(s string, width, perChar float64) string {
 
 // drawArrow draws an arrow as smooth vertical curves through its dummy
 // slots, or as a loop on the right when it goes back up.
-func drawArrow(g *graph, e *gedge, t trail) drawEdge {
+func drawArrow(g *graph, e *gedge, t trail, arrive float64) drawEdge {
 	from, to := g.nodes[e.from], g.nodes[e.to]
 	de := drawEdge{Kind: [...]string{"next", "choice", "default", "catch", "end"}[e.kind], Label: e.label}
 	switch {
@@ -135,7 +173,7 @@ func drawArrow(g *graph, e *gedge, t trail) drawEdge {
 			d := g.nodes[v]
 			pts = append(pts, [2]float64{d.X + d.w/2, d.Y}, [2]float64{d.X + d.w/2, d.Y + d.h})
 		}
-		pts = append(pts, [2]float64{to.X + to.w/2, to.Y - 4})
+		pts = append(pts, [2]float64{to.X + to.w/2 + arrive, to.Y - 4})
 		var b strings.Builder
 		fmt.Fprintf(&b, "M%g,%g", pts[0][0], pts[0][1])
 		for i := 1; i < len(pts); i++ {
