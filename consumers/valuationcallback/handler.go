@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/internal/sfnerr"
 	"loanflow/consumers/signature"
 	"loanflow/consumers/tokenstore"

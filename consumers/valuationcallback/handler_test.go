@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
-	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/signature"
 	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationcallback"

@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
 
-	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/lambdalog"
 	"loanflow/contracts"
 )
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/signature"
 	"loanflow/contracts"
 )

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/internal/secrets"
 	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationcallback"

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"loanflow/consumers/internal/lambdalog"
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationrequest"
 )
