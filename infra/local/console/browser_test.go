@@ -94,6 +94,8 @@ func TestInABrowser(t *testing.T) {
 			{"overview.png", "1280,1600", srv.URL + "/"},
 			{"detail.png", "1280,1600", detail},
 			{"failed.png", "1280,1200", srv.URL + "/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1003"))},
+			{"running.png", "1280,1000", srv.URL + "/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1004"))},
+			{"missing.png", "1280,600", srv.URL + "/queues/detail?name=nope"},
 			{"queue.png", "1280,1000", srv.URL + "/queues/detail?name=valuation-requests-dlq"},
 			{"executions.png", "1280,800", srv.URL + "/executions"},
 			{"phone.png", "390,1400", srv.URL + "/"},

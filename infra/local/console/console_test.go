@@ -130,6 +130,18 @@ func TestFailedExecutionDetail(t *testing.T) {
 	}
 }
 
+func TestRunningExecutionShowsItsCallback(t *testing.T) {
+	_, body := get(t, newTestConsole(newFakeSource(), nil), "/executions/detail?arn="+url.QueryEscape(execARN("loan-app-1004")))
+	mustContain(t, "running", text(body), "Running", "Waiting for callback cb7f3a9e1d…", "application app-1004",
+		"valuation VAL-88231", "expires in 3m 00s", "TaskSubmitted")
+	if strings.Contains(body, secretToken) || strings.Contains(body, "cb7f3a9e1d2c4b5a6f708192a3b4c5d6") {
+		t.Error("the detail page shows a whole token or callback id")
+	}
+	if !strings.Contains(body, `<main data-live="on"`) {
+		t.Error("a running execution's page does not refresh")
+	}
+}
+
 func TestDrawingHighlightsTheTakenPath(t *testing.T) {
 	h := newTestConsole(newFakeSource(), nil)
 	for _, tc := range []struct {

@@ -27,6 +27,7 @@ func (o Options) funcs() template.FuncMap {
 		"execHref":    execHref,
 		"duration":    func(a, b time.Time) string { return duration(o.Now(), a, b) },
 		"lower":       strings.ToLower,
+		"trimAgo":     func(s string) string { return strings.TrimSuffix(s, " ago") },
 		"add":         func(a, b float64) float64 { return a + b },
 		"sub":         func(a, b float64) float64 { return a - b },
 		"half":        func(a float64) float64 { return a / 2 },

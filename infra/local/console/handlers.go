@@ -63,6 +63,7 @@ type executionView struct {
 	Drawing    *drawing
 	DrawingErr string
 	Rows       []historyRow
+	Waiting    []callbackRow // callbacks this execution waits for
 }
 
 func (s *server) execution(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +84,19 @@ func (s *server) execution(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			v.DrawingErr = err.Error()
 			s.log.WarnContext(r.Context(), "console: cannot draw the state machine", "execution", arn, "err", err)
+		}
+	}
+	if d.Status == "RUNNING" {
+		cbs, err := s.src.PendingCallbacks(r.Context(), s.opts.Limit)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("pending callbacks of %s: %w", arn, err))
+			return
+		}
+		for _, c := range cbs {
+			if c.ExecutionARN == d.ARN {
+				c.TokenPreview = ""
+				v.Waiting = append(v.Waiting, callbackRow{Callback: c, ShortID: shorten(10, c.CallbackID)})
+			}
 		}
 	}
 	name := d.Name
