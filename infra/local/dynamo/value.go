@@ -1,0 +1,276 @@
+package dynamo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Attribute value types.
+const (
+	TypeS    = "S"
+	TypeN    = "N"
+	TypeB    = "B"
+	TypeBOOL = "BOOL"
+	TypeNULL = "NULL"
+	TypeM    = "M"
+	TypeL    = "L"
+	TypeSS   = "SS"
+	TypeNS   = "NS"
+	TypeBS   = "BS"
+)
+
+// Value is a DynamoDB attribute value; it encodes to and from DynamoDB JSON
+// ({"S":"x"}, {"N":"1"}, {"M":{...}}, ...). Numbers are kept as canonical
+// decimal strings.
+type Value struct {
+	Type string
+	// S holds the value of S and N (decimal string).
+	S    string
+	B    []byte
+	Bool bool
+	M    map[string]Value
+	L    []Value
+	// Set holds SS and NS members.
+	Set []string
+	BS  [][]byte
+}
+
+// Item is a DynamoDB item or key: attribute name to value.
+type Item map[string]Value
+
+// S returns a string value.
+func S(s string) Value { return Value{Type: TypeS, S: s} }
+
+// N returns a number value; n must be a valid decimal number.
+func N(n string) Value { return Value{Type: TypeN, S: n} }
+
+// Bool returns a boolean value.
+func Bool(b bool) Value { return Value{Type: TypeBOOL, Bool: b} }
+
+// MarshalJSON encodes v as DynamoDB JSON.
+func (v Value) MarshalJSON() ([]byte, error) {
+	var inner any
+	switch v.Type {
+	case TypeS, TypeN:
+		inner = v.S
+	case TypeB:
+		inner = v.B
+	case TypeBOOL:
+		inner = v.Bool
+	case TypeNULL:
+		inner = true
+	case TypeM:
+		m := v.M
+		if m == nil {
+			m = map[string]Value{}
+		}
+		inner = m
+	case TypeL:
+		l := v.L
+		if l == nil {
+			l = []Value{}
+		}
+		inner = l
+	case TypeSS, TypeNS:
+		inner = v.Set
+	case TypeBS:
+		inner = v.BS
+	default:
+		return nil, fmt.Errorf("attribute value has no type")
+	}
+	return json.Marshal(map[string]any{v.Type: inner})
+}
+
+// UnmarshalJSON decodes and validates DynamoDB JSON.
+func (v *Value) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return validation("Supplied AttributeValue is not a JSON object: %s", short(data))
+	}
+	if len(raw) == 0 {
+		return validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+	}
+	if len(raw) > 1 {
+		return validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+	}
+	var typ string
+	var body json.RawMessage
+	for typ, body = range raw {
+	}
+	*v = Value{Type: typ}
+	bad := func() error {
+		return validation("Supplied AttributeValue has an invalid %s value: %s", typ, short(body))
+	}
+	switch typ {
+	case TypeS:
+		if json.Unmarshal(body, &v.S) != nil {
+			return bad()
+		}
+	case TypeN:
+		var s string
+		if json.Unmarshal(body, &s) != nil {
+			return bad()
+		}
+		n, err := normalizeNumber(s)
+		if err != nil {
+			return err
+		}
+		v.S = n
+	case TypeB:
+		if json.Unmarshal(body, &v.B) != nil || v.B == nil {
+			return bad()
+		}
+	case TypeBOOL:
+		if json.Unmarshal(body, &v.Bool) != nil {
+			return bad()
+		}
+	case TypeNULL:
+		var b bool
+		if json.Unmarshal(body, &b) != nil || !b {
+			return validation("One or more parameter values were invalid: Null attribute value types must have the value of true")
+		}
+	case TypeM:
+		if err := json.Unmarshal(body, &v.M); err != nil || v.M == nil {
+			return nested(err, bad)
+		}
+	case TypeL:
+		if err := json.Unmarshal(body, &v.L); err != nil || v.L == nil {
+			return nested(err, bad)
+		}
+	case TypeSS, TypeNS:
+		if json.Unmarshal(body, &v.Set) != nil || v.Set == nil {
+			return bad()
+		}
+		if typ == TypeNS {
+			for i, s := range v.Set {
+				n, err := normalizeNumber(s)
+				if err != nil {
+					return err
+				}
+				v.Set[i] = n
+			}
+		}
+		if err := checkSet(typ, len(v.Set), func(i, j int) bool { return v.Set[i] == v.Set[j] }); err != nil {
+			return err
+		}
+	case TypeBS:
+		if json.Unmarshal(body, &v.BS) != nil || v.BS == nil {
+			return bad()
+		}
+		if err := checkSet(typ, len(v.BS), func(i, j int) bool { return bytes.Equal(v.BS[i], v.BS[j]) }); err != nil {
+			return err
+		}
+	default:
+		return validation("Supplied AttributeValue has an unknown datatype %q", typ)
+	}
+	return nil
+}
+
+// nested returns a validation error of a nested value as is, else bad().
+func nested(err error, bad func() error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return bad()
+}
+
+func checkSet(typ string, n int, eq func(i, j int) bool) error {
+	if n == 0 {
+		return validation("One or more parameter values were invalid: An %s set may not be empty", typ)
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			if eq(i, j) {
+				return validation("One or more parameter values were invalid: Input collection contains duplicates")
+			}
+		}
+	}
+	return nil
+}
+
+func short(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + "..."
+	}
+	return string(b)
+}
+
+// Equal reports whether two values are equal (sets compare as sets).
+func (v Value) Equal(o Value) bool {
+	if v.Type != o.Type {
+		return false
+	}
+	switch v.Type {
+	case TypeS, TypeN:
+		return v.S == o.S
+	case TypeB:
+		return bytes.Equal(v.B, o.B)
+	case TypeBOOL:
+		return v.Bool == o.Bool
+	case TypeNULL:
+		return true
+	case TypeM:
+		return maps.EqualFunc(v.M, o.M, Value.Equal)
+	case TypeL:
+		return slices.EqualFunc(v.L, o.L, Value.Equal)
+	case TypeSS, TypeNS:
+		return len(v.Set) == len(o.Set) && !slices.ContainsFunc(v.Set, func(s string) bool { return !slices.Contains(o.Set, s) })
+	case TypeBS:
+		return len(v.BS) == len(o.BS) && !slices.ContainsFunc(v.BS, func(b []byte) bool {
+			return !slices.ContainsFunc(o.BS, func(c []byte) bool { return bytes.Equal(b, c) })
+		})
+	}
+	return false
+}
+
+// compare orders two scalar values of the same type (N, S or B).
+func compare(a, b Value) (int, bool) {
+	if a.Type != b.Type {
+		return 0, false
+	}
+	switch a.Type {
+	case TypeN:
+		return compareNumbers(a.S, b.S), true
+	case TypeS:
+		return strings.Compare(a.S, b.S), true
+	case TypeB:
+		return bytes.Compare(a.B, b.B), true
+	}
+	return 0, false
+}
+
+// clone deep-copies an item.
+func (it Item) clone() Item {
+	if it == nil {
+		return nil
+	}
+	out := make(Item, len(it))
+	for k, v := range it {
+		out[k] = v.clone()
+	}
+	return out
+}
+
+func (v Value) clone() Value {
+	switch v.Type {
+	case TypeM:
+		v.M = Item(v.M).clone()
+	case TypeL:
+		l := make([]Value, len(v.L))
+		for i, x := range v.L {
+			l[i] = x.clone()
+		}
+		v.L = l
+	case TypeSS, TypeNS:
+		v.Set = slices.Clone(v.Set)
+	case TypeBS:
+		v.BS = slices.Clone(v.BS)
+	}
+	return v
+}
