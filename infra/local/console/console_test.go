@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"html"
@@ -427,4 +428,19 @@ func TestPagesCarryAContentSecurityPolicy(t *testing.T) {
 			t.Error("the page loads an external asset")
 		}
 	}
+}
+
+// panicky is a Source whose Functions panics, as a bug in the stack would.
+type panicky struct{ *fakeSource }
+
+func (panicky) Functions(context.Context) ([]Function, error) { panic("nil map in functions") }
+
+func TestAPanickingSourceIsA500NotACrash(t *testing.T) {
+	var logs bytes.Buffer
+	code, body := get(t, newTestConsole(panicky{newFakeSource()}, &logs), "/")
+	if code != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", code)
+	}
+	mustContain(t, "page", text(body), "Something went wrong", "panic: nil map in functions")
+	mustContain(t, "logs", logs.String(), "nil map in functions")
 }

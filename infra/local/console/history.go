@@ -77,10 +77,8 @@ func walkHistory(events []HistoryEvent, execStatus string) trail {
 	}
 	for _, o := range stack {
 		switch {
-		case execStatus == "RUNNING" && !o.failed:
+		case execStatus == "RUNNING": // waiting, working, or retrying after an error
 			t.status[o.name] = stateRunning
-		case execStatus == "RUNNING":
-			t.status[o.name] = stateRunning // failed once, retrying
 		case execStatus == "SUCCEEDED" && !o.failed:
 			t.status[o.name] = stateSucceeded
 		default:
