@@ -15,9 +15,18 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
+// sharedDir outlives single tests: the default app is synthesized again
+// (annotations, nag reports) by tests after the one that built it.
+var sharedDir string
+
 func TestMain(m *testing.M) {
+	var err error
+	if sharedDir, err = os.MkdirTemp("", "loanflow-cloud-test"); err != nil {
+		panic(err)
+	}
 	code := m.Run()
 	jsii.Close()
+	os.RemoveAll(sharedDir)
 	os.Exit(code)
 }
 
@@ -59,7 +68,11 @@ var stubFunctions = []string{"valuation-request", "valuation-callback", "valuati
 // (TestGoBundler builds the real ones).
 func stubModule(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	return stubModuleIn(t, t.TempDir())
+}
+
+func stubModuleIn(t *testing.T, dir string) string {
+	t.Helper()
 	write := func(rel, text string) {
 		p := filepath.Join(dir, rel)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -88,18 +101,23 @@ type synthesized struct {
 // the AwsSolutions checks applied.
 func synthApp(t *testing.T, overrides map[string]any, nag bool) *synthesized {
 	t.Helper()
+	return synthAppIn(t, t.TempDir(), overrides, nag)
+}
+
+func synthAppIn(t *testing.T, dir string, overrides map[string]any, nag bool) *synthesized {
+	t.Helper()
 	ctx := cdkJSONContext(t)
 	for k, v := range overrides {
 		ctx[k] = v
 	}
 	ctx["aws:cdk:bundling-stacks"] = []any{}
-	outdir := t.TempDir()
+	outdir := filepath.Join(dir, "cdk.out")
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: &outdir})
 	settings, err := SettingsFromContext(app.Node())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &synthesized{settings: settings, stacks: NewStacks(app, settings, stubModule(t))}
+	out := &synthesized{settings: settings, stacks: NewStacks(app, settings, stubModuleIn(t, filepath.Join(dir, "module")))}
 	if nag {
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	}
@@ -119,7 +137,7 @@ var (
 // synthesized once for every test.
 func defaults(t *testing.T) *synthesized {
 	t.Helper()
-	defaultOnce.Do(func() { defaultApp = synthApp(t, nil, true) })
+	defaultOnce.Do(func() { defaultApp = synthAppIn(t, sharedDir, nil, true) })
 	if defaultApp == nil {
 		t.Fatal("default app failed to synthesize")
 	}
