@@ -54,6 +54,7 @@ type LoanProcessorStack struct {
 	Resolver        *GoFunction
 	Rules           []awsevents.Rule
 	Dashboard       *Dashboard
+	Alarms          *AlarmTopic
 }
 
 // tokenStoreActions are the DynamoDB calls of tokenstore.DynamoStore.
@@ -300,6 +301,8 @@ func ruleID(name string) string {
 }
 
 func (s *LoanProcessorStack) monitoring() {
+	s.Alarms = NewAlarmTopic(s.Stack, "Alarms", &AlarmTopicProps{Email: s.props.Settings.AlarmEmail})
+	s.Alarms.Notify(s.Requests.DeadLetter.DepthAlarm, s.Requests.AgeAlarm, s.CallbackDLQ.DepthAlarm, s.Workflow.TimedOutAlarm)
 	s.Dashboard = NewDashboard(s.Stack, "Monitoring", &DashboardProps{
 		Requests:       s.Requests,
 		CallbackDLQ:    s.CallbackDLQ,
@@ -320,6 +323,7 @@ func (s *LoanProcessorStack) outputs() {
 	out("EventBusName", "The bus the webhook publishes to", s.Bus.EventBusName())
 	out("DashboardUrl", "CloudWatch dashboard", s.Dashboard.URL())
 	out("TokenTableName", "Task tokens by callback id", s.TokenTable.TableName())
+	out("AlarmTopicArn", "Subscribe on-call here: every alarm notifies this topic", s.Alarms.Topic.TopicArn())
 }
 
 func (s *LoanProcessorStack) resolverEnvironment() map[string]*string {

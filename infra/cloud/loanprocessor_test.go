@@ -57,6 +57,9 @@ func TestLoanProcessorResourceCounts(t *testing.T) {
 		"AWS::CloudWatch::Alarm":                4, // DLQ depth, age of oldest, callback DLQ depth, timed out
 		"AWS::Lambda::Permission":               len(rules),
 		"AWS::SecretsManager::RotationSchedule": 0,
+		"AWS::SNS::Topic":                       1,
+		"AWS::SNS::Subscription":                0, // no alarmEmail in cdk.json
+		"AWS::KMS::Key":                         1,
 	} {
 		check(t, typ, count(d.lp, typ, n))
 	}
@@ -516,7 +519,7 @@ func TestLoanProcessorDashboardAndOutputs(t *testing.T) {
 			t.Errorf("dashboard lacks %s", want)
 		}
 	}
-	for _, o := range []string{"WebhookUrl", "StateMachineArn", "QueueUrl", "EventBusName", "DashboardUrl", "TokenTableName"} {
+	for _, o := range []string{"WebhookUrl", "StateMachineArn", "QueueUrl", "EventBusName", "DashboardUrl", "TokenTableName", "AlarmTopicArn"} {
 		check(t, "output "+o, func() { d.lp.HasOutput(jsii.String(o), map[string]any{"Value": assertions.Match_AnyValue()}) })
 	}
 	outputs := d.lp.ToJSON()
@@ -539,4 +542,31 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+func TestLoanProcessorAlarmsNotify(t *testing.T) {
+	d := defaults(t)
+	lp := d.stacks.LoanProcessor
+	topic := ref(lp.Alarms.Topic)
+	alarms := resources(t, d.lp, "AWS::CloudWatch::Alarm")
+	if len(alarms) == 0 {
+		t.Fatal("no alarms")
+	}
+	for id, a := range alarms {
+		p := a["Properties"].(map[string]any)
+		equalJSON(t, id+" AlarmActions", p["AlarmActions"], []any{topic})
+		equalJSON(t, id+" OKActions", p["OKActions"], []any{topic})
+	}
+	check(t, "topic", has(d.lp, "AWS::SNS::Topic", map[string]any{"KmsMasterKeyId": getAtt(lp.Alarms.Key, "Arn")}))
+	check(t, "key", has(d.lp, "AWS::KMS::Key", map[string]any{
+		"EnableKeyRotation": true,
+		"KeyPolicy": objectLike(map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{objectLike(map[string]any{
+			"Sid": "CloudWatchAlarmsPublish", "Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+		})})}),
+	}))
+	check(t, "topic policy", has(d.lp, "AWS::SNS::TopicPolicy", map[string]any{
+		"PolicyDocument": objectLike(map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{objectLike(map[string]any{
+			"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+		})})}),
+	}))
 }

@@ -30,6 +30,8 @@ const (
 	ContextWebhookRateLimit = "webhookRateLimit"
 	// ContextWebhookBurstLimit is the webhook's burst of requests.
 	ContextWebhookBurstLimit = "webhookBurstLimit"
+	// ContextAlarmEmail, when set, subscribes an address to the alarm topic.
+	ContextAlarmEmail = "alarmEmail"
 )
 
 // Settings is everything the stacks are built from: the shared typed config
@@ -39,6 +41,8 @@ type Settings struct {
 	// WebhookRateLimit and WebhookBurstLimit throttle the webhook stage.
 	WebhookRateLimit  float64
 	WebhookBurstLimit float64
+	// AlarmEmail, when set, is subscribed to the alarm topic.
+	AlarmEmail string
 }
 
 // DefaultSettings are the production defaults of config.Default with the
@@ -58,6 +62,11 @@ func (s Settings) Validate() error {
 	}
 	if s.WebhookBurstLimit < 1 || s.WebhookBurstLimit > 5000 {
 		errs = append(errs, errors.New("webhookBurstLimit: must be between 1 and 5000"))
+	}
+	if s.AlarmEmail != "" {
+		if at := strings.LastIndex(s.AlarmEmail, "@"); at < 1 || at == len(s.AlarmEmail)-1 || strings.ContainsAny(s.AlarmEmail, " ,;") {
+			errs = append(errs, fmt.Errorf("alarmEmail: %q is not an email address", s.AlarmEmail))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -98,6 +107,7 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	str(ContextStage, &s.Config.Stage)
 	str(ContextValuationServiceURL, &s.Config.ValuationService.URL)
 	str(ContextSigningSecretName, &s.Config.Signature.SecretName)
+	str(ContextAlarmEmail, &s.AlarmEmail)
 	num(ContextWebhookRateLimit, &s.WebhookRateLimit)
 	num(ContextWebhookBurstLimit, &s.WebhookBurstLimit)
 	key := ContextCallbackTimeout

@@ -34,12 +34,13 @@ func TestSettingsFromContext(t *testing.T) {
 	s, err := settingsFrom(t, map[string]any{
 		ContextStage: "dev", ContextCallbackTimeout: "3600", ContextValuationServiceURL: " https://v.example.com/valuations ",
 		ContextSigningSecretName: "x/y", ContextWebhookRateLimit: "12.5", ContextWebhookBurstLimit: 25.0,
+		ContextAlarmEmail: "ops@example.com",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Config.Stage != "dev" || s.Config.CallbackTimeout != time.Hour || s.Config.ValuationService.URL != "https://v.example.com/valuations" ||
-		s.Config.Signature.SecretName != "x/y" || s.WebhookRateLimit != 12.5 || s.WebhookBurstLimit != 25 {
+		s.Config.Signature.SecretName != "x/y" || s.WebhookRateLimit != 12.5 || s.WebhookBurstLimit != 25 || s.AlarmEmail != "ops@example.com" {
 		t.Errorf("settings = %+v", s)
 	}
 	for name, ctx := range map[string]map[string]any{
@@ -51,6 +52,7 @@ func TestSettingsFromContext(t *testing.T) {
 		"burst too large":  {ContextWebhookBurstLimit: 10000.0},
 		"empty stage":      {ContextStage: ""},
 		"stage not string": {ContextStage: 3.0},
+		"bad alarm email":  {ContextAlarmEmail: "oncall"},
 	} {
 		if _, err := settingsFrom(t, ctx); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -106,8 +106,11 @@ func TestRealValuationService(t *testing.T) {
 func TestDevStage(t *testing.T) {
 	d := synthApp(t, map[string]any{
 		ContextStage: "dev", ContextCallbackTimeout: "90m", ContextSigningSecretName: "dev/signing",
-		ContextWebhookRateLimit: "5", ContextWebhookBurstLimit: 10,
+		ContextWebhookRateLimit: "5", ContextWebhookBurstLimit: 10, ContextAlarmEmail: "oncall@example.com",
 	}, false)
+	check(t, "alarm email", has(d.lp, "AWS::SNS::Subscription", map[string]any{
+		"Protocol": "email", "Endpoint": "oncall@example.com", "TopicArn": ref(d.stacks.LoanProcessor.Alarms.Topic),
+	}))
 	lp := d.stacks.LoanProcessor
 	check(t, "table", func() {
 		d.lp.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{
