@@ -50,11 +50,11 @@ type (
 		a, b  operand
 	}
 
-	cond     interface{ isCond() }
-	andCond  struct{ a, b cond }
-	orCond   struct{ a, b cond }
-	notCond  struct{ c cond }
-	cmpCond  struct {
+	cond    interface{ isCond() }
+	andCond struct{ a, b cond }
+	orCond  struct{ a, b cond }
+	notCond struct{ c cond }
+	cmpCond struct {
 		op   string
 		a, b operand
 	}

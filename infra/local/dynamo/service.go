@@ -1,0 +1,161 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+
+	"loanflow/infra/local/awsjson"
+)
+
+// unsupportedOps are DynamoDB actions outside the subset; they answer a
+// ValidationException naming the action.
+var unsupportedOps = []string{
+	"BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems", "ExecuteStatement",
+	"BatchExecuteStatement", "ExecuteTransaction", "UpdateTable", "CreateBackup", "DescribeContinuousBackups",
+	"UpdateContinuousBackups", "TagResource", "UntagResource", "ListTagsOfResource", "DescribeEndpoints",
+	"DescribeLimits", "CreateGlobalTable", "ListBackups", "RestoreTableFromBackup", "ExportTableToPointInTime",
+}
+
+// Service returns the DynamoDB JSON protocol adapter
+// (X-Amz-Target "DynamoDB_20120810.*"), with CRC32 response checksums.
+func (s *Store) Service() *awsjson.Service {
+	ops := map[string]awsjson.Operation{
+		"CreateTable":        op(s.CreateTable),
+		"DescribeTable":      op(s.apiDescribeTable),
+		"DeleteTable":        op(s.apiDeleteTable),
+		"ListTables":         op(s.apiListTables),
+		"UpdateTimeToLive":   op(s.apiUpdateTimeToLive),
+		"DescribeTimeToLive": op(s.apiDescribeTimeToLive),
+		"PutItem":            op(s.PutItem),
+		"GetItem":            op(s.GetItem),
+		"UpdateItem":         op(s.UpdateItem),
+		"DeleteItem":         op(s.DeleteItem),
+		"Query":              op(s.Query),
+		"Scan":               op(s.Scan),
+	}
+	for _, name := range unsupportedOps {
+		ops[name] = func(context.Context, []byte) (any, error) {
+			return nil, toAWS(unsupported("DynamoDB " + name))
+		}
+	}
+	return &awsjson.Service{TargetPrefix: "DynamoDB_20120810", JSONVersion: "1.0", CRC32: true, Ops: ops}
+}
+
+// op adapts a typed handler: it decodes the request (attribute value errors
+// are ValidationExceptions) and maps errors to AWS's.
+func op[In, Out any](fn func(ctx context.Context, in *In) (Out, error)) awsjson.Operation {
+	return func(ctx context.Context, body []byte) (any, error) {
+		var in In
+		if err := json.Unmarshal(body, &in); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return nil, toAWS(e)
+			}
+			return nil, awsjson.Decode(body, &in)
+		}
+		out, err := fn(ctx, &in)
+		if err != nil {
+			return nil, toAWS(err)
+		}
+		return out, nil
+	}
+}
+
+// toAWS turns a Store error into the AWS error the protocol sends.
+func toAWS(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	ae := &awsjson.Error{Code: e.Kind.Error(), Message: e.Message, Status: http.StatusBadRequest}
+	if e.Item != nil {
+		ae.Fields = map[string]any{"Item": e.Item}
+	}
+	return ae
+}
+
+type tableNameInput struct {
+	TableName string `json:"TableName"`
+}
+
+func (s *Store) apiDescribeTable(ctx context.Context, in *tableNameInput) (any, error) {
+	d, err := s.DescribeTable(ctx, in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Table": d}, nil
+}
+
+func (s *Store) apiDeleteTable(ctx context.Context, in *tableNameInput) (any, error) {
+	d, err := s.DeleteTable(ctx, in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"TableDescription": d}, nil
+}
+
+type listTablesInput struct {
+	ExclusiveStartTableName string `json:"ExclusiveStartTableName"`
+	Limit                   *int   `json:"Limit"`
+}
+
+type listTablesOutput struct {
+	TableNames             []string `json:"TableNames"`
+	LastEvaluatedTableName string   `json:"LastEvaluatedTableName,omitempty"`
+}
+
+func (s *Store) apiListTables(_ context.Context, in *listTablesInput) (any, error) {
+	names := s.TableNames()
+	if in.ExclusiveStartTableName != "" {
+		i, found := slices.BinarySearch(names, in.ExclusiveStartTableName)
+		if found {
+			i++
+		}
+		names = names[i:]
+	}
+	limit := 100
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > 100 {
+			return nil, validation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100", *in.Limit)
+		}
+		limit = *in.Limit
+	}
+	out := listTablesOutput{TableNames: names}
+	if len(names) > limit {
+		out.TableNames = names[:limit]
+		out.LastEvaluatedTableName = names[limit-1]
+	}
+	if out.TableNames == nil {
+		out.TableNames = []string{}
+	}
+	return out, nil
+}
+
+type timeToLiveSpecification struct {
+	Enabled       bool   `json:"Enabled"`
+	AttributeName string `json:"AttributeName"`
+}
+
+type updateTimeToLiveInput struct {
+	TableName               string                  `json:"TableName"`
+	TimeToLiveSpecification timeToLiveSpecification `json:"TimeToLiveSpecification"`
+}
+
+func (s *Store) apiUpdateTimeToLive(ctx context.Context, in *updateTimeToLiveInput) (any, error) {
+	spec := in.TimeToLiveSpecification
+	if err := s.UpdateTimeToLive(ctx, in.TableName, spec.AttributeName, spec.Enabled); err != nil {
+		return nil, err
+	}
+	return map[string]any{"TimeToLiveSpecification": spec}, nil
+}
+
+func (s *Store) apiDescribeTimeToLive(_ context.Context, in *tableNameInput) (any, error) {
+	d, err := s.DescribeTimeToLive(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"TimeToLiveDescription": d}, nil
+}
