@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -297,3 +298,24 @@ func BenchmarkTransitions(b *testing.B) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+var flagReport = flag.String("report", "", `run the whole benchmark and print its table: "quick" or "full" (go test ./test/bench -run TestReport -v -timeout 0 -args -report=quick)`)
+
+// TestReport runs Run when -report is given: the one-command benchmark until
+// `loanflow bench` is wired.
+func TestReport(t *testing.T) {
+	if *flagReport == "" {
+		t.Skip("no -report: the full benchmark runs only on request")
+	}
+	opts := Options{Peer: true}
+	switch *flagReport {
+	case "quick":
+		opts.Quick = true
+	case "full":
+	default:
+		t.Fatalf("-report=%q: want quick or full", *flagReport)
+	}
+	if _, err := Run(context.Background(), opts, os.Stdout); err != nil {
+		t.Fatal(err)
+	}
+}
