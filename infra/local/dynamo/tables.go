@@ -46,7 +46,7 @@ type table struct {
 	tableSpec
 }
 
-func (t *table) hashKey() string { return t.key("HASH") }
+func (t *table) hashKey() string  { return t.key("HASH") }
 func (t *table) rangeKey() string { return t.key("RANGE") }
 
 func (t *table) key(kind string) string {
@@ -84,18 +84,18 @@ type CreateTableInput struct {
 
 // TableDescription describes a table as DescribeTable does.
 type TableDescription struct {
-	TableName              string                 `json:"TableName"`
-	TableArn               string                 `json:"TableArn"`
-	TableID                string                 `json:"TableId"`
-	TableStatus            string                 `json:"TableStatus"`
-	CreationDateTime       float64                `json:"CreationDateTime"`
-	KeySchema              []KeySchemaElement     `json:"KeySchema"`
-	AttributeDefinitions   []AttributeDefinition  `json:"AttributeDefinitions"`
-	ItemCount              int64                  `json:"ItemCount"`
-	TableSizeBytes         int64                  `json:"TableSizeBytes"`
-	BillingModeSummary     *billingModeSummary    `json:"BillingModeSummary,omitempty"`
-	ProvisionedThroughput  *ProvisionedThroughput `json:"ProvisionedThroughput,omitempty"`
-	DeletionProtection     bool                   `json:"DeletionProtectionEnabled"`
+	TableName             string                 `json:"TableName"`
+	TableArn              string                 `json:"TableArn"`
+	TableID               string                 `json:"TableId"`
+	TableStatus           string                 `json:"TableStatus"`
+	CreationDateTime      float64                `json:"CreationDateTime"`
+	KeySchema             []KeySchemaElement     `json:"KeySchema"`
+	AttributeDefinitions  []AttributeDefinition  `json:"AttributeDefinitions"`
+	ItemCount             int64                  `json:"ItemCount"`
+	TableSizeBytes        int64                  `json:"TableSizeBytes"`
+	BillingModeSummary    *billingModeSummary    `json:"BillingModeSummary,omitempty"`
+	ProvisionedThroughput *ProvisionedThroughput `json:"ProvisionedThroughput,omitempty"`
+	DeletionProtection    bool                   `json:"DeletionProtectionEnabled"`
 }
 
 type billingModeSummary struct {

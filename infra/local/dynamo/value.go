@@ -46,8 +46,14 @@ type Item map[string]Value
 // S returns a string value.
 func S(s string) Value { return Value{Type: TypeS, S: s} }
 
-// N returns a number value; n must be a valid decimal number.
-func N(n string) Value { return Value{Type: TypeN, S: n} }
+// N returns a number value in canonical form; n should be a valid decimal
+// number (an invalid one is kept as is and compares as text).
+func N(n string) Value {
+	if c, err := normalizeNumber(n); err == nil {
+		n = c
+	}
+	return Value{Type: TypeN, S: n}
+}
 
 // Bool returns a boolean value.
 func Bool(b bool) Value { return Value{Type: TypeBOOL, Bool: b} }
@@ -207,8 +213,10 @@ func (v Value) Equal(o Value) bool {
 		return false
 	}
 	switch v.Type {
-	case TypeS, TypeN:
+	case TypeS:
 		return v.S == o.S
+	case TypeN:
+		return compareNumbers(v.S, o.S) == 0
 	case TypeB:
 		return bytes.Equal(v.B, o.B)
 	case TypeBOOL:
