@@ -133,11 +133,10 @@ var (
 	defaultApp  *synthesized
 )
 
-// defaults is the app as cdk.json configures it, with cdk-nag applied,
-// synthesized once for every test.
+// defaults is the app as cdk.json configures it, synthesized once for every test.
 func defaults(t *testing.T) *synthesized {
 	t.Helper()
-	defaultOnce.Do(func() { defaultApp = synthAppIn(t, sharedDir, nil, true) })
+	defaultOnce.Do(func() { defaultApp = synthAppIn(t, sharedDir, nil, false) })
 	if defaultApp == nil {
 		t.Fatal("default app failed to synthesize")
 	}

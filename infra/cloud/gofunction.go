@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // GoFunctionProps configures a GoFunction.
@@ -127,11 +126,9 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 	}
 	f.Function = awslambda.NewFunction(c, jsii.String("Function"), fp)
 
-	cdknag.NagSuppressions_AddResourceSuppressions(f.Role, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement names its resource."),
-		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
-	}}, jsii.Bool(true))
+	suppress(f.Role.Node().FindChild(jsii.String("DefaultPolicy")), "AwsSolutions-IAM5",
+		"Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement names its resource.",
+		"Resource::*")
 	return f
 }
 

@@ -228,9 +228,8 @@ func (s *LoanProcessorStack) requestConsumer() {
 func (s *LoanProcessorStack) resolver() {
 	cfg := s.props.Settings.Config
 	s.CallbackDLQ = NewDeadLetterQueue(s.Stack, "CallbackDeadLetter", &DeadLetterQueueProps{
-		Retention:  cfg.Queue.Retention,
-		Purpose:    "A valuation callback delivery",
-		Standalone: true,
+		Retention: cfg.Queue.Retention,
+		Purpose:   "A valuation callback delivery",
 	})
 	// Lambda retries an accepted asynchronous invocation itself; when those
 	// retries fail too, the event joins EventBridge's undeliverable ones.

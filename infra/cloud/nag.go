@@ -6,7 +6,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// suppress records why a cdk-nag rule does not apply to one resource and its children.
+// suppress records why a cdk-nag rule does not apply to one resource (an L1,
+// or the default child of an L2).
 func suppress(c constructs.IConstruct, rule, reason string, appliesTo ...string) {
 	s := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
 	if len(appliesTo) > 0 {
@@ -16,5 +17,5 @@ func suppress(c constructs.IConstruct, rule, reason string, appliesTo ...string)
 		}
 		s.AppliesTo = &a
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(false))
 }

@@ -1,6 +1,10 @@
 package cloud
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,12 +57,112 @@ func TestNagHarness(t *testing.T) {
 // TestNagAwsSolutions: both stacks pass AwsSolutionsChecks with no
 // unsuppressed error or warning.
 func TestNagAwsSolutions(t *testing.T) {
-	d := defaults(t)
+	dir := t.TempDir()
+	var d *synthesized
+	func() {
+		// Unsuppressed nag errors fail synthesis: show them rather than a panic.
+		defer func() {
+			if r := recover(); r != nil {
+				report, _ := os.ReadFile(filepath.Join(dir, "cdk.out", "validation-report.json"))
+				t.Fatalf("synthesis failed: %v\n%s", r, nagReportSummary(report))
+			}
+		}()
+		d = synthAppIn(t, dir, nil, true)
+	}()
 	for name, stack := range map[string]awscdk.Stack{
 		"LoanProcessor": d.stacks.LoanProcessor.Stack, "ValuationService": d.stacks.ValuationService.Stack,
 	} {
 		for _, f := range nagFindings(stack) {
 			t.Errorf("%s: %s", name, f)
+		}
+	}
+}
+
+// nagReportSummary lists the rule, resource and paths of each violation in a
+// CDK validation report.
+func nagReportSummary(report []byte) string {
+	var doc struct {
+		PluginReports []struct {
+			Violations []struct {
+				RuleName           string `json:"ruleName"`
+				ViolatingResources []struct {
+					ResourceLogicalID string   `json:"resourceLogicalId"`
+					Locations         []string `json:"locations"`
+				} `json:"violatingResources"`
+				ViolatingConstructs []struct {
+					ConstructPath string `json:"constructPath"`
+				} `json:"violatingConstructs"`
+			} `json:"violations"`
+		} `json:"pluginReports"`
+	}
+	if err := json.Unmarshal(report, &doc); err != nil || len(doc.PluginReports) == 0 {
+		return string(report)
+	}
+	var b strings.Builder
+	for _, p := range doc.PluginReports {
+		for _, v := range p.Violations {
+			for _, c := range v.ViolatingConstructs {
+				fmt.Fprintf(&b, "%s at %s\n", strings.SplitN(v.RuleName, "\n", 2)[0], c.ConstructPath)
+			}
+			for _, r := range v.ViolatingResources {
+				fmt.Fprintf(&b, "%s at %s %v\n", strings.SplitN(v.RuleName, "\n", 2)[0], r.ResourceLogicalID, r.Locations)
+			}
+		}
+	}
+	return b.String()
+}
+
+// TestNagSuppressions pins every suppression: which rule, on which resources,
+// with a reason worth reading. A new suppression must be added here on purpose.
+func TestNagSuppressions(t *testing.T) {
+	d := defaults(t)
+	want := map[string][]string{
+		"AwsSolutions-IAM5": {
+			"CallbackResolverRoleDefaultPolicy", "LoanProcessorStateMachineRoleDefaultPolicy", "ValuationRequestConsumerRoleDefaultPolicy",
+			"CallbackSenderRoleDefaultPolicy", "RequestHandlerRoleDefaultPolicy", "SurveysStateMachineRoleDefaultPolicy",
+		},
+		"AwsSolutions-SF1":   {"LoanProcessorStateMachine", "SurveysStateMachine"},
+		"AwsSolutions-APIG4": {"WebhookAPIvaluationscallbackIdPOST", "APIPOSTvaluations"},
+		"AwsSolutions-COG4":  {"WebhookAPIvaluationscallbackIdPOST"},
+		"AwsSolutions-APIG3": {"WebhookAPIDeploymentStage"},
+		"AwsSolutions-SMG4":  {"SigningSecret"},
+		"AwsSolutions-IAM4":  {"WebhookAPICloudWatchRole"},
+	}
+	got := map[string][]string{}
+	for _, tpl := range []assertions.Template{d.lp, d.vs} {
+		res, _ := (*tpl.ToJSON())["Resources"].(map[string]interface{})
+		for id, r := range res {
+			md, _ := r.(map[string]interface{})["Metadata"].(map[string]interface{})
+			nag, _ := md["cdk_nag"].(map[string]interface{})
+			rules, _ := nag["rules_to_suppress"].([]interface{})
+			for _, x := range rules {
+				s := x.(map[string]interface{})
+				rule, _ := s["id"].(string)
+				if reason, _ := s["reason"].(string); len(reason) < 60 {
+					t.Errorf("%s on %s: reason %q is too thin", rule, id, reason)
+				}
+				got[rule] = append(got[rule], id)
+			}
+		}
+	}
+	for rule, prefixes := range want {
+		if len(got[rule]) != len(prefixes) {
+			t.Errorf("%s suppressed on %v, want %v", rule, got[rule], prefixes)
+			continue
+		}
+		for _, p := range prefixes {
+			found := false
+			for _, id := range got[rule] {
+				found = found || strings.HasPrefix(id, p)
+			}
+			if !found {
+				t.Errorf("%s is not suppressed on %s*: %v", rule, p, got[rule])
+			}
+		}
+	}
+	for rule, ids := range got {
+		if _, ok := want[rule]; !ok {
+			t.Errorf("unexpected suppression of %s on %v", rule, ids)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // DeadLetterQueueProps configures a DeadLetterQueue.
@@ -18,9 +17,6 @@ type DeadLetterQueueProps struct {
 	Retention time.Duration
 	// Purpose says whose failures land here, for the alarm's description.
 	Purpose string
-	// Standalone marks a queue that is not an SQS redrive target (EventBridge
-	// and Lambda send to it directly), so it needs no DLQ of its own.
-	Standalone bool
 }
 
 // DeadLetterQueue is an encrypted, TLS-only queue for failed messages and an
@@ -55,12 +51,6 @@ func NewDeadLetterQueue(scope constructs.Construct, id string, props *DeadLetter
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
-	if props.Standalone {
-		cdknag.NagSuppressions_AddResourceSuppressions(d.Queue, &[]*cdknag.NagPackSuppression{{
-			Id:     jsii.String("AwsSolutions-SQS3"),
-			Reason: jsii.String("This queue is itself a dead-letter queue (EventBridge target and Lambda asynchronous-invocation failures are sent to it); a DLQ of a DLQ would only hide failures from its depth alarm."),
-		}}, jsii.Bool(false))
-	}
 	return d
 }
 

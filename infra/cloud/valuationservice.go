@@ -89,9 +89,6 @@ func (s *ValuationServiceStack) callbackSender() {
 	// By name: the secret belongs to the LoanProcessor stack, which depends on this one.
 	secret := awssecretsmanager.Secret_FromSecretNameV2(s.Stack, jsii.String("SigningSecret"), jsii.String(cfg.Signature.SecretName))
 	secret.GrantRead(s.CallbackSender.Role, nil)
-	suppress(s.CallbackSender.Role, "AwsSolutions-IAM5",
-		"A secret referenced by name has a random six-character suffix in its ARN; the -?????? wildcard matches exactly that suffix of this one secret.",
-		"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"+cfg.Signature.SecretName+"-??????")
 }
 
 func (s *ValuationServiceStack) workflow() {

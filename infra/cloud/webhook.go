@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"loanflow/contracts"
 )
@@ -215,25 +214,15 @@ func NewWebhookAPI(scope constructs.Construct, id string, props *WebhookAPIProps
 		Templates:  &map[string]*string{"application/json": jsii.String(WebhookInvalidParameters)},
 	})
 
-	cdknag.NagSuppressions_AddResourceSuppressions(method, &[]*cdknag.NagPackSuppression{
-		{
-			Id:     jsii.String("AwsSolutions-APIG4"),
-			Reason: jsii.String("The caller is an external valuation service, not an AWS principal or user: each callback is authenticated by its HMAC-SHA256 signature (verified by the resolver before anything resumes) and addressed by an unguessable, single-use, expiring callback id."),
-		},
-		{
-			Id:     jsii.String("AwsSolutions-COG4"),
-			Reason: jsii.String("No user pool is involved: the valuation service authenticates with an HMAC signature over the body, see AwsSolutions-APIG4."),
-		},
-	}, jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(w.API.DeploymentStage(), &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-APIG3"),
-		Reason: jsii.String("Abuse is bounded by stage throttling and the request model; forged callbacks resume nothing (signature and single-use id). Associate the organisation's WAF web ACL at deployment if policy requires one."),
-	}}, jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(w.API, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM4"),
-		Reason:    jsii.String("API Gateway's account-level logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the AWS-documented policy for exactly this role."),
-		AppliesTo: &[]interface{}{jsii.String("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")},
-	}}, jsii.Bool(true))
+	suppress(method, "AwsSolutions-APIG4",
+		"The caller is an external valuation service, not an AWS principal or user: each callback is authenticated by its HMAC-SHA256 signature (verified by the resolver before anything resumes) and addressed by an unguessable, single-use, expiring callback id.")
+	suppress(method, "AwsSolutions-COG4",
+		"No user pool is involved: the valuation service authenticates with an HMAC signature over the body, see AwsSolutions-APIG4.")
+	suppress(w.API.DeploymentStage(), "AwsSolutions-APIG3",
+		"Abuse is bounded by stage throttling and the request model; forged callbacks resume nothing (signature and single-use id). Associate the organisation's WAF web ACL at deployment if policy requires one.")
+	suppress(w.API.Node().FindChild(jsii.String("CloudWatchRole")), "AwsSolutions-IAM4",
+		"API Gateway's account-level logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the AWS-documented policy for exactly this role.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
 	return w
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"loanflow/infra/statemachines"
 )
@@ -92,17 +91,11 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) *W
 	for _, p := range props.Permissions {
 		w.StateMachine.AddToRolePolicy(p)
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(w.StateMachine, &[]*cdknag.NagPackSuppression{
-		{
-			Id:     jsii.String("AwsSolutions-SF1"),
-			Reason: jsii.String("Executions log at ERROR on purpose: ALL would write every state transition, with its cost and volume, for workflows that wait days; the execution history keeps every event for 90 days."),
-		},
-		{
-			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments and friends) support no resource-level permissions; the task permissions name their resources."),
-			AppliesTo: &[]interface{}{jsii.String("Resource::*")},
-		},
-	}, jsii.Bool(true))
+	suppress(w.StateMachine, "AwsSolutions-SF1",
+		"Executions log at ERROR on purpose: ALL would write every state transition, with its cost and volume, for workflows that wait days; the execution history keeps every event for 90 days.")
+	suppress(w.StateMachine.Role().Node().FindChild(jsii.String("DefaultPolicy")), "AwsSolutions-IAM5",
+		"CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments and friends) support no resource-level permissions; the task permissions name their resources.",
+		"Resource::*")
 
 	if props.AlarmOnTimeouts {
 		w.TimedOutAlarm = awscloudwatch.NewAlarm(c, jsii.String("TimedOutAlarm"), &awscloudwatch.AlarmProps{
