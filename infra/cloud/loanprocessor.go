@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -56,6 +57,9 @@ type LoanProcessorStack struct {
 	Dashboard       *Dashboard
 	Alarms          *AlarmTopic
 }
+
+// maxAsyncEventAge is the longest Lambda keeps an asynchronous event (EventBridge's limit is 24h).
+const maxAsyncEventAge = 6 * time.Hour
 
 // tokenStoreActions are the DynamoDB calls of tokenstore.DynamoStore.
 var tokenStoreActions = []*string{
@@ -245,7 +249,7 @@ func (s *LoanProcessorStack) resolver() {
 		Environment:      s.resolverEnvironment(),
 		DeadLetterQueue:  s.CallbackDLQ.Queue,
 		RetryAttempts:    &retries,
-		MaxEventAge:      cfg.Callback.MaxEventAge,
+		MaxEventAge:      min(cfg.Callback.MaxEventAge, maxAsyncEventAge),
 	})
 	fn := s.Resolver
 	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -568,5 +570,19 @@ func TestLoanProcessorAlarmsNotify(t *testing.T) {
 		"PolicyDocument": objectLike(map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{objectLike(map[string]any{
 			"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
 		})})}),
+	}))
+}
+
+// EventBridge may retry for up to 24h; Lambda's own asynchronous queue keeps
+// an event 6h at most, so the resolver's is capped there.
+func TestLoanProcessorLongEventAge(t *testing.T) {
+	s := DefaultSettings()
+	s.Config.Callback.MaxEventAge = 12 * time.Hour
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir()), Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
+	stacks := NewStacks(app, s, stubModule(t))
+	tpl := assertions.Template_FromStack(stacks.LoanProcessor.Stack, nil)
+	check(t, "lambda async age", has(tpl, "AWS::Lambda::EventInvokeConfig", map[string]any{"MaximumEventAgeInSeconds": 6 * 3600}))
+	check(t, "rule retry age", has(tpl, "AWS::Events::Rule", map[string]any{
+		"Targets": []any{objectLike(map[string]any{"RetryPolicy": objectLike(map[string]any{"MaximumEventAgeInSeconds": 12 * 3600})})},
 	}))
 }

@@ -108,6 +108,7 @@ func TestDevStage(t *testing.T) {
 		ContextStage: "dev", ContextCallbackTimeout: "90m", ContextSigningSecretName: "dev/signing",
 		ContextWebhookRateLimit: "5", ContextWebhookBurstLimit: 10, ContextAlarmEmail: "oncall@example.com",
 	}, false)
+
 	check(t, "alarm email", has(d.lp, "AWS::SNS::Subscription", map[string]any{
 		"Protocol": "email", "Endpoint": "oncall@example.com", "TopicArn": ref(d.stacks.LoanProcessor.Alarms.Topic),
 	}))
