@@ -176,14 +176,12 @@ func TestLoanProcessorRequestConsumer(t *testing.T) {
 	cfg := d.settings.Config
 	q := cfg.Queue
 	esm := map[string]any{
-		"EventSourceArn":        getAtt(lp.Requests.Queue, "Arn"),
-		"FunctionName":          ref(lp.RequestConsumer.Function),
-		"BatchSize":             q.BatchSize,
-		"ScalingConfig":         map[string]any{"MaximumConcurrency": q.MaxConcurrency},
-		"FunctionResponseTypes": []any{"ReportBatchItemFailures"},
-	}
-	if q.MaxBatchingWindow > 0 {
-		esm["MaximumBatchingWindowInSeconds"] = int(q.MaxBatchingWindow.Seconds())
+		"EventSourceArn":                 getAtt(lp.Requests.Queue, "Arn"),
+		"FunctionName":                   ref(lp.RequestConsumer.Function),
+		"BatchSize":                      q.BatchSize,
+		"ScalingConfig":                  map[string]any{"MaximumConcurrency": q.MaxConcurrency},
+		"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
+		"MaximumBatchingWindowInSeconds": int(q.MaxBatchingWindow.Seconds()),
 	}
 	check(t, "event source mapping", has(d.lp, "AWS::Lambda::EventSourceMapping", esm))
 
