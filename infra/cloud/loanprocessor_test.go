@@ -136,11 +136,8 @@ func TestLoanProcessorQueue(t *testing.T) {
 	if q.VisibilityTimeout() != 6*q.ConsumerTimeout {
 		t.Errorf("visibility timeout %s is not six times the consumer's %s", q.VisibilityTimeout(), q.ConsumerTimeout)
 	}
-	for _, dlq := range []any{lp.Requests.DeadLetter.Queue, lp.CallbackDLQ.Queue} {
-		id := logicalID(lp.Requests.DeadLetter.Queue)
-		if dlq == lp.CallbackDLQ.Queue {
-			id = logicalID(lp.CallbackDLQ.Queue)
-		}
+	for _, dlq := range []*DeadLetterQueue{lp.Requests.DeadLetter, lp.CallbackDLQ} {
+		id := logicalID(dlq.Queue)
 		p := props(t, d.lp, "AWS::SQS::Queue", id)
 		if p["SqsManagedSseEnabled"] != true || p["MessageRetentionPeriod"] != q.Retention.Seconds() {
 			t.Errorf("DLQ %s: %v", id, p)
