@@ -234,6 +234,9 @@ func BenchmarkMapEngine(b *testing.B) {
 // BenchmarkMapVsPeer is the engine-versus-peer figure; it skips when the
 // peer is not installed.
 func BenchmarkMapVsPeer(b *testing.B) {
+	if err := PeerAvailable("", ""); err != nil {
+		b.Skipf("peer comparison skipped: %v", err)
+	}
 	ctx := context.Background()
 	for b.Loop() {
 		m, err := measureMap(ctx, b.TempDir(), MapItems, 3, true, "", "")

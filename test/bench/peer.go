@@ -95,6 +95,24 @@ func peerEntry(prefix string) (string, error) {
 	return filepath.Join(pkgDir, pkg.Module), nil
 }
 
+// PeerAvailable reports whether the peer can run: nil, or an error wrapping
+// ErrPeerUnavailable that says what is missing. node and prefix are as in
+// Options.Node and Options.PeerDir.
+func PeerAvailable(node, prefix string) error {
+	if node == "" {
+		node = "node"
+	}
+	if _, err := exec.LookPath(node); err != nil {
+		return fmt.Errorf("find node (%s): %w: %w", node, err, ErrPeerUnavailable)
+	}
+	prefix, err := findPeerDir(prefix)
+	if err != nil {
+		return err
+	}
+	_, err = peerEntry(prefix)
+	return err
+}
+
 // startPeer starts node on the embedded runner with the definition and
 // input, and waits until it is ready.
 func startPeer(ctx context.Context, node, prefix string, definition, input []byte) (*peer, error) {
