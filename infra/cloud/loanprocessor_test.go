@@ -406,7 +406,7 @@ func escapeJavaScript(s string) string {
 			b.WriteString(`\f`)
 		case r == '\r':
 			b.WriteString(`\r`)
-		case r < 0x20 || r > 0x7e:
+		case r < 0x20 || r > 0x7f:
 			for _, u := range utf16(r) {
 				b.WriteString(`\u` + strings.ToUpper(strconv.FormatInt(int64(u)|0x10000, 16)[1:]))
 			}
