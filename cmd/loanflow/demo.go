@@ -26,7 +26,7 @@ func cmdDemo(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (default: a free port; --keep with 127.0.0.1:4566 for the aws CLI)")
 	state := fs.String("state", "", "state directory (default: a fresh temporary one)")
 	loans := fs.Int("loans", 3, "loans per scenario")
-	timeout := fs.Duration("callback-timeout", 3*time.Second, "RequestValuation's timeout (whole seconds)")
+	timeout := fs.Duration("callback-timeout", 8*time.Second, "RequestValuation's timeout (whole seconds)")
 	delay := fs.Duration("delay", 300*time.Millisecond, "how long the mock service takes to value a property")
 	keep := fs.Bool("keep", false, "leave the stack running with its console after the run")
 	if err := fs.Parse(args); err != nil {

@@ -9,7 +9,8 @@ import (
 // FastConfig is the local config with short waits, so that every scenario,
 // timeouts and the DLQ included, ends in seconds: the callback timeout, the
 // mock's valuation delay, a one-second consumer (six-second visibility
-// timeout) and two receives before the DLQ.
+// timeout) and two receives before the DLQ. For the 5xx scenario to fail fast
+// rather than time out, callbackTimeout must exceed the 6 s before the second receive.
 func FastConfig(callbackTimeout, valuationDelay time.Duration) config.Config {
 	c := config.Local()
 	c.CallbackTimeout = callbackTimeout

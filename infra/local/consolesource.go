@@ -1,0 +1,236 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"loanflow/consumers/tokenstore"
+	"loanflow/infra/local/asl"
+	"loanflow/infra/local/console"
+	"loanflow/infra/local/sqs"
+)
+
+func (s *Stack) consoleHandler() http.Handler {
+	return console.New(&consoleSource{s: s}, console.Options{Title: "loanflow local stack", Logger: s.log})
+}
+
+// consoleSource reads the stack for the console.
+type consoleSource struct {
+	s   *Stack
+	ddb *dynamodb.Client
+}
+
+var _ console.Source = (*consoleSource)(nil)
+
+func notFound(err error) error {
+	if errors.Is(err, sqs.ErrQueueDoesNotExist) || asl.ErrorCode(err) == asl.CodeExecutionDoesNotExist ||
+		asl.ErrorCode(err) == asl.CodeStateMachineDoesNotExist || asl.ErrorCode(err) == "InvalidArn" {
+		return fmt.Errorf("%w: %v", console.ErrNotFound, err)
+	}
+	return err
+}
+
+func (c *consoleSource) Queues(ctx context.Context) ([]console.Queue, error) {
+	st, err := c.s.Queues.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.Queue, 0, len(st))
+	for _, q := range st {
+		out = append(out, console.Queue{Name: q.Name, URL: q.URL, Visible: q.Visible, InFlight: q.InFlight, Delayed: q.Delayed,
+			OldestAge: q.OldestAge, DeadLetterQueue: q.DeadLetterQueue, MaxReceiveCount: q.MaxReceiveCount, SourceQueues: q.SourceQueues})
+	}
+	return out, nil
+}
+
+func (c *consoleSource) QueueMessages(ctx context.Context, queue string, limit int) ([]console.Message, error) {
+	msgs, err := c.s.Queues.Peek(ctx, queue, limit)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	out := make([]console.Message, 0, len(msgs))
+	for _, m := range msgs {
+		attrs := map[string]string{}
+		for k, v := range m.Attributes {
+			attrs[k] = v.StringValue
+		}
+		out = append(out, console.Message{ID: m.ID, Body: m.Body, SentAt: m.SentAt, ReceiveCount: m.ReceiveCount, Attributes: attrs})
+	}
+	return out, nil
+}
+
+func (c *consoleSource) Redrive(ctx context.Context, dlq string) (int64, error) {
+	sources := c.s.Queues.DeadLetterSourceQueues(dlq)
+	if len(sources) == 0 {
+		return 0, fmt.Errorf("%s is not the dead-letter queue of any queue", dlq)
+	}
+	return c.s.Queues.Redrive(ctx, dlq, sources[0])
+}
+
+func (c *consoleSource) ExecutionCounts(ctx context.Context) (map[string]int, error) {
+	st, err := c.s.Engine.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Executions, nil
+}
+
+func (c *consoleSource) Executions(ctx context.Context, status string, limit int) ([]console.Execution, error) {
+	sms, err := c.s.Engine.ListStateMachines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []console.Execution
+	for _, sm := range sms {
+		xs, _, err := c.s.Engine.ListExecutions(ctx, asl.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: status, MaxResults: limit})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range xs {
+			out = append(out, console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: x.Status,
+				Start: x.StartDate, Stop: x.StopDate})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.After(out[j].Start) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (c *consoleSource) Execution(ctx context.Context, arn string) (console.ExecutionDetail, error) {
+	x, err := c.s.Engine.DescribeExecution(ctx, arn)
+	if err != nil {
+		return console.ExecutionDetail{}, notFound(err)
+	}
+	sm, err := c.s.Engine.DescribeStateMachine(ctx, x.StateMachineArn)
+	if err != nil {
+		return console.ExecutionDetail{}, notFound(err)
+	}
+	d := console.ExecutionDetail{
+		Execution: console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: x.Status, Start: x.StartDate},
+		Input:     x.Input, Definition: sm.Definition,
+	}
+	if x.StopDate != nil {
+		d.Stop = *x.StopDate
+	}
+	if x.Output != nil {
+		d.Output = *x.Output
+	}
+	if x.Error != nil {
+		d.Error = *x.Error
+	}
+	if x.Cause != nil {
+		d.Cause = *x.Cause
+	}
+	next := ""
+	for {
+		evs, tok, err := c.s.Engine.GetExecutionHistory(ctx, asl.HistoryInput{ExecutionArn: arn, MaxResults: 1000, NextToken: next})
+		if err != nil {
+			return console.ExecutionDetail{}, err
+		}
+		for _, e := range evs {
+			d.History = append(d.History, console.HistoryEvent{ID: e.ID, PreviousID: e.PreviousEventID, Time: e.Timestamp, Type: e.Type, Details: e.Details})
+		}
+		if tok == "" || len(d.History) >= 10000 {
+			break
+		}
+		next = tok
+	}
+	return d, nil
+}
+
+func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]console.Callback, error) {
+	if c.ddb == nil {
+		c.ddb = dynamodb.NewFromConfig(c.s.awsConfig(c.s.Outputs.Endpoint))
+	}
+	var out []console.Callback
+	var start map[string]ddbtypes.AttributeValue
+	for {
+		page, err := c.ddb.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(TableName), ExclusiveStartKey: start, Limit: aws.Int32(500)})
+		if err != nil {
+			return nil, fmt.Errorf("scan token table: %w", err)
+		}
+		for _, item := range page.Items {
+			r, err := tokenstore.RecordFromItem(item)
+			if err != nil {
+				continue
+			}
+			if r.Status != tokenstore.StatusPending {
+				continue
+			}
+			out = append(out, console.Callback{CallbackID: r.CallbackID, ExecutionARN: r.ExecutionID, ApplicationID: r.ApplicationID,
+				Status: string(r.Status), ValuationReference: r.ValuationReference, TokenPreview: preview(r.TaskToken),
+				CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt})
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			break
+		}
+		start = page.LastEvaluatedKey
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// preview shows a token's first characters only: tokens are secrets.
+func preview(token string) string {
+	if len(token) <= 8 {
+		return strings.Repeat("•", len(token))
+	}
+	return token[:8] + "…"
+}
+
+func (c *consoleSource) CallbackCounts(context.Context) (map[string]int64, error) {
+	return c.s.Metrics.Snapshot(), nil
+}
+
+func (c *consoleSource) RecentEvents(ctx context.Context, limit int) ([]console.Event, error) {
+	evs, err := c.s.Bus.Recent(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.Event, 0, len(evs))
+	for _, e := range evs {
+		var env struct {
+			Detail json.RawMessage `json:"detail"`
+		}
+		_ = json.Unmarshal([]byte(e.Envelope), &env)
+		out = append(out, console.Event{ID: e.ID, Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, At: e.At,
+			Matched: e.Matched, Detail: string(env.Detail)})
+	}
+	return out, nil
+}
+
+func (c *consoleSource) FailedDeliveries(ctx context.Context, limit int) ([]console.FailedDelivery, error) {
+	fs, err := c.s.Bus.Failed(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.FailedDelivery, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, console.FailedDelivery{EventID: f.EventID, Rule: f.Rule, TargetARN: f.TargetARN, DLQARN: f.DLQARN,
+			Error: f.Error, Attempts: f.Attempts, At: f.At})
+	}
+	return out, nil
+}
+
+func (c *consoleSource) Functions(context.Context) ([]console.Function, error) {
+	var out []console.Function
+	for _, f := range c.s.Functions.All() {
+		out = append(out, console.Function{Name: f.Name, Invocations: f.Invocations, Errors: f.Errors, Throttles: f.Throttles,
+			InFlight: f.InFlight, Concurrency: f.Concurrency})
+	}
+	return out, nil
+}

@@ -1,0 +1,135 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"loanflow/events"
+	"loanflow/infra/local/asl"
+	"loanflow/infra/local/eventbus"
+	"loanflow/infra/local/functions"
+	"loanflow/infra/statemachines"
+)
+
+// deploy creates (or finds, on restart) every resource, then starts the workers.
+func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error {
+	c := s.Config
+	secs := func(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
+	dlqURL, err := s.Queues.CreateQueue(ctx, DLQName, map[string]string{"MessageRetentionPeriod": secs(c.Queue.Retention)})
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", DLQName, err)
+	}
+	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": s.Queues.QueueARN(DLQName), "maxReceiveCount": strconv.Itoa(c.Queue.MaxReceiveCount)})
+	queueURL, err := s.Queues.CreateQueue(ctx, QueueName, map[string]string{
+		"VisibilityTimeout":      secs(c.Queue.VisibilityTimeout()),
+		"MessageRetentionPeriod": secs(c.Queue.Retention),
+		"RedrivePolicy":          string(redrive),
+	})
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", QueueName, err)
+	}
+	cbDLQURL, err := s.Queues.CreateQueue(ctx, CallbackDLQName, map[string]string{"MessageRetentionPeriod": secs(c.Queue.Retention)})
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", CallbackDLQName, err)
+	}
+	if err := s.createTokenTable(ctx); err != nil {
+		return err
+	}
+
+	webhookBase := endpoint
+	serviceURL := c.ValuationService.URL
+	if serviceURL == "" {
+		serviceURL = endpoint + MockServicePathPrefix + "/valuations"
+	}
+	if err := s.registerFunctions(ctx, endpoint, webhookBase, serviceURL, opts); err != nil {
+		return err
+	}
+
+	if _, err := s.Bus.CreateBus(ctx, c.EventBusName); err != nil {
+		return err
+	}
+	rules, err := events.Rules()
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if _, err := s.Bus.PutRule(ctx, c.EventBusName, r.Name, string(r.Pattern), "ENABLED", "from events/patterns/"+r.Name+".json"); err != nil {
+			return fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		if err := s.Bus.PutTargets(ctx, c.EventBusName, r.Name, []eventbus.Target{{
+			ID: "resolver", ARN: s.Functions.ARN(FnValuationCallback),
+			RetryPolicy: eventbus.RetryPolicy{MaximumRetryAttempts: c.Callback.RetryAttempts,
+				MaximumEventAgeInSeconds: int(c.Callback.MaxEventAge / time.Second)},
+			DeadLetterARN: s.Queues.QueueARN(CallbackDLQName),
+		}}); err != nil {
+			return fmt.Errorf("targets of %s: %w", r.Name, err)
+		}
+	}
+
+	// The engine serialises its writes through a writer started by Start; start
+	// it before deploying the state machines (recovered executions find their
+	// functions registered above).
+	if err := s.Engine.Start(ctx); err != nil {
+		return fmt.Errorf("start step functions: %w", err)
+	}
+	lp, err := statemachines.LoanProcessor.Render(c.LoanProcessorSubstitutions(queueURL))
+	if err != nil {
+		return err
+	}
+	lpARN, err := s.putStateMachine(ctx, LoanProcessorName, string(lp))
+	if err != nil {
+		return err
+	}
+	vs, err := statemachines.ValuationService.Render(c.ValuationServiceSubstitutions(s.Functions.ARN(FnServiceCallback)))
+	if err != nil {
+		return err
+	}
+	vsARN, err := s.putStateMachine(ctx, ValuationServiceName, string(vs))
+	if err != nil {
+		return err
+	}
+
+	s.Bus.Start(ctx)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.Queues.RunSweeper(ctx, time.Minute)
+	}()
+	mapping := &functions.SQSMapping{Queue: QueueName, BatchSize: c.Queue.BatchSize, MaxConcurrency: c.Queue.MaxConcurrency,
+		ReportBatchItemFailures: true, Region: s.Region, Log: s.log}
+	mapping.Function, _ = s.Functions.Lookup(FnValuationRequest)
+	go func() {
+		defer s.wg.Done()
+		mapping.Run(ctx, s.Queues)
+	}()
+
+	s.Outputs = Outputs{
+		Endpoint: endpoint, ConsoleURL: endpoint + "/", LoanProcessorARN: lpARN, ValuationServiceMachineARN: vsARN,
+		QueueURL: queueURL, DLQURL: dlqURL, CallbackDLQURL: cbDLQURL, EventBusName: c.EventBusName,
+		TokenTableName: TableName, WebhookURL: webhookBase + "/valuations/{callbackId}", ValuationServiceURL: serviceURL,
+	}
+	return nil
+}
+
+// putStateMachine creates the state machine, or updates it when a restart
+// brings a changed definition.
+func (s *Stack) putStateMachine(ctx context.Context, name, def string) (string, error) {
+	role := fmt.Sprintf("arn:aws:iam::%s:role/%s-role", AccountID, name)
+	arn, _, err := s.Engine.CreateStateMachine(ctx, name, def, role, "STANDARD")
+	if err == nil {
+		return arn, nil
+	}
+	var apiErr *asl.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == asl.CodeStateMachineAlreadyExists {
+		arn = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.Region, AccountID, name)
+		if _, err := s.Engine.UpdateStateMachine(ctx, arn, def, role); err != nil {
+			return "", fmt.Errorf("update state machine %s: %w", name, err)
+		}
+		return arn, nil
+	}
+	return "", fmt.Errorf("create state machine %s: %w", name, err)
+}

@@ -1,0 +1,53 @@
+package local
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"loanflow/consumers/signature"
+	"loanflow/contracts"
+	"loanflow/events"
+)
+
+// SignEntriesFile reads a put-events entries file, points each detail at
+// callbackID and signs its body with key as the valuation service would, so a
+// hand-published event can resume a waiting execution. It returns the new
+// entries file.
+func SignEntriesFile(path, callbackID string, key []byte, now time.Time) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read entries: %w", err)
+	}
+	var entries []events.Entry
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, fmt.Errorf("entries file %s: %w", path, err)
+	}
+	for i := range entries {
+		var d contracts.ValuationCallbackDetail
+		if err := json.Unmarshal([]byte(entries[i].Detail), &d); err != nil {
+			return nil, fmt.Errorf("entry %d: Detail: %w", i, err)
+		}
+		d.CallbackID = callbackID
+		body, err := json.Marshal(d.Response)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		d.Body = string(body)
+		d.Signature.Timestamp, d.Signature.Value = signature.Sign(key, now, body)
+		detail, err := json.Marshal(d)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		if err := contracts.Validate(contracts.SchemaValuationCallbackDetail, detail); err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		entries[i].Detail = string(detail)
+	}
+	out, err := json.MarshalIndent(entries, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}

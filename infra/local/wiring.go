@@ -1,0 +1,81 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"loanflow/consumers/lambdalog"
+	"loanflow/consumers/tokenstore"
+	"loanflow/consumers/valuationcallback"
+	"loanflow/consumers/valuationrequest"
+	"loanflow/infra/functionenv"
+	"loanflow/infra/local/asl/sfnapi"
+	"loanflow/infra/local/awsjson"
+	"loanflow/infra/local/functions"
+)
+
+func (s *Stack) sfnService() *awsjson.Service { return sfnapi.Service(s.Engine) }
+
+// awsConfig is what a function's main would load in Lambda, pointed at this
+// stack: the handlers' SDK calls cross the same protocol as on AWS.
+func (s *Stack) awsConfig(endpoint string) aws.Config {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 512
+	tr.MaxIdleConnsPerHost = 512
+	return aws.Config{
+		Region:       s.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   &http.Client{Transport: tr, Timeout: 30 * time.Second},
+	}
+}
+
+// registerFunctions builds each handler as its main would, through the same
+// environment variables the CDK app sets, and registers it.
+func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, serviceURL string, opts Options) error {
+	c := s.Config
+	awsCfg := s.awsConfig(endpoint)
+	sfnClient := sfn.NewFromConfig(awsCfg)
+	store := tokenstore.NewDynamoStore(dynamodb.NewFromConfig(awsCfg), TableName)
+	base := opts.FunctionLogger
+	if base == nil {
+		base = s.log
+	}
+	// As in Lambda: every line carries the request id and the handler's context attributes.
+	flog := slog.New(lambdalog.Wrap(base.Handler()))
+
+	rc, err := valuationrequest.ConfigFromEnv(functionenv.ValuationRequest(c, TableName, serviceURL, webhookBase).Getenv)
+	if err != nil {
+		return err
+	}
+	req, err := valuationrequest.NewHandler(rc, valuationrequest.Deps{Store: store, Tasks: sfnClient, Logger: flog.With("function", FnValuationRequest)})
+	if err != nil {
+		return err
+	}
+	cc, err := valuationcallback.ConfigFromEnv(functionenv.ValuationCallback(c, TableName, "", string(s.secret)).Getenv)
+	if err != nil {
+		return err
+	}
+	res, err := valuationcallback.NewHandler(cc, valuationcallback.Deps{Store: store, Tasks: sfnClient, Metrics: s.Metrics,
+		Logger: flog.With("function", FnValuationCallback)})
+	if err != nil {
+		return err
+	}
+	for _, spec := range []functions.Spec{
+		{Name: FnValuationRequest, Handler: req.Handle, Timeout: c.Queue.ConsumerTimeout, Concurrency: c.Queue.MaxConcurrency},
+		{Name: FnValuationCallback, Handler: res.Handle, Timeout: c.Callback.Timeout},
+	} {
+		if _, err := s.Functions.Register(spec); err != nil {
+			return fmt.Errorf("function %s: %w", spec.Name, err)
+		}
+	}
+	return s.registerMockService(ctx, awsCfg, flog)
+}

@@ -1,0 +1,325 @@
+// Package e2e runs the scenario suite end to end on a local stack started by
+// the test, through the real AWS SDK v2 clients: executions, the queue and its
+// DLQ, the token table, the webhook and the event bus.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"loanflow/consumers/tokenstore"
+	"loanflow/infra/local"
+	"loanflow/test/scenarios"
+)
+
+type env struct {
+	stack *local.Stack
+	dir   string
+	cfg   aws.Config
+	sfn   *sfn.Client
+	sqs   *sqs.Client
+	ddb   *dynamodb.Client
+	evb   *eventbridge.Client
+}
+
+func start(t *testing.T, timeout time.Duration) *env {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := scenarios.FastConfig(timeout, 200*time.Millisecond)
+	logFile, err := os.Create(filepath.Join(dir, "stack.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
+	log := slog.New(slog.NewJSONHandler(logFile, nil))
+	s, err := local.Start(context.Background(), local.Options{Addr: "127.0.0.1:0", StateDir: dir, Config: &cfg, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile.Name())
+			if len(b) > 20000 {
+				b = b[len(b)-20000:]
+			}
+			t.Logf("stack log tail:\n%s", b)
+		}
+	})
+	ac := aws.Config{Region: s.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(s.Outputs.Endpoint)}
+	return &env{stack: s, dir: dir, cfg: ac, sfn: sfn.NewFromConfig(ac), sqs: sqs.NewFromConfig(ac),
+		ddb: dynamodb.NewFromConfig(ac), evb: eventbridge.NewFromConfig(ac)}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s (last: %s)", what, last)
+}
+
+func (e *env) depth(t *testing.T, url string) int {
+	t.Helper()
+	out, err := e.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, k := range []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"} {
+		v, _ := strconv.Atoi(out.Attributes[k])
+		n += v
+	}
+	return n
+}
+
+// resumes counts how many times RequestValuation was resumed in an execution's history.
+func (e *env) resumes(t *testing.T, arn string) int {
+	t.Helper()
+	h, err := e.sfn.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range h.Events {
+		switch ev.Type {
+		case sfntypes.HistoryEventTypeTaskSucceeded, sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut:
+			n++
+		}
+	}
+	return n
+}
+
+// records returns the token records by execution ARN.
+func (e *env) records(t *testing.T) map[string]tokenstore.Record {
+	t.Helper()
+	out := map[string]tokenstore.Record{}
+	var start map[string]ddbtypes.AttributeValue
+	for {
+		page, err := e.ddb.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(local.TableName), ExclusiveStartKey: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range page.Items {
+			r, err := tokenstore.RecordFromItem(item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[r.ExecutionID] = r
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out
+		}
+		start = page.LastEvaluatedKey
+	}
+}
+
+func TestEveryScenarioEndsAsExpected(t *testing.T) {
+	// The callback timeout must outlast maxReceiveCount visibility timeouts
+	// (2 x 6 s), so that the 5xx scenario fails fast before it times out.
+	e := start(t, 8*time.Second)
+	r := &scenarios.Runner{SFN: e.sfn, SQS: e.sqs, StateMachineARN: e.stack.Outputs.LoanProcessorARN, DLQURL: e.stack.Outputs.DLQURL,
+		Counters: e.stack.Metrics.Snapshot, Deadline: time.Minute}
+	per := 2
+	results, err := r.Run(context.Background(), "e2e", scenarios.All(), per)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := e.records(t)
+	for _, res := range results {
+		if !res.OK() {
+			t.Errorf("%s: %d/%d as expected; problems: %v", res.Scenario.Name, res.Passed, len(res.Loans), res.Problems)
+		}
+		for _, l := range res.Loans {
+			if n := e.resumes(t, l.ExecutionARN); n != 1 {
+				t.Errorf("%s: %s: RequestValuation ended %d times, want exactly once", res.Scenario.Name, l.ExecutionARN, n)
+			}
+			rec, ok := recs[l.ExecutionARN]
+			if !ok {
+				t.Errorf("%s: no token record for %s", res.Scenario.Name, l.ExecutionARN)
+				continue
+			}
+			want := map[string]tokenstore.Status{
+				"happy path": tokenstore.StatusResolved, "high loan-to-value": tokenstore.StatusResolved,
+				"failed valuation": tokenstore.StatusResolved, "duplicate callback": tokenstore.StatusResolved,
+				"late callback": tokenstore.StatusExpired, "valuation service 5xx": tokenstore.StatusFailed,
+				"timeout (no callback)": tokenstore.StatusPending, "unknown callback id": tokenstore.StatusPending,
+				"forged signature": tokenstore.StatusPending,
+			}[res.Scenario.Name]
+			if want != "" && rec.Status != want {
+				t.Errorf("%s: token record %s, want %s", res.Scenario.Name, rec.Status, want)
+			}
+			if strings.Contains(rec.ExecutionID, rec.TaskToken) {
+				t.Errorf("token leaked into the execution id")
+			}
+		}
+	}
+	if n := e.depth(t, e.stack.Outputs.QueueURL); n != 0 {
+		t.Errorf("request queue still holds %d messages", n)
+	}
+	if n := e.depth(t, e.stack.Outputs.DLQURL); n != per {
+		t.Errorf("DLQ holds %d messages, want %d (the 5xx loans)", n, per)
+	}
+	if n := e.depth(t, e.stack.Outputs.CallbackDLQURL); n != 0 {
+		t.Errorf("callback DLQ holds %d events", n)
+	}
+}
+
+func TestMalformedWebhookBodyIs400AndReachesNoBus(t *testing.T) {
+	e := start(t, 2*time.Second)
+	before, err := e.stack.Bus.Recent(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]string{
+		`{"valuationReference":"VAL-1","status":"COMPLETED","currency":"GBP"}`: "propertyValue: is required",
+		`{"status":`: "must be valid JSON",
+		`{"valuationReference":"VAL-1","status":"FAILED"}`: "failure: is required",
+	} {
+		resp, err := http.Post(e.stack.Outputs.Endpoint+"/valuations/Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %s, want 400 naming %q", body, resp.StatusCode, b, want)
+		}
+	}
+	after, _ := e.stack.Bus.Recent(context.Background(), 100)
+	if len(after) != len(before) {
+		t.Errorf("malformed bodies reached the bus: %d events before, %d after", len(before), len(after))
+	}
+}
+
+func TestPoisonQueueMessageEndsInTheDLQ(t *testing.T) {
+	e := start(t, 2*time.Second)
+	ctx := context.Background()
+	if _, err := e.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(e.stack.Outputs.QueueURL), MessageBody: aws.String(`{"not":"a valuation request"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the poison message in the DLQ", func() (bool, string) {
+		n := e.depth(t, e.stack.Outputs.DLQURL)
+		return n == 1 && e.depth(t, e.stack.Outputs.QueueURL) == 0, fmt.Sprintf("dlq=%d", n)
+	})
+}
+
+// startWaiting starts a loan whose valuation never calls back and returns its
+// execution ARN and callback id once the token is stored.
+func (e *env) startWaiting(t *testing.T, name string) (string, string) {
+	t.Helper()
+	app := scenarios.Scenario{Name: name, Marker: "mock:no-callback", LoanAmount: 25000000}.Loan(name, 0)
+	in, _ := json.Marshal(app)
+	out, err := e.sfn.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(e.stack.Outputs.LoanProcessorARN),
+		Name: aws.String(app.ApplicationID), Input: aws.String(string(in))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.ExecutionArn)
+	var cb string
+	eventually(t, 10*time.Second, "the token record", func() (bool, string) {
+		r, ok := e.records(t)[arn]
+		cb = r.CallbackID
+		return ok && r.ValuationReference != "", string(r.Status)
+	})
+	return arn, cb
+}
+
+func (e *env) status(t *testing.T, arn string) (sfntypes.ExecutionStatus, string) {
+	d, err := e.sfn.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Status, aws.ToString(d.Output)
+}
+
+// The README's walkthrough: the aws CLI publishes a signed sample event by
+// hand and the waiting execution resumes; the unsigned sample resumes nothing.
+func TestPutEventsByHandWithTheAWSCLI(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the aws CLI is not on PATH")
+	}
+	e := start(t, 60*time.Second)
+	arn, cb := e.startWaiting(t, "byhand")
+	root, _ := filepath.Abs("../..")
+	awsCLI := func(args ...string) string {
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", e.stack.Outputs.Endpoint, "--output", "json"}, args...)...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_DEFAULT_REGION="+e.stack.Region,
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	// Unsigned: accepted by the bus, matched, rejected by the resolver.
+	rejected := e.stack.Metrics.Snapshot()["CallbacksRejected"]
+	out := awsCLI("events", "put-events", "--entries", "file://events/valuation-completed.json")
+	if !strings.Contains(out, `"FailedEntryCount": 0`) {
+		t.Fatalf("put-events: %s", out)
+	}
+	eventually(t, 10*time.Second, "the unsigned sample to be rejected", func() (bool, string) {
+		return e.stack.Metrics.Snapshot()["CallbacksRejected"] > rejected, ""
+	})
+	if st, _ := e.status(t, arn); st != sfntypes.ExecutionStatusRunning {
+		t.Fatalf("an unsigned event resumed the execution: %s", st)
+	}
+	// Signed for this callback id: resumes it.
+	signed, err := local.SignEntriesFile(filepath.Join(root, "events/valuation-completed.json"), cb, e.stack.Secret(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(e.dir, "entries.json")
+	if err := os.WriteFile(f, signed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	awsCLI("events", "put-events", "--entries", "file://"+f)
+	eventually(t, 10*time.Second, "the execution to resume", func() (bool, string) {
+		st, _ := e.status(t, arn)
+		return st == sfntypes.ExecutionStatusSucceeded, string(st)
+	})
+	_, output := e.status(t, arn)
+	if !strings.Contains(output, `"decision":"APPROVED"`) {
+		t.Fatalf("output %s", output)
+	}
+	item := awsCLI("dynamodb", "get-item", "--table-name", local.TableName, "--key", `{"callbackId":{"S":"`+cb+`"}}`)
+	if !strings.Contains(item, `"RESOLVED"`) {
+		t.Fatalf("token record after resume: %s", item)
+	}
+	hist := awsCLI("stepfunctions", "get-execution-history", "--execution-arn", arn)
+	if !strings.Contains(hist, "TaskSucceeded") || !strings.Contains(hist, "ExecutionSucceeded") {
+		t.Fatalf("history: %s", hist)
+	}
+}
