@@ -12,10 +12,11 @@ import (
 )
 
 // SignEntriesFile reads a put-events entries file, points each detail at
-// callbackID and signs its body with key as the valuation service would, so a
-// hand-published event can resume a waiting execution. It returns the new
-// entries file.
-func SignEntriesFile(path, callbackID string, key []byte, now time.Time) ([]byte, error) {
+// callbackID (and, when reference is not empty, at that valuation reference:
+// the resolver checks it against the one the service returned), and signs its
+// body with key as the valuation service would, so that a hand-published event
+// can resume a waiting execution. It returns the new entries file.
+func SignEntriesFile(path, callbackID, reference string, key []byte, now time.Time) ([]byte, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read entries: %w", err)
@@ -30,6 +31,9 @@ func SignEntriesFile(path, callbackID string, key []byte, now time.Time) ([]byte
 			return nil, fmt.Errorf("entry %d: Detail: %w", i, err)
 		}
 		d.CallbackID = callbackID
+		if reference != "" {
+			d.Response.ValuationReference = reference
+		}
 		body, err := json.Marshal(d.Response)
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)
