@@ -558,14 +558,16 @@ func TestEMFLineIsAMetric(t *testing.T) {
 				Metrics    []struct{ Name, Unit string }
 			}
 		} `json:"_aws"`
-		Late int `json:"CallbacksLate"`
+		Late    int    `json:"CallbacksLate"`
+		Service string `json:"Service"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
 	d := doc.AWS.CloudWatchMetrics
 	if doc.AWS.Timestamp == 0 || len(d) != 1 || d[0].Namespace != "Loanflow" || d[0].Metrics[0].Name != "CallbacksLate" ||
-		d[0].Metrics[0].Unit != "Count" || doc.Late != 1 || strings.Count(buf.String(), "\n") != 1 {
+		d[0].Metrics[0].Unit != "Count" || doc.Late != 1 || strings.Count(buf.String(), "\n") != 1 ||
+		len(d[0].Dimensions) != 1 || len(d[0].Dimensions[0]) != 1 || d[0].Dimensions[0][0] != "Service" || doc.Service != valuationcallback.MetricsService {
 		t.Fatalf("EMF line = %s", buf.String())
 	}
 }

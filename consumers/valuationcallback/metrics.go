@@ -10,7 +10,11 @@ import (
 // MetricsNamespace is the CloudWatch namespace of the callback metrics.
 const MetricsNamespace = "Loanflow"
 
-// Metric names, published without dimensions in MetricsNamespace.
+// MetricsService is the value of the Service dimension every metric carries,
+// so dashboards can tell this resolver's counts from others in the namespace.
+const MetricsService = "valuationcallback"
+
+// Metric names, published in MetricsNamespace with the dimension Service=MetricsService.
 const (
 	// CallbacksResolved counts executions resumed with a valuation.
 	CallbacksResolved = "CallbacksResolved"
@@ -69,11 +73,12 @@ func (e *EMF) Count(name string) {
 			Timestamp: e.now().UnixMilli(),
 			CloudWatchMetrics: []emfDirective{{
 				Namespace:  MetricsNamespace,
-				Dimensions: [][]string{{}},
+				Dimensions: [][]string{{"Service"}},
 				Metrics:    []emfMetric{{Name: name, Unit: "Count"}},
 			}},
 		},
-		name: 1,
+		name:      1,
+		"Service": MetricsService,
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/internal/sfnerr"
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/tokenstore"
 	"loanflow/contracts"
 )

@@ -15,7 +15,7 @@ import (
 // CallbackMetricsService is the Service dimension of the resolver's metrics
 // (valuationcallback.MetricNames in namespace valuationcallback.MetricsNamespace,
 // written as CloudWatch embedded metric format in its log lines).
-const CallbackMetricsService = "valuationcallback"
+const CallbackMetricsService = valuationcallback.MetricsService
 
 // CallbackMetric is one of the resolver's counters, summed over five minutes.
 func CallbackMetric(name string) awscloudwatch.Metric {
