@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +23,9 @@ import (
 
 // MaxBody is the largest accepted body: one EventBridge entry is at most 256 KiB.
 const MaxBody = 200 * 1024
+
+// RequestTimeLayout is the layout of API Gateway's $context.requestTime.
+const RequestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
 // PathPrefix is where the webhook's route starts.
 const PathPrefix = "/valuations/"
@@ -109,7 +111,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Value:     r.Header.Get(contracts.HeaderSignature),
 		},
 		Body:       string(body),
-		ReceivedAt: strconv.FormatInt(h.now().UnixMilli(), 10),
+		// API Gateway's $context.requestTime, which the cloud mapping template uses.
+		ReceivedAt: h.now().UTC().Format(RequestTimeLayout),
 		Response:   parsed,
 	}
 	d, err := json.Marshal(detail)

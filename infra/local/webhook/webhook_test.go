@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"loanflow/contracts"
 	"loanflow/events"
@@ -56,6 +57,9 @@ func TestValidCallbackIsPublishedAsTheMappingTemplateWould(t *testing.T) {
 	var d contracts.ValuationCallbackDetail
 	if err := contracts.Decode(contracts.SchemaValuationCallbackDetail, []byte(e.Detail), &d); err != nil {
 		t.Fatalf("detail breaks its contract: %v", err)
+	}
+	if _, err := time.Parse(webhook.RequestTimeLayout, d.ReceivedAt); err != nil {
+		t.Errorf("receivedAt %q is not API Gateway's requestTime: %v", d.ReceivedAt, err)
 	}
 	if d.Body != body || d.CallbackID != cbID || d.Signature.Timestamp != "1795600000" || d.Signature.Value != "abc123" || d.Response.Failure.ReasonCode != "ACCESS_REFUSED" {
 		t.Fatalf("detail: %+v", d)
