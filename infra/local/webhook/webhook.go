@@ -110,7 +110,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Timestamp: r.Header.Get(contracts.HeaderSignatureTimestamp),
 			Value:     r.Header.Get(contracts.HeaderSignature),
 		},
-		Body:       string(body),
+		Body: string(body),
 		// API Gateway's $context.requestTime, which the cloud mapping template uses.
 		ReceivedAt: h.now().UTC().Format(RequestTimeLayout),
 		Response:   parsed,
