@@ -38,7 +38,7 @@ fuzz:
 	done
 
 synth:
-	tools/node_modules/.bin/cdk synth --all -q
+	tools/node_modules/.bin/cdk synth -q
 
 demo:
 	go run ./cmd/loanflow demo
