@@ -424,10 +424,8 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]Hi
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	q := `SELECT id, prev, ts_ns, type, details FROM sfn_history WHERE exec_id = ? AND id > ? ORDER BY id LIMIT ?`
 	from := int64(0)
 	if in.ReverseOrder {
-		q = `SELECT id, prev, ts_ns, type, details FROM sfn_history WHERE exec_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
 		from = 1 << 62
 	}
 	if in.NextToken != "" {
@@ -437,32 +435,20 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]Hi
 		}
 		from = n
 	}
-	rows, err := e.db.QueryContext(ctx, q, id, from, limit+1)
+	events, err := e.readHistory(ctx, id, from, limit+1, in.ReverseOrder)
 	if err != nil {
 		return nil, "", fmt.Errorf("get execution history: %w", err)
 	}
-	defer rows.Close()
-	var out []HistoryEvent
-	for rows.Next() {
-		var ev HistoryEvent
-		var ts int64
-		var details sql.NullString
-		if err := rows.Scan(&ev.ID, &ev.PreviousEventID, &ts, &ev.Type, &details); err != nil {
+	out := make([]HistoryEvent, 0, len(events))
+	for i := range events {
+		ev, err := events[i].historyEvent()
+		if err != nil {
 			return nil, "", fmt.Errorf("get execution history: %w", err)
-		}
-		ev.Timestamp = time.Unix(0, ts)
-		if details.Valid {
-			if err := json.Unmarshal([]byte(details.String), &ev.Details); err != nil {
-				return nil, "", fmt.Errorf("decode event %d: %w", ev.ID, err)
-			}
 		}
 		if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 			ev.Details = stripData(ev.Details)
 		}
 		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("get execution history: %w", err)
 	}
 	next := ""
 	if len(out) > limit {

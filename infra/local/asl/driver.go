@@ -86,7 +86,10 @@ func (e *Engine) drive(r *run, cur *cursor) error {
 			if o.err != nil {
 				return e.finish(r, "FAILED", nil, o.err)
 			}
-			out := encodeJSON(o.output)
+			out := o.outputJSON
+			if out == "" {
+				out = encodeJSON(o.output)
+			}
 			if len(out) > maxPayload {
 				return e.finish(r, "FAILED", nil, &stateError{Name: ErrDataLimitExceeded, Cause: "The execution output exceeds the maximum number of bytes service limit."})
 			}
@@ -162,25 +165,8 @@ func (e *Engine) flush(tx *sql.Tx, r *run) error {
 	events, tasks := r.events, r.tasks
 	r.events, r.tasks = nil, nil
 	r.mu.Unlock()
-	if len(events) > 0 {
-		st, err := tx.Prepare(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("prepare history insert: %w", err)
-		}
-		defer st.Close()
-		for _, ev := range events {
-			var details any
-			if ev.Details != nil {
-				b, err := json.Marshal(ev.Details)
-				if err != nil {
-					return fmt.Errorf("encode event %d: %w", ev.ID, err)
-				}
-				details = string(b)
-			}
-			if _, err := st.Exec(r.id, ev.ID, ev.PreviousEventID, ev.Timestamp.UnixNano(), ev.Type, details); err != nil {
-				return fmt.Errorf("insert event %d: %w", ev.ID, err)
-			}
-		}
+	if err := writeEvents(tx, r.id, events); err != nil {
+		return err
 	}
 	now := e.clock.Now().UnixNano()
 	for _, t := range tasks {
@@ -190,6 +176,54 @@ func (e *Engine) flush(tx *sql.Tx, r *run) error {
 		}
 	}
 	return nil
+}
+
+// writeEvents stores events (in id order): execution events in their own
+// sfn_history rows, runs of the others as chunks in sfn_history_chunks.
+func writeEvents(tx *sql.Tx, execID int64, events []event) error {
+	var chunk []byte
+	var first, last int64
+	n := 0
+	put := func() error {
+		if n == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(`INSERT INTO sfn_history_chunks (exec_id, first_id, last_id, data) VALUES (?, ?, ?, ?)`, execID, first, last, chunk); err != nil {
+			return fmt.Errorf("insert events %d-%d: %w", first, last, err)
+		}
+		chunk, n = nil, 0
+		return nil
+	}
+	for i := range events {
+		ev := &events[i]
+		if rowEvent(ev.typ) {
+			if err := put(); err != nil {
+				return err
+			}
+			var details any
+			if ev.details != nil {
+				details = string(ev.details)
+			}
+			if _, err := tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, ?, ?, ?, ?, ?)`,
+				execID, ev.id, ev.prev, ev.ts, ev.typ, details); err != nil {
+				return fmt.Errorf("insert event %d: %w", ev.id, err)
+			}
+			continue
+		}
+		if n == 0 {
+			first = ev.id
+			chunk = make([]byte, 0, 64*1024)
+		}
+		chunk = appendChunkEvent(chunk, ev, first)
+		last = ev.id
+		n++
+		if n >= maxChunkEvents || len(chunk) >= maxChunkBytes {
+			if err := put(); err != nil {
+				return err
+			}
+		}
+	}
+	return put()
 }
 
 func nullInt(v int64) any {

@@ -42,10 +42,11 @@ type Engine struct {
 	workers int
 	onClose func(ExecutionSummary)
 
-	writes chan writeReq
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	nextID atomic.Int64
+	writes     chan writeReq
+	writerDone chan struct{} // closed when the writer has exited
+	stop       chan struct{}
+	wg         sync.WaitGroup
+	nextID     atomic.Int64
 
 	machines sync.Map // def hash -> *machine
 
@@ -84,7 +85,7 @@ func New(db *sql.DB, opts Options) (*Engine, error) {
 	e := &Engine{
 		db: db, clock: opts.Clock, invoker: opts.Invoker, log: opts.Logger,
 		region: opts.Region, account: opts.AccountID, workers: opts.Workers, onClose: opts.OnExecutionClosed,
-		writes: make(chan writeReq, 1024), stop: make(chan struct{}),
+		writes: make(chan writeReq, 1024), writerDone: make(chan struct{}), stop: make(chan struct{}),
 		active: map[int64]*activeExec{}, poke: make(chan struct{}, 1),
 		waiters: map[string]chan taskSignal{}, scanned: math.MinInt64,
 	}

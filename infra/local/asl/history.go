@@ -1,6 +1,14 @@
 package asl
 
 import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,4 +64,254 @@ func stripData(d map[string]any) map[string]any {
 
 func dataDetails(field, json string) map[string]any {
 	return map[string]any{field: json, field + "Details": map[string]any{"truncated": false}}
+}
+
+// event is a history event buffered in memory until its checkpoint. A
+// state's entered/exited event keeps its input or output as encoded JSON
+// (data, under field); other events keep their details object encoded as
+// json.Marshal would (nil when the event has none).
+type event struct {
+	id, prev int64
+	ts       int64
+	typ      string
+	field    string // "input" or "output" for entered/exited events
+	name     string // the state's name, for entered/exited events
+	data     string
+	// dataOfPrev says that data is the data of event prev (an exited event
+	// whose output is this entered event's input).
+	dataOfPrev bool
+	details    []byte
+}
+
+// historyEvent expands ev into the shape GetExecutionHistory returns.
+func (ev *event) historyEvent() (HistoryEvent, error) {
+	h := HistoryEvent{ID: ev.id, PreviousEventID: ev.prev, Timestamp: time.Unix(0, ev.ts), Type: ev.typ}
+	switch {
+	case ev.field != "":
+		h.Details = map[string]any{"name": ev.name, ev.field: ev.data, ev.field + "Details": map[string]any{"truncated": false}}
+	case ev.details != nil:
+		if err := json.Unmarshal(ev.details, &h.Details); err != nil {
+			return h, fmt.Errorf("decode event %d: %w", ev.id, err)
+		}
+	}
+	return h, nil
+}
+
+// rowEvent reports whether an event type is stored in its own sfn_history
+// row; all others are stored in chunks (sfn_history_chunks).
+func rowEvent(typ string) bool { return strings.HasPrefix(typ, "Execution") }
+
+// Chunk encoding of a run of events with consecutive ids, one
+// sfn_history_chunks row: a version byte, then per event uvarint id, uvarint
+// prev, varint timestamp, the type, a kind byte and the kind's payload.
+const (
+	chunkVersion = 1
+
+	chunkNoDetails = 0 // no payload
+	chunkDetails   = 1 // details JSON
+	chunkInput     = 2 // name, data (the input)
+	chunkOutput    = 3 // name, data (the output)
+	chunkInputPrev = 4 // name; data is that of event prev, in the chunk
+
+	// maxChunkEvents and maxChunkBytes bound one chunk.
+	maxChunkEvents = 256
+	maxChunkBytes  = 256 * 1024
+)
+
+// appendChunkEvent appends ev to chunk b, whose first event id is first.
+func appendChunkEvent(b []byte, ev *event, first int64) []byte {
+	if len(b) == 0 {
+		b = append(b, chunkVersion)
+	}
+	b = binary.AppendUvarint(b, uint64(ev.id))
+	b = binary.AppendUvarint(b, uint64(ev.prev))
+	b = binary.AppendVarint(b, ev.ts)
+	b = appendChunkString(b, ev.typ)
+	switch {
+	case ev.field == "input" && ev.dataOfPrev && ev.prev >= first:
+		b = append(b, chunkInputPrev)
+		b = appendChunkString(b, ev.name)
+	case ev.field != "":
+		kind := byte(chunkOutput)
+		if ev.field == "input" {
+			kind = chunkInput
+		}
+		b = append(b, kind)
+		b = appendChunkString(b, ev.name)
+		b = appendChunkString(b, ev.data)
+	case ev.details != nil:
+		b = append(b, chunkDetails)
+		b = binary.AppendUvarint(b, uint64(len(ev.details)))
+		b = append(b, ev.details...)
+	default:
+		b = append(b, chunkNoDetails)
+	}
+	return b
+}
+
+func appendChunkString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+var errBadChunk = errors.New("malformed history chunk")
+
+// decodeChunk returns the events of a chunk in id order.
+func decodeChunk(b []byte) ([]event, error) {
+	if len(b) == 0 || b[0] != chunkVersion {
+		return nil, errBadChunk
+	}
+	b = b[1:]
+	var out []event
+	uvarint := func() (uint64, bool) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		b = b[n:]
+		return v, true
+	}
+	str := func() (string, bool) {
+		n, ok := uvarint()
+		if !ok || n > uint64(len(b)) {
+			return "", false
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s, true
+	}
+	for len(b) > 0 {
+		var ev event
+		id, ok1 := uvarint()
+		prev, ok2 := uvarint()
+		ts, n := binary.Varint(b)
+		if !ok1 || !ok2 || n <= 0 {
+			return nil, errBadChunk
+		}
+		b = b[n:]
+		ev.id, ev.prev, ev.ts = int64(id), int64(prev), ts
+		var ok bool
+		if ev.typ, ok = str(); !ok || len(b) == 0 {
+			return nil, errBadChunk
+		}
+		kind := b[0]
+		b = b[1:]
+		switch kind {
+		case chunkNoDetails:
+		case chunkDetails:
+			d, ok := str()
+			if !ok {
+				return nil, errBadChunk
+			}
+			ev.details = []byte(d)
+		case chunkInput, chunkOutput:
+			ev.field = "output"
+			if kind == chunkInput {
+				ev.field = "input"
+			}
+			name, ok1 := str()
+			data, ok2 := str()
+			if !ok1 || !ok2 {
+				return nil, errBadChunk
+			}
+			ev.name, ev.data = name, data
+		case chunkInputPrev:
+			name, ok := str()
+			if !ok {
+				return nil, errBadChunk
+			}
+			ev.field, ev.name = "input", name
+			i, found := slices.BinarySearchFunc(out, ev.prev, func(e event, id int64) int { return cmp.Compare(e.id, id) })
+			if !found {
+				return nil, errBadChunk
+			}
+			ev.data = out[i].data
+		default:
+			return nil, errBadChunk
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// readHistory returns up to n events of execution id after event from (or
+// before it when reverse), merged from sfn_history rows and chunks.
+func (e *Engine) readHistory(ctx context.Context, id, from int64, n int, reverse bool) ([]event, error) {
+	rowQ := `SELECT id, prev, ts_ns, type, details FROM sfn_history WHERE exec_id = ? AND id > ? ORDER BY id LIMIT ?`
+	chunkQ := `SELECT data FROM sfn_history_chunks WHERE exec_id = ? AND first_id >= COALESCE(
+		(SELECT MAX(first_id) FROM sfn_history_chunks WHERE exec_id = ? AND first_id <= ?), 0) ORDER BY first_id`
+	if reverse {
+		rowQ = `SELECT id, prev, ts_ns, type, details FROM sfn_history WHERE exec_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
+		chunkQ = `SELECT data FROM sfn_history_chunks WHERE exec_id = ? AND first_id < ? ORDER BY first_id DESC`
+	}
+	rows, err := e.db.QueryContext(ctx, rowQ, id, from, n)
+	if err != nil {
+		return nil, err
+	}
+	var single []event
+	for rows.Next() {
+		var ev event
+		var details sql.NullString
+		if err := rows.Scan(&ev.id, &ev.prev, &ev.ts, &ev.typ, &details); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if details.Valid {
+			ev.details = []byte(details.String)
+		}
+		single = append(single, ev)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	args := []any{id, id, from + 1} // the chunk holding event from+1, and later ones
+	if reverse {
+		args = []any{id, from}
+	}
+	crows, err := e.db.QueryContext(ctx, chunkQ, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer crows.Close()
+	var chunked []event
+	for len(chunked) < n && crows.Next() {
+		var data []byte
+		if err := crows.Scan(&data); err != nil {
+			return nil, err
+		}
+		evs, err := decodeChunk(data)
+		if err != nil {
+			return nil, err
+		}
+		if reverse {
+			for i := len(evs) - 1; i >= 0 && len(chunked) < n; i-- {
+				if evs[i].id < from {
+					chunked = append(chunked, evs[i])
+				}
+			}
+		} else {
+			for i := 0; i < len(evs) && len(chunked) < n; i++ {
+				if evs[i].id > from {
+					chunked = append(chunked, evs[i])
+				}
+			}
+		}
+	}
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+
+	out := make([]event, 0, min(n, len(single)+len(chunked)))
+	for len(out) < n && (len(single) > 0 || len(chunked) > 0) {
+		takeSingle := len(chunked) == 0 ||
+			len(single) > 0 && (single[0].id < chunked[0].id) != reverse
+		if takeSingle {
+			out, single = append(out, single[0]), single[1:]
+		} else {
+			out, chunked = append(out, chunked[0]), chunked[1:]
+		}
+	}
+	return out, nil
 }

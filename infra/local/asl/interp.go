@@ -26,10 +26,11 @@ const (
 )
 
 type outcome struct {
-	kind   stepKind
-	output any
-	err    *stateError
-	wakeAt time.Time
+	kind       stepKind
+	output     any
+	outputJSON string // output encoded, when known
+	err        *stateError
+	wakeAt     time.Time
 }
 
 // errAborted reports that the execution was stopped or timed out while a
@@ -44,7 +45,12 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 	}
 	now := f.r.e.clock.Now()
 	if cur.Phase == phaseEnter {
-		cur.Entered = f.emit(enteredType(st), mergeDetails(map[string]any{"name": st.Name}, dataDetails("input", encodeJSON(cur.Input))))
+		in, reused := cur.inputJSON, true
+		if in == "" {
+			in, reused = encodeJSON(cur.Input), false
+		}
+		cur.inputJSON = ""
+		cur.Entered = f.emitData(enteredType(st), "input", st.Name, in, reused)
 		cur.EnteredAt = now.UnixNano()
 		cur.Retries, cur.RetryCount, cur.Token, cur.Args = nil, 0, "", nil
 		cur.Phase = phaseRun
@@ -94,16 +100,17 @@ func mergeDetails(a, b map[string]any) map[string]any {
 // exit leaves st with output, applying the variables set, and moves the
 // cursor to the next state (or ends the thread).
 func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) outcome {
-	f.emit(exitedType(st), mergeDetails(map[string]any{"name": st.Name}, dataDetails("output", encodeJSON(output))))
+	out := encodeJSON(output)
+	f.emitData(exitedType(st), "output", st.Name, out, false)
 	cur.Vars = mergeVars(cur.Vars, set)
 	if st.End || st.Type == "Succeed" {
-		return outcome{kind: stepEnd, output: output}
+		return outcome{kind: stepEnd, output: output, outputJSON: out}
 	}
 	next := st.Next
 	if st.Type == "Choice" {
 		next = cur.Token // the chosen branch, stashed by choice
 	}
-	*cur = cursor{State: next, Input: output, Vars: cur.Vars}
+	*cur = cursor{State: next, Input: output, Vars: cur.Vars, inputJSON: out}
 	return outcome{kind: stepNext}
 }
 

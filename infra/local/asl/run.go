@@ -41,6 +41,8 @@ type cursor struct {
 
 	// outcome is the SendTask* result delivered for Token, set by the driver.
 	outcome *taskOutcome
+	// inputJSON is Input encoded, when the previous state's exit encoded it.
+	inputJSON string
 }
 
 // taskOutcome is what SendTaskSuccess/Failure delivered for a token.
@@ -67,9 +69,9 @@ type run struct {
 	ctx      context.Context
 
 	mu     sync.Mutex
-	events []HistoryEvent // emitted, not yet checkpointed
-	nextID int64          // id of the next event
-	tasks  []taskRow      // task rows to insert with the next checkpoint
+	events []event   // emitted, not yet checkpointed
+	nextID int64     // id of the next event
+	tasks  []taskRow // task rows to insert with the next checkpoint
 }
 
 // frame is one thread of states: the top-level machine, a Parallel branch or
@@ -82,16 +84,38 @@ type frame struct {
 	item map[string]any
 }
 
-// emit appends a history event and returns its id.
+// emit appends a history event and returns its id. The details are encoded
+// now, as json.Marshal would encode them.
 func (f *frame) emit(typ string, details map[string]any) int64 {
+	ev := event{typ: typ}
+	if details != nil {
+		b, err := expr.AppendJSON(nil, details, true)
+		if err != nil {
+			b = []byte("{}")
+		}
+		ev.details = b
+	}
+	return f.record(ev)
+}
+
+// emitData appends a state's entered or exited event, whose details are the
+// state's name and its input or output (data, already encoded).
+// dataOfPrev says that data is the output of the thread's previous event.
+func (f *frame) emitData(typ, field, name, data string, dataOfPrev bool) int64 {
+	return f.record(event{typ: typ, field: field, name: name, data: data, dataOfPrev: dataOfPrev})
+}
+
+func (f *frame) record(ev event) int64 {
 	r := f.r
+	ev.prev = f.prev
 	r.mu.Lock()
-	id := r.nextID
+	ev.id = r.nextID
 	r.nextID++
-	r.events = append(r.events, HistoryEvent{ID: id, PreviousEventID: f.prev, Timestamp: r.e.clock.Now(), Type: typ, Details: details})
+	ev.ts = r.e.clock.Now().UnixNano()
+	r.events = append(r.events, ev)
 	r.mu.Unlock()
-	f.prev = id
-	return id
+	f.prev = ev.id
+	return ev.id
 }
 
 // env builds the context object and variable scope a state evaluates in.

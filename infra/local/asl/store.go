@@ -53,6 +53,13 @@ CREATE TABLE IF NOT EXISTS sfn_history (
 	details TEXT,
 	PRIMARY KEY (exec_id, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sfn_history_chunks (
+	exec_id INTEGER NOT NULL,
+	first_id INTEGER NOT NULL,
+	last_id INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY (exec_id, first_id)
+);
 CREATE TABLE IF NOT EXISTS sfn_tasks (
 	token TEXT PRIMARY KEY,
 	exec_id INTEGER NOT NULL,
@@ -97,12 +104,24 @@ func (e *Engine) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return <-req.done
+	select {
+	case err := <-req.done:
+		return err
+	case <-e.writerDone:
+		// The writer answers every request it took before it exits.
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errors.New("engine closed")
+		}
+	}
 }
 
 // writer is the single goroutine that commits batched writes.
 func (e *Engine) writer() {
 	defer e.wg.Done()
+	defer close(e.writerDone)
 	const maxBatch = 512
 	batch := make([]writeReq, 0, maxBatch)
 	for {

@@ -30,13 +30,11 @@ func Decode(data []byte) (any, error) {
 // prints JSON in outputs and causes. Object keys come out sorted: a
 // map[string]any keeps no order, where AWS keeps the document's order.
 func Encode(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := AppendJSON(nil, v, false)
+	if err != nil {
 		return "", fmt.Errorf("encode JSON: %w", err)
 	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	return string(b), nil
 }
 
 // mustEncode is Encode for values known to be JSON values; on failure it
