@@ -14,6 +14,33 @@ type machine struct {
 	TimeoutSeconds int64 // top level only; 0 means none
 }
 
+// computeOnly reports whether m only computes: no state of it (or of its
+// nested branches and processors) invokes a task, waits or retries, so a
+// thread of it never blocks.
+func (m *machine) computeOnly() bool {
+	for _, st := range m.States {
+		switch st.Type {
+		case "Pass", "Choice", "Succeed", "Fail":
+		case "Parallel":
+			for _, b := range st.branches {
+				if !b.computeOnly() {
+					return false
+				}
+			}
+		case "Map":
+			if st.mapSpec == nil || st.mapSpec.processor == nil || !st.mapSpec.processor.computeOnly() {
+				return false
+			}
+		default:
+			return false
+		}
+		if len(st.Retry) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // state is one compiled state. Fields irrelevant to its Type stay zero.
 type state struct {
 	Name string
@@ -25,6 +52,9 @@ type state struct {
 
 	// io is the state's data flow in its query language.
 	io stateIO
+	// usesContext says whether the state can read the context object ($$),
+	// so that it is built only for those that can.
+	usesContext bool
 
 	Retry []*retrier
 	Catch []*catcher
@@ -98,7 +128,9 @@ type waitSpec struct {
 }
 
 type mapSpec struct {
-	processor            *machine
+	processor *machine
+	// computeOnly is processor.computeOnly(), set at parse time.
+	computeOnly          bool
 	itemsPath            valueRef
 	maxConcurrency       int
 	maxConcurrencyPath   valueRef

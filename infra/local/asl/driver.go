@@ -52,7 +52,7 @@ func (e *Engine) drive(r *run, cur *cursor) error {
 		o := top.step(r.ctx, cur)
 		switch o.kind {
 		case stepNext:
-			if len(r.events) >= maxEventsInMemory {
+			if r.bufferedEvents() >= maxEventsInMemory {
 				if err := e.checkpoint(r, cur, 0, false); err != nil {
 					return err
 				}
@@ -163,7 +163,7 @@ func updateRunning(tx *sql.Tx, r *run, set string, args ...any) error {
 func (e *Engine) flush(tx *sql.Tx, r *run) error {
 	r.mu.Lock()
 	events, tasks := r.events, r.tasks
-	r.events, r.tasks = nil, nil
+	r.events, r.tasks = historyBuf{}, nil
 	r.mu.Unlock()
 	if err := writeEvents(tx, r.id, events); err != nil {
 		return err
@@ -178,28 +178,11 @@ func (e *Engine) flush(tx *sql.Tx, r *run) error {
 	return nil
 }
 
-// writeEvents stores events (in id order): execution events in their own
+// writeEvents stores buffered events: execution events in their own
 // sfn_history rows, runs of the others as chunks in sfn_history_chunks.
-func writeEvents(tx *sql.Tx, execID int64, events []event) error {
-	var chunk []byte
-	var first, last int64
-	n := 0
-	put := func() error {
-		if n == 0 {
-			return nil
-		}
-		if _, err := tx.Exec(`INSERT INTO sfn_history_chunks (exec_id, first_id, last_id, data) VALUES (?, ?, ?, ?)`, execID, first, last, chunk); err != nil {
-			return fmt.Errorf("insert events %d-%d: %w", first, last, err)
-		}
-		chunk, n = nil, 0
-		return nil
-	}
-	for i := range events {
-		ev := &events[i]
-		if rowEvent(ev.typ) {
-			if err := put(); err != nil {
-				return err
-			}
+func writeEvents(tx *sql.Tx, execID int64, events historyBuf) error {
+	for _, p := range events.parts {
+		if ev := p.row; ev != nil {
 			var details any
 			if ev.details != nil {
 				details = string(ev.details)
@@ -210,20 +193,17 @@ func writeEvents(tx *sql.Tx, execID int64, events []event) error {
 			}
 			continue
 		}
-		if n == 0 {
-			first = ev.id
-			chunk = make([]byte, 0, 64*1024)
-		}
-		chunk = appendChunkEvent(chunk, ev, first)
-		last = ev.id
-		n++
-		if n >= maxChunkEvents || len(chunk) >= maxChunkBytes {
-			if err := put(); err != nil {
-				return err
-			}
+		if _, err := tx.Exec(`INSERT INTO sfn_history_chunks (exec_id, first_id, last_id, data) VALUES (?, ?, ?, ?)`, execID, p.first, p.last, p.data); err != nil {
+			return fmt.Errorf("insert events %d-%d: %w", p.first, p.last, err)
 		}
 	}
-	return put()
+	return nil
+}
+
+func (r *run) bufferedEvents() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.events.n
 }
 
 func nullInt(v int64) any {

@@ -97,6 +97,41 @@ func (ev *event) historyEvent() (HistoryEvent, error) {
 	return h, nil
 }
 
+// historyBuf holds the events of a run not yet checkpointed, already in
+// their stored form: execution events as rows, runs of the others encoded
+// as chunks.
+type historyBuf struct {
+	n     int // events buffered
+	parts []historyPart
+}
+
+// historyPart is one sfn_history row (row set) or one chunk.
+type historyPart struct {
+	row         *event
+	first, last int64
+	count       int
+	data        []byte
+}
+
+// add appends ev, whose id follows the events already buffered.
+func (h *historyBuf) add(ev event) {
+	h.n++
+	if rowEvent(ev.typ) {
+		h.parts = append(h.parts, historyPart{row: &ev})
+		return
+	}
+	var p *historyPart
+	if k := len(h.parts); k > 0 && h.parts[k-1].row == nil && h.parts[k-1].count < maxChunkEvents && len(h.parts[k-1].data) < maxChunkBytes {
+		p = &h.parts[k-1]
+	} else {
+		h.parts = append(h.parts, historyPart{first: ev.id, data: make([]byte, 0, 16*1024)})
+		p = &h.parts[len(h.parts)-1]
+	}
+	p.data = appendChunkEvent(p.data, &ev, p.first)
+	p.last = ev.id
+	p.count++
+}
+
 // rowEvent reports whether an event type is stored in its own sfn_history
 // row; all others are stored in chunks (sfn_history_chunks).
 func rowEvent(typ string) bool { return strings.HasPrefix(typ, "Execution") }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -256,6 +257,11 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	workers := maxConc
 	if workers <= 0 || workers > maxInlineConcurrency {
 		workers = maxInlineConcurrency
+	}
+	if ms.computeOnly {
+		// Iterations never block: more goroutines than processors would
+		// only contend.
+		workers = min(workers, runtime.GOMAXPROCS(0))
 	}
 	if workers > len(items) {
 		workers = len(items)

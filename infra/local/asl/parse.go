@@ -223,6 +223,7 @@ func (c *compiler) state(name string, raw map[string]any, at string, parent quer
 	c.unknownFields(raw, at, allowed)
 	lang := c.language(raw, at, parent)
 	st.io = lang.compileState(c, raw, at, typ)
+	st.usesContext = typ == "Task" || typ == "Map" || typ == "Parallel" || mentions(raw, "$$")
 
 	next, hasNext := raw["Next"]
 	end, _ := raw["End"].(bool)
@@ -429,6 +430,7 @@ func (c *compiler) mapState(st *state, raw map[string]any, at string, lang query
 		c.schema(at+"/ItemProcessor", "The field 'ItemProcessor' is required and must be an OBJECT")
 	} else {
 		ms.processor = c.machine(pm, at+"/"+field, lang, false)
+		ms.computeOnly = ms.processor != nil && ms.processor.computeOnly()
 	}
 	if _, ok := raw["ItemReader"]; ok {
 		c.schema(at+"/ItemReader", "ItemReader (distributed Map over S3) is not supported by the loanflow local engine")
@@ -577,4 +579,26 @@ func (c *compiler) retrier(v any, at string, last bool) *retrier {
 		}
 	}
 	return r
+}
+
+// mentions reports whether any string (key or value) in the JSON value v
+// contains sub.
+func mentions(v any, sub string) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.Contains(v, sub)
+	case map[string]any:
+		for k, e := range v {
+			if strings.Contains(k, sub) || mentions(e, sub) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if mentions(e, sub) {
+				return true
+			}
+		}
+	}
+	return false
 }

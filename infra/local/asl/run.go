@@ -69,9 +69,9 @@ type run struct {
 	ctx      context.Context
 
 	mu     sync.Mutex
-	events []event   // emitted, not yet checkpointed
-	nextID int64     // id of the next event
-	tasks  []taskRow // task rows to insert with the next checkpoint
+	events historyBuf // emitted, not yet checkpointed
+	nextID int64      // id of the next event
+	tasks  []taskRow  // task rows to insert with the next checkpoint
 }
 
 // frame is one thread of states: the top-level machine, a Parallel branch or
@@ -112,7 +112,7 @@ func (f *frame) record(ev event) int64 {
 	ev.id = r.nextID
 	r.nextID++
 	ev.ts = r.e.clock.Now().UnixNano()
-	r.events = append(r.events, ev)
+	r.events.add(ev)
 	r.mu.Unlock()
 	f.prev = ev.id
 	return ev.id
@@ -120,6 +120,9 @@ func (f *frame) record(ev event) int64 {
 
 // env builds the context object and variable scope a state evaluates in.
 func (f *frame) env(st *state, cur *cursor) *evalEnv {
+	if !st.usesContext {
+		return &evalEnv{vars: cur.Vars}
+	}
 	r := f.r
 	stateObj := map[string]any{
 		"Name":        st.Name,
