@@ -22,7 +22,7 @@ const maxInlineConcurrency = 256
 // runThread runs a Parallel branch or Map iteration to its end, blocking
 // (holding a goroutine) on waits.
 func (f *frame) runThread(ctx context.Context, m *machine, input any, vars map[string]any) (any, *stateError) {
-	child := &frame{r: f.r, m: m, prev: f.prev}
+	child := &frame{r: f.r, m: m, prev: f.lastEvent()}
 	cur := &cursor{State: m.StartAt, Input: input, Vars: vars}
 	for {
 		if ctx.Err() != nil {

@@ -107,15 +107,22 @@ func (f *frame) emitData(typ, field, name, data string, dataOfPrev bool) int64 {
 
 func (f *frame) record(ev event) int64 {
 	r := f.r
-	ev.prev = f.prev
 	r.mu.Lock()
+	ev.prev = f.prev // a Map's frame is shared by its iterations
 	ev.id = r.nextID
 	r.nextID++
 	ev.ts = r.e.clock.Now().UnixNano()
 	r.events.add(ev)
-	r.mu.Unlock()
 	f.prev = ev.id
+	r.mu.Unlock()
 	return ev.id
+}
+
+// lastEvent returns the id of the last event f emitted.
+func (f *frame) lastEvent() int64 {
+	f.r.mu.Lock()
+	defer f.r.mu.Unlock()
+	return f.prev
 }
 
 // env builds the context object and variable scope a state evaluates in.
