@@ -55,6 +55,9 @@ type state struct {
 	// usesContext says whether the state can read the context object ($$),
 	// so that it is built only for those that can.
 	usesContext bool
+	// resultKey is set when the state's output is its raw input with the
+	// result placed at this member (see jsonPathIO.resultMember).
+	resultKey string
 
 	Retry []*retrier
 	Catch []*catcher

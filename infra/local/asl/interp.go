@@ -45,12 +45,11 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 	}
 	now := f.r.e.clock.Now()
 	if cur.Phase == phaseEnter {
-		in, reused := cur.inputJSON, true
-		if in == "" {
-			in, reused = encodeJSON(cur.Input), false
+		reused := cur.inputJSON != ""
+		if !reused {
+			cur.inputJSON, cur.inputIndex = encodeIndexed(cur.Input)
 		}
-		cur.inputJSON = ""
-		cur.Entered = f.emitData(enteredType(st), "input", st.Name, in, reused)
+		cur.Entered = f.emitData(enteredType(st), "input", st.Name, cur.inputJSON, reused)
 		cur.EnteredAt = now.UnixNano()
 		cur.Retries, cur.RetryCount, cur.Token, cur.Args = nil, 0, "", nil
 		cur.Phase = phaseRun
@@ -97,10 +96,29 @@ func mergeDetails(a, b map[string]any) map[string]any {
 	return a
 }
 
+// exitResult is exit for an output computed from the raw input and result
+// by the state's ResultPath and OutputPath.
+func (f *frame) exitResult(st *state, cur *cursor, output any, set map[string]any, result any) outcome {
+	if st.resultKey != "" && cur.inputIndex != nil {
+		if js, idx, ok := spliceMember(cur.inputJSON, cur.inputIndex, st.resultKey, result); ok {
+			return f.leave(st, cur, output, set, js, idx)
+		}
+	}
+	return f.exit(st, cur, output, set)
+}
+
 // exit leaves st with output, applying the variables set, and moves the
 // cursor to the next state (or ends the thread).
 func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) outcome {
-	out := encodeJSON(output)
+	if cur.inputJSON != "" && sameObject(output, cur.Input) {
+		return f.leave(st, cur, output, set, cur.inputJSON, cur.inputIndex)
+	}
+	js, idx := encodeIndexed(output)
+	return f.leave(st, cur, output, set, js, idx)
+}
+
+// leave is exit with the output already encoded (out, with its spans idx).
+func (f *frame) leave(st *state, cur *cursor, output any, set map[string]any, out string, idx []member) outcome {
 	f.emitData(exitedType(st), "output", st.Name, out, false)
 	cur.Vars = mergeVars(cur.Vars, set)
 	if st.End || st.Type == "Succeed" {
@@ -110,7 +128,7 @@ func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) out
 	if st.Type == "Choice" {
 		next = cur.Token // the chosen branch, stashed by choice
 	}
-	*cur = cursor{State: next, Input: output, Vars: cur.Vars, inputJSON: out}
+	*cur = cursor{State: next, Input: output, Vars: cur.Vars, inputJSON: out, inputIndex: idx}
 	return outcome{kind: stepNext}
 }
 
@@ -156,7 +174,7 @@ func (f *frame) pass(st *state, cur *cursor, ev *evalEnv) outcome {
 	if err != nil {
 		return f.fail(st, cur, err)
 	}
-	return f.exit(st, cur, out, set)
+	return f.exitResult(st, cur, out, set, res)
 }
 
 func dataLimit(st *state) *stateError {

@@ -118,6 +118,15 @@ func isRuntime(err error) bool {
 	return errors.As(err, &ee) && ee.Name == ErrRuntime
 }
 
+// resultMember returns key when the state's output is its raw input with
+// the result set at member key (ResultPath "$.key", no OutputPath), else "".
+func (io *jsonPathIO) resultMember() string {
+	if !io.resultPathSet || io.resultPathNull || io.outputPath.set {
+		return ""
+	}
+	return simpleMember(io.resultPath)
+}
+
 func (io *jsonPathIO) input(ev *evalEnv, raw any) (any, error) {
 	return io.inputPath.apply(ev, raw)
 }

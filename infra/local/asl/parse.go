@@ -224,6 +224,9 @@ func (c *compiler) state(name string, raw map[string]any, at string, parent quer
 	lang := c.language(raw, at, parent)
 	st.io = lang.compileState(c, raw, at, typ)
 	st.usesContext = typ == "Task" || typ == "Map" || typ == "Parallel" || mentions(raw, "$$")
+	if rm, ok := st.io.(interface{ resultMember() string }); ok {
+		st.resultKey = rm.resultMember()
+	}
 
 	next, hasNext := raw["Next"]
 	end, _ := raw["End"].(bool)

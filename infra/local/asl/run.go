@@ -41,8 +41,10 @@ type cursor struct {
 
 	// outcome is the SendTask* result delivered for Token, set by the driver.
 	outcome *taskOutcome
-	// inputJSON is Input encoded, when the previous state's exit encoded it.
-	inputJSON string
+	// inputJSON is Input encoded (set when the state is entered, or by the
+	// previous state's exit), with its member spans when Input is an object.
+	inputJSON  string
+	inputIndex []member
 }
 
 // taskOutcome is what SendTaskSuccess/Failure delivered for a token.

@@ -205,7 +205,7 @@ func (f *frame) complete(st *state, cur *cursor, ev *evalEnv, res any) outcome {
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
-	return f.exit(st, cur, out, set)
+	return f.exitResult(st, cur, out, set, sel)
 }
 
 // seconds resolves TimeoutSeconds/HeartbeatSeconds or their Path forms.

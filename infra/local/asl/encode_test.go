@@ -1,0 +1,37 @@
+package asl
+
+import (
+	"encoding/json"
+	"maps"
+	"testing"
+)
+
+// Splicing a member into an encoded object gives the object's encoding.
+func TestSpliceMemberMatchesEncode(t *testing.T) {
+	base := map[string]any{"b": json.Number("1"), "d": []any{"x", map[string]any{"z": nil}}, "f": "<&>\u2028"}
+	for _, key := range []string{"a", "b", "c", "d", "e", "f", "g", "é"} {
+		for _, val := range []any{nil, "v", json.Number("2.5"), map[string]any{"k": true}, []any{}} {
+			for _, in := range []map[string]any{base, {}, {"b": 1.0}} {
+				js, idx := encodeIndexed(in)
+				if js != encodeJSON(in) {
+					t.Fatalf("encodeIndexed(%v) = %s, want %s", in, js, encodeJSON(in))
+				}
+				out := maps.Clone(in)
+				out[key] = val
+				got, gotIdx, ok := spliceMember(js, idx, key, val)
+				if !ok || got != encodeJSON(out) {
+					t.Fatalf("splice %s=%v into %s: %s, want %s", key, val, js, got, encodeJSON(out))
+				}
+				// The spans stay valid for the next splice.
+				again, _, _ := spliceMember(got, gotIdx, "b", "again")
+				out["b"] = "again"
+				if again != encodeJSON(out) {
+					t.Fatalf("second splice: %s, want %s", again, encodeJSON(out))
+				}
+			}
+		}
+	}
+	if simpleMember("$.tier") != "tier" || simpleMember("$.a.b") != "" || simpleMember("$") != "" || simpleMember("$['x']") != "" {
+		t.Fatalf("simpleMember")
+	}
+}
