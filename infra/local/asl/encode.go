@@ -49,40 +49,130 @@ func encodeIndexed(v any) (string, []member) {
 }
 
 // spliceMember returns the JSON (and member spans) of the object encoded as
-// js with spans idx after setting member key to val; false if val cannot be
-// encoded.
-func spliceMember(js string, idx []member, key string, val any) (string, []member, bool) {
+// js with spans idx after setting member key to val, and the splice that
+// describes the change; false if val cannot be encoded.
+func spliceMember(js string, idx []member, key string, val any) (string, []member, *splice, bool) {
 	i, found := slices.BinarySearchFunc(idx, key, func(m member, k string) int { return strings.Compare(m.key, k) })
-	b := make([]byte, 0, len(js)+64)
-	out := make([]member, 0, len(idx)+1)
-	b = append(b, '{')
-	if i > 0 {
-		b = append(b, js[idx[0].start:idx[i-1].end]...)
-		out = append(out, idx[:i]...) // idx[0].start is 1: spans keep their offsets
-		b = append(b, ',')
-	}
-	start := len(b)
-	b = expr.AppendString(b, key, false)
-	b = append(b, ':')
-	b, err := expr.AppendJSON(b, val, false)
+	text := expr.AppendString(make([]byte, 0, 64), key, false)
+	text = append(text, ':')
+	text, err := expr.AppendJSON(text, val, false)
 	if err != nil {
-		return "", nil, false
+		return "", nil, nil, false
 	}
-	out = append(out, member{key, start, len(b)})
+	b := spliceText(make([]byte, 0, len(js)+len(text)), js, idx, i, found, string(text))
+	out := make([]member, 0, len(idx)+1)
+	out = append(out, idx[:i]...) // idx[0].start is 1: these keep their offsets
+	start := 1
+	if i > 0 {
+		start = idx[i-1].end + 1
+	}
+	out = append(out, member{key, start, start + len(text)})
 	j := i
 	if found {
 		j++
 	}
 	if j < len(idx) {
-		b = append(b, ',')
-		shift := len(b) - idx[j].start
-		b = append(b, js[idx[j].start:idx[len(idx)-1].end]...)
+		shift := start + len(text) + 1 - idx[j].start
 		for _, m := range idx[j:] {
 			out = append(out, member{m.key, m.start + shift, m.end + shift})
 		}
 	}
-	b = append(b, '}')
-	return string(b), out, true
+	return string(b), out, &splice{at: i, replace: found, text: string(text)}, true
+}
+
+// spliceText appends to b the object js (with member spans idx) with member
+// text inserted at position at, replacing the member there if replace.
+func spliceText(b []byte, js string, idx []member, at int, replace bool, text string) []byte {
+	b = append(b, '{')
+	if at > 0 {
+		b = append(b, js[idx[0].start:idx[at-1].end]...)
+		b = append(b, ',')
+	}
+	b = append(b, text...)
+	j := at
+	if replace {
+		j++
+	}
+	if j < len(idx) {
+		b = append(b, ',')
+		b = append(b, js[idx[j].start:idx[len(idx)-1].end]...)
+	}
+	return append(b, '}')
+}
+
+// scanMembers returns the member spans of a compact JSON object (as
+// encodeJSON writes it); false if js is not one.
+func scanMembers(js string) ([]member, bool) {
+	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
+		return nil, false
+	}
+	var out []member
+	i := 1
+	if js[i] == '}' {
+		return out, i == len(js)-1
+	}
+	for {
+		start := i
+		var ok bool
+		if i, ok = skipValue(js, i); !ok || start == i || js[start] != '"' || i >= len(js) || js[i] != ':' {
+			return nil, false
+		}
+		if i, ok = skipValue(js, i+1); !ok || i >= len(js) {
+			return nil, false
+		}
+		out = append(out, member{start: start, end: i})
+		switch js[i] {
+		case ',':
+			i++
+		case '}':
+			return out, i == len(js)-1
+		default:
+			return nil, false
+		}
+	}
+}
+
+// skipValue returns the offset just after the compact JSON value at i.
+func skipValue(js string, i int) (int, bool) {
+	if i >= len(js) {
+		return i, false
+	}
+	switch js[i] {
+	case '"':
+		for i++; i < len(js); i++ {
+			switch js[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1, true
+			}
+		}
+		return i, false
+	case '{', '[':
+		depth := 0
+		for ; i < len(js); i++ {
+			switch js[i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			case '"':
+				end, ok := skipValue(js, i)
+				if !ok {
+					return i, false
+				}
+				i = end - 1
+			}
+		}
+		return i, false
+	}
+	for i < len(js) && js[i] != ',' && js[i] != '}' && js[i] != ']' && js[i] != ':' {
+		i++
+	}
+	return i, true
 }
 
 // sameObject reports whether a and b are the same (non-nil) object, so that

@@ -8,7 +8,7 @@ import (
 
 // Splicing a member into an encoded object gives the object's encoding.
 func TestSpliceMemberMatchesEncode(t *testing.T) {
-	base := map[string]any{"b": json.Number("1"), "d": []any{"x", map[string]any{"z": nil}}, "f": "<&>\u2028"}
+	base := map[string]any{"b": json.Number("1"), "d": []any{"x", map[string]any{"z": nil}}, "f": "<&>\u2028", "q\"\\}": "x\\\"{["}
 	for _, key := range []string{"a", "b", "c", "d", "e", "f", "g", "é"} {
 		for _, val := range []any{nil, "v", json.Number("2.5"), map[string]any{"k": true}, []any{}} {
 			for _, in := range []map[string]any{base, {}, {"b": 1.0}} {
@@ -18,12 +18,20 @@ func TestSpliceMemberMatchesEncode(t *testing.T) {
 				}
 				out := maps.Clone(in)
 				out[key] = val
-				got, gotIdx, ok := spliceMember(js, idx, key, val)
+				got, gotIdx, sp, ok := spliceMember(js, idx, key, val)
 				if !ok || got != encodeJSON(out) {
 					t.Fatalf("splice %s=%v into %s: %s, want %s", key, val, js, got, encodeJSON(out))
 				}
+				// The splice replayed on the scanned text gives the same.
+				members, ok := scanMembers(js)
+				if !ok || len(members) != len(idx) {
+					t.Fatalf("scanMembers(%s) = %v", js, members)
+				}
+				if re := string(spliceText(nil, js, members, sp.at, sp.replace, sp.text)); re != got {
+					t.Fatalf("replayed splice %s, want %s", re, got)
+				}
 				// The spans stay valid for the next splice.
-				again, _, _ := spliceMember(got, gotIdx, "b", "again")
+				again, _, _, _ := spliceMember(got, gotIdx, "b", "again")
 				out["b"] = "again"
 				if again != encodeJSON(out) {
 					t.Fatalf("second splice: %s, want %s", again, encodeJSON(out))

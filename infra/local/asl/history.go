@@ -77,10 +77,19 @@ type event struct {
 	field    string // "input" or "output" for entered/exited events
 	name     string // the state's name, for entered/exited events
 	data     string
-	// dataOfPrev says that data is the data of event prev (an exited event
-	// whose output is this entered event's input).
-	dataOfPrev bool
-	details    []byte
+	// ref, when set, is an earlier event whose data is data or, with splice
+	// set, whose data is an object that data equals with one member set.
+	ref     int64
+	splice  *splice
+	details []byte
+}
+
+// splice describes data as ref's object with member text inserted as its
+// at-th member (replacing the member there when replace is set).
+type splice struct {
+	at      int
+	replace bool
+	text    string // "key":value
 }
 
 // historyEvent expands ev into the shape GetExecutionHistory returns.
@@ -111,6 +120,8 @@ type historyPart struct {
 	first, last int64
 	count       int
 	data        []byte
+	lastTS      int64          // of the chunk's last event
+	symbols     map[string]int // type and state names written so far
 }
 
 // add appends ev, whose id follows the events already buffered.
@@ -127,9 +138,7 @@ func (h *historyBuf) add(ev event) {
 		h.parts = append(h.parts, historyPart{first: ev.id, data: make([]byte, 0, 16*1024)})
 		p = &h.parts[len(h.parts)-1]
 	}
-	p.data = appendChunkEvent(p.data, &ev, p.first)
-	p.last = ev.id
-	p.count++
+	p.appendEvent(&ev)
 }
 
 // rowEvent reports whether an event type is stored in its own sfn_history
@@ -137,8 +146,12 @@ func (h *historyBuf) add(ev event) {
 func rowEvent(typ string) bool { return strings.HasPrefix(typ, "Execution") }
 
 // Chunk encoding of a run of events with consecutive ids, one
-// sfn_history_chunks row: a version byte, then per event uvarint id, uvarint
-// prev, varint timestamp, the type, a kind byte and the kind's payload.
+// sfn_history_chunks row: a version byte, then per event the id (uvarint,
+// minus the previous event's), prev (uvarint, id minus prev), the timestamp
+// (varint, minus the previous event's), the type (a symbol), a kind byte and
+// the kind's payload. A symbol is uvarint n: n > 0 repeats the chunk's n-th
+// symbol, 0 is followed by a new one (a string: uvarint length, bytes). A
+// ref is uvarint id minus ref.
 const (
 	chunkVersion = 1
 
@@ -146,33 +159,53 @@ const (
 	chunkDetails   = 1 // details JSON
 	chunkInput     = 2 // name, data (the input)
 	chunkOutput    = 3 // name, data (the output)
-	chunkInputPrev = 4 // name; data is that of event prev, in the chunk
+	chunkInputRef  = 4 // name, ref; data is that of event ref, in the chunk
+	chunkOutputRef = 5 // name, ref
+	chunkSplice    = 6 // name, ref, at, replace, member text: an output
 
 	// maxChunkEvents and maxChunkBytes bound one chunk.
 	maxChunkEvents = 256
 	maxChunkBytes  = 256 * 1024
 )
 
-// appendChunkEvent appends ev to chunk b, whose first event id is first.
-func appendChunkEvent(b []byte, ev *event, first int64) []byte {
+// appendEvent appends ev, the next event, to chunk p.
+func (p *historyPart) appendEvent(ev *event) {
+	b := p.data
 	if len(b) == 0 {
 		b = append(b, chunkVersion)
+		p.symbols = map[string]int{}
 	}
-	b = binary.AppendUvarint(b, uint64(ev.id))
-	b = binary.AppendUvarint(b, uint64(ev.prev))
-	b = binary.AppendVarint(b, ev.ts)
-	b = appendChunkString(b, ev.typ)
+	b = binary.AppendUvarint(b, uint64(ev.id-p.last))
+	b = binary.AppendUvarint(b, uint64(ev.id-ev.prev))
+	b = binary.AppendVarint(b, ev.ts-p.lastTS)
+	b = p.appendSymbol(b, ev.typ)
 	switch {
-	case ev.field == "input" && ev.dataOfPrev && ev.prev >= first:
-		b = append(b, chunkInputPrev)
-		b = appendChunkString(b, ev.name)
+	case ev.field != "" && ev.ref >= p.first && ev.splice != nil && ev.field == "output":
+		b = append(b, chunkSplice)
+		b = p.appendSymbol(b, ev.name)
+		b = binary.AppendUvarint(b, uint64(ev.id-ev.ref))
+		b = binary.AppendUvarint(b, uint64(ev.splice.at))
+		r := byte(0)
+		if ev.splice.replace {
+			r = 1
+		}
+		b = append(b, r)
+		b = appendChunkString(b, ev.splice.text)
+	case ev.field != "" && ev.ref >= p.first && ev.splice == nil:
+		kind := byte(chunkOutputRef)
+		if ev.field == "input" {
+			kind = chunkInputRef
+		}
+		b = append(b, kind)
+		b = p.appendSymbol(b, ev.name)
+		b = binary.AppendUvarint(b, uint64(ev.id-ev.ref))
 	case ev.field != "":
 		kind := byte(chunkOutput)
 		if ev.field == "input" {
 			kind = chunkInput
 		}
 		b = append(b, kind)
-		b = appendChunkString(b, ev.name)
+		b = p.appendSymbol(b, ev.name)
 		b = appendChunkString(b, ev.data)
 	case ev.details != nil:
 		b = append(b, chunkDetails)
@@ -181,7 +214,17 @@ func appendChunkEvent(b []byte, ev *event, first int64) []byte {
 	default:
 		b = append(b, chunkNoDetails)
 	}
-	return b
+	p.data, p.last, p.lastTS = b, ev.id, ev.ts
+	p.count++
+}
+
+func (p *historyPart) appendSymbol(b []byte, s string) []byte {
+	if n, ok := p.symbols[s]; ok {
+		return binary.AppendUvarint(b, uint64(n))
+	}
+	p.symbols[s] = len(p.symbols) + 1
+	b = append(b, 0)
+	return appendChunkString(b, s)
 }
 
 func appendChunkString(b []byte, s string) []byte {
@@ -215,6 +258,20 @@ func decodeChunk(b []byte) ([]event, error) {
 		b = b[n:]
 		return s, true
 	}
+	var symbols []string
+	symbol := func() (string, bool) {
+		n, ok := uvarint()
+		switch {
+		case !ok || n > uint64(len(symbols)):
+			return "", false
+		case n > 0:
+			return symbols[n-1], true
+		}
+		s, ok := str()
+		symbols = append(symbols, s)
+		return s, ok
+	}
+	var lastID, lastTS int64
 	for len(b) > 0 {
 		var ev event
 		id, ok1 := uvarint()
@@ -224,9 +281,11 @@ func decodeChunk(b []byte) ([]event, error) {
 			return nil, errBadChunk
 		}
 		b = b[n:]
-		ev.id, ev.prev, ev.ts = int64(id), int64(prev), ts
+		ev.id = lastID + int64(id)
+		ev.prev, ev.ts = ev.id-int64(prev), lastTS+ts
+		lastID, lastTS = ev.id, ev.ts
 		var ok bool
-		if ev.typ, ok = str(); !ok || len(b) == 0 {
+		if ev.typ, ok = symbol(); !ok || len(b) == 0 {
 			return nil, errBadChunk
 		}
 		kind := b[0]
@@ -244,23 +303,41 @@ func decodeChunk(b []byte) ([]event, error) {
 			if kind == chunkInput {
 				ev.field = "input"
 			}
-			name, ok1 := str()
+			name, ok1 := symbol()
 			data, ok2 := str()
 			if !ok1 || !ok2 {
 				return nil, errBadChunk
 			}
 			ev.name, ev.data = name, data
-		case chunkInputPrev:
-			name, ok := str()
-			if !ok {
+		case chunkInputRef, chunkOutputRef, chunkSplice:
+			ev.field = "output"
+			if kind == chunkInputRef {
+				ev.field = "input"
+			}
+			name, ok1 := symbol()
+			ref, ok2 := uvarint()
+			if !ok1 || !ok2 {
 				return nil, errBadChunk
 			}
-			ev.field, ev.name = "input", name
-			i, found := slices.BinarySearchFunc(out, ev.prev, func(e event, id int64) int { return cmp.Compare(e.id, id) })
-			if !found {
+			i, found := slices.BinarySearchFunc(out, ev.id-int64(ref), func(e event, id int64) int { return cmp.Compare(e.id, id) })
+			if !found || out[i].field == "" {
 				return nil, errBadChunk
 			}
-			ev.data = out[i].data
+			ev.name, ev.data = name, out[i].data
+			if kind == chunkSplice {
+				at, ok1 := uvarint()
+				if !ok1 || len(b) == 0 {
+					return nil, errBadChunk
+				}
+				replace := b[0] == 1
+				b = b[1:]
+				text, ok2 := str()
+				members, ok3 := scanMembers(ev.data)
+				if !ok2 || !ok3 || int(at) > len(members) || replace && int(at) == len(members) {
+					return nil, errBadChunk
+				}
+				ev.data = string(spliceText(nil, ev.data, members, int(at), replace, text))
+			}
 		default:
 			return nil, errBadChunk
 		}

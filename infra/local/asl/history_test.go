@@ -17,14 +17,17 @@ func TestChunkRoundTripMatchesJSONDetails(t *testing.T) {
 	events := []event{
 		{id: 2, prev: 1, ts: 10, typ: "PassStateEntered", field: "input", name: "A <b>", data: data},
 		{id: 3, prev: 2, ts: 11, typ: "PassStateExited", field: "output", name: "A <b>", data: data},
-		{id: 4, prev: 3, ts: 12, typ: "ChoiceStateEntered", field: "input", name: "C", data: data, dataOfPrev: true},
+		{id: 4, prev: 3, ts: 12, typ: "ChoiceStateEntered", field: "input", name: "C", data: data, ref: 3},
 		{id: 5, prev: 4, ts: 13, typ: "MapIterationStarted", details: mustAppendDetails(t, map[string]any{"name": "M", "index": 7})},
-		{id: 7, prev: 0, ts: 14, typ: "MapStateSucceeded"},
+		{id: 6, prev: 5, ts: 14, typ: "ChoiceStateExited", field: "output", name: "C", data: `{"a":"<&>\u2028","m":true,"n":[1,2.5]}`,
+			ref: 4, splice: &splice{at: 1, text: `"m":true`}},
+		{id: 7, prev: 0, ts: 15, typ: "MapStateSucceeded"},
 	}
-	var chunk []byte
+	p := historyPart{first: 2}
 	for i := range events {
-		chunk = appendChunkEvent(chunk, &events[i], 2)
+		p.appendEvent(&events[i])
 	}
+	chunk := p.data
 	got, err := decodeChunk(chunk)
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +37,7 @@ func TestChunkRoundTripMatchesJSONDetails(t *testing.T) {
 		{"name": "A <b>", "output": data, "outputDetails": map[string]any{"truncated": false}},
 		{"name": "C", "input": data, "inputDetails": map[string]any{"truncated": false}},
 		{"name": "M", "index": 7},
+		{"name": "C", "output": `{"a":"<&>\u2028","m":true,"n":[1,2.5]}`, "outputDetails": map[string]any{"truncated": false}},
 		nil,
 	}
 	for i, ev := range got {

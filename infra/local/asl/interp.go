@@ -45,11 +45,13 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 	}
 	now := f.r.e.clock.Now()
 	if cur.Phase == phaseEnter {
-		reused := cur.inputJSON != ""
-		if !reused {
+		ref := int64(0)
+		if cur.inputJSON != "" {
+			ref = f.prev // the previous state's exited event, whose output this is
+		} else {
 			cur.inputJSON, cur.inputIndex = encodeIndexed(cur.Input)
 		}
-		cur.Entered = f.emitData(enteredType(st), "input", st.Name, cur.inputJSON, reused)
+		cur.Entered = f.emitData(enteredType(st), "input", st.Name, cur.inputJSON, ref, nil)
 		cur.EnteredAt = now.UnixNano()
 		cur.Retries, cur.RetryCount, cur.Token, cur.Args = nil, 0, "", nil
 		cur.Phase = phaseRun
@@ -100,8 +102,8 @@ func mergeDetails(a, b map[string]any) map[string]any {
 // by the state's ResultPath and OutputPath.
 func (f *frame) exitResult(st *state, cur *cursor, output any, set map[string]any, result any) outcome {
 	if st.resultKey != "" && cur.inputIndex != nil {
-		if js, idx, ok := spliceMember(cur.inputJSON, cur.inputIndex, st.resultKey, result); ok {
-			return f.leave(st, cur, output, set, js, idx)
+		if js, idx, sp, ok := spliceMember(cur.inputJSON, cur.inputIndex, st.resultKey, result); ok {
+			return f.leave(st, cur, output, set, js, idx, cur.Entered, sp)
 		}
 	}
 	return f.exit(st, cur, output, set)
@@ -111,15 +113,16 @@ func (f *frame) exitResult(st *state, cur *cursor, output any, set map[string]an
 // cursor to the next state (or ends the thread).
 func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) outcome {
 	if cur.inputJSON != "" && sameObject(output, cur.Input) {
-		return f.leave(st, cur, output, set, cur.inputJSON, cur.inputIndex)
+		return f.leave(st, cur, output, set, cur.inputJSON, cur.inputIndex, cur.Entered, nil)
 	}
 	js, idx := encodeIndexed(output)
-	return f.leave(st, cur, output, set, js, idx)
+	return f.leave(st, cur, output, set, js, idx, 0, nil)
 }
 
-// leave is exit with the output already encoded (out, with its spans idx).
-func (f *frame) leave(st *state, cur *cursor, output any, set map[string]any, out string, idx []member) outcome {
-	f.emitData(exitedType(st), "output", st.Name, out, false)
+// leave is exit with the output already encoded (out, with its spans idx);
+// ref and sp relate it to an earlier event's data (see event).
+func (f *frame) leave(st *state, cur *cursor, output any, set map[string]any, out string, idx []member, ref int64, sp *splice) outcome {
+	f.emitData(exitedType(st), "output", st.Name, out, ref, sp)
 	cur.Vars = mergeVars(cur.Vars, set)
 	if st.End || st.Type == "Succeed" {
 		return outcome{kind: stepEnd, output: output, outputJSON: out}

@@ -102,9 +102,10 @@ func (f *frame) emit(typ string, details map[string]any) int64 {
 
 // emitData appends a state's entered or exited event, whose details are the
 // state's name and its input or output (data, already encoded).
-// dataOfPrev says that data is the output of the thread's previous event.
-func (f *frame) emitData(typ, field, name, data string, dataOfPrev bool) int64 {
-	return f.record(event{typ: typ, field: field, name: name, data: data, dataOfPrev: dataOfPrev})
+// ref, if not 0, is an earlier event with the same data (or, with sp, the
+// object that data is with one member set).
+func (f *frame) emitData(typ, field, name, data string, ref int64, sp *splice) int64 {
+	return f.record(event{typ: typ, field: field, name: name, data: data, ref: ref, splice: sp})
 }
 
 func (f *frame) record(ev event) int64 {
