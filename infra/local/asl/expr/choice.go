@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -312,6 +313,11 @@ func (r *Rule) eval(s Scope) (bool, *Error) {
 		b, ok2 := want.(string)
 		return ok1 && ok2 && c.test(compareUTF16(a, b)), nil
 	case kindNumeric:
+		if a, ok := smallInt(v); ok {
+			if b, ok := smallInt(want); ok {
+				return c.test(cmp.Compare(a, b)), nil
+			}
+		}
 		a, ok1 := asNumber(v)
 		b, ok2 := asNumber(want)
 		return ok1 && ok2 && c.test(compareNumbers(a, b)), nil

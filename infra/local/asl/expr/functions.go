@@ -472,6 +472,11 @@ func fnMathAdd(c *IntrinsicCall, args []any) (any, *Error) {
 	if err := c.fn.checkTypes(c, args); err != nil {
 		return nil, err
 	}
+	if x, ok1 := smallInt(args[0]); ok1 {
+		if y, ok2 := smallInt(args[1]); ok2 && x >= math.MinInt32 && x <= math.MaxInt32 && y >= math.MinInt32 && y <= math.MaxInt32 {
+			return intNumber(x + y), nil
+		}
+	}
 	sum := new(big.Int)
 	for i, a := range args {
 		n, _ := asNumber(a)

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/theory/jsonpath/spec"
 )
@@ -29,6 +30,9 @@ func ApplyPath(value any, path string, s Scope) (any, error) {
 	return p.Get(s)
 }
 
+// resultPaths caches compiled ResultPaths; a definition has few.
+var resultPaths sync.Map // string -> *Path
+
 // SetResultPath places result into input at resultPath, a reference path
 // (names and indexes only) rooted at "$", and returns the combined value:
 // "$" returns result itself; "$.a.b" copies input and sets a.b, creating
@@ -40,9 +44,15 @@ func ApplyPath(value any, path string, s Scope) (any, error) {
 // The error is a States.Runtime *Error when the path cannot be applied, for
 // example through a string or past the end of an array.
 func SetResultPath(input any, resultPath string, result any) (any, error) {
-	p, err := CompileReferencePath(resultPath)
-	if err != nil {
-		return nil, err
+	var p *Path
+	if c, ok := resultPaths.Load(resultPath); ok {
+		p = c.(*Path)
+	} else {
+		var err error
+		if p, err = CompileReferencePath(resultPath); err != nil {
+			return nil, err
+		}
+		resultPaths.Store(resultPath, p)
 	}
 	if p.root != RootInput {
 		return nil, fmt.Errorf("invalid ResultPath %q: it must start with '$.' or be '$'", resultPath)

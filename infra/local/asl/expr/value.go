@@ -90,6 +90,30 @@ func Equal(a, b any) bool {
 	return false
 }
 
+// smallInt returns v as an int64 when it is an integer JSON number of at
+// most 18 digits, the common case that needs no big.Rat.
+func smallInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		s := string(n)
+		if len(s) == 0 || len(s) > 18 {
+			return 0, false
+		}
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; (c < '0' || c > '9') && (i > 0 || c != '-') {
+				return 0, false
+			}
+		}
+		i, err := strconv.ParseInt(s, 10, 64)
+		return i, err == nil
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
+}
+
 // number is a parsed JSON number: exact when rat is set, else float.
 type number struct {
 	rat *big.Rat
