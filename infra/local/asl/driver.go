@@ -215,7 +215,7 @@ func nullInt(v int64) any {
 
 // checkpoint persists the top-level cursor with the buffered events.
 func (e *Engine) checkpoint(r *run, cur *cursor, wake int64, waiting bool) error {
-	b, err := json.Marshal(cur)
+	b, err := marshalCursor(cur)
 	if err != nil {
 		return fmt.Errorf("encode cursor of %s: %w", r.arn, err)
 	}
@@ -233,6 +233,19 @@ func (e *Engine) checkpoint(r *run, cur *cursor, wake int64, waiting bool) error
 		return fmt.Errorf("checkpoint %s at %s: %w", r.arn, cur.State, err)
 	}
 	return nil
+}
+
+// marshalCursor encodes cur for a checkpoint, reusing its input's JSON when
+// known (load decodes either form to the same value).
+func marshalCursor(cur *cursor) ([]byte, error) {
+	if cur.inputJSON == "" {
+		return json.Marshal(cur)
+	}
+	type plain cursor // without the shadowed Input
+	return json.Marshal(struct {
+		*plain
+		Input json.RawMessage `json:"i"`
+	}{(*plain)(cur), json.RawMessage(cur.inputJSON)})
 }
 
 // persistTasks writes the task rows (and events) a nested thread scheduled.

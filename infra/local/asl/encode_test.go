@@ -3,6 +3,7 @@ package asl
 import (
 	"encoding/json"
 	"maps"
+	"reflect"
 	"testing"
 )
 
@@ -41,5 +42,31 @@ func TestSpliceMemberMatchesEncode(t *testing.T) {
 	}
 	if simpleMember("$.tier") != "tier" || simpleMember("$.a.b") != "" || simpleMember("$") != "" || simpleMember("$['x']") != "" {
 		t.Fatalf("simpleMember")
+	}
+}
+
+// A checkpointed cursor decodes to the same value with or without its
+// input's cached JSON.
+func TestMarshalCursorReusesInput(t *testing.T) {
+	in := map[string]any{"a": []any{json.Number("1.50"), "<x>"}, "b": nil}
+	cur := &cursor{State: "S", Input: in, Vars: map[string]any{"v": true}, Phase: phaseRun, Entered: 3}
+	plain, err := json.Marshal(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.inputJSON, cur.inputIndex = encodeIndexed(in)
+	fast, err := marshalCursor(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(plain, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(fast, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("cursor\n%s\n%s", plain, fast)
 	}
 }

@@ -207,6 +207,9 @@ func fnArray(_ *IntrinsicCall, args []any) (any, *Error) {
 
 // intArg returns args[i] as an integer; number type was already checked.
 func intArg(c *IntrinsicCall, args []any, i int) (int64, *Error) {
+	if v, ok := smallInt(args[i]); ok {
+		return v, nil
+	}
 	n, _ := asNumber(args[i])
 	v, ok := n.int64Value()
 	if !ok {

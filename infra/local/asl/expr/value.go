@@ -241,6 +241,9 @@ func typeName(v any) string {
 	case map[string]any:
 		return "object"
 	}
+	if _, ok := smallInt(v); ok {
+		return "number"
+	}
 	if _, ok := asNumber(v); ok {
 		return "number"
 	}
