@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"loanflow/infra/local/asl/expr"
 )
@@ -45,7 +46,7 @@ func encodeIndexed(v any) (string, []member) {
 		idx = append(idx, member{k, start, len(b)})
 	}
 	b = append(b, '}')
-	return string(b), idx
+	return unsafe.String(unsafe.SliceData(b), len(b)), idx // b is not used again
 }
 
 // spliceMember returns the JSON (and member spans) of the object encoded as
@@ -53,13 +54,14 @@ func encodeIndexed(v any) (string, []member) {
 // describes the change; false if val cannot be encoded.
 func spliceMember(js string, idx []member, key string, val any) (string, []member, *splice, bool) {
 	i, found := slices.BinarySearchFunc(idx, key, func(m member, k string) int { return strings.Compare(m.key, k) })
-	text := expr.AppendString(make([]byte, 0, 64), key, false)
-	text = append(text, ':')
-	text, err := expr.AppendJSON(text, val, false)
+	tb := expr.AppendString(make([]byte, 0, 64), key, false)
+	tb = append(tb, ':')
+	tb, err := expr.AppendJSON(tb, val, false)
 	if err != nil {
 		return "", nil, nil, false
 	}
-	b := spliceText(make([]byte, 0, len(js)+len(text)), js, idx, i, found, string(text))
+	text := unsafe.String(unsafe.SliceData(tb), len(tb)) // tb is not used again
+	b := spliceText(make([]byte, 0, len(js)+len(text)+1), js, idx, i, found, text)
 	out := make([]member, 0, len(idx)+1)
 	out = append(out, idx[:i]...) // idx[0].start is 1: these keep their offsets
 	start := 1
@@ -77,7 +79,7 @@ func spliceMember(js string, idx []member, key string, val any) (string, []membe
 			out = append(out, member{m.key, m.start + shift, m.end + shift})
 		}
 	}
-	return string(b), out, &splice{at: i, replace: found, text: string(text)}, true
+	return unsafe.String(unsafe.SliceData(b), len(b)), out, &splice{at: i, replace: found, text: text}, true
 }
 
 // spliceText appends to b the object js (with member spans idx) with member

@@ -135,7 +135,7 @@ func (h *historyBuf) add(ev event) {
 	if k := len(h.parts); k > 0 && h.parts[k-1].row == nil && h.parts[k-1].count < maxChunkEvents && len(h.parts[k-1].data) < maxChunkBytes {
 		p = &h.parts[k-1]
 	} else {
-		h.parts = append(h.parts, historyPart{first: ev.id, data: make([]byte, 0, 16*1024)})
+		h.parts = append(h.parts, historyPart{first: ev.id, data: make([]byte, 0, 8*1024)})
 		p = &h.parts[len(h.parts)-1]
 	}
 	p.appendEvent(&ev)
