@@ -40,8 +40,16 @@ func DetailsKey(eventType string) string {
 }
 
 // enteredType and exitedType name a state's entered/exited events.
-func enteredType(st *state) string { return st.Type + "StateEntered" }
-func exitedType(st *state) string  { return st.Type + "StateExited" }
+func enteredType(st *state) string { return stateEventTypes[st.Type][0] }
+func exitedType(st *state) string  { return stateEventTypes[st.Type][1] }
+
+var stateEventTypes = func() map[string][2]string {
+	m := map[string][2]string{}
+	for _, t := range []string{"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"} {
+		m[t] = [2]string{t + "StateEntered", t + "StateExited"}
+	}
+	return m
+}()
 
 // Execution data fields, stripped when includeExecutionData is false.
 var dataFields = []string{"input", "output", "parameters"}
