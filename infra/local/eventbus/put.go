@@ -25,6 +25,12 @@ type Result struct {
 func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, int, error) {
 	results := make([]Result, len(entries))
 	failed := 0
+	// Validate before the write transaction: it must not wait on a second connection.
+	codes := make([][2]string, len(entries))
+	for i, e := range entries {
+		code, msg := b.validate(ctx, e)
+		codes[i] = [2]string{code, msg}
+	}
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("put events: %w", err)
@@ -33,7 +39,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, 
 	now := b.opts.Now()
 	queued := 0
 	for i, e := range entries {
-		if code, msg := b.validate(ctx, e); code != "" {
+		if code, msg := codes[i][0], codes[i][1]; code != "" {
 			results[i] = Result{ErrorCode: code, ErrorMessage: msg}
 			failed++
 			continue

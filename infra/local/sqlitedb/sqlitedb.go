@@ -27,6 +27,13 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	// Keep connections open: a new SQLite connection re-parses the whole
+	// schema, and database/sql's default of two idle connections churns
+	// under load. The pool is not capped: components may read while another
+	// holds a write transaction.
+	db.SetMaxIdleConns(64)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ping sqlite %s: %w", path, err)
