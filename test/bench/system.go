@@ -154,7 +154,6 @@ func runAll(ctx context.Context, e *asl.Engine, arn, prefix string, n, inFlight 
 	return time.Since(start), nil
 }
 
-
 func loansPerSecond(ctx context.Context, s *local.Stack, opts SystemOptions, res *SystemResult) error {
 	e := s.Engine
 	bare, _, err := e.CreateStateMachine(ctx, "BenchBare", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
