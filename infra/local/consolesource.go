@@ -192,8 +192,14 @@ func preview(token string) string {
 	return token[:8] + "…"
 }
 
+// CallbackCounts names the resolver's metrics (CallbacksResolved, ...) as
+// the console's outcome tiles do (resolved, ...).
 func (c *consoleSource) CallbackCounts(context.Context) (map[string]int64, error) {
-	return c.s.Metrics.Snapshot(), nil
+	out := map[string]int64{}
+	for k, v := range c.s.Metrics.Snapshot() {
+		out[strings.ToLower(strings.TrimPrefix(k, "Callbacks"))] = v
+	}
+	return out, nil
 }
 
 func (c *consoleSource) RecentEvents(ctx context.Context, limit int) ([]console.Event, error) {
