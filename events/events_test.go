@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -76,7 +77,7 @@ func TestSamplesMatchTheirSchemaAndExactlyTheirRule(t *testing.T) {
 		}
 		// The body the signature covers must be the response itself.
 		var body contracts.ValuationResponse
-		if err := contracts.Decode(contracts.SchemaValuationResponse, []byte(d.Body), &body); err != nil || body != d.Response {
+		if err := contracts.Decode(contracts.SchemaValuationResponse, []byte(d.Body), &body); err != nil || !reflect.DeepEqual(body, d.Response) {
 			t.Errorf("%s: body %q does not carry the response (%v)", sample, d.Body, err)
 		}
 		got := matching(t, rules, e)
