@@ -3,7 +3,6 @@ package cloud
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,10 +17,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"loanflow/consumers/tokenstore"
-	"loanflow/consumers/valuationcallback"
-	"loanflow/consumers/valuationrequest"
 	"loanflow/contracts"
 	"loanflow/events"
+	"loanflow/infra/functionenv"
 	"loanflow/infra/statemachines"
 )
 
@@ -199,19 +197,8 @@ func (s *LoanProcessorStack) requestConsumer() {
 		Timeout:          cfg.Queue.ConsumerTimeout,
 		LogRetentionDays: cfg.Functions.LogRetentionDays,
 		LogLevel:         cfg.Functions.LogLevel,
-		Environment: map[string]*string{
-			valuationrequest.EnvTableName:           s.TokenTable.TableName(),
-			valuationrequest.EnvValuationServiceURL: s.props.ValuationServiceURL,
-			valuationrequest.EnvWebhookBaseURL:      s.Webhook.API.Url(),
-			valuationrequest.EnvCallbackTimeout:     jsii.String(cfg.CallbackTimeout.String()),
-			valuationrequest.EnvTokenGrace:          jsii.String(cfg.TokenGrace.String()),
-			valuationrequest.EnvMaxReceiveCount:     jsii.String(strconv.Itoa(cfg.Queue.MaxReceiveCount)),
-			valuationrequest.EnvRequestTimeout:      jsii.String(cfg.ValuationService.RequestTimeout.String()),
-			valuationrequest.EnvRequestAttempts:     jsii.String(strconv.Itoa(cfg.ValuationService.Attempts)),
-			valuationrequest.EnvRequestBaseBackoff:  jsii.String(cfg.ValuationService.BaseBackoff.String()),
-			valuationrequest.EnvBatchConcurrency:    jsii.String(strconv.Itoa(cfg.Queue.BatchSize)),
-			valuationrequest.EnvLogLevel:            jsii.String(cfg.Functions.LogLevel),
-		},
+		// One mapping from the typed config to the environment, shared with the local stack.
+		Environment: functionenv.ValuationRequest(cfg, *s.TokenTable.TableName(), *s.props.ValuationServiceURL, *s.Webhook.API.Url()).Pointers(),
 	})
 	fn := s.RequestConsumer
 	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -330,11 +317,5 @@ func (s *LoanProcessorStack) outputs() {
 }
 
 func (s *LoanProcessorStack) resolverEnvironment() map[string]*string {
-	cfg := s.props.Settings.Config
-	return map[string]*string{
-		valuationcallback.EnvTableName:          s.TokenTable.TableName(),
-		valuationcallback.EnvSigningSecretARN:   s.SigningSecret.SecretArn(),
-		valuationcallback.EnvSignatureTolerance: jsii.String(cfg.Signature.Tolerance.String()),
-		valuationcallback.EnvLogLevel:           jsii.String(cfg.Functions.LogLevel),
-	}
+	return functionenv.ValuationCallback(s.props.Settings.Config, *s.TokenTable.TableName(), *s.SigningSecret.SecretArn(), "").Pointers()
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"loanflow/consumers/valuationservice"
+	"loanflow/infra/functionenv"
 	"loanflow/infra/statemachines"
 )
 
@@ -81,10 +81,8 @@ func (s *ValuationServiceStack) callbackSender() {
 		Timeout:          cfg.Queue.ConsumerTimeout,
 		LogRetentionDays: cfg.Functions.LogRetentionDays,
 		LogLevel:         cfg.Functions.LogLevel,
-		Environment: map[string]*string{
-			valuationservice.EnvSigningSecretARN: jsii.String(cfg.Signature.SecretName),
-			valuationservice.EnvLogLevel:         jsii.String(cfg.Functions.LogLevel),
-		},
+		// The sender needs only the secret and the log level; the state machine ARN is not known yet.
+		Environment: functionenv.ValuationService(cfg, "", cfg.Signature.SecretName, "").Pointers(),
 	})
 	// By name: the secret belongs to the LoanProcessor stack, which depends on this one.
 	secret := awssecretsmanager.Secret_FromSecretNameV2(s.Stack, jsii.String("SigningSecret"), jsii.String(cfg.Signature.SecretName))
@@ -116,14 +114,8 @@ func (s *ValuationServiceStack) requestHandler() {
 		Timeout:          cfg.Queue.ConsumerTimeout,
 		LogRetentionDays: cfg.Functions.LogRetentionDays,
 		LogLevel:         cfg.Functions.LogLevel,
-		Environment: map[string]*string{
-			valuationservice.EnvStateMachineARN: s.Workflow.StateMachine.StateMachineArn(),
-			valuationservice.EnvCallbackDelay:   jsii.String(cfg.Mock.CallbackDelay.String()),
-			valuationservice.EnvSlowResponse:    jsii.String(cfg.Mock.SlowResponse.String()),
-			// A late valuation arrives after the processor has stopped waiting.
-			valuationservice.EnvLateDelay: jsii.String(lateDelay(cfg.CallbackTimeout).String()),
-			valuationservice.EnvLogLevel:  jsii.String(cfg.Functions.LogLevel),
-		},
+		// A late valuation arrives after the processor has stopped waiting (functionenv.LateDelay).
+		Environment: functionenv.ValuationService(cfg, *s.Workflow.StateMachine.StateMachineArn(), cfg.Signature.SecretName, "").Pointers(),
 	})
 	s.RequestHandler.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("states:StartExecution"),
@@ -164,5 +156,5 @@ func (s *ValuationServiceStack) api() {
 // lateDelay is how long a mock:late valuation takes: past the processor's
 // callback timeout by a margin that outlasts clock skew and retries.
 func lateDelay(callbackTimeout time.Duration) time.Duration {
-	return callbackTimeout + max(time.Minute, callbackTimeout/24)
+	return functionenv.LateDelay(callbackTimeout)
 }

@@ -21,6 +21,19 @@ type Env map[string]string
 // Getenv looks a variable up, like os.Getenv.
 func (e Env) Getenv(k string) string { return e[k] }
 
+// Pointers returns the environment as the CDK wants it, without empty
+// values. Values may hold CDK tokens (a table name, an ARN): they resolve at
+// synth as usual.
+func (e Env) Pointers() map[string]*string {
+	out := make(map[string]*string, len(e))
+	for k, v := range e {
+		if v != "" {
+			out[k] = &v
+		}
+	}
+	return out
+}
+
 func dur(d time.Duration) string { return d.String() }
 
 // ValuationRequest is the consumer's environment.
@@ -57,9 +70,12 @@ func ValuationCallback(c config.Config, tableName, secretARN, secret string) Env
 	return e
 }
 
-// LateMargin is how much later than the processor's callback timeout a
-// mock:late valuation calls back.
-const LateMargin = 2 * time.Second
+// LateDelay is how long a mock:late valuation takes: past the processor's
+// callback timeout by a twenty-fourth of it, at least two seconds (25 h for
+// the default 24 h; 10 s for the demo's 8 s).
+func LateDelay(callbackTimeout time.Duration) time.Duration {
+	return callbackTimeout + max(2*time.Second, callbackTimeout/24)
+}
 
 // ValuationService is the mock valuation service's environment (both its
 // functions read it). On AWS secretARN names the secret; locally secret
@@ -68,7 +84,7 @@ func ValuationService(c config.Config, stateMachineARN, secretARN, secret string
 	e := Env{
 		valuationservice.EnvStateMachineARN: stateMachineARN,
 		valuationservice.EnvCallbackDelay:   dur(c.Mock.CallbackDelay),
-		valuationservice.EnvLateDelay:       dur(c.CallbackTimeout + LateMargin),
+		valuationservice.EnvLateDelay:       dur(LateDelay(c.CallbackTimeout)),
 		valuationservice.EnvSlowResponse:    dur(c.Mock.SlowResponse),
 		valuationservice.EnvLogLevel:        c.Functions.LogLevel,
 	}
