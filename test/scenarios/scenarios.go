@@ -71,6 +71,7 @@ func All() []Scenario {
 			Expect: Outcome{Status: "SUCCEEDED", Decision: "APPROVED", Reason: "LTV_WITHIN_POLICY"}, Counter: MetricDuplicate},
 		{Name: "unknown callback id", Marker: "mock:unknown-reference", LoanAmount: 25000000, Expect: timedOut, Counter: MetricUnknown, Slow: true},
 		{Name: "forged signature", Marker: "mock:forged", LoanAmount: 25000000, Expect: timedOut, Counter: MetricRejected, Slow: true},
+		{Name: "stale signature", Marker: "mock:stale", LoanAmount: 25000000, Expect: timedOut, Counter: MetricRejected, Slow: true},
 		{Name: "timeout (no callback)", Marker: "mock:no-callback", LoanAmount: 25000000, Expect: timedOut, Slow: true},
 		{Name: "valuation service 5xx", Marker: "mock:server-error", LoanAmount: 25000000,
 			Expect: Outcome{Status: "FAILED", Error: "ValuationServiceUnavailable"}, DeadLetters: true},
