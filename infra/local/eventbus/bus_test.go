@@ -190,7 +190,13 @@ func TestExhaustedRetriesEndInTheDLQ(t *testing.T) {
 	if _, err := c.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: sampleEntries(t, events.SampleCompleted)}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "dead-lettered", func() bool { return f.dlqCount(dlqARN) == 1 })
+	// The DLQ gets the event first; the failure is recorded and the pending
+	// delivery removed just after.
+	eventually(t, "dead-lettered and settled", func() bool {
+		n, _ := b.Pending(context.Background())
+		failed, _ := b.Failed(context.Background(), 10)
+		return f.dlqCount(dlqARN) == 1 && n == 0 && len(failed) == 1
+	})
 	if a := f.dlq[dlqARN][0]["RETRY_ATTEMPTS"]; a != "2" {
 		t.Fatalf("RETRY_ATTEMPTS = %s, want 2", a)
 	}
