@@ -22,6 +22,7 @@ import (
 	"loanflow/consumers/signature"
 	"loanflow/consumers/tokenstore"
 	"loanflow/contracts"
+	"loanflow/infra/config"
 	"loanflow/infra/local"
 	"loanflow/infra/local/asl"
 	"loanflow/test/scenarios"
@@ -30,7 +31,7 @@ import (
 // SystemOptions size the end-to-end figures measured on a local stack.
 type SystemOptions struct {
 	// Loans is the number of happy-path loans for loans per second (default
-	// 10,000; quick 1,000), started InFlight at a time (default 500).
+	// 10,000; quick 1,000), started InFlight at a time (default 200).
 	Loans, InFlight int
 	// Samples is the number of webhook-to-resume measurements (default 500;
 	// quick 100), as many again for the direct SendTaskSuccess baseline.
@@ -64,7 +65,7 @@ func (o *SystemOptions) defaults(quick bool) {
 		}
 	}
 	if o.InFlight <= 0 {
-		o.InFlight = 500
+		o.InFlight = 200
 	}
 	if o.Samples <= 0 {
 		o.Samples = 500
@@ -94,7 +95,10 @@ func RunSystem(ctx context.Context, quick bool, opts SystemOptions, w io.Writer)
 	if logw == nil {
 		logw = io.Discard
 	}
-	cfg := scenarios.FastConfig(10*time.Minute, 0)
+	// The local defaults (2 s HTTP timeouts, 10 s consumer), no valuation delay.
+	cfg := config.Local()
+	cfg.CallbackTimeout = 10 * time.Minute
+	cfg.Mock.CallbackDelay = 0
 	cfg.Queue.MaxConcurrency = 64
 	cfg.Functions.LogLevel = "WARN"
 	s, err := local.Start(ctx, local.Options{Addr: "127.0.0.1:0", StateDir: dir, Reset: true, Config: &cfg,
