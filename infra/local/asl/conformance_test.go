@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/internal/conformance"
 )
 
 type conformanceCase struct {
@@ -30,27 +31,7 @@ type conformanceCase struct {
 	IgnorePaths []string `json:"ignore_paths"`
 }
 
-// conformanceDir finds ../shared/conformance/asl next to the module root,
-// or $LOANFLOW_CONFORMANCE_DIR/asl.
-func conformanceDir(t *testing.T) string {
-	if d := os.Getenv("LOANFLOW_CONFORMANCE_DIR"); d != "" {
-		return filepath.Join(d, "asl")
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "conformance", "asl")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+func conformanceDir(*testing.T) string { return conformance.Dir("asl") }
 
 func loadKnownGaps(t *testing.T) map[string]string {
 	f, err := os.Open(filepath.Join("testdata", "known-gaps.txt"))

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"loanflow/infra/local/internal/conformance"
 )
 
 // conformanceCase is one file of the shared event-pattern corpus; see
@@ -21,29 +23,7 @@ type conformanceCase struct {
 	AWSErrorMessage string          `json:"aws_error_message"`
 }
 
-// conformanceDir finds shared/conformance/event-patterns: from
-// LOANFLOW_CONFORMANCE_DIR (the conformance root) if set, else next to the
-// directory that holds go.mod.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	if root := os.Getenv("LOANFLOW_CONFORMANCE_DIR"); root != "" {
-		return filepath.Join(root, "event-patterns")
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "conformance", "event-patterns")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+func conformanceDir(*testing.T) string { return conformance.Dir("event-patterns") }
 
 // knownGaps reads testdata/known-gaps.txt: one case name per line, then
 // whitespace and the reason; '#' starts a comment.

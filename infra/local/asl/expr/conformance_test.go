@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"loanflow/infra/local/internal/conformance"
 )
 
 // This file holds a minimal, test-only state machine driver: enough of
@@ -16,28 +18,7 @@ import (
 // conformance cases against this package. The real interpreter lives in
 // the parent package.
 
-// conformanceDir finds the ASL corpus: $LOANFLOW_CONFORMANCE_DIR/asl, or
-// ../shared/conformance/asl next to the directory holding go.mod.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("LOANFLOW_CONFORMANCE_DIR"); d != "" {
-		return filepath.Join(d, "asl")
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "conformance", "asl")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+func conformanceDir(*testing.T) string { return conformance.Dir("asl") }
 
 type confCase struct {
 	Name       string         `json:"name"`
