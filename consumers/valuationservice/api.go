@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -55,6 +56,8 @@ type APIHandler struct {
 	sfn  ExecutionStarter
 	log  *slog.Logger
 	wait func(ctx context.Context, d time.Duration) error
+	// seen holds the idempotency keys a mock:flaky request has failed once.
+	seen sync.Map
 }
 
 // NewAPIHandler checks cfg and deps and returns the handler.
@@ -139,6 +142,11 @@ func (h *APIHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	case ModeServerError:
 		h.log.InfoContext(ctx, "answering 503 as asked")
 		return problem(http.StatusServiceUnavailable, "valuation service unavailable (mock:server-error)", nil), nil
+	case ModeFlaky:
+		if _, again := h.seen.LoadOrStore(key, true); !again {
+			h.log.InfoContext(ctx, "answering 503 to the first attempt as asked")
+			return problem(http.StatusServiceUnavailable, "valuation service unavailable (mock:flaky, first attempt)", nil), nil
+		}
 	case ModeSlow:
 		if err := h.wait(ctx, h.cfg.SlowResponse); err != nil {
 			return problem(http.StatusServiceUnavailable, "gave up while being slow", nil), nil

@@ -32,6 +32,10 @@ const (
 	ModeServerError Mode = "server-error"
 	// ModeSlow waits Config.SlowResponse before accepting the request.
 	ModeSlow Mode = "slow"
+	// ModeFlaky answers 503 to the first request for an idempotency key and
+	// accepts the retries (per function instance: on AWS a retry may meet a
+	// fresh instance and fail once more).
+	ModeFlaky Mode = "flaky"
 	// ModeForged signs the callback with the wrong key.
 	ModeForged Mode = "forged"
 	// ModeStale signs the callback with a timestamp a day old.
@@ -40,7 +44,7 @@ const (
 
 // Modes lists every mode.
 var Modes = []Mode{ModeNormal, ModeFailed, ModeLate, ModeDuplicate, ModeUnknownReference, ModeNoCallback,
-	ModeServerError, ModeSlow, ModeForged, ModeStale}
+	ModeServerError, ModeSlow, ModeFlaky, ModeForged, ModeStale}
 
 var (
 	modeMarker  = regexp.MustCompile(`(?i)\bmock:([a-z-]+)`)

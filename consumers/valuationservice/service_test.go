@@ -209,6 +209,12 @@ func TestAPIFaultModes(t *testing.T) {
 	if status, _ := call(t, h, request(t, "12 mock:slow", "k2")); status != http.StatusCreated || len(*waits) != 1 || (*waits)[0] != h.cfg.SlowResponse {
 		t.Errorf("slow: status = %d, waits = %v", status, *waits)
 	}
+	if status, _ := call(t, h, request(t, "12 mock:flaky", "k5")); status != http.StatusServiceUnavailable {
+		t.Errorf("flaky first attempt: status = %d", status)
+	}
+	if status, body := call(t, h, request(t, "12 mock:flaky", "k5")); status != http.StatusCreated || body["valuationReference"] != Reference("k5") {
+		t.Errorf("flaky retry: status = %d body = %v", status, body)
+	}
 	call(t, h, request(t, "12 mock:late", "k3"))
 	if in := f.input(t, Reference("k3")); in.Mode != ModeLate || in.DelaySeconds != 600 {
 		t.Errorf("late input = %+v", in)

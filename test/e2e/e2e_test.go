@@ -172,6 +172,7 @@ func TestEveryScenarioEndsAsExpected(t *testing.T) {
 			}
 			want := map[string]tokenstore.Status{
 				"happy path": tokenstore.StatusResolved, "high loan-to-value": tokenstore.StatusResolved,
+				"flaky valuation service": tokenstore.StatusResolved, "slow valuation service": tokenstore.StatusResolved,
 				"failed valuation": tokenstore.StatusResolved, "duplicate callback": tokenstore.StatusResolved,
 				"late callback": tokenstore.StatusExpired, "valuation service 5xx": tokenstore.StatusFailed,
 				"timeout (no callback)": tokenstore.StatusPending, "unknown callback id": tokenstore.StatusPending,

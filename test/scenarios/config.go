@@ -22,6 +22,6 @@ func FastConfig(callbackTimeout, valuationDelay time.Duration) config.Config {
 	c.ValuationService.BaseBackoff = 20 * time.Millisecond
 	c.Callback.RetryAttempts = 2
 	c.Mock.CallbackDelay = valuationDelay
-	c.Mock.SlowResponse = 200 * time.Millisecond
+	c.Mock.SlowResponse = 100 * time.Millisecond
 	return c
 }
