@@ -284,6 +284,11 @@ func (h *Handler) send(ctx context.Context, eventID string, rec tokenstore.Recor
 	}
 	switch {
 	case err == nil:
+	case retried && sfnerr.Code(err) == "TaskDoesNotExist":
+		// This event claimed the record and an earlier attempt of it sent the
+		// answer (the task is gone, not timed out): the response of that call
+		// was lost, not the resume. Record it as resolved.
+		ids = append(ids, slog.Bool("confirmedOnRetry", true))
 	case sfnerr.TaskClosed(err):
 		code := sfnerr.Code(err)
 		if xerr := h.store.Expire(ctx, rec.CallbackID, eventID, "Step Functions: "+code, h.now()); xerr != nil && !errors.Is(xerr, tokenstore.ErrConflict) {

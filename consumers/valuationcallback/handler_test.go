@@ -356,6 +356,28 @@ func TestRetryAfterTransientFailureIsNotADuplicate(t *testing.T) {
 	}
 }
 
+// A crash or a lost response after SendTaskSuccess went through: the retry of
+// the same event finds the task gone (TaskDoesNotExist). Its own earlier
+// attempt resumed the execution, so the record is resolved, not expired.
+func TestRetryThatFindsItsOwnAnswerDeliveredResolves(t *testing.T) {
+	r := newRig(t, nil)
+	r.pending(t)
+	r.tasks.errs = []error{errors.New("read tcp: connection reset (response lost)"), &types.TaskDoesNotExist{Message: ptr("Task does not exist")}}
+	ev := event(t, "evt-1", callbackID, completedBody, secret, now)
+	if err := r.handle(t, ev); err == nil {
+		t.Fatal("the lost response must return an error so EventBridge retries")
+	}
+	if err := r.handle(t, ev); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if rec := r.record(t); rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != "evt-1" {
+		t.Fatalf("record = %+v; want RESOLVED by evt-1", rec)
+	}
+	if r.metrics.Get(valuationcallback.CallbacksLate) != 0 || r.metrics.Get(valuationcallback.CallbacksResolved) != 1 {
+		t.Errorf("metrics = %v", r.metrics.Snapshot())
+	}
+}
+
 func TestLateWhenStepFunctionsSaysTheTaskIsGone(t *testing.T) {
 	for _, late := range []error{
 		&types.TaskTimedOut{Message: ptr("Task Timed Out")},

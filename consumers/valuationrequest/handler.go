@@ -173,9 +173,15 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) (err error
 	}
 	if !created {
 		switch {
-		case stored.Status != tokenstore.StatusPending:
+		case stored.Status != tokenstore.StatusPending && (stored.ValuationReference != "" || stored.Status == tokenstore.StatusFailed):
 			h.log.InfoContext(ctx, "redelivered request already settled; nothing to do", "status", stored.Status)
 			return nil
+		case stored.Status != tokenstore.StatusPending:
+			// The service accepted it (a callback settled the record) but a
+			// crash lost its 201 before the reference was recorded: ask again
+			// with the same idempotency key, which orders nothing new.
+			h.log.InfoContext(ctx, "redelivered request settled without its reference; asking again with the same idempotency key to record it",
+				"status", stored.Status)
 		case stored.ValuationReference != "":
 			h.log.InfoContext(ctx, "redelivered request already accepted by the service; not ordering again",
 				"valuationReference", stored.ValuationReference)

@@ -307,6 +307,38 @@ func TestCallbackBeforeThe201IsNotClobbered(t *testing.T) {
 	}
 }
 
+// A crash after the service's 201 but before the reference was recorded; the
+// callback settles the record meanwhile. The redelivery asks again with the
+// same key (the service answers the same reference, orders nothing) and
+// records the reference without touching the status.
+func TestRedeliveryRecordsAReferenceACrashLost(t *testing.T) {
+	r := newRig(t, nil)
+	id := valuationrequest.CallbackID("token-lost")
+	if _, _, err := r.store.Put(context.Background(), tokenstore.Record{CallbackID: id, TaskToken: "token-lost",
+		Status: tokenstore.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Claim(context.Background(), id, "evt-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.Resolve(context.Background(), id, "evt-1", "SUCCEEDED", "", now); err != nil {
+		t.Fatal(err)
+	}
+	if failed := handle(t, r, message(t, "m1", "token-lost", 2)); len(failed) != 0 {
+		t.Fatalf("failed = %v", failed)
+	}
+	rec := record(t, r, "token-lost")
+	if rec.Status != tokenstore.StatusResolved || rec.ValuationReference == "" {
+		t.Fatalf("record = %+v; want RESOLVED with its reference", rec)
+	}
+	if posts := r.svc.posts(); len(posts) != 1 || posts[0].key != id {
+		t.Fatalf("POSTs = %+v; want one, with the same idempotency key", posts)
+	}
+	if len(r.tasks.calls()) != 0 {
+		t.Fatalf("task failed: %+v", r.tasks.calls())
+	}
+}
+
 func TestRejectedRequestFailsTheExecution(t *testing.T) {
 	svc := &service{answer: func(int, *http.Request, contracts.ValuationRequest) (int, string) {
 		return http.StatusUnprocessableEntity, `{"message":"we do not value castles"}`

@@ -132,7 +132,12 @@ func (e *Engine) Start(ctx context.Context) error {
 	if _, err := e.db.ExecContext(ctx, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1`, taskClosed, taskPending); err != nil {
 		return fmt.Errorf("recover nested tasks: %w", err)
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT id FROM sfn_executions WHERE status = 'RUNNING' AND waiting = 0`)
+	// Resume what was running, and what waits on a task whose answer was
+	// accepted (SendTaskSuccess/Failure commit the outcome, then resume the
+	// execution in memory: a crash in between must not leave it waiting
+	// until its timeout).
+	rows, err := e.db.QueryContext(ctx, `SELECT x.id FROM sfn_executions x WHERE x.status = 'RUNNING' AND (x.waiting = 0
+   OR EXISTS (SELECT 1 FROM sfn_tasks t WHERE t.token = json_extract(x.cursor, '$.k') AND t.status = ?))`, taskCompleted)
 	if err != nil {
 		return fmt.Errorf("recover executions: %w", err)
 	}
