@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -321,5 +322,45 @@ func TestPutEventsByHandWithTheAWSCLI(t *testing.T) {
 	hist := awsCLI("stepfunctions", "get-execution-history", "--execution-arn", arn)
 	if !strings.Contains(hist, "TaskSucceeded") || !strings.Contains(hist, "ExecutionSucceeded") {
 		t.Fatalf("history: %s", hist)
+	}
+}
+
+// A rule target that keeps failing exhausts its retry policy and the event
+// lands in the target's dead-letter queue with EventBridge's attributes.
+func TestFailingRuleTargetEndsInItsDLQ(t *testing.T) {
+	e := start(t, 8*time.Second)
+	ctx := context.Background()
+	bus := e.stack.Outputs.EventBusName
+	if _, err := e.evb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("audit"), EventBusName: aws.String(bus),
+		EventPattern: aws.String(`{"source":["loanflow.audit"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	dlqARN := "arn:aws:sqs:" + e.stack.Region + ":000000000000:" + local.CallbackDLQName
+	if _, err := e.evb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("audit"), EventBusName: aws.String(bus),
+		Targets: []ebtypes.Target{{Id: aws.String("gone"), Arn: aws.String("arn:aws:lambda:" + e.stack.Region + ":000000000000:function:no-such-function"),
+			RetryPolicy:      &ebtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(1), MaximumEventAgeInSeconds: aws.Int32(60)},
+			DeadLetterConfig: &ebtypes.DeadLetterConfig{Arn: aws.String(dlqARN)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.evb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		Source: aws.String("loanflow.audit"), DetailType: aws.String("Audit"), Detail: aws.String(`{"n":1}`), EventBusName: aws.String(bus)}}})
+	if err != nil || out.FailedEntryCount != 0 {
+		t.Fatalf("put-events: %+v %v", out, err)
+	}
+	var msgs []sqstypes.Message
+	eventually(t, 30*time.Second, "the event in the DLQ", func() (bool, string) {
+		r, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outputs.CallbackDLQURL),
+			MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = r.Messages
+		return len(msgs) == 1, fmt.Sprint(len(msgs))
+	})
+	m := msgs[0]
+	if !strings.Contains(aws.ToString(m.Body), `"source":"loanflow.audit"`) ||
+		aws.ToString(m.MessageAttributes["RETRY_ATTEMPTS"].StringValue) != "1" ||
+		!strings.HasSuffix(aws.ToString(m.MessageAttributes["RULE_ARN"].StringValue), "rule/"+bus+"/audit") {
+		t.Fatalf("dead letter: %s %+v", aws.ToString(m.Body), m.MessageAttributes)
 	}
 }
