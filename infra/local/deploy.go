@@ -94,10 +94,14 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 	}
 
 	s.Bus.Start(ctx)
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()
 		s.Queues.RunSweeper(ctx, time.Minute)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.sweepTables(ctx, time.Minute)
 	}()
 	mapping := &functions.SQSMapping{Queue: QueueName, BatchSize: c.Queue.BatchSize, MaxConcurrency: c.Queue.MaxConcurrency,
 		ReportBatchItemFailures: true, Region: s.Region, Log: s.log}
@@ -132,4 +136,23 @@ func (s *Stack) putStateMachine(ctx context.Context, name, def string) (string, 
 		return arn, nil
 	}
 	return "", fmt.Errorf("create state machine %s: %w", name, err)
+}
+
+// sweepTables deletes items past their TTL, as DynamoDB does in the
+// background (reads already hide them).
+func (s *Stack) sweepTables(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Tables.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("sweep expired items", "error", err.Error())
+			} else if n > 0 {
+				s.log.Info("swept expired items", "items", n)
+			}
+		}
+	}
 }
