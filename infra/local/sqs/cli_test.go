@@ -39,9 +39,13 @@ func TestAWSCLI(t *testing.T) {
 		t.Skip("aws CLI not on PATH")
 	}
 	b := newTestBroker(t, SystemClock{})
-	srv := httptest.NewServer(awsjson.NewMux(slog.New(slog.DiscardHandler), b.Service()))
+	// Set the base URL before serving: the CLI runs in another process, so
+	// the race detector sees no ordering between a later write and the
+	// server's reads.
+	srv := httptest.NewUnstartedServer(awsjson.NewMux(slog.New(slog.DiscardHandler), b.Service()))
+	b.baseURL = "http://" + srv.Listener.Addr().String()
+	srv.Start()
 	defer srv.Close()
-	b.baseURL = srv.URL
 
 	var created struct{ QueueUrl string }
 	if stderr, err := awsCLI(t, srv.URL, &created, "sqs", "create-queue", "--queue-name", "cli"); err != nil {

@@ -20,9 +20,10 @@ import (
 // newSDKClient serves b over HTTP and returns an SDK v2 client for it.
 func newSDKClient(t *testing.T, b *Broker) *sqs.Client {
 	t.Helper()
-	srv := httptest.NewServer(awsjson.NewMux(slog.New(slog.DiscardHandler), b.Service()))
+	srv := httptest.NewUnstartedServer(awsjson.NewMux(slog.New(slog.DiscardHandler), b.Service()))
+	b.baseURL = "http://" + srv.Listener.Addr().String() // before serving: no race with the handlers
+	srv.Start()
 	t.Cleanup(srv.Close)
-	b.baseURL = srv.URL
 	return sqs.New(sqs.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
