@@ -196,7 +196,7 @@ func TestOneYearTaskTimeout(t *testing.T) {
 	def := strings.Replace(tokenDef, `"HeartbeatSeconds": 3600,`, "", 1)
 	arn := start(t, e, def, "", `{"loan":{}}`)
 	poll(t, "task submitted", func() bool { return inv.count() == 1 })
-	poll(t, "checkpoint", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 })
+	poll(t, "checkpoint", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 && inv.count() == 1 })
 	poll(t, "scheduler asleep", func() bool { return clock.Timers() > 0 })
 	clock.Advance(365*24*time.Hour + time.Second)
 	x := waitDone(t, e, arn)
@@ -214,7 +214,7 @@ func TestHeartbeatTimeout(t *testing.T) {
 	clock := NewFakeClock(time.Unix(1_700_000_000, 0))
 	e := newTestEngine(t, Options{Clock: clock, Invoker: inv})
 	arn := start(t, e, tokenDef, "", `{"loan":{}}`)
-	poll(t, "checkpoint", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 })
+	poll(t, "checkpoint", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 && inv.count() == 1 })
 	poll(t, "scheduler asleep", func() bool { return clock.Timers() > 0 })
 	clock.Advance(30 * time.Minute)
 	if err := e.SendTaskHeartbeat(ctx, inv.tokens()[0]); err != nil {
@@ -298,7 +298,7 @@ func TestIdempotentStartAndStop(t *testing.T) {
 	if _, _, err := e.StartExecution(ctx, sm, "same", `{"loan":2}`); ErrorCode(err) != CodeExecutionAlreadyExists {
 		t.Fatalf("different input: %v", err)
 	}
-	poll(t, "task submitted", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 })
+	poll(t, "task submitted", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 && inv.count() == 1 })
 	if _, err := e.StopExecution(ctx, arn, "Operator", "stopped by test"); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestHistoryShape(t *testing.T) {
 	inv := &fakeInvoker{}
 	e := newTestEngine(t, Options{Clock: NewFakeClock(time.Unix(1_700_000_000, 0)), Invoker: inv})
 	arn := start(t, e, tokenDef, "", `{"loan":{}}`)
-	poll(t, "task submitted", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 })
+	poll(t, "task submitted", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 && inv.count() == 1 })
 	if err := e.SendTaskSuccess(ctx, inv.tokens()[0], `{"v":1}`); err != nil {
 		t.Fatal(err)
 	}
