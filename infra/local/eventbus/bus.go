@@ -84,6 +84,7 @@ type Bus struct {
 	mu      sync.RWMutex
 	rules   map[string][]*Rule  // bus name -> rules
 	targets map[string][]Target // bus + "/" + rule -> targets
+	buses   map[string]bool     // bus names, so PutEvents checks them without a query
 
 	wake chan struct{}
 	sem  chan struct{}
@@ -126,13 +127,20 @@ func New(ctx context.Context, db *sql.DB, opts Options, d Deliverer, dlq DeadLet
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	b := &Bus{db: db, opts: opts, log: opts.Logger, deliv: d, dlq: dlq, rules: map[string][]*Rule{}, targets: map[string][]Target{},
+	b := &Bus{db: db, opts: opts, log: opts.Logger, deliv: d, dlq: dlq, rules: map[string][]*Rule{}, targets: map[string][]Target{}, buses: map[string]bool{},
 		wake: make(chan struct{}, 1), sem: make(chan struct{}, opts.Workers)}
 	if err := b.migrate(ctx); err != nil {
 		return nil, err
 	}
 	if _, err := b.CreateBus(ctx, "default"); err != nil {
 		return nil, err
+	}
+	names, err := b.Buses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		b.buses[n] = true
 	}
 	if err := b.loadRules(ctx); err != nil {
 		return nil, err
@@ -187,6 +195,9 @@ func (b *Bus) CreateBus(ctx context.Context, name string) (string, error) {
 	if _, err := b.db.ExecContext(ctx, `INSERT OR IGNORE INTO evb_buses (name, created) VALUES (?, ?)`, name, b.opts.Now().UnixMilli()); err != nil {
 		return "", fmt.Errorf("create bus %s: %w", name, err)
 	}
+	b.mu.Lock()
+	b.buses[name] = true
+	b.mu.Unlock()
 	return b.BusARN(name), nil
 }
 
@@ -209,9 +220,9 @@ func (b *Bus) Buses(ctx context.Context) ([]string, error) {
 }
 
 func (b *Bus) busExists(ctx context.Context, name string) (bool, error) {
-	var n int
-	err := b.db.QueryRowContext(ctx, `SELECT count(*) FROM evb_buses WHERE name = ?`, name).Scan(&n)
-	return n > 0, err
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.buses[name], nil
 }
 
 func (b *Bus) loadRules(ctx context.Context) error {
