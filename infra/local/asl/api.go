@@ -505,6 +505,7 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		return time.Time{}, fmt.Errorf("stop execution: %w", err)
 	}
 	e.cancelRun(id)
+	e.closeWait.closed(arn)
 	return stopDate, nil
 }
 

@@ -140,6 +140,7 @@ func (e *Engine) finish(r *run, status string, output *string, se *stateError) e
 	if err != nil {
 		return fmt.Errorf("checkpoint final status %s of %s: %w", status, r.arn, err)
 	}
+	e.closeWait.closed(r.arn)
 	if e.onClose != nil {
 		s := ExecutionSummary{ExecutionArn: r.arn, StateMachineArn: r.smArn, Name: r.name, Status: status, StartDate: r.start, StopDate: now}
 		e.onClose(s)

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"loanflow/infra/local/sqlitedb"
 )
 
 // Options configure an Engine.
@@ -34,6 +36,7 @@ type Options struct {
 // Engine runs state machines durably on SQLite.
 type Engine struct {
 	db      *sql.DB
+	gate    sqlitedb.Gate // shared with the other components writing to db
 	clock   Clock
 	invoker Invoker
 	log     *slog.Logger
@@ -62,6 +65,8 @@ type Engine struct {
 	wmu     sync.Mutex
 	waiters map[string]chan taskSignal
 
+	closeWait closeWaiters // WaitExecution callers, by execution ARN
+
 	started atomic.Bool
 	closed  atomic.Bool
 }
@@ -83,7 +88,7 @@ type taskSignal struct {
 // executions and Close to stop.
 func New(db *sql.DB, opts Options) (*Engine, error) {
 	e := &Engine{
-		db: db, clock: opts.Clock, invoker: opts.Invoker, log: opts.Logger,
+		db: db, gate: sqlitedb.WriteGate(db), clock: opts.Clock, invoker: opts.Invoker, log: opts.Logger,
 		region: opts.Region, account: opts.AccountID, workers: opts.Workers, onClose: opts.OnExecutionClosed,
 		writes: make(chan writeReq, 1024), writerDone: make(chan struct{}), stop: make(chan struct{}),
 		active: map[int64]*activeExec{}, poke: make(chan struct{}, 1),
@@ -129,7 +134,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.wg.Add(1)
 	go e.writer()
-	if _, err := e.db.ExecContext(ctx, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1`, taskClosed, taskPending); err != nil {
+	if _, err := e.gate.Exec(ctx, e.db, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1`, taskClosed, taskPending); err != nil {
 		return fmt.Errorf("recover nested tasks: %w", err)
 	}
 	// Resume what was running, and what waits on a task whose answer was

@@ -73,27 +73,27 @@ func (e *Engine) runOnce(ctx context.Context, smName string, definition, input [
 	return res, nil
 }
 
-// WaitExecution polls until the execution with arn is no longer RUNNING or
-// ctx ends, and returns it.
+// WaitExecution waits until the execution with arn is no longer RUNNING or
+// ctx ends, and returns it. It is woken when this engine closes the execution
+// and re-reads it every second besides (another process may close it).
 func (e *Engine) WaitExecution(ctx context.Context, arn string) (*Execution, error) {
-	delay := 100 * time.Microsecond
 	for {
+		closed, unwatch := e.closeWait.watch(arn)
 		x, err := e.DescribeExecution(ctx, arn)
-		if err != nil {
-			return nil, err
+		if err != nil || x.Status != "RUNNING" {
+			unwatch()
+			return x, err
 		}
-		if x.Status != "RUNNING" {
-			return x, nil
-		}
-		t := time.NewTimer(delay)
+		t := time.NewTimer(time.Second)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			unwatch()
 			return nil, errors.Join(ctx.Err(), fmt.Errorf("execution %s still running", arn))
+		case <-closed:
 		case <-t.C:
+			unwatch()
 		}
-		if delay < 20*time.Millisecond {
-			delay *= 2
-		}
+		t.Stop()
 	}
 }

@@ -147,6 +147,10 @@ func (e *Engine) writer() {
 
 func (e *Engine) commitBatch(batch []writeReq) {
 	errs := make([]error, len(batch))
+	// The writer waits for the gate without a deadline: its requests have
+	// their own, and a batch once taken is always answered.
+	_ = e.gate.Lock(context.Background())
+	defer e.gate.Unlock()
 	tx, err := e.db.Begin()
 	if err != nil {
 		for _, r := range batch {

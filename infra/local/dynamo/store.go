@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"loanflow/infra/local/sqlitedb"
 )
 
 const schema = `
@@ -43,7 +45,7 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	wmu sync.Mutex // serialises this package's write transactions
+	gate sqlitedb.Gate // serialises write transactions with the other components on db
 
 	mu     sync.RWMutex
 	tables map[string]*table
@@ -60,7 +62,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, region: opts.Region, now: opts.Now, log: opts.Logger, tables: map[string]*table{}}
+	s := &Store{db: db, gate: sqlitedb.WriteGate(db), region: opts.Region, now: opts.Now, log: opts.Logger, tables: map[string]*table{}}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("dynamo: create tables: %w", err)
 	}
@@ -113,20 +115,7 @@ func (s *Store) TableNames() []string {
 
 // write runs fn in a write transaction serialised with the Store's others.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("dynamo %s: begin: %w", op, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("dynamo %s: commit: %w", op, err)
-	}
-	return nil
+	return s.gate.Write(ctx, s.db, fn, "dynamo "+op)
 }
 
 // Sweep deletes the items whose TTL has passed and returns how many.

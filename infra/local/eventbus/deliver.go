@@ -120,6 +120,10 @@ func (b *Bus) dispatchDue(ctx context.Context) (time.Duration, error) {
 }
 
 func (b *Bus) claim(ctx context.Context, now time.Time, limit int) ([]delivery, error) {
+	if err := b.gate.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer b.gate.Unlock()
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -187,7 +191,7 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 		backoff = b.opts.RetryMax
 	}
 	backoff = backoff/2 + rand.N(backoff/2+1)
-	if _, uerr := b.db.ExecContext(ctx, `UPDATE evb_deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
+	if _, uerr := b.gate.Exec(ctx, b.db, `UPDATE evb_deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
 		d.attempts, now.Add(backoff).UnixMilli(), truncate(err.Error(), 1000), d.id); uerr != nil {
 		b.log.Error("reschedule delivery", "event_id", d.eventID, "error", uerr.Error())
 	}
@@ -197,7 +201,7 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 }
 
 func (b *Bus) finish(ctx context.Context, id int64) {
-	if _, err := b.db.ExecContext(ctx, `DELETE FROM evb_deliveries WHERE id = ?`, id); err != nil {
+	if _, err := b.gate.Exec(ctx, b.db, `DELETE FROM evb_deliveries WHERE id = ?`, id); err != nil {
 		b.log.Error("finish delivery", "id", id, "error", err.Error())
 	}
 }
@@ -219,11 +223,11 @@ func (b *Bus) deadLetter(ctx context.Context, d delivery, t Target, cause error)
 		if dlqErr != nil {
 			b.log.Error("send to dead-letter queue", "event_id", d.eventID, "dlq", t.DeadLetterARN, "error", dlqErr.Error())
 			// Keep the delivery; try the DLQ again later rather than lose the event.
-			_, _ = b.db.ExecContext(ctx, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, b.opts.Now().Add(b.opts.RetryMax).UnixMilli(), d.id)
+			_, _ = b.gate.Exec(ctx, b.db, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, b.opts.Now().Add(b.opts.RetryMax).UnixMilli(), d.id)
 			return
 		}
 	}
-	if _, err := b.db.ExecContext(ctx, `INSERT INTO evb_failed (event_id, bus, rule, target_arn, dlq_arn, attempts, error, at, envelope)
+	if _, err := b.gate.Exec(ctx, b.db, `INSERT INTO evb_failed (event_id, bus, rule, target_arn, dlq_arn, attempts, error, at, envelope)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.eventID, d.bus, d.rule, t.ARN, t.DeadLetterARN, d.attempts, truncate(cause.Error(), 1000),
 		b.opts.Now().UnixMilli(), d.envelope); err != nil {
 		b.log.Error("record failed delivery", "event_id", d.eventID, "error", err.Error())

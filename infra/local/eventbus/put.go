@@ -31,6 +31,10 @@ func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, 
 		code, msg := b.validate(ctx, e)
 		codes[i] = [2]string{code, msg}
 	}
+	if err := b.gate.Lock(ctx); err != nil {
+		return nil, 0, fmt.Errorf("put events: %w", err)
+	}
+	defer b.gate.Unlock()
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("put events: %w", err)

@@ -29,7 +29,7 @@ type SQSMapping struct {
 	Function *Function
 	// BatchSize is 1-10.
 	BatchSize int
-	// MaxConcurrency is the number of concurrent pollers/invocations.
+	// MaxConcurrency caps the concurrent invocations (default 2).
 	MaxConcurrency int
 	// ReportBatchItemFailures: when true a response's BatchItemFailures are
 	// retried and the rest deleted; otherwise any error retries the batch.
@@ -38,7 +38,11 @@ type SQSMapping struct {
 	Log                     *slog.Logger
 }
 
-// Run polls until ctx ends.
+// Run polls until ctx ends. As Lambda's pollers do, a few pollers receive
+// batches and hand each to an invocation of its own, up to MaxConcurrency at
+// once; a poller receives only when an invocation slot is free, so it never
+// holds messages it cannot start on. (One poller per invocation would have
+// every idle poller wake, and run a receive, on every send.)
 func (m *SQSMapping) Run(ctx context.Context, q Queue) {
 	if m.BatchSize <= 0 || m.BatchSize > 10 {
 		m.BatchSize = 10
@@ -49,39 +53,47 @@ func (m *SQSMapping) Run(ctx context.Context, q Queue) {
 	if m.Log == nil {
 		m.Log = slog.Default()
 	}
+	slots := make(chan struct{}, m.MaxConcurrency)
 	var wg sync.WaitGroup
-	for i := 0; i < m.MaxConcurrency; i++ {
+	for range min(m.MaxConcurrency, 2) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m.poll(ctx, q)
+			m.poll(ctx, q, slots, &wg)
 		}()
 	}
 	wg.Wait()
 }
 
-func (m *SQSMapping) poll(ctx context.Context, q Queue) {
+func (m *SQSMapping) poll(ctx context.Context, q Queue, slots chan struct{}, wg *sync.WaitGroup) {
 	wait := 20 * time.Second
 	for ctx.Err() == nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		msgs, err := q.Receive(ctx, m.Queue, sqs.ReceiveOptions{MaxMessages: m.BatchSize, WaitTime: &wait})
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			m.Log.Error("event source mapping: receive", "queue", m.Queue, "error", err.Error())
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
+		if err != nil || len(msgs) == 0 {
+			<-slots
+			if err != nil && ctx.Err() == nil {
+				m.Log.Error("event source mapping: receive", "queue", m.Queue, "error", err.Error())
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
 			}
 			continue
 		}
-		if len(msgs) == 0 {
-			continue
-		}
-		if err := m.handle(ctx, q, msgs); err != nil && ctx.Err() == nil {
-			m.Log.Warn("event source mapping: batch failed; messages return after their visibility timeout",
-				"queue", m.Queue, "function", m.Function.Name, "messages", len(msgs), "error", err.Error())
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := m.handle(ctx, q, msgs); err != nil && ctx.Err() == nil {
+				m.Log.Warn("event source mapping: batch failed; messages return after their visibility timeout",
+					"queue", m.Queue, "function", m.Function.Name, "messages", len(msgs), "error", err.Error())
+			}
+		}()
 	}
 }
 

@@ -3,11 +3,12 @@ package sqs
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
+
+	"loanflow/infra/local/sqlitedb"
 )
 
 // AccountID is the account every local queue belongs to.
@@ -32,9 +33,9 @@ type Broker struct {
 	clock   Clock
 	log     *slog.Logger
 
-	// wmu serialises this package's write transactions, so writers queue in
-	// Go instead of spinning on SQLite's busy handler.
-	wmu sync.Mutex
+	// gate serialises write transactions with every other component on db,
+	// so writers queue in Go instead of sleeping in SQLite's busy handler.
+	gate sqlitedb.Gate
 
 	mu     sync.RWMutex
 	queues map[string]*queue // by name; values are never mutated, only replaced
@@ -58,6 +59,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Broker, error) {
 	}
 	b := &Broker{
 		db:      db,
+		gate:    sqlitedb.WriteGate(db),
 		baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		region:  opts.Region,
 		clock:   opts.Clock,
@@ -104,20 +106,7 @@ func (b *Broker) nowMS() int64 { return b.clock.Now().UnixMilli() }
 
 // write runs fn in a write transaction, serialised with this Broker's other writes.
 func (b *Broker) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	b.wmu.Lock()
-	defer b.wmu.Unlock()
-	tx, err := b.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqs %s: begin: %w", op, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqs %s: commit: %w", op, err)
-	}
-	return nil
+	return b.gate.Write(ctx, b.db, fn, "sqs "+op)
 }
 
 func msToTime(ms int64) time.Time { return time.UnixMilli(ms) }
