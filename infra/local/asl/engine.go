@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -26,7 +25,10 @@ type Options struct {
 	// Region and AccountID build ARNs (defaults us-east-1, 000000000000).
 	Region    string
 	AccountID string
-	// Workers bounds how many executions advance at once (default 4*GOMAXPROCS).
+	// Workers bounds how many executions advance at once (default 256). A
+	// worker is held while its execution runs a synchronous task (a Lambda
+	// invoke, an HTTP call behind it), so the bound is on concurrency, not on
+	// CPU: a waiting execution holds no worker at all.
 	Workers int
 	// OnExecutionClosed, if set, is called (from a worker goroutine) after
 	// an execution reaches a final status and is checkpointed.
@@ -36,7 +38,7 @@ type Options struct {
 // Engine runs state machines durably on SQLite.
 type Engine struct {
 	db      *sql.DB
-	gate    sqlitedb.Gate // shared with the other components writing to db
+	w       *sqlitedb.Writer // commits writes together with the other components on db
 	clock   Clock
 	invoker Invoker
 	log     *slog.Logger
@@ -45,11 +47,9 @@ type Engine struct {
 	workers int
 	onClose func(ExecutionSummary)
 
-	writes     chan writeReq
-	writerDone chan struct{} // closed when the writer has exited
-	stop       chan struct{}
-	wg         sync.WaitGroup
-	nextID     atomic.Int64
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	nextID atomic.Int64
 
 	machines sync.Map // def hash -> *machine
 
@@ -88,9 +88,9 @@ type taskSignal struct {
 // executions and Close to stop.
 func New(db *sql.DB, opts Options) (*Engine, error) {
 	e := &Engine{
-		db: db, gate: sqlitedb.WriteGate(db), clock: opts.Clock, invoker: opts.Invoker, log: opts.Logger,
+		db: db, w: sqlitedb.WriterOf(db), clock: opts.Clock, invoker: opts.Invoker, log: opts.Logger,
 		region: opts.Region, account: opts.AccountID, workers: opts.Workers, onClose: opts.OnExecutionClosed,
-		writes: make(chan writeReq, 1024), writerDone: make(chan struct{}), stop: make(chan struct{}),
+		stop:   make(chan struct{}),
 		active: map[int64]*activeExec{}, poke: make(chan struct{}, 1),
 		waiters: map[string]chan taskSignal{}, scanned: math.MinInt64,
 	}
@@ -113,7 +113,7 @@ func New(db *sql.DB, opts Options) (*Engine, error) {
 		e.account = "000000000000"
 	}
 	if e.workers <= 0 {
-		e.workers = 4 * runtime.GOMAXPROCS(0)
+		e.workers = 256
 	}
 	if _, err := db.Exec(schema); err != nil {
 		return nil, fmt.Errorf("create sfn tables: %w", err)
@@ -126,15 +126,13 @@ func New(db *sql.DB, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Start launches the writer, the workers and the timer scheduler, and
+// Start launches the workers and the timer scheduler, and
 // resumes the executions a previous process left running.
 func (e *Engine) Start(ctx context.Context) error {
 	if !e.started.CompareAndSwap(false, true) {
 		return errors.New("engine already started")
 	}
-	e.wg.Add(1)
-	go e.writer()
-	if _, err := e.gate.Exec(ctx, e.db, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1`, taskClosed, taskPending); err != nil {
+	if _, err := e.w.Exec(ctx, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1`, taskClosed, taskPending); err != nil {
 		return fmt.Errorf("recover nested tasks: %w", err)
 	}
 	// Resume what was running, and what waits on a task whose answer was

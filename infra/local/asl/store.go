@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 )
 
 const schema = `
@@ -83,108 +82,18 @@ const (
 	taskClosed    = "CLOSED"
 )
 
-// writeReq is one unit of work for the group-commit writer.
-type writeReq struct {
-	fn   func(tx *sql.Tx) error
-	done chan error
-}
-
 // errNotRunning means a checkpoint found its execution closed (stopped).
 var errNotRunning = errors.New("execution is no longer running")
 
-// write runs fn in a transaction shared with other concurrent writes (group
-// commit). fn runs inside a savepoint: its failure rolls back only its own
-// changes.
+// write runs fn in a write transaction, committed together with the other
+// writes pending on the database (see sqlitedb.Writer). fn runs inside a
+// savepoint: its failure rolls back only its own changes. A closed engine
+// writes nothing.
 func (e *Engine) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	req := writeReq{fn: fn, done: make(chan error, 1)}
 	select {
-	case e.writes <- req:
 	case <-e.stop:
 		return errors.New("engine closed")
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
 	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-e.writerDone:
-		// The writer answers every request it took before it exits.
-		select {
-		case err := <-req.done:
-			return err
-		default:
-			return errors.New("engine closed")
-		}
-	}
-}
-
-// writer is the single goroutine that commits batched writes.
-func (e *Engine) writer() {
-	defer e.wg.Done()
-	defer close(e.writerDone)
-	const maxBatch = 512
-	batch := make([]writeReq, 0, maxBatch)
-	for {
-		var first writeReq
-		select {
-		case first = <-e.writes:
-		case <-e.stop:
-			return
-		}
-		batch = append(batch[:0], first)
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-e.writes:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		e.commitBatch(batch)
-	}
-}
-
-func (e *Engine) commitBatch(batch []writeReq) {
-	errs := make([]error, len(batch))
-	// The writer waits for the gate without a deadline: its requests have
-	// their own, and a batch once taken is always answered.
-	_ = e.gate.Lock(context.Background())
-	defer e.gate.Unlock()
-	tx, err := e.db.Begin()
-	if err != nil {
-		for _, r := range batch {
-			r.done <- fmt.Errorf("begin batch: %w", err)
-		}
-		return
-	}
-	for i, r := range batch {
-		if len(batch) == 1 {
-			errs[i] = r.fn(tx)
-			continue
-		}
-		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
-			errs[i] = fmt.Errorf("savepoint: %w", err)
-			continue
-		}
-		errs[i] = r.fn(tx)
-		if errs[i] != nil {
-			_, _ = tx.Exec("ROLLBACK TO w")
-		}
-		_, _ = tx.Exec("RELEASE w")
-	}
-	if len(batch) == 1 && errs[0] != nil {
-		_ = tx.Rollback()
-		batch[0].done <- errs[0]
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		for _, r := range batch {
-			r.done <- fmt.Errorf("commit batch: %w", err)
-		}
-		return
-	}
-	for i, r := range batch {
-		r.done <- errs[i]
-	}
+	return e.w.Write(ctx, "step functions", fn)
 }

@@ -45,7 +45,7 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	gate sqlitedb.Gate // serialises write transactions with the other components on db
+	w *sqlitedb.Writer // commits writes together with the other components on db
 
 	mu     sync.RWMutex
 	tables map[string]*table
@@ -62,7 +62,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, gate: sqlitedb.WriteGate(db), region: opts.Region, now: opts.Now, log: opts.Logger, tables: map[string]*table{}}
+	s := &Store{db: db, w: sqlitedb.WriterOf(db), region: opts.Region, now: opts.Now, log: opts.Logger, tables: map[string]*table{}}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("dynamo: create tables: %w", err)
 	}
@@ -115,7 +115,7 @@ func (s *Store) TableNames() []string {
 
 // write runs fn in a write transaction serialised with the Store's others.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	return s.gate.Write(ctx, s.db, fn, "dynamo "+op)
+	return s.w.Write(ctx, "dynamo "+op, fn)
 }
 
 // Sweep deletes the items whose TTL has passed and returns how many.

@@ -77,7 +77,7 @@ type Rule struct {
 // Bus is the local EventBridge.
 type Bus struct {
 	db    *sql.DB
-	gate  sqlitedb.Gate // serialises writes with the other components on db
+	w     *sqlitedb.Writer // commits writes together with the other components on db
 	opts  Options
 	log   *slog.Logger
 	deliv Deliverer
@@ -129,7 +129,7 @@ func New(ctx context.Context, db *sql.DB, opts Options, d Deliverer, dlq DeadLet
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	b := &Bus{db: db, gate: sqlitedb.WriteGate(db), opts: opts, log: opts.Logger, deliv: d, dlq: dlq, rules: map[string][]*Rule{}, targets: map[string][]Target{}, buses: map[string]bool{},
+	b := &Bus{db: db, w: sqlitedb.WriterOf(db), opts: opts, log: opts.Logger, deliv: d, dlq: dlq, rules: map[string][]*Rule{}, targets: map[string][]Target{}, buses: map[string]bool{},
 		wake: make(chan struct{}, 1), sem: make(chan struct{}, opts.Workers)}
 	if err := b.migrate(ctx); err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func New(ctx context.Context, db *sql.DB, opts Options, d Deliverer, dlq DeadLet
 }
 
 func (b *Bus) migrate(ctx context.Context) error {
-	_, err := b.gate.Exec(ctx, b.db, `
+	_, err := b.w.Exec(ctx, `
 CREATE TABLE IF NOT EXISTS evb_buses (name TEXT PRIMARY KEY, created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS evb_rules (bus TEXT NOT NULL, name TEXT NOT NULL, pattern TEXT NOT NULL, state TEXT NOT NULL,
   description TEXT NOT NULL DEFAULT '', PRIMARY KEY (bus, name));
@@ -194,7 +194,7 @@ func (b *Bus) RuleARN(bus, rule string) string {
 
 // CreateBus creates a bus if it does not exist and returns its ARN.
 func (b *Bus) CreateBus(ctx context.Context, name string) (string, error) {
-	if _, err := b.gate.Exec(ctx, b.db, `INSERT OR IGNORE INTO evb_buses (name, created) VALUES (?, ?)`, name, b.opts.Now().UnixMilli()); err != nil {
+	if _, err := b.w.Exec(ctx, `INSERT OR IGNORE INTO evb_buses (name, created) VALUES (?, ?)`, name, b.opts.Now().UnixMilli()); err != nil {
 		return "", fmt.Errorf("create bus %s: %w", name, err)
 	}
 	b.mu.Lock()
@@ -266,7 +266,7 @@ func (b *Bus) PutRule(ctx context.Context, bus, name, pattern, state, descriptio
 	if state == "" {
 		state = "ENABLED"
 	}
-	if _, err := b.gate.Exec(ctx, b.db, `INSERT INTO evb_rules (bus, name, pattern, state, description) VALUES (?, ?, ?, ?, ?)
+	if _, err := b.w.Exec(ctx, `INSERT INTO evb_rules (bus, name, pattern, state, description) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (bus, name) DO UPDATE SET pattern = excluded.pattern, state = excluded.state, description = excluded.description`,
 		bus, name, pattern, state, description); err != nil {
 		return "", fmt.Errorf("put rule %s: %w", name, err)
@@ -314,7 +314,7 @@ func (b *Bus) DeleteRule(ctx context.Context, bus, name string) error {
 	if len(ts) > 0 {
 		return fmt.Errorf("rule %s can't be deleted since it has targets", name)
 	}
-	if _, err := b.gate.Exec(ctx, b.db, `DELETE FROM evb_rules WHERE bus = ? AND name = ?`, bus, name); err != nil {
+	if _, err := b.w.Exec(ctx, `DELETE FROM evb_rules WHERE bus = ? AND name = ?`, bus, name); err != nil {
 		return fmt.Errorf("delete rule %s: %w", name, err)
 	}
 	b.mu.Lock()
@@ -336,7 +336,7 @@ func (b *Bus) PutTargets(ctx context.Context, bus, rule string, targets []Target
 	}
 	for _, t := range targets {
 		spec, _ := json.Marshal(t)
-		if _, err := b.gate.Exec(ctx, b.db, `INSERT INTO evb_targets (bus, rule, id, spec) VALUES (?, ?, ?, ?)
+		if _, err := b.w.Exec(ctx, `INSERT INTO evb_targets (bus, rule, id, spec) VALUES (?, ?, ?, ?)
 ON CONFLICT (bus, rule, id) DO UPDATE SET spec = excluded.spec`, bus, rule, t.ID, string(spec)); err != nil {
 			return fmt.Errorf("put target %s: %w", t.ID, err)
 		}
@@ -373,7 +373,7 @@ func (b *Bus) cachedTarget(bus, rule, id string) (Target, bool) {
 // RemoveTargets removes targets by id.
 func (b *Bus) RemoveTargets(ctx context.Context, bus, rule string, ids []string) error {
 	for _, id := range ids {
-		if _, err := b.gate.Exec(ctx, b.db, `DELETE FROM evb_targets WHERE bus = ? AND rule = ? AND id = ?`, bus, rule, id); err != nil {
+		if _, err := b.w.Exec(ctx, `DELETE FROM evb_targets WHERE bus = ? AND rule = ? AND id = ?`, bus, rule, id); err != nil {
 			return fmt.Errorf("remove target %s: %w", id, err)
 		}
 	}

@@ -120,40 +120,35 @@ func (b *Bus) dispatchDue(ctx context.Context) (time.Duration, error) {
 }
 
 func (b *Bus) claim(ctx context.Context, now time.Time, limit int) ([]delivery, error) {
-	if err := b.gate.Lock(ctx); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	defer b.gate.Unlock()
-	tx, err := b.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	rows, err := tx.QueryContext(ctx, `SELECT id, event_id, bus, rule, target, envelope, attempts, first_at FROM evb_deliveries
-WHERE next_at <= ? ORDER BY next_at LIMIT ?`, now.UnixMilli(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
 	var ds []delivery
-	for rows.Next() {
-		var d delivery
-		var first int64
-		if err := rows.Scan(&d.id, &d.eventID, &d.bus, &d.rule, &d.target, &d.envelope, &d.attempts, &first); err != nil {
-			rows.Close()
-			return nil, err
+	err := b.w.Write(ctx, "claim deliveries", func(tx *sql.Tx) error {
+		ds = ds[:0]
+		rows, err := tx.QueryContext(ctx, `SELECT id, event_id, bus, rule, target, envelope, attempts, first_at FROM evb_deliveries
+WHERE next_at <= ? ORDER BY next_at LIMIT ?`, now.UnixMilli(), limit)
+		if err != nil {
+			return fmt.Errorf("claim deliveries: %w", err)
 		}
-		d.firstAt = time.UnixMilli(first)
-		ds = append(ds, d)
-	}
-	rows.Close()
-	until := now.Add(b.lease()).UnixMilli()
-	for _, d := range ds {
-		if _, err := tx.ExecContext(ctx, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, until, d.id); err != nil {
-			return nil, fmt.Errorf("lease delivery: %w", err)
+		for rows.Next() {
+			var d delivery
+			var first int64
+			if err := rows.Scan(&d.id, &d.eventID, &d.bus, &d.rule, &d.target, &d.envelope, &d.attempts, &first); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim deliveries: %w", err)
+			}
+			d.firstAt = time.UnixMilli(first)
+			ds = append(ds, d)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("claim deliveries: commit: %w", err)
+		rows.Close()
+		until := now.Add(b.lease()).UnixMilli()
+		for _, d := range ds {
+			if _, err := tx.ExecContext(ctx, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, until, d.id); err != nil {
+				return fmt.Errorf("lease delivery: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ds, nil
 }
@@ -191,7 +186,7 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 		backoff = b.opts.RetryMax
 	}
 	backoff = backoff/2 + rand.N(backoff/2+1)
-	if _, uerr := b.gate.Exec(ctx, b.db, `UPDATE evb_deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
+	if _, uerr := b.w.Exec(ctx, `UPDATE evb_deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
 		d.attempts, now.Add(backoff).UnixMilli(), truncate(err.Error(), 1000), d.id); uerr != nil {
 		b.log.Error("reschedule delivery", "event_id", d.eventID, "error", uerr.Error())
 	}
@@ -201,7 +196,7 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 }
 
 func (b *Bus) finish(ctx context.Context, id int64) {
-	if _, err := b.gate.Exec(ctx, b.db, `DELETE FROM evb_deliveries WHERE id = ?`, id); err != nil {
+	if _, err := b.w.Exec(ctx, `DELETE FROM evb_deliveries WHERE id = ?`, id); err != nil {
 		b.log.Error("finish delivery", "id", id, "error", err.Error())
 	}
 }
@@ -223,11 +218,11 @@ func (b *Bus) deadLetter(ctx context.Context, d delivery, t Target, cause error)
 		if dlqErr != nil {
 			b.log.Error("send to dead-letter queue", "event_id", d.eventID, "dlq", t.DeadLetterARN, "error", dlqErr.Error())
 			// Keep the delivery; try the DLQ again later rather than lose the event.
-			_, _ = b.gate.Exec(ctx, b.db, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, b.opts.Now().Add(b.opts.RetryMax).UnixMilli(), d.id)
+			_, _ = b.w.Exec(ctx, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, b.opts.Now().Add(b.opts.RetryMax).UnixMilli(), d.id)
 			return
 		}
 	}
-	if _, err := b.gate.Exec(ctx, b.db, `INSERT INTO evb_failed (event_id, bus, rule, target_arn, dlq_arn, attempts, error, at, envelope)
+	if _, err := b.w.Exec(ctx, `INSERT INTO evb_failed (event_id, bus, rule, target_arn, dlq_arn, attempts, error, at, envelope)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.eventID, d.bus, d.rule, t.ARN, t.DeadLetterARN, d.attempts, truncate(cause.Error(), 1000),
 		b.opts.Now().UnixMilli(), d.envelope); err != nil {
 		b.log.Error("record failed delivery", "event_id", d.eventID, "error", err.Error())

@@ -80,6 +80,6 @@ func (b *Bus) Pending(ctx context.Context) (int, error) {
 
 // Prune keeps the last KeepRecent events.
 func (b *Bus) Prune(ctx context.Context) error {
-	_, err := b.gate.Exec(ctx, b.db, `DELETE FROM evb_events WHERE seq <= (SELECT max(seq) FROM evb_events) - ?`, b.opts.KeepRecent)
+	_, err := b.w.Exec(ctx, `DELETE FROM evb_events WHERE seq <= (SELECT max(seq) FROM evb_events) - ?`, b.opts.KeepRecent)
 	return err
 }

@@ -2,6 +2,7 @@ package eventbus
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -31,17 +32,16 @@ func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, 
 		code, msg := b.validate(ctx, e)
 		codes[i] = [2]string{code, msg}
 	}
-	if err := b.gate.Lock(ctx); err != nil {
-		return nil, 0, fmt.Errorf("put events: %w", err)
+	// Envelopes and rule matches are worked out before the write, which then
+	// only inserts.
+	type delivery struct{ rule, target string }
+	type accepted struct {
+		id, bus, source, detailType string
+		raw, matched                []byte
+		deliveries                  []delivery
 	}
-	defer b.gate.Unlock()
-	tx, err := b.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, 0, fmt.Errorf("put events: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
 	now := b.opts.Now()
-	queued := 0
+	var todo []accepted
 	for i, e := range entries {
 		if code, msg := codes[i][0], codes[i][1]; code != "" {
 			results[i] = Result{ErrorCode: code, ErrorMessage: msg}
@@ -64,7 +64,8 @@ func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, 
 		if err != nil {
 			return nil, 0, fmt.Errorf("encode event: %w", err)
 		}
-		var matched []string
+		a := accepted{id: id, bus: bus, source: e.Source, detailType: e.DetailType, raw: raw}
+		matched := []string{}
 		for _, r := range b.Rules(bus) {
 			if r.State != "ENABLED" {
 				continue
@@ -75,25 +76,33 @@ func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, 
 			}
 			matched = append(matched, r.Name)
 			for _, t := range b.cachedTargets(bus, r.Name) {
+				a.deliveries = append(a.deliveries, delivery{rule: r.Name, target: t.ID})
+			}
+		}
+		a.matched, _ = json.Marshal(matched)
+		todo = append(todo, a)
+		results[i] = Result{EventID: id}
+	}
+	queued := 0
+	err := b.w.Write(ctx, "put events", func(tx *sql.Tx) error {
+		queued = 0
+		for _, a := range todo {
+			for _, d := range a.deliveries {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, id, bus, r.Name, t.ID, string(raw), now.UnixMilli(), now.UnixMilli()); err != nil {
-					return nil, 0, fmt.Errorf("queue delivery: %w", err)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now.UnixMilli(), now.UnixMilli()); err != nil {
+					return fmt.Errorf("queue delivery: %w", err)
 				}
 				queued++
 			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO evb_events (id, bus, at, source, detail_type, matched, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				a.id, a.bus, now.UnixMilli(), a.source, a.detailType, string(a.matched), string(a.raw)); err != nil {
+				return fmt.Errorf("record event: %w", err)
+			}
 		}
-		m, _ := json.Marshal(matched)
-		if matched == nil {
-			m = []byte("[]")
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO evb_events (id, bus, at, source, detail_type, matched, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			id, bus, now.UnixMilli(), e.Source, e.DetailType, string(m), string(raw)); err != nil {
-			return nil, 0, fmt.Errorf("record event: %w", err)
-		}
-		results[i] = Result{EventID: id}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, 0, fmt.Errorf("put events: commit: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("put events: %w", err)
 	}
 	if queued > 0 {
 		b.poke()

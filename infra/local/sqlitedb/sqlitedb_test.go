@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,17 +131,18 @@ func TestScriptsAndErrorsStillWork(t *testing.T) {
 	}
 }
 
-// Writers of different components on one db go through one gate: none sees
-// SQLITE_BUSY and every increment lands.
-func TestGateSerialisesWriters(t *testing.T) {
+// Writers of different components on one db go through one Writer: every
+// increment lands, none meets SQLITE_BUSY, and concurrent writes share
+// commits.
+func TestWriterCommitsConcurrentWrites(t *testing.T) {
 	db := open(t)
 	ctx := context.Background()
 	if _, err := db.Exec(`INSERT INTO kv VALUES ('n', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	g1, g2 := WriteGate(db), WriteGate(db)
-	if g1 != g2 {
-		t.Fatal("two gates for one db")
+	w1, w2 := WriterOf(db), WriterOf(db)
+	if w1 != w2 {
+		t.Fatal("two writers for one db")
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 400)
@@ -150,12 +152,12 @@ func TestGateSerialisesWriters(t *testing.T) {
 			defer wg.Done()
 			var err error
 			if i%2 == 0 {
-				err = g1.Write(ctx, db, func(tx *sql.Tx) error {
+				err = w1.Write(ctx, "inc", func(tx *sql.Tx) error {
 					_, err := tx.Exec(`UPDATE kv SET v = v + 1 WHERE k = 'n'`)
 					return err
-				}, "inc")
+				})
 			} else {
-				_, err = g2.Exec(ctx, db, `UPDATE kv SET v = v + 1 WHERE k = 'n'`)
+				_, err = w2.Exec(ctx, `UPDATE kv SET v = v + 1 WHERE k = 'n'`)
 			}
 			if err != nil {
 				errs <- err
@@ -173,30 +175,119 @@ func TestGateSerialisesWriters(t *testing.T) {
 	}
 }
 
-func TestGateRollsBackAndHonoursContext(t *testing.T) {
+// In one batch, a failing (or panicking) write rolls back its own changes
+// only; the others commit.
+func TestWriterIsolatesFailuresInABatch(t *testing.T) {
 	db := open(t)
-	g := WriteGate(db)
+	w := WriterOf(db)
 	boom := errors.New("boom")
-	err := g.Write(context.Background(), db, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO kv VALUES ('x', 1)`); err != nil {
-			return err
+	// Hold the writer busy so that the next writes queue up into one batch.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	go func() {
+		_ = w.Write(context.Background(), "hold", func(*sql.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	type outcome struct {
+		key string
+		err error
+	}
+	results := make(chan outcome, 4)
+	for _, k := range []string{"ok1", "bad", "panic", "ok2"} {
+		go func() {
+			err := w.Write(context.Background(), "insert "+k, func(tx *sql.Tx) error {
+				if _, err := tx.Exec(`INSERT INTO kv VALUES (?, 1)`, k); err != nil {
+					return err
+				}
+				switch k {
+				case "bad":
+					return boom
+				case "panic":
+					panic("a bug in one component")
+				}
+				return nil
+			})
+			results <- outcome{k, err}
+		}()
+	}
+	// Let all four queue behind the held write before releasing it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		n := len(w.queue)
+		w.mu.Unlock()
+		if n == 4 {
+			break
 		}
-		return boom
-	}, "insert")
-	if !errors.Is(err, boom) {
-		t.Fatalf("error = %v, want boom", err)
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want 4", n)
+		}
+		time.Sleep(time.Millisecond)
 	}
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM kv`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("%d rows after a rolled-back write", n)
+	close(release)
+	for range 4 {
+		o := <-results
+		switch o.key {
+		case "bad":
+			if !errors.Is(o.err, boom) {
+				t.Errorf("bad: %v, want boom", o.err)
+			}
+		case "panic":
+			if o.err == nil || !strings.Contains(o.err.Error(), "panicked") {
+				t.Errorf("panic: %v, want a panicked error", o.err)
+			}
+		default:
+			if o.err != nil {
+				t.Errorf("%s: %v", o.key, o.err)
+			}
+		}
 	}
-	if err := g.Lock(context.Background()); err != nil {
+	rows, err := db.Query(`SELECT k FROM kv ORDER BY k`)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		_ = rows.Scan(&k)
+		keys = append(keys, k)
+	}
+	if strings.Join(keys, ",") != "ok1,ok2" {
+		t.Fatalf("rows after the batch = %v, want [ok1 ok2]", keys)
+	}
+}
+
+// A write whose context ends while it waits never runs.
+func TestWriterDropsAbandonedWrites(t *testing.T) {
+	db := open(t)
+	w := WriterOf(db)
+	release := make(chan struct{})
+	held := make(chan struct{})
+	go func() {
+		_ = w.Write(context.Background(), "hold", func(*sql.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := g.Exec(ctx, db, `INSERT INTO kv VALUES ('y', 1)`); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("a write behind a held gate returned %v, want the context's deadline", err)
+	_, err := w.Exec(ctx, `INSERT INTO kv VALUES ('late', 1)`)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("an abandoned write returned %v, want the context's deadline", err)
 	}
-	g.Unlock()
+	close(release)
+	if _, err := w.Exec(context.Background(), `INSERT INTO kv VALUES ('next', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM kv WHERE k = 'late'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the abandoned write ran (%d rows, %v)", n, err)
+	}
 }

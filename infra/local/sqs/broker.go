@@ -33,9 +33,9 @@ type Broker struct {
 	clock   Clock
 	log     *slog.Logger
 
-	// gate serialises write transactions with every other component on db,
-	// so writers queue in Go instead of sleeping in SQLite's busy handler.
-	gate sqlitedb.Gate
+	// w commits this package's writes together with every other
+	// component's on db (see sqlitedb.Writer).
+	w *sqlitedb.Writer
 
 	mu     sync.RWMutex
 	queues map[string]*queue // by name; values are never mutated, only replaced
@@ -59,7 +59,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Broker, error) {
 	}
 	b := &Broker{
 		db:      db,
-		gate:    sqlitedb.WriteGate(db),
+		w:       sqlitedb.WriterOf(db),
 		baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		region:  opts.Region,
 		clock:   opts.Clock,
@@ -106,7 +106,7 @@ func (b *Broker) nowMS() int64 { return b.clock.Now().UnixMilli() }
 
 // write runs fn in a write transaction, serialised with this Broker's other writes.
 func (b *Broker) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	return b.gate.Write(ctx, b.db, fn, "sqs "+op)
+	return b.w.Write(ctx, "sqs "+op, fn)
 }
 
 func msToTime(ms int64) time.Time { return time.UnixMilli(ms) }

@@ -1,0 +1,166 @@
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// writers holds one Writer per *sql.DB (see WriterOf).
+var writers sync.Map // *sql.DB -> *Writer
+
+// Writer commits every write to one SQLite file: the engine's checkpoints,
+// the queues', the tables' and the bus's. SQLite admits one writer at a time;
+// writers of different components on their own connections would meet in
+// SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries, and
+// each would pay a commit of its own. The Writer queues them in Go instead
+// and runs what has queued up together in one transaction (group commit),
+// each write in a savepoint of its own, so one write's failure rolls back
+// only its own changes. Write returns once the transaction has committed.
+type Writer struct {
+	db *sql.DB
+
+	mu      sync.Mutex
+	queue   []*writeReq
+	running bool // a goroutine is draining queue; it exits when queue is empty
+}
+
+type writeReq struct {
+	op    string
+	fn    func(tx *sql.Tx) error
+	state atomic.Int32 // reqQueued, reqTaken or reqAbandoned
+	done  chan error
+}
+
+const (
+	reqQueued int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+// maxBatch bounds one transaction, so a commit never waits on a very long batch.
+const maxBatch = 512
+
+// WriterOf returns the Writer of db, the same one for every caller.
+func WriterOf(db *sql.DB) *Writer {
+	if w, ok := writers.Load(db); ok {
+		return w.(*Writer)
+	}
+	w, _ := writers.LoadOrStore(db, &Writer{db: db})
+	return w.(*Writer)
+}
+
+// Write runs fn in a write transaction and returns once it has committed; an
+// error from fn rolls back fn's changes and is returned as it is. op names
+// the write in the errors of begin and commit. fn runs on the Writer's
+// goroutine: it must not wait on another write. If ctx ends before fn has
+// started, fn never runs and Write returns the context's error; once fn has
+// started, Write waits for the commit.
+func (w *Writer) Write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	r := &writeReq{op: op, fn: fn, done: make(chan error, 1)}
+	w.mu.Lock()
+	w.queue = append(w.queue, r)
+	if !w.running {
+		w.running = true
+		go w.drain()
+	}
+	w.mu.Unlock()
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		return <-r.done
+	}
+}
+
+// Exec runs one write statement through Write.
+func (w *Writer) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := w.Write(ctx, "exec", func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// drain commits batches until the queue is empty.
+func (w *Writer) drain() {
+	for {
+		w.mu.Lock()
+		n := min(len(w.queue), maxBatch)
+		if n == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		batch := make([]*writeReq, 0, n)
+		for _, r := range w.queue[:n] {
+			if r.state.CompareAndSwap(reqQueued, reqTaken) {
+				batch = append(batch, r)
+			}
+		}
+		w.queue = append(w.queue[:0:0], w.queue[n:]...)
+		w.mu.Unlock()
+		if len(batch) > 0 {
+			w.commit(batch)
+		}
+	}
+}
+
+// commit runs batch in one transaction and answers every request.
+func (w *Writer) commit(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	tx, err := w.db.Begin()
+	if err != nil {
+		for _, r := range batch {
+			r.done <- fmt.Errorf("%s: begin: %w", r.op, err)
+		}
+		return
+	}
+	if len(batch) == 1 {
+		// No savepoint needed: fn's failure rolls back the whole transaction.
+		if err := run(tx, batch[0].fn); err != nil {
+			_ = tx.Rollback()
+			batch[0].done <- err
+			return
+		}
+	} else {
+		for i, r := range batch {
+			if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+				errs[i] = fmt.Errorf("%s: savepoint: %w", r.op, err)
+				continue
+			}
+			errs[i] = run(tx, r.fn)
+			if errs[i] != nil {
+				_, _ = tx.Exec("ROLLBACK TO w")
+			}
+			_, _ = tx.Exec("RELEASE w")
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, r := range batch {
+			r.done <- fmt.Errorf("%s: commit: %w", r.op, err)
+		}
+		return
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+// run calls fn, turning a panic into an error: the Writer serves every
+// component and must outlive a bug in one of them.
+func run(tx *sql.Tx, fn func(tx *sql.Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}
