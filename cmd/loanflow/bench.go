@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"loanflow/test/bench"
 )
@@ -18,12 +19,35 @@ func cmdBench(ctx context.Context, args []string) error {
 	peer := fs.Bool("peer", true, "compare with the npm peer ("+bench.PeerInstall+")")
 	system := fs.Bool("system", true, "measure the local stack end to end (loans/s, webhook-to-resume latency, cloud cost)")
 	loans := fs.Int("loans", 0, "loans for loans/s (default 10,000; quick 1,000)")
+	sockets := fs.Bool("sockets", false, "the functions call the stack over TCP instead of in-process")
+	logFile := fs.String("log", "", "append the local stack's warnings and errors (JSON lines) to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	sys := bench.SystemOptions{Loans: *loans, FunctionsOverSockets: *sockets}
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("log: %w", err)
+		}
+		defer f.Close()
+		sys.Log = f
+	}
 	var figures []bench.Figure
 	if *system {
-		_, figs, err := bench.RunSystem(ctx, *quick, bench.SystemOptions{Loans: *loans}, os.Stdout)
+		_, figs, err := bench.RunSystem(ctx, *quick, bench.SystemOptions{Loans: *loans, FunctionsOverSockets: *sockets}, os.Stdout)
 		if err != nil {
 			return err
 		}

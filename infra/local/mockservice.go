@@ -30,7 +30,7 @@ func (s *Stack) registerMockService(_ context.Context, awsCfg aws.Config, flog *
 		return err
 	}
 	sender, err := valuationservice.NewCallbackSender(vc, valuationservice.SenderDeps{
-		HTTP: &http.Client{Transport: awsCfg.HTTPClient.(*http.Client).Transport, Timeout: vc.CallbackTimeout}, Logger: flog.With("function", FnServiceCallback)})
+		HTTP: &http.Client{Transport: s.loop, Timeout: vc.CallbackTimeout}, Logger: flog.With("function", FnServiceCallback)})
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"loanflow/infra/config"
@@ -66,6 +67,10 @@ type Options struct {
 	FunctionLogger *slog.Logger
 	// Clock drives the ASL engine (tests); nil is the wall clock.
 	Clock asl.Clock
+	// FunctionsOverSockets sends the functions' calls to the stack over TCP,
+	// like any client; by default they reach its handler in-process (the same
+	// HTTP bytes, no socket).
+	FunctionsOverSockets bool
 }
 
 // Outputs are what a deployment prints, like a stack's outputs.
@@ -102,6 +107,7 @@ type Stack struct {
 	log      *slog.Logger
 	server   *http.Server
 	listener net.Listener
+	loop     *loopback
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	closed   sync.Once
@@ -148,6 +154,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s.listener = ln
 	endpoint := "http://" + ln.Addr().String()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 512
+	tr.MaxIdleConnsPerHost = 512
+	s.loop = &loopback{host: ln.Addr().String(), next: tr, handler: new(atomic.Pointer[http.Handler])}
 	ok := false
 	defer func() {
 		if !ok {
@@ -163,7 +173,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := s.build(runCtx, endpoint, opts); err != nil {
 		return nil, err
 	}
-	s.server = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	handler := s.routes()
+	if !opts.FunctionsOverSockets {
+		s.loop.handler.Store(&handler)
+	}
+	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

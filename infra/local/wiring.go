@@ -27,15 +27,18 @@ func (s *Stack) sfnService() *awsjson.Service { return sfnapi.Service(s.Engine) 
 // awsConfig is what a function's main would load in Lambda, pointed at this
 // stack: the handlers' SDK calls cross the same protocol as on AWS.
 func (s *Stack) awsConfig(endpoint string) aws.Config {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 512
-	tr.MaxIdleConnsPerHost = 512
 	return aws.Config{
 		Region:       s.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: tr, Timeout: 30 * time.Second},
+		HTTPClient:   &http.Client{Transport: s.loop, Timeout: 30 * time.Second},
 	}
+}
+
+// functionHTTPClient is c with the stack's transport: calls to the stack stay
+// in-process, calls elsewhere (a real valuation service) go out as c would.
+func (s *Stack) functionHTTPClient(c *http.Client) *http.Client {
+	return &http.Client{Timeout: c.Timeout, Transport: &loopback{host: s.loop.host, next: c.Transport, handler: s.loop.handler}}
 }
 
 // registerFunctions builds each handler as its main would, through the same
@@ -56,7 +59,8 @@ func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, se
 	if err != nil {
 		return err
 	}
-	req, err := valuationrequest.NewHandler(rc, valuationrequest.Deps{Store: store, Tasks: sfnClient, Logger: flog.With("function", FnValuationRequest)})
+	req, err := valuationrequest.NewHandler(rc, valuationrequest.Deps{Store: store, Tasks: sfnClient,
+		HTTP: s.functionHTTPClient(valuationrequest.NewHTTPClient(rc)), Logger: flog.With("function", FnValuationRequest)})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ type SystemOptions struct {
 	Dir string
 	// Log receives the stack's logs (default discarded).
 	Log io.Writer
+	// FunctionsOverSockets sends the functions' calls to the stack over TCP
+	// (local.Options.FunctionsOverSockets).
+	FunctionsOverSockets bool
 }
 
 // SystemResult holds the end-to-end measurements.
@@ -102,7 +105,8 @@ func RunSystem(ctx context.Context, quick bool, opts SystemOptions, w io.Writer)
 	cfg.Queue.MaxConcurrency = 64
 	cfg.Functions.LogLevel = "WARN"
 	s, err := local.Start(ctx, local.Options{Addr: "127.0.0.1:0", StateDir: dir, Reset: true, Config: &cfg,
-		Logger: slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		FunctionsOverSockets: opts.FunctionsOverSockets,
+		Logger:               slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return res, nil, fmt.Errorf("start local stack: %w", err)
 	}

@@ -1,0 +1,91 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func newLoopback(h http.Handler, next http.RoundTripper) *loopback {
+	t := &loopback{host: "127.0.0.1:4566", next: next, handler: new(atomic.Pointer[http.Handler])}
+	t.handler.Store(&h)
+	return t
+}
+
+var errNext = errors.New("went to the network")
+
+func toNext(*http.Request) (*http.Response, error) { return nil, errNext }
+
+func TestLoopbackServesTheStackInProcess(t *testing.T) {
+	var seen *http.Request
+	var body string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r
+		b, _ := io.ReadAll(r.Body)
+		body = string(b)
+		w.Header().Set("X-Amzn-Requestid", "r-1")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"__type":"ValidationException"}`)
+	})
+	c := &http.Client{Transport: newLoopback(h, roundTripFunc(toNext))}
+	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:4566/queue?x=1", strings.NewReader(`{"a":1}`))
+	req.Header.Set("X-Amz-Target", "AmazonSQS.SendMessage")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || string(got) != `{"__type":"ValidationException"}` ||
+		resp.Header.Get("X-Amzn-Requestid") != "r-1" || resp.ContentLength != int64(len(got)) {
+		t.Fatalf("response = %d %q %v (length %d)", resp.StatusCode, got, resp.Header, resp.ContentLength)
+	}
+	if seen == nil || seen.RequestURI != "/queue?x=1" || seen.Host != "127.0.0.1:4566" ||
+		seen.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessage" || body != `{"a":1}` {
+		t.Fatalf("the handler saw %+v with body %q", seen, body)
+	}
+}
+
+func TestLoopbackSendsOtherHostsToTheNetwork(t *testing.T) {
+	c := &http.Client{Transport: newLoopback(http.NotFoundHandler(), roundTripFunc(toNext))}
+	for _, u := range []string{"http://valuations.example.com/valuations", "http://127.0.0.1:4567/", "https://127.0.0.1:4566/"} {
+		if _, err := c.Get(u); !errors.Is(err, errNext) {
+			t.Errorf("GET %s: err = %v, want the next transport's", u, err)
+		}
+	}
+	// Before the stack serves, nothing is in-process.
+	idle := &loopback{host: "127.0.0.1:4566", next: roundTripFunc(toNext), handler: new(atomic.Pointer[http.Handler])}
+	if _, err := (&http.Client{Transport: idle}).Get("http://127.0.0.1:4566/"); !errors.Is(err, errNext) {
+		t.Errorf("before serving: err = %v, want the next transport's", err)
+	}
+}
+
+func TestLoopbackPanicIsAnErrorForThatCall(t *testing.T) {
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
+	_, err := (&http.Client{Transport: newLoopback(h, roundTripFunc(toNext))}).Get("http://127.0.0.1:4566/x")
+	if err == nil || !strings.Contains(err.Error(), "handler panic: boom") {
+		t.Fatalf("err = %v, want the panic as an error", err)
+	}
+}
+
+func TestLoopbackHonoursTheCallersDeadline(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }) // ignores its context
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:4566/slow", nil)
+	_, err := (&http.Client{Transport: newLoopback(h, roundTripFunc(toNext))}).Do(req)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+}
