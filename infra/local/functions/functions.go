@@ -5,6 +5,7 @@
 package functions
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -33,11 +34,11 @@ type Spec struct {
 
 // Function is a registered function.
 type Function struct {
-	Name    string
-	ARN     string
-	Timeout time.Duration
-	handler lambda.Handler
-	sem     chan struct{}
+	Name     string
+	ARN      string
+	Timeout  time.Duration
+	handlers *handlerPool
+	sem      chan struct{}
 
 	invocations atomic.Int64
 	errors      atomic.Int64
@@ -103,7 +104,7 @@ func (r *Registry) Register(s Spec) (*Function, error) {
 	if s.Concurrency <= 0 {
 		s.Concurrency = 100
 	}
-	f := &Function{Name: s.Name, ARN: r.ARN(s.Name), Timeout: s.Timeout, handler: lambda.NewHandler(s.Handler),
+	f := &Function{Name: s.Name, ARN: r.ARN(s.Name), Timeout: s.Timeout, handlers: newHandlerPool(s.Handler),
 		sem: make(chan struct{}, s.Concurrency)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -182,7 +183,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 				done <- result{err: &Error{Type: "Runtime.Panic", Message: fmt.Sprint(p)}}
 			}
 		}()
-		o, e := f.handler.Invoke(ctx, payload)
+		o, e := f.handlers.invoke(ctx, payload)
 		done <- result{o, e}
 	}()
 	select {
@@ -224,4 +225,25 @@ func requestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// handlerPool runs a handler with aws-lambda-go's own decoding and encoding
+// (as the Go runtime does in Lambda), safely for concurrent invocations.
+// lambda.Handler's Invoke returns bytes of a pooled buffer that it has
+// already put back: the next invocation on that Handler reuses them. Lambda
+// runs one invocation at a time per process; here many run at once, so each
+// takes a Handler of its own and copies the response before giving it back.
+type handlerPool struct{ pool sync.Pool }
+
+func newHandlerPool(fn any) *handlerPool {
+	p := &handlerPool{}
+	p.pool.New = func() any { return lambda.NewHandler(fn) }
+	return p
+}
+
+func (p *handlerPool) invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	h := p.pool.Get().(lambda.Handler)
+	defer p.pool.Put(h)
+	out, err := h.Invoke(ctx, payload)
+	return bytes.Clone(out), err
 }

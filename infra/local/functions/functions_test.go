@@ -2,12 +2,16 @@ package functions_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,5 +142,48 @@ func TestSQSMappingHonoursBatchItemFailuresAndRedrive(t *testing.T) {
 	}
 	if seen["good"] != 1 || seen["poison"] != 2 {
 		t.Fatalf("deliveries: %v (good once; poison maxReceiveCount times)", seen)
+	}
+}
+
+// Concurrent invocations each get their own response. aws-lambda-go's
+// Handler.Invoke returns bytes of a pooled buffer that it has already put
+// back for the next invocation; in Lambda (one invocation at a time) that is
+// harmless, here two callers would read each other's answers.
+func TestConcurrentInvocationsKeepTheirOwnResponses(t *testing.T) {
+	r := functions.NewRegistry("us-east-1", "000000000000", quiet())
+	type in struct{ N int }
+	type out struct {
+		N   int
+		Pad string
+	}
+	if _, err := r.Register(functions.Spec{Name: "echo", Concurrency: 64, Handler: func(_ context.Context, e in) (out, error) {
+		return out{N: e.N, Pad: strings.Repeat("x", 64)}, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mixed atomic.Int64
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				n := g*1000 + i
+				b, err := r.Invoke(context.Background(), "echo", []byte(fmt.Sprintf(`{"N":%d}`, n)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				runtime.Gosched()
+				var o out
+				if err := json.Unmarshal(b, &o); err != nil || o.N != n {
+					mixed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if m := mixed.Load(); m > 0 {
+		t.Fatalf("%d of 9,600 invocations read another invocation's response", m)
 	}
 }

@@ -17,6 +17,9 @@ func Open(path string) (*sql.DB, error) {
 		"synchronous(NORMAL)",
 		"busy_timeout(10000)",
 		"foreign_keys(ON)",
+		// Checkpoints run beside the writes, not inside one (checkpoint.go).
+		"wal_autocheckpoint(0)",
+		"journal_size_limit(67108864)",
 	} {
 		q.Add("_pragma", p)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -289,5 +290,46 @@ func TestWriterDropsAbandonedWrites(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM kv WHERE k = 'late'`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("the abandoned write ran (%d rows, %v)", n, err)
+	}
+}
+
+// No commit checkpoints inline (wal_autocheckpoint is off); the Writer's
+// checkpointer copies the WAL back into the database file on its own.
+func TestWriterCheckpointsBesideTheCommits(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var auto int
+	if err := db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d, %v; want 0", auto, err)
+	}
+	if _, err := db.Exec(`CREATE TABLE blob (n INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	fileSize := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := fileSize()
+	w := WriterOf(db)
+	payload := make([]byte, 4096)
+	for i := range 512 { // 2 MiB through the WAL
+		if _, err := w.Exec(context.Background(), `INSERT INTO blob VALUES (?, ?)`, i, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize() < before+2<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file is %d bytes (was %d): the WAL was not checkpointed", fileSize(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -20,7 +20,8 @@ var writers sync.Map // *sql.DB -> *Writer
 // each write in a savepoint of its own, so one write's failure rolls back
 // only its own changes. Write returns once the transaction has committed.
 type Writer struct {
-	db *sql.DB
+	db   *sql.DB
+	ckpt checkpointer
 
 	mu      sync.Mutex
 	queue   []*writeReq
@@ -48,7 +49,7 @@ func WriterOf(db *sql.DB) *Writer {
 	if w, ok := writers.Load(db); ok {
 		return w.(*Writer)
 	}
-	w, _ := writers.LoadOrStore(db, &Writer{db: db})
+	w, _ := writers.LoadOrStore(db, &Writer{db: db, ckpt: checkpointer{db: db}})
 	return w.(*Writer)
 }
 
@@ -149,6 +150,7 @@ func (w *Writer) commit(batch []*writeReq) {
 		}
 		return
 	}
+	w.ckpt.kick()
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
