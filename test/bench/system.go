@@ -125,8 +125,9 @@ func RunSystem(ctx context.Context, quick bool, opts SystemOptions, w io.Writer)
 }
 
 // runAll starts n executions of arn (input from in(i)), at most inFlight
-// running at once, and waits for all to close. It returns the wall time.
-func runAll(ctx context.Context, e *asl.Engine, arn, prefix string, n, inFlight int, in func(i int) string) (time.Duration, error) {
+// running at once, and waits for all to close, each SUCCEEDED with an output
+// that want accepts (nil: any). It returns the wall time.
+func runAll(ctx context.Context, e *asl.Engine, arn, prefix string, n, inFlight int, in func(i int) string, want func(output string) error) (time.Duration, error) {
 	sem := make(chan struct{}, inFlight)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -143,6 +144,11 @@ func runAll(ctx context.Context, e *asl.Engine, arn, prefix string, n, inFlight 
 				d, err = e.WaitExecution(ctx, x)
 				if err == nil && d.Status != "SUCCEEDED" {
 					err = fmt.Errorf("execution %s ended %s (%s)", x, d.Status, deref(d.Error))
+				}
+				if err == nil && want != nil {
+					if werr := want(deref(d.Output)); werr != nil {
+						err = fmt.Errorf("execution %s: %w", x, werr)
+					}
 				}
 			}
 			if err != nil {
@@ -175,7 +181,16 @@ func loansPerSecond(ctx context.Context, s *local.Stack, opts SystemOptions, res
 		return string(b)
 	}
 	before := invocations(s)
-	took, err := runAll(ctx, e, s.Outputs.LoanProcessorARN, "bench", opts.Loans, opts.InFlight, loanInput)
+	took, err := runAll(ctx, e, s.Outputs.LoanProcessorARN, "bench", opts.Loans, opts.InFlight, loanInput,
+		func(output string) error {
+			// A loan that went down another path (a lost or mixed-up callback
+			// ends in the timeout path) is not a happy-path loan.
+			var o scenarios.Outcome
+			if err := json.Unmarshal([]byte(output), &o); err != nil || o.Decision != happy.Expect.Decision || o.Reason != happy.Expect.Reason {
+				return fmt.Errorf("output %.200s, want decision %s (%s)", output, happy.Expect.Decision, happy.Expect.Reason)
+			}
+			return nil
+		})
 	if err != nil {
 		return fmt.Errorf("loans: %w", err)
 	}
@@ -183,7 +198,7 @@ func loansPerSecond(ctx context.Context, s *local.Stack, opts SystemOptions, res
 	res.Loans, res.Elapsed = opts.Loans, took
 	res.LoansPerSec = float64(opts.Loans) / took.Seconds()
 	res.LambdaInvocations = float64(after-before) / float64(opts.Loans)
-	bareTook, err := runAll(ctx, e, bare, "bare", opts.Loans, opts.InFlight, func(int) string { return `{"a":1}` })
+	bareTook, err := runAll(ctx, e, bare, "bare", opts.Loans, opts.InFlight, func(int) string { return `{"a":1}` }, nil)
 	if err != nil {
 		return fmt.Errorf("bare executions: %w", err)
 	}
