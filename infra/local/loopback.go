@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 )
 
 // loopback carries the functions' own HTTP calls to this stack (AWS SDK calls,
@@ -14,13 +15,28 @@ import (
 // the same request and response bytes through the same handlers as over the
 // socket, without the socket. A request for any other host goes to next.
 type loopback struct {
-	host    string                        // the stack's listen address, host:port
-	handler *atomic.Pointer[http.Handler] // nil until the stack serves, then its handler
-	next    http.RoundTripper
+	host   string // the stack's listen address, host:port
+	target *loopTarget
+	next   http.RoundTripper
+}
+
+// loopTarget is the stack's handler, shared by every loopback of one stack.
+type loopTarget struct {
+	handler atomic.Pointer[http.Handler] // nil until the stack serves and once it closes
+	calls   atomic.Int64                 // in-process calls still running
+}
+
+// close makes later calls go to the socket (closed by then) and waits, up
+// to limit, for the calls still running in-process.
+func (t *loopTarget) close(limit time.Duration) {
+	t.handler.Store(nil)
+	for deadline := time.Now().Add(limit); t.calls.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
-	hp := t.handler.Load()
+	hp := t.target.handler.Load()
 	if hp == nil || req.URL.Host != t.host || req.URL.Scheme != "http" {
 		return t.next.RoundTrip(req)
 	}
@@ -28,25 +44,36 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	// The server's view of the request, as net/http would build it.
+	// The server's view of the request, as net/http would build it, with a
+	// body of its own: a handler still running after the caller gave up must
+	// not read the stream that the SDK rewinds for its retry.
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		closeBody(req)
+		if err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		body = b
+	} else {
+		closeBody(req)
+	}
 	in := req.Clone(req.Context())
 	in.RequestURI = req.URL.RequestURI()
 	in.RemoteAddr = "127.0.0.1:0"
 	in.Host = req.URL.Host
-	if in.Body == nil {
-		in.Body = http.NoBody
-	}
-	if in.ContentLength == 0 && in.Body != http.NoBody {
-		in.ContentLength = -1
+	in.Body, in.ContentLength = http.NoBody, 0
+	if len(body) > 0 {
+		in.Body, in.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	}
 	// The handler runs on its own goroutine so that the caller's deadline
 	// ends the call even if a handler is slow to notice it, as a socket would.
 	rec := &recorder{header: make(http.Header)}
 	done := make(chan error, 1)
+	t.target.calls.Add(1)
 	go func() {
-		err := serve(*hp, rec, in)
-		closeBody(req)
-		done <- err
+		defer t.target.calls.Add(-1)
+		done <- serve(*hp, rec, in)
 	}()
 	select {
 	case err := <-done:
@@ -59,8 +86,8 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rec.code == 0 {
 		rec.code = http.StatusOK
 	}
-	body := rec.body.Bytes()
-	rec.header.Set("Content-Length", strconv.Itoa(len(body)))
+	out := rec.body.Bytes()
+	rec.header.Set("Content-Length", strconv.Itoa(len(out)))
 	return &http.Response{
 		Status:        fmt.Sprintf("%d %s", rec.code, http.StatusText(rec.code)),
 		StatusCode:    rec.code,
@@ -68,8 +95,8 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        rec.header,
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
+		Body:          io.NopCloser(bytes.NewReader(out)),
+		ContentLength: int64(len(out)),
 		Request:       req,
 	}, nil
 }

@@ -16,8 +16,8 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func newLoopback(h http.Handler, next http.RoundTripper) *loopback {
-	t := &loopback{host: "127.0.0.1:4566", next: next, handler: new(atomic.Pointer[http.Handler])}
-	t.handler.Store(&h)
+	t := &loopback{host: "127.0.0.1:4566", next: next, target: &loopTarget{}}
+	t.target.handler.Store(&h)
 	return t
 }
 
@@ -63,7 +63,7 @@ func TestLoopbackSendsOtherHostsToTheNetwork(t *testing.T) {
 		}
 	}
 	// Before the stack serves, nothing is in-process.
-	idle := &loopback{host: "127.0.0.1:4566", next: roundTripFunc(toNext), handler: new(atomic.Pointer[http.Handler])}
+	idle := &loopback{host: "127.0.0.1:4566", next: roundTripFunc(toNext), target: &loopTarget{}}
 	if _, err := (&http.Client{Transport: idle}).Get("http://127.0.0.1:4566/"); !errors.Is(err, errNext) {
 		t.Errorf("before serving: err = %v, want the next transport's", err)
 	}
@@ -87,5 +87,26 @@ func TestLoopbackHonoursTheCallersDeadline(t *testing.T) {
 	_, err := (&http.Client{Transport: newLoopback(h, roundTripFunc(toNext))}).Do(req)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the deadline", err)
+	}
+}
+
+// Closing waits for the calls running in-process; later calls go to the
+// network (a closed socket by then), not to the closing stack.
+func TestLoopbackCloseWaitsForRunningCalls(t *testing.T) {
+	release := make(chan struct{})
+	var finished atomic.Bool
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release; finished.Store(true) })
+	lb := newLoopback(h, roundTripFunc(toNext))
+	go func() { _, _ = (&http.Client{Transport: lb}).Get("http://127.0.0.1:4566/slow") }()
+	for lb.target.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(release) })
+	lb.target.close(5 * time.Second)
+	if !finished.Load() {
+		t.Fatal("close returned while a call was still running in-process")
+	}
+	if _, err := (&http.Client{Transport: lb}).Get("http://127.0.0.1:4566/"); !errors.Is(err, errNext) {
+		t.Fatalf("after close: err = %v, want the next transport's", err)
 	}
 }

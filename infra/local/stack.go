@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"loanflow/infra/config"
@@ -157,7 +156,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 512
 	tr.MaxIdleConnsPerHost = 512
-	s.loop = &loopback{host: ln.Addr().String(), next: tr, handler: new(atomic.Pointer[http.Handler])}
+	s.loop = &loopback{host: ln.Addr().String(), next: tr, target: &loopTarget{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -175,7 +174,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	handler := s.routes()
 	if !opts.FunctionsOverSockets {
-		s.loop.handler.Store(&handler)
+		s.loop.target.handler.Store(&handler)
 	}
 	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(1)
@@ -223,6 +222,9 @@ func (s *Stack) Secret() []byte { return s.secret }
 // executions, queued messages and pending deliveries stay in it.
 func (s *Stack) Close() {
 	s.closed.Do(func() {
+		if s.loop != nil {
+			s.loop.target.close(5 * time.Second)
+		}
 		if s.server != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = s.server.Shutdown(sctx)

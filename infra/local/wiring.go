@@ -38,7 +38,7 @@ func (s *Stack) awsConfig(endpoint string) aws.Config {
 // functionHTTPClient is c with the stack's transport: calls to the stack stay
 // in-process, calls elsewhere (a real valuation service) go out as c would.
 func (s *Stack) functionHTTPClient(c *http.Client) *http.Client {
-	return &http.Client{Timeout: c.Timeout, Transport: &loopback{host: s.loop.host, next: c.Transport, handler: s.loop.handler}}
+	return &http.Client{Timeout: c.Timeout, Transport: &loopback{host: s.loop.host, next: c.Transport, target: s.loop.target}}
 }
 
 // registerFunctions builds each handler as its main would, through the same

@@ -3,7 +3,10 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,10 +27,15 @@ const (
 	// checkpointIdle ends the checkpointer's goroutine when no write has come
 	// for this long; the next write starts it again.
 	checkpointIdle = 2 * time.Second
-	// walFramesRestart: when readers have kept PASSIVE checkpoints from
-	// finishing and the WAL holds more frames than this (about 200 MB of 4 KiB
-	// pages), a RESTART checkpoint waits for them (writers wait too, briefly).
-	walFramesRestart = 50_000
+	// walFramesRestart: PASSIVE checkpoints copy the WAL but, under steady
+	// reads and writes, SQLite seldom finds a moment to start it over. Past
+	// this many frames (about 40 MB of 4 KiB pages) a RESTART checkpoint waits
+	// for the readers of the old WAL (up to restartBusy; writers wait too) so
+	// that the next write starts the WAL over.
+	walFramesRestartDefault = 10_000
+	restartBusy             = 200 * time.Millisecond
+	// busyBackoff spaces RESTART checkpoints that readers kept busy.
+	busyBackoff = 250 * time.Millisecond
 )
 
 type checkpointer struct {
@@ -37,6 +45,8 @@ type checkpointer struct {
 	pending bool // a write has committed since the last checkpoint began
 	running bool
 	kicked  chan struct{}
+
+	restarts atomic.Int64 // RESTART checkpoints that finished
 }
 
 // kick records a commit and makes sure a checkpoint follows it.
@@ -66,13 +76,18 @@ func (c *checkpointer) loop() {
 		c.pending = false
 		c.mu.Unlock()
 		if work {
-			if err := c.checkpoint(); err != nil {
+			busy, err := c.checkpoint()
+			if err != nil {
 				// The database is closed, or SQLite refused: stop; the next
 				// commit starts a new attempt.
 				c.stop()
 				return
 			}
-			time.Sleep(checkpointEvery)
+			if busy {
+				time.Sleep(busyBackoff)
+			} else {
+				time.Sleep(checkpointEvery)
+			}
 			idle.Reset(checkpointIdle)
 			continue
 		}
@@ -98,17 +113,42 @@ func (c *checkpointer) stop() {
 	c.mu.Unlock()
 }
 
-// checkpoint runs one PASSIVE checkpoint, and a RESTART one when readers have
-// let the WAL grow past walFramesRestart.
-func (c *checkpointer) checkpoint() error {
+// checkpoint runs one PASSIVE checkpoint, and a RESTART one when the WAL has
+// grown past walFramesRestart. busy says SQLite could not finish one.
+func (c *checkpointer) checkpoint() (busy bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var busy, frames, copied int64
-	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
-		return err
+	var b, frames, copied int64
+	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&b, &frames, &copied); err != nil {
+		return false, err
 	}
-	if frames > walFramesRestart && copied < frames {
-		return c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
+	if frames <= walFramesRestart {
+		return false, nil // a busy PASSIVE checkpoint is retried at the next kick
 	}
-	return nil
+	// On a connection of its own, with a short busy timeout, restored before
+	// the connection goes back to the pool.
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	var was int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&was); err != nil {
+		return false, err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartBusy.Milliseconds())); err != nil {
+		return false, err
+	}
+	rerr := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&b, &frames, &copied)
+	if rerr == nil && b == 0 {
+		c.restarts.Add(1)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", was)); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // do not pool it with the short timeout
+		return false, err
+	}
+	return b != 0, rerr
 }
+
+// walFramesRestart is a variable for tests.
+var walFramesRestart int64 = walFramesRestartDefault

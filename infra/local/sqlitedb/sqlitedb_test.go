@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -331,5 +332,129 @@ func TestWriterCheckpointsBesideTheCommits(t *testing.T) {
 			t.Fatalf("database file is %d bytes (was %d): the WAL was not checkpointed", fileSize(), before)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A write whose statement is interrupted by its caller's context makes SQLite
+// roll back the whole transaction. The other writes of that batch must not
+// be lost, nor commit outside a transaction, nor be told of a failed commit:
+// they run again and commit; only the interrupted write fails.
+func TestWriterSurvivesAnInterruptedWriteInABatch(t *testing.T) {
+	db := open(t)
+	if _, err := db.Exec(`CREATE TABLE big (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	w := WriterOf(db)
+	// Hold the writer so that A, B and C queue up into one batch.
+	started, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = w.Write(context.Background(), "hold", func(*sql.Tx) error { close(started); <-release; return nil })
+	}()
+	<-started
+	insert := func(k string) func(tx *sql.Tx) error {
+		return func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO kv VALUES (?, 1)`, k)
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i, fn := range []func(tx *sql.Tx) error{
+		insert("A"),
+		func(tx *sql.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO kv VALUES ('B', 1)`); err != nil {
+				return err
+			}
+			time.AfterFunc(20*time.Millisecond, cancel)
+			_, err := tx.ExecContext(ctx, `INSERT INTO big WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100000000) SELECT x FROM c`)
+			return err
+		},
+		insert("C"),
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = w.Write(context.Background(), fmt.Sprint("write ", i), fn)
+		}()
+		time.Sleep(20 * time.Millisecond) // queue them in order
+	}
+	close(release)
+	wg.Wait()
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("A: %v, C: %v; want both committed", errs[0], errs[2])
+	}
+	if errs[1] == nil {
+		t.Fatal("the interrupted write B reported success")
+	}
+	var keys string
+	if err := db.QueryRow(`SELECT group_concat(k, ',') FROM (SELECT k FROM kv ORDER BY k)`).Scan(&keys); err != nil || keys != "A,C" {
+		t.Fatalf("committed keys = %q, %v; want A,C", keys, err)
+	}
+	var big int
+	if err := db.QueryRow(`SELECT count(*) FROM big`).Scan(&big); err != nil || big != 0 {
+		t.Fatalf("big has %d rows, %v; want none of the interrupted write's", big, err)
+	}
+}
+
+// Under steady reads and writes the WAL is copied back but seldom started
+// over; past walFramesRestart frames a RESTART checkpoint starts it over.
+func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
+	defer func(n int64) { walFramesRestart = n }(walFramesRestart)
+	walFramesRestart = 500
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE k (v BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	w := WriterOf(db)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				var n int
+				_ = db.QueryRow(`SELECT count(*) FROM (SELECT 1 FROM k LIMIT 50)`).Scan(&n)
+			}
+		}()
+	}
+	var writes atomic.Int64
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				if _, err := w.Exec(context.Background(), `INSERT INTO k VALUES (randomblob(3000))`); err != nil {
+					t.Error(err)
+					return
+				}
+				writes.Add(1)
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second)
+	stop.Store(true)
+	wg.Wait()
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarts := w.ckpt.restarts.Load()
+	t.Logf("%d writes, %d RESTART checkpoints, WAL file %d MB", writes.Load(), restarts, fi.Size()>>20)
+	if writes.Load() < 2000 {
+		t.Skipf("only %d writes: too few to tell", writes.Load())
+	}
+	if restarts == 0 {
+		t.Fatalf("%d writes past a %d-frame limit and no RESTART checkpoint finished", writes.Load(), walFramesRestart)
+	}
+	if fi.Size() > 64<<20+1<<20 {
+		t.Fatalf("WAL file is %d MB; journal_size_limit is 64 MB", fi.Size()>>20)
 	}
 }

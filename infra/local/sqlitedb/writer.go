@@ -1,6 +1,7 @@
 package sqlitedb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -134,14 +135,20 @@ func (w *Writer) commit(batch []*writeReq) {
 	} else {
 		for i, r := range batch {
 			if _, err := tx.Exec("SAVEPOINT w"); err != nil {
-				errs[i] = fmt.Errorf("%s: savepoint: %w", r.op, err)
-				continue
+				w.abort(tx, batch, i, fmt.Errorf("%s: savepoint: %w", r.op, err))
+				return
 			}
 			errs[i] = run(tx, r.fn)
 			if errs[i] != nil {
-				_, _ = tx.Exec("ROLLBACK TO w")
+				if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
+					w.abort(tx, batch, i, errs[i])
+					return
+				}
 			}
-			_, _ = tx.Exec("RELEASE w")
+			if _, err := tx.Exec("RELEASE w"); err != nil {
+				w.abort(tx, batch, i, cmp.Or(errs[i], fmt.Errorf("%s: release savepoint: %w", r.op, err)))
+				return
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -154,6 +161,27 @@ func (w *Writer) commit(batch []*writeReq) {
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
+}
+
+// abort ends a batch whose transaction is gone: a statement interrupted by
+// its caller's context makes SQLite roll back the whole transaction, not
+// only that write's savepoint. batch[i], whose write did it, gets err; the
+// others, whose changes went with the transaction or that have not run yet,
+// go back to the front of the queue and run again in the next transaction.
+// Nothing runs outside a transaction and no one is told of a commit that
+// did not happen.
+func (w *Writer) abort(tx *sql.Tx, batch []*writeReq, i int, err error) {
+	_ = tx.Rollback()
+	batch[i].done <- err
+	again := make([]*writeReq, 0, len(batch)-1+len(w.queue))
+	again = append(again, batch[:i]...)
+	again = append(again, batch[i+1:]...)
+	for _, r := range again {
+		r.state.Store(reqQueued)
+	}
+	w.mu.Lock()
+	w.queue = append(again, w.queue...)
+	w.mu.Unlock()
 }
 
 // run calls fn, turning a panic into an error: the Writer serves every
