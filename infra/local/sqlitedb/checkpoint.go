@@ -32,8 +32,8 @@ const (
 	// this many frames (about 40 MB of 4 KiB pages) a RESTART checkpoint waits
 	// for the readers of the old WAL (up to restartBusy; writers wait too) so
 	// that the next write starts the WAL over.
-	walFramesRestartDefault = 10_000
-	restartBusy             = 200 * time.Millisecond
+	walFramesRestart = 10_000
+	restartBusy      = 200 * time.Millisecond
 	// busyBackoff spaces RESTART checkpoints that readers kept busy.
 	busyBackoff = 250 * time.Millisecond
 )
@@ -46,7 +46,8 @@ type checkpointer struct {
 	running bool
 	kicked  chan struct{}
 
-	restarts atomic.Int64 // RESTART checkpoints that finished
+	restarts      atomic.Int64 // RESTART checkpoints that finished
+	restartFrames atomic.Int64 // tests: walFramesRestart when set
 }
 
 // kick records a commit and makes sure a checkpoint follows it.
@@ -122,7 +123,11 @@ func (c *checkpointer) checkpoint() (busy bool, err error) {
 	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&b, &frames, &copied); err != nil {
 		return false, err
 	}
-	if frames <= walFramesRestart {
+	limit := int64(walFramesRestart)
+	if n := c.restartFrames.Load(); n > 0 {
+		limit = n
+	}
+	if frames <= limit {
 		return false, nil // a busy PASSIVE checkpoint is retried at the next kick
 	}
 	// On a connection of its own, with a short busy timeout, restored before
@@ -149,6 +154,3 @@ func (c *checkpointer) checkpoint() (busy bool, err error) {
 	}
 	return b != 0, rerr
 }
-
-// walFramesRestart is a variable for tests.
-var walFramesRestart int64 = walFramesRestartDefault

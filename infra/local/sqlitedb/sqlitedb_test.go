@@ -401,8 +401,6 @@ func TestWriterSurvivesAnInterruptedWriteInABatch(t *testing.T) {
 // Under steady reads and writes the WAL is copied back but seldom started
 // over; past walFramesRestart frames a RESTART checkpoint starts it over.
 func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
-	defer func(n int64) { walFramesRestart = n }(walFramesRestart)
-	walFramesRestart = 500
 	path := filepath.Join(t.TempDir(), "t.db")
 	db, err := Open(path)
 	if err != nil {
@@ -413,6 +411,7 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := WriterOf(db)
+	w.ckpt.restartFrames.Store(500)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for range 6 {
@@ -452,7 +451,7 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 		t.Skipf("only %d writes: too few to tell", writes.Load())
 	}
 	if restarts == 0 {
-		t.Fatalf("%d writes past a %d-frame limit and no RESTART checkpoint finished", writes.Load(), walFramesRestart)
+		t.Fatalf("%d writes past a %d-frame limit and no RESTART checkpoint finished", writes.Load(), 500)
 	}
 	if fi.Size() > 64<<20+1<<20 {
 		t.Fatalf("WAL file is %d MB; journal_size_limit is 64 MB", fi.Size()>>20)
