@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -28,6 +29,12 @@ Run "loanflow <command> -h" for a command's flags.
 type command func(ctx context.Context, args []string) error
 
 func main() {
+	// The local stack's heap is small (tens of MB) and its garbage short-lived
+	// (JSON, SDK middleware): collecting at 4x the live heap instead of 2x
+	// measured 15-25% more loans per second on 2 cores. GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:]))
