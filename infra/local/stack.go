@@ -243,7 +243,7 @@ func (s *Stack) Close() {
 		}
 		s.wg.Wait()
 		if s.DB != nil {
-			_ = s.DB.Close()
+			_ = sqlitedb.Close(s.DB)
 		}
 	})
 }

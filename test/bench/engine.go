@@ -47,12 +47,12 @@ func openEngine(ctx context.Context, path string, inv asl.Invoker) (*engine, err
 	}
 	e, err := asl.New(db, asl.Options{Invoker: inv, OnExecutionClosed: h.onClosed})
 	if err != nil {
-		db.Close()
+		sqlitedb.Close(db)
 		return nil, fmt.Errorf("new engine on %s: %w", path, err)
 	}
 	if err := e.Start(ctx); err != nil {
 		e.Close()
-		db.Close()
+		sqlitedb.Close(db)
 		return nil, fmt.Errorf("start engine on %s: %w", path, err)
 	}
 	h.db, h.e = db, e
@@ -118,7 +118,7 @@ func (h *engine) run(ctx context.Context, smArn, name, input string) (*asl.Execu
 
 // close stops the engine and closes its database.
 func (h *engine) close() error {
-	return errors.Join(h.e.Close(), h.db.Close())
+	return errors.Join(h.e.Close(), sqlitedb.Close(h.db))
 }
 
 // startAll starts executions named prefix-0 … prefix-(n-1) of smArn with

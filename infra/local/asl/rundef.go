@@ -33,7 +33,7 @@ func RunDefinition(ctx context.Context, definition, input []byte, inv Invoker) (
 	if err != nil {
 		return Result{}, fmt.Errorf("run definition: %w", err)
 	}
-	defer db.Close()
+	defer sqlitedb.Close(db)
 	e, err := New(db, Options{Invoker: inv})
 	if err != nil {
 		return Result{}, fmt.Errorf("run definition: %w", err)

@@ -457,3 +457,17 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 		t.Fatalf("WAL file is %d MB; journal_size_limit is 64 MB", fi.Size()>>20)
 	}
 }
+
+func TestCloseDropsTheWriter(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriterOf(db)
+	if err := Close(db); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := writers.Load(db); ok {
+		t.Fatal("the Writer of a closed database is still held")
+	}
+}

@@ -194,3 +194,10 @@ func run(tx *sql.Tx, fn func(tx *sql.Tx) error) (err error) {
 	}()
 	return fn(tx)
 }
+
+// Close closes db and drops its Writer, which would otherwise keep db
+// reachable for the life of the process.
+func Close(db *sql.DB) error {
+	writers.Delete(db)
+	return db.Close()
+}
