@@ -27,6 +27,22 @@ func open(t *testing.T) *sql.DB {
 	return db
 }
 
+// holdWriter keeps w busy until release is closed, so that the writes that
+// come meanwhile queue up into one batch.
+func holdWriter(w *Writer) (release chan struct{}) {
+	release = make(chan struct{})
+	held := make(chan struct{})
+	go func() {
+		_ = w.Write(context.Background(), "hold", func(*sql.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	return release
+}
+
 // The cache must not change results: the same text re-run with other
 // arguments, and re-run while rows of an earlier run are still open.
 func TestCachedStatementsKeepResults(t *testing.T) {
@@ -184,16 +200,7 @@ func TestWriterIsolatesFailuresInABatch(t *testing.T) {
 	w := WriterOf(db)
 	boom := errors.New("boom")
 	// Hold the writer busy so that the next writes queue up into one batch.
-	release := make(chan struct{})
-	held := make(chan struct{})
-	go func() {
-		_ = w.Write(context.Background(), "hold", func(*sql.Tx) error {
-			close(held)
-			<-release
-			return nil
-		})
-	}()
-	<-held
+	release := holdWriter(w)
 	type outcome struct {
 		key string
 		err error
@@ -268,16 +275,7 @@ func TestWriterIsolatesFailuresInABatch(t *testing.T) {
 func TestWriterDropsAbandonedWrites(t *testing.T) {
 	db := open(t)
 	w := WriterOf(db)
-	release := make(chan struct{})
-	held := make(chan struct{})
-	go func() {
-		_ = w.Write(context.Background(), "hold", func(*sql.Tx) error {
-			close(held)
-			<-release
-			return nil
-		})
-	}()
-	<-held
+	release := holdWriter(w)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := w.Exec(ctx, `INSERT INTO kv VALUES ('late', 1)`)
@@ -346,11 +344,7 @@ func TestWriterSurvivesAnInterruptedWriteInABatch(t *testing.T) {
 	}
 	w := WriterOf(db)
 	// Hold the writer so that A, B and C queue up into one batch.
-	started, release := make(chan struct{}), make(chan struct{})
-	go func() {
-		_ = w.Write(context.Background(), "hold", func(*sql.Tx) error { close(started); <-release; return nil })
-	}()
-	<-started
+	release := holdWriter(w)
 	insert := func(k string) func(tx *sql.Tx) error {
 		return func(tx *sql.Tx) error {
 			_, err := tx.Exec(`INSERT INTO kv VALUES (?, 1)`, k)
