@@ -36,10 +36,23 @@ func (t *loopTarget) close(limit time.Duration) {
 }
 
 func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
-	hp := t.target.handler.Load()
-	if hp == nil || req.URL.Host != t.host || req.URL.Scheme != "http" {
+	if req.URL.Host != t.host || req.URL.Scheme != "http" {
 		return t.next.RoundTrip(req)
 	}
+	// Counted before the handler is read, so that close, which clears the
+	// handler and then waits for the count, cannot miss this call.
+	t.target.calls.Add(1)
+	hp := t.target.handler.Load()
+	if hp == nil {
+		t.target.calls.Add(-1)
+		return t.next.RoundTrip(req)
+	}
+	running := false // the handler's goroutine owns the count once it runs
+	defer func() {
+		if !running {
+			t.target.calls.Add(-1)
+		}
+	}()
 	if err := req.Context().Err(); err != nil {
 		closeBody(req)
 		return nil, err
@@ -70,7 +83,7 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	// ends the call even if a handler is slow to notice it, as a socket would.
 	rec := &recorder{header: make(http.Header)}
 	done := make(chan error, 1)
-	t.target.calls.Add(1)
+	running = true
 	go func() {
 		defer t.target.calls.Add(-1)
 		done <- serve(*hp, rec, in)

@@ -458,7 +458,7 @@ func TestReplaySendsSameToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer sqlitedb.Close(db)
 	block := make(chan struct{})
 	inv1 := &fakeInvoker{answer: func(TaskCall, int) (any, error) { <-block; return nil, nil }}
 	e1, _ := New(db, Options{Invoker: inv1})

@@ -15,7 +15,7 @@ func newTestEngine(t testing.TB, opts Options) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { sqlitedb.Close(db) })
 	e, err := New(db, opts)
 	if err != nil {
 		t.Fatal(err)

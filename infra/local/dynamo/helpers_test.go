@@ -35,7 +35,7 @@ func newTestStore(t testing.TB, clock *testClock) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { sqlitedb.Close(db) })
 	s, err := New(context.Background(), db, Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

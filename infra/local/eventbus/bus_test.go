@@ -73,7 +73,7 @@ func openBus(t *testing.T, path string, f *fakeTargets) *eventbus.Bus {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { sqlitedb.Close(db) })
 	b, err := eventbus.New(context.Background(), db, eventbus.Options{Logger: quiet(), RetryBase: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond}, f, f)
 	if err != nil {
 		t.Fatal(err)

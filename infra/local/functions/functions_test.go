@@ -87,7 +87,7 @@ func TestSQSMappingHonoursBatchItemFailuresAndRedrive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer sqlitedb.Close(db)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b, err := sqs.New(ctx, db, sqs.Options{Logger: quiet()})

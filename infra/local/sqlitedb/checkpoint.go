@@ -45,6 +45,8 @@ type checkpointer struct {
 	pending bool // a write has committed since the last checkpoint began
 	running bool
 	kicked  chan struct{}
+	closed  bool          // Close: no more checkpoints
+	exited  chan struct{} // closed when the running loop returns
 
 	restarts      atomic.Int64 // RESTART checkpoints that finished
 	restartFrames atomic.Int64 // tests: walFramesRestart when set
@@ -53,13 +55,18 @@ type checkpointer struct {
 // kick records a commit and makes sure a checkpoint follows it.
 func (c *checkpointer) kick() {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
 	c.pending = true
 	if c.kicked == nil {
 		c.kicked = make(chan struct{}, 1)
 	}
 	if !c.running {
 		c.running = true
-		go c.loop()
+		c.exited = make(chan struct{})
+		go c.loop(c.exited)
 	}
 	c.mu.Unlock()
 	select {
@@ -68,11 +75,17 @@ func (c *checkpointer) kick() {
 	}
 }
 
-func (c *checkpointer) loop() {
+func (c *checkpointer) loop(exited chan struct{}) {
+	defer close(exited)
 	idle := time.NewTimer(checkpointIdle)
 	defer idle.Stop()
 	for {
 		c.mu.Lock()
+		if c.closed {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
 		work := c.pending
 		c.pending = false
 		c.mu.Unlock()
@@ -106,6 +119,23 @@ func (c *checkpointer) loop() {
 			return
 		}
 	}
+}
+
+// close stops checkpointing and waits for a checkpoint in progress, so that
+// no connection is in use when the database closes.
+func (c *checkpointer) close() {
+	c.mu.Lock()
+	c.closed = true
+	running, exited, kicked := c.running, c.exited, c.kicked
+	c.mu.Unlock()
+	if !running {
+		return
+	}
+	select {
+	case kicked <- struct{}{}: // wake an idle loop
+	default:
+	}
+	<-exited
 }
 
 func (c *checkpointer) stop() {

@@ -91,7 +91,14 @@ func (c *cachingConn) lookup(ctx context.Context, query string) (*cachedStmt, er
 	return cs, nil
 }
 
+// ExecContext and QueryContext run the statement to its end even if ctx is
+// cancelled meanwhile: modernc's driver answers a cancellation with
+// sqlite3_interrupt, and SQLite answers an interrupted write inside a
+// transaction by rolling back the whole transaction, which in the Writer's
+// group commit holds other callers' writes too. A caller whose context has
+// ended before the statement starts still gets its error from database/sql.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	cs, err := c.lookup(ctx, query)
 	if err != nil {
 		return nil, err
@@ -103,6 +110,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	cs, err := c.lookup(ctx, query)
 	if err != nil {
 		return nil, err

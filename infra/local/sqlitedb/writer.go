@@ -163,25 +163,21 @@ func (w *Writer) commit(batch []*writeReq) {
 	}
 }
 
-// abort ends a batch whose transaction is gone: a statement interrupted by
-// its caller's context makes SQLite roll back the whole transaction, not
-// only that write's savepoint. batch[i], whose write did it, gets err; the
-// others, whose changes went with the transaction or that have not run yet,
-// go back to the front of the queue and run again in the next transaction.
-// Nothing runs outside a transaction and no one is told of a commit that
-// did not happen.
+// abort ends a batch whose transaction is gone under it. Callers cannot
+// interrupt statements (cachingConn runs them to their end), so this is
+// SQLite failing (an I/O error, a full disk): nothing of the batch has
+// committed, and every write is told so. Writes are not run again: a write
+// may keep state of its own (the engine's pending history) that a second
+// run would not see.
 func (w *Writer) abort(tx *sql.Tx, batch []*writeReq, i int, err error) {
 	_ = tx.Rollback()
-	batch[i].done <- err
-	again := make([]*writeReq, 0, len(batch)-1+len(w.queue))
-	again = append(again, batch[:i]...)
-	again = append(again, batch[i+1:]...)
-	for _, r := range again {
-		r.state.Store(reqQueued)
+	for j, r := range batch {
+		if j == i {
+			r.done <- err
+			continue
+		}
+		r.done <- fmt.Errorf("%s: not committed: the transaction was rolled back under its batch: %w", r.op, err)
 	}
-	w.mu.Lock()
-	w.queue = append(again, w.queue...)
-	w.mu.Unlock()
 }
 
 // run calls fn, turning a panic into an error: the Writer serves every
@@ -195,9 +191,13 @@ func run(tx *sql.Tx, fn func(tx *sql.Tx) error) (err error) {
 	return fn(tx)
 }
 
-// Close closes db and drops its Writer, which would otherwise keep db
-// reachable for the life of the process.
+// Close stops the checkpoints of db's Writer, drops the Writer (which would
+// otherwise keep db reachable for the life of the process) and closes db.
+// Close db with it, not with db.Close: a checkpoint could still hold a
+// connection, and the files, after db.Close returns.
 func Close(db *sql.DB) error {
-	writers.Delete(db)
+	if w, ok := writers.LoadAndDelete(db); ok {
+		w.(*Writer).ckpt.close()
+	}
 	return db.Close()
 }

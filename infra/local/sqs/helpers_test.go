@@ -15,7 +15,7 @@ func newTestBroker(t testing.TB, clock Clock) *Broker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { sqlitedb.Close(db) })
 	b, err := New(context.Background(), db, Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestWithSDKClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer sqlitedb.Close(db)
 	inv := &tokenCatcher{}
 	e, err := asl.New(db, asl.Options{Invoker: inv})
 	if err != nil {
