@@ -31,7 +31,9 @@ const (
 	// reads and writes, SQLite seldom finds a moment to start it over. Past
 	// this many frames (about 40 MB of 4 KiB pages) a RESTART checkpoint waits
 	// for the readers of the old WAL (up to restartBusy; writers wait too) so
-	// that the next write starts the WAL over.
+	// that the next write starts the WAL over. While it waits it holds the
+	// write lock: a reader open longer than restartBusy stalls writes for up
+	// to that long per try (tries are busyBackoff apart); rare, and bounded.
 	walFramesRestart = 10_000
 	restartBusy      = 200 * time.Millisecond
 	// busyBackoff spaces RESTART checkpoints that readers kept busy.
