@@ -35,25 +35,31 @@ func (t *loopTarget) close(limit time.Duration) {
 	}
 }
 
+// enter counts a call and returns the handler to serve it, or nil (the call
+// not counted) when the stack does not serve in-process. The call is counted
+// before the handler is read, so that close, which clears the handler and then
+// waits for the count, cannot miss it.
+func (t *loopTarget) enter() *http.Handler {
+	t.calls.Add(1)
+	hp := t.handler.Load()
+	if hp == nil {
+		t.leave()
+	}
+	return hp
+}
+
+func (t *loopTarget) leave() { t.calls.Add(-1) }
+
 func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Host != t.host || req.URL.Scheme != "http" {
 		return t.next.RoundTrip(req)
 	}
-	// Counted before the handler is read, so that close, which clears the
-	// handler and then waits for the count, cannot miss this call.
-	t.target.calls.Add(1)
-	hp := t.target.handler.Load()
+	hp := t.target.enter()
 	if hp == nil {
-		t.target.calls.Add(-1)
 		return t.next.RoundTrip(req)
 	}
-	running := false // the handler's goroutine owns the count once it runs
-	defer func() {
-		if !running {
-			t.target.calls.Add(-1)
-		}
-	}()
 	if err := req.Context().Err(); err != nil {
+		t.target.leave()
 		closeBody(req)
 		return nil, err
 	}
@@ -65,6 +71,7 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 		b, err := io.ReadAll(req.Body)
 		closeBody(req)
 		if err != nil {
+			t.target.leave()
 			return nil, fmt.Errorf("read request body: %w", err)
 		}
 		body = b
@@ -83,9 +90,8 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	// ends the call even if a handler is slow to notice it, as a socket would.
 	rec := &recorder{header: make(http.Header)}
 	done := make(chan error, 1)
-	running = true
 	go func() {
-		defer t.target.calls.Add(-1)
+		defer t.target.leave()
 		done <- serve(*hp, rec, in)
 	}()
 	select {

@@ -46,7 +46,7 @@ type checkpointer struct {
 	mu      sync.Mutex
 	pending bool // a write has committed since the last checkpoint began
 	running bool
-	kicked  chan struct{}
+	kicked  chan struct{} // buffered (1): wakes the loop
 	closed  bool          // Close: no more checkpoints
 	exited  chan struct{} // closed when the running loop returns
 
@@ -62,9 +62,6 @@ func (c *checkpointer) kick() {
 		return
 	}
 	c.pending = true
-	if c.kicked == nil {
-		c.kicked = make(chan struct{}, 1)
-	}
 	if !c.running {
 		c.running = true
 		c.exited = make(chan struct{})
@@ -96,7 +93,9 @@ func (c *checkpointer) loop(exited chan struct{}) {
 			if err != nil {
 				// The database is closed, or SQLite refused: stop; the next
 				// commit starts a new attempt.
-				c.stop()
+				c.mu.Lock()
+				c.running = false
+				c.mu.Unlock()
 				return
 			}
 			if busy {
@@ -128,22 +127,16 @@ func (c *checkpointer) loop(exited chan struct{}) {
 func (c *checkpointer) close() {
 	c.mu.Lock()
 	c.closed = true
-	running, exited, kicked := c.running, c.exited, c.kicked
+	running, exited := c.running, c.exited
 	c.mu.Unlock()
 	if !running {
 		return
 	}
 	select {
-	case kicked <- struct{}{}: // wake an idle loop
+	case c.kicked <- struct{}{}: // wake an idle loop
 	default:
 	}
 	<-exited
-}
-
-func (c *checkpointer) stop() {
-	c.mu.Lock()
-	c.running = false
-	c.mu.Unlock()
 }
 
 // checkpoint runs one PASSIVE checkpoint, and a RESTART one when the WAL has
