@@ -16,12 +16,21 @@ const (
 	StatusFailed    = "FAILED"
 )
 
-// Signature headers the valuation service sends with its callback.
+// Headers of the valuation service's calls. The signature header carries
+// one or more "v1=<hex>" entries, comma separated (see consumers/signature).
 const (
 	HeaderSignatureTimestamp = "X-Valuation-Timestamp"
 	HeaderSignature          = "X-Valuation-Signature"
 	HeaderIdempotencyKey     = "Idempotency-Key"
+	// HeaderAPIKey is API Gateway's API key header: each valuation provider
+	// calls the webhook with its own key.
+	HeaderAPIKey = "x-api-key"
 )
+
+// CallbackDetailVersion is the version of ValuationCallbackDetail the
+// webhook publishes and the rules match. Version "1" (an unversioned
+// signature over timestamp and body only) is no longer accepted.
+const CallbackDetailVersion = "2"
 
 // LoanApplication is the input of the LoanProcessor state machine.
 type LoanApplication struct {
@@ -99,13 +108,21 @@ type ValuationFailure struct {
 // ValuationCallbackDetail is the detail of the "Valuation Completed" and
 // "Valuation Failed" events the webhook publishes.
 type ValuationCallbackDetail struct {
-	Version    string    `json:"version"`
+	Version string `json:"version"`
+	// CallbackID is the last segment of the callback URL's path; the
+	// signature covers it.
 	CallbackID string    `json:"callbackId"`
 	Signature  Signature `json:"signature"`
-	// Body is the raw request body, byte for byte: the signature covers it.
-	Body       string            `json:"body"`
-	ReceivedAt string            `json:"receivedAt,omitempty"`
-	Response   ValuationResponse `json:"response"`
+	// BodyBase64 is the request body exactly as received, base64 encoded:
+	// the signature covers these bytes, which need not be valid UTF-8.
+	BodyBase64 string `json:"bodyBase64"`
+	// ReceivedAt is when the webhook received the request, in Unix
+	// milliseconds (API Gateway's $context.requestTimeEpoch): the trusted
+	// time at which the signature's freshness is judged.
+	ReceivedAt string `json:"receivedAt"`
+	// Response is the body parsed, for routing only (rule patterns); the
+	// resolver acts on the signed bytes.
+	Response ValuationResponse `json:"response"`
 }
 
 // Signature carries the webhook's signature headers.

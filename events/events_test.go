@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -76,9 +77,13 @@ func TestSamplesMatchTheirSchemaAndExactlyTheirRule(t *testing.T) {
 			t.Errorf("%s: detail-type %q does not follow status %q", sample, e.DetailType, d.Response.Status)
 		}
 		// The body the signature covers must be the response itself.
+		raw, err := base64.StdEncoding.DecodeString(d.BodyBase64)
+		if err != nil {
+			t.Fatalf("%s: bodyBase64: %v", sample, err)
+		}
 		var body contracts.ValuationResponse
-		if err := contracts.Decode(contracts.SchemaValuationResponse, []byte(d.Body), &body); err != nil || !reflect.DeepEqual(body, d.Response) {
-			t.Errorf("%s: body %q does not carry the response (%v)", sample, d.Body, err)
+		if err := contracts.Decode(contracts.SchemaValuationResponse, raw, &body); err != nil || !reflect.DeepEqual(body, d.Response) {
+			t.Errorf("%s: body %q does not carry the response (%v)", sample, raw, err)
 		}
 		got := matching(t, rules, e)
 		if len(got) != 1 || got[0] != wantRule {

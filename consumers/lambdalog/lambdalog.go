@@ -79,5 +79,14 @@ func Token(token string) string {
 	return prefix + "…" + hex.EncodeToString(sum[:6])
 }
 
+// ID returns a loggable stand-in for a secret identifier (a callback id, a
+// signature): its first 8 characters and an ellipsis, never the whole value.
+func ID(id string) string {
+	if len(id) <= 8 {
+		return id
+	}
+	return id[:8] + "…"
+}
+
 // Discard is a logger that writes nothing, for tests and defaults.
 func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -15,9 +15,16 @@ const (
 	// EnvSigningSecretARN is the ARN or name of the Secrets Manager secret
 	// holding the HMAC key; main reads it once at start.
 	EnvSigningSecretARN = "SIGNING_SECRET_ARN"
-	// EnvSigningSecret is the HMAC key itself, for local use. With neither
-	// variable set, signatures are not checked.
+	// EnvSigningSecret is the HMAC key itself, for local use. One of it and
+	// EnvSigningSecretARN is required: the function does not start without
+	// a key.
 	EnvSigningSecret = "SIGNING_SECRET"
+	// EnvSigningSecretPrevious is the key before the last rotation, for
+	// local use; on AWS it is the secret's AWSPREVIOUS version.
+	EnvSigningSecretPrevious = "SIGNING_SECRET_PREVIOUS"
+	// EnvSecretCacheTTL is how long the keys read from Secrets Manager are
+	// used before they are read again (default 5m).
+	EnvSecretCacheTTL = "SIGNING_SECRET_CACHE_TTL"
 	// EnvSignatureTolerance is the accepted age and clock skew of a signed
 	// callback (default 5m).
 	EnvSignatureTolerance = "SIGNATURE_TOLERANCE"
@@ -31,8 +38,13 @@ type Config struct {
 	// SigningSecretID is the secret's ARN or name; main loads it into
 	// SigningSecret.
 	SigningSecretID string
-	// SigningSecret is the HMAC key; empty means signatures are not checked.
-	SigningSecret      []byte
+	// SigningSecret is the HMAC key, when given directly (locally).
+	SigningSecret []byte
+	// SigningSecretPrevious is the key before the last rotation, when
+	// given directly.
+	SigningSecretPrevious []byte
+	// SecretCacheTTL is how long keys read from Secrets Manager are used.
+	SecretCacheTTL     time.Duration
 	SignatureTolerance time.Duration
 	LogLevel           string
 }
@@ -44,16 +56,25 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		TableName:          r.Required(EnvTableName),
 		SigningSecretID:    r.String(EnvSigningSecretARN, ""),
 		SignatureTolerance: r.Duration(EnvSignatureTolerance, 5*time.Minute),
+		SecretCacheTTL:     r.Duration(EnvSecretCacheTTL, 5*time.Minute),
 		LogLevel:           r.String("AWS_LAMBDA_LOG_LEVEL", r.String(EnvLogLevel, "INFO")),
 	}
 	if s := getenv(EnvSigningSecret); s != "" {
 		c.SigningSecret = []byte(s)
 	}
+	if s := getenv(EnvSigningSecretPrevious); s != "" {
+		c.SigningSecretPrevious = []byte(s)
+	}
 	if err := r.Err(); err != nil {
 		return Config{}, fmt.Errorf("valuation-callback config: %w", err)
 	}
-	if c.SignatureTolerance <= 0 {
+	switch {
+	case c.SigningSecretID == "" && len(c.SigningSecret) == 0:
+		return Config{}, fmt.Errorf("valuation-callback config: %s or %s: one is required (callbacks cannot be verified without a key)", EnvSigningSecretARN, EnvSigningSecret)
+	case c.SignatureTolerance <= 0:
 		return Config{}, fmt.Errorf("valuation-callback config: %s: must be > 0", EnvSignatureTolerance)
+	case c.SecretCacheTTL <= 0:
+		return Config{}, fmt.Errorf("valuation-callback config: %s: must be > 0", EnvSecretCacheTTL)
 	}
 	return c, nil
 }

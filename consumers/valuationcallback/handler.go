@@ -3,22 +3,25 @@
 // callback's signature, finds the token by callback id, claims the record
 // for the event, resumes the execution, and marks the record RESOLVED.
 //
-// The claim is what makes retries honest: a transient Step Functions failure
-// returns an error so EventBridge retries the same event, and that retry
-// (same event id) finds the record claimed by itself and carries on, while
-// any other event for a claimed or resolved record is a duplicate. Late,
+// The claim is what makes retries honest. A callback claims the record under
+// an id derived from the signed callback as received (signature.Digest), not
+// from the event: a transient Step Functions failure returns an error so
+// EventBridge retries, and that retry, a redrive of the event from the DLQ or
+// a replay from the archive finds the record claimed by the same callback and
+// carries on, while any other callback for a claimed or resolved record is a
+// duplicate. Late,
 // duplicate, unknown, forged, stale and malformed callbacks are acknowledged,
 // logged on one line with a reason, counted, and resume nothing.
 package valuationcallback
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -47,10 +50,21 @@ type TaskResumer interface {
 	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, opts ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
 }
 
+// KeySource gives the keys a callback may be signed with, the current key
+// first, then the previous one while a rotation settles.
+type KeySource interface {
+	// Keys returns the keys. fresh asks for keys newer than any cached
+	// copy: a signature matched none of them, perhaps because the key has
+	// just been rotated.
+	Keys(ctx context.Context, fresh bool) ([][]byte, error)
+}
+
 // Deps are the handler's collaborators, built once in main.
 type Deps struct {
-	Store   tokenstore.Store
-	Tasks   TaskResumer
+	Store tokenstore.Store
+	Tasks TaskResumer
+	// Keys are the signing keys; when nil, the keys in Config are used.
+	Keys    KeySource
 	Metrics Metrics
 	Logger  *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -62,6 +76,7 @@ type Handler struct {
 	cfg     Config
 	store   tokenstore.Store
 	tasks   TaskResumer
+	keys    KeySource
 	metrics Metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -75,7 +90,14 @@ func NewHandler(cfg Config, d Deps) (*Handler, error) {
 	if cfg.SignatureTolerance <= 0 {
 		cfg.SignatureTolerance = 5 * time.Minute
 	}
-	h := &Handler{cfg: cfg, store: d.Store, tasks: d.Tasks, metrics: d.Metrics, log: d.Logger, now: d.Now}
+	keys := d.Keys
+	if keys == nil {
+		if len(cfg.SigningSecret) == 0 {
+			return nil, errors.New("valuation-callback: a signing key is required (Deps.Keys or Config.SigningSecret): callbacks cannot be verified without one")
+		}
+		keys = StaticKeys{cfg.SigningSecret, cfg.SigningSecretPrevious}
+	}
+	h := &Handler{cfg: cfg, store: d.Store, tasks: d.Tasks, keys: keys, metrics: d.Metrics, log: d.Logger, now: d.Now}
 	if h.metrics == nil {
 		h.metrics = &Tally{}
 	}
@@ -97,10 +119,13 @@ const (
 	ReasonSignatureMissing   = "signature_missing"
 	ReasonSignatureForged    = "signature_forged"
 	ReasonSignatureStale     = "signature_stale"
+	ReasonSignatureScheme    = "signature_unsupported_scheme"
+	ReasonReceiptInFuture    = "receipt_in_future"
+	ReasonReceiptBeforeIssue = "received_before_issued"
 	ReasonUnknownCallback    = "unknown_callback_id"
 	ReasonReferenceMismatch  = "reference_mismatch"
 	ReasonDuplicate          = "duplicate"
-	ReasonAlreadyResolved    = "already_resolved_by_this_event"
+	ReasonAlreadyResolved    = "already_resolved_by_this_callback"
 	ReasonTaskAlreadyFailed  = "task_already_failed"
 	ReasonRecordExpired      = "record_expired"
 	ReasonPastExpiry         = "past_expiry"
@@ -130,13 +155,8 @@ func retry(err error) outcome {
 // Handle resolves one callback event. It returns an error only when retrying
 // the same event can help.
 func (h *Handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
-	eventID := ev.ID
-	if eventID == "" {
-		sum := sha256.Sum256(append([]byte(ev.DetailType+"\x00"), ev.Detail...))
-		eventID = "sha256-" + hex.EncodeToString(sum[:16])
-	}
-	ctx = lambdalog.With(ctx, slog.String("eventId", eventID), slog.String("detailType", ev.DetailType))
-	o := h.resolve(ctx, eventID, ev)
+	ctx = lambdalog.With(ctx, slog.String("eventId", ev.ID), slog.String("detailType", ev.DetailType))
+	o := h.resolve(ctx, ev)
 	if o.metric != "" {
 		h.metrics.Count(o.metric)
 	}
@@ -156,7 +176,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
 	return o.err
 }
 
-func (h *Handler) resolve(ctx context.Context, eventID string, ev events.CloudWatchEvent) outcome {
+func (h *Handler) resolve(ctx context.Context, ev events.CloudWatchEvent) outcome {
 	if ev.DetailType != contracts.DetailTypeCompleted && ev.DetailType != contracts.DetailTypeFailed {
 		return ack(CallbacksRejected, ReasonUnsupportedType)
 	}
@@ -164,23 +184,45 @@ func (h *Handler) resolve(ctx context.Context, eventID string, ev events.CloudWa
 	if err := contracts.Decode(contracts.SchemaValuationCallbackDetail, ev.Detail, &d); err != nil {
 		return ack(CallbacksRejected, ReasonMalformed, problems(err))
 	}
-	cb := slog.String("callbackId", d.CallbackID)
-
-	if len(h.cfg.SigningSecret) > 0 {
-		err := signature.Verify(h.cfg.SigningSecret, d.Signature.Timestamp, d.Signature.Value, []byte(d.Body), h.now(), h.cfg.SignatureTolerance)
-		switch {
-		case errors.Is(err, signature.ErrMissing):
-			return ack(CallbacksRejected, ReasonSignatureMissing, cb)
-		case errors.Is(err, signature.ErrStale):
-			return ack(CallbacksRejected, ReasonSignatureStale, cb, slog.String("detail", err.Error()))
-		case err != nil:
-			return ack(CallbacksRejected, ReasonSignatureForged, cb, slog.String("detail", err.Error()))
-		}
+	cb := slog.String("callbackId", lambdalog.ID(d.CallbackID))
+	body, err := base64.StdEncoding.DecodeString(d.BodyBase64)
+	if err != nil {
+		return ack(CallbacksRejected, ReasonMalformed, cb, slog.String("detail", "bodyBase64: is not base64"))
 	}
+	ms, err := strconv.ParseInt(d.ReceivedAt, 10, 64)
+	if err != nil {
+		return ack(CallbacksRejected, ReasonMalformed, cb, slog.String("detail", "receivedAt: is not Unix milliseconds"))
+	}
+	receivedAt := time.UnixMilli(ms)
+	tol := h.cfg.SignatureTolerance
+	if receivedAt.After(h.now().Add(tol)) {
+		return ack(CallbacksRejected, ReasonReceiptInFuture, cb, slog.Time("receivedAt", receivedAt))
+	}
+
+	// The signature binds the callback id and the raw bytes; its freshness
+	// is judged at receipt, so retries, a redrive or a replay of this
+	// callback are judged as it was when it arrived.
+	msg := signature.Message{CallbackID: d.CallbackID, Body: body}
+	keyIndex, err := h.verify(ctx, d.Signature, msg, receivedAt)
+	switch {
+	case errors.Is(err, signature.ErrMissing):
+		return ack(CallbacksRejected, ReasonSignatureMissing, cb)
+	case errors.Is(err, signature.ErrStale):
+		return ack(CallbacksRejected, ReasonSignatureStale, cb, slog.String("detail", err.Error()))
+	case errors.Is(err, signature.ErrUnsupported):
+		return ack(CallbacksRejected, ReasonSignatureScheme, cb, slog.String("detail", err.Error()))
+	case errors.Is(err, signature.ErrForged):
+		return ack(CallbacksRejected, ReasonSignatureForged, cb, slog.String("detail", err.Error()))
+	case err != nil:
+		return retry(fmt.Errorf("signing keys: %w", err))
+	}
+	// One signed callback, however often it is delivered, claims as one.
+	claimID := "cb-" + signature.Digest(d.Signature.Timestamp, d.Signature.Value, msg, d.ReceivedAt)
+
 	// The signed body is the truth; the parsed copy in the detail only
 	// routes the event.
 	var resp contracts.ValuationResponse
-	if err := contracts.Decode(contracts.SchemaValuationResponse, []byte(d.Body), &resp); err != nil {
+	if err := contracts.Decode(contracts.SchemaValuationResponse, body, &resp); err != nil {
 		return ack(CallbacksRejected, ReasonMalformed, cb, problems(err))
 	}
 	if contracts.DetailType(resp.Status) != ev.DetailType || d.Response.Status != resp.Status {
@@ -196,18 +238,50 @@ func (h *Handler) resolve(ctx context.Context, eventID string, ev events.CloudWa
 	if err != nil {
 		return retry(fmt.Errorf("look up token: %w", err))
 	}
-	ids := []slog.Attr{cb, ref, slog.String("executionId", rec.ExecutionID)}
+	ids := []slog.Attr{cb, ref, slog.String("executionId", rec.ExecutionID), slog.String("claimId", claimID)}
+	if keyIndex > 0 {
+		ids = append(ids, slog.Bool("signedWithPreviousKey", true))
+	}
+	if !rec.CreatedAt.IsZero() && receivedAt.Before(rec.CreatedAt.Add(-tol)) {
+		return ack(CallbacksRejected, ReasonReceiptBeforeIssue, append(ids, slog.Time("receivedAt", receivedAt))...)
+	}
 	if rec.ValuationReference != "" && rec.ValuationReference != resp.ValuationReference {
 		return ack(CallbacksRejected, ReasonReferenceMismatch,
 			append(ids, slog.String("expectedReference", rec.ValuationReference))...)
 	}
+	return h.claimAndSend(ctx, claimID, rec, resp, ids)
+}
 
+// verify checks the signature against the current keys and, when none
+// matches, once more against freshly read keys (a rotation may be newer than
+// the cached copy).
+func (h *Handler) verify(ctx context.Context, sig contracts.Signature, msg signature.Message, receivedAt time.Time) (int, error) {
+	keys, err := h.keys.Keys(ctx, false)
+	if err != nil {
+		return -1, err
+	}
+	i, verr := signature.Verify(keys, sig.Timestamp, sig.Value, msg, receivedAt, h.cfg.SignatureTolerance)
+	if !errors.Is(verr, signature.ErrForged) {
+		return i, verr
+	}
+	fresh, err := h.keys.Keys(ctx, true)
+	if err != nil {
+		return -1, err
+	}
+	return signature.Verify(fresh, sig.Timestamp, sig.Value, msg, receivedAt, h.cfg.SignatureTolerance)
+}
+
+// claimAndSend claims the record for claimID and resumes its execution,
+// unless the record's status says the callback is a duplicate or late.
+func (h *Handler) claimAndSend(ctx context.Context, claimID string, rec tokenstore.Record, resp contracts.ValuationResponse, ids []slog.Attr) outcome {
 	retried := false
 	for range 2 {
 		switch rec.Status {
 		case tokenstore.StatusResolved:
-			if rec.ClaimedBy == eventID {
-				return outcome{reason: ReasonAlreadyResolved, level: slog.LevelInfo, attrs: ids}
+			if rec.ClaimedBy == claimID {
+				// This very callback resumed the loan before (a retry after
+				// a lost acknowledgement, a redrive, a replay).
+				return ack(CallbacksDuplicate, ReasonAlreadyResolved, ids...)
 			}
 			return ack(CallbacksDuplicate, ReasonDuplicate, append(ids, slog.String("resolvedBy", rec.ClaimedBy))...)
 		case tokenstore.StatusFailed:
@@ -215,11 +289,11 @@ func (h *Handler) resolve(ctx context.Context, eventID string, ev events.CloudWa
 		case tokenstore.StatusExpired:
 			return ack(CallbacksLate, ReasonRecordExpired, ids...)
 		case tokenstore.StatusClaimed:
-			if rec.ClaimedBy != eventID {
+			if rec.ClaimedBy != claimID {
 				return ack(CallbacksDuplicate, ReasonDuplicate, append(ids, slog.String("claimedBy", rec.ClaimedBy))...)
 			}
 			retried = true
-			return h.send(ctx, eventID, rec, resp, retried, ids)
+			return h.send(ctx, claimID, rec, resp, retried, ids)
 		case tokenstore.StatusPending:
 			if !rec.ExpiresAt.IsZero() && h.now().After(rec.ExpiresAt) {
 				if err := h.store.Expire(ctx, rec.CallbackID, "", "callback after the record's expiry", h.now()); err != nil && !errors.Is(err, tokenstore.ErrConflict) {
@@ -227,11 +301,11 @@ func (h *Handler) resolve(ctx context.Context, eventID string, ev events.CloudWa
 				}
 				return ack(CallbacksLate, ReasonPastExpiry, append(ids, slog.Time("expiresAt", rec.ExpiresAt))...)
 			}
-			claimed, err := h.store.Claim(ctx, rec.CallbackID, eventID)
+			claimed, err := h.store.Claim(ctx, rec.CallbackID, claimID)
 			var ce *tokenstore.ConflictError
 			switch {
 			case err == nil:
-				return h.send(ctx, eventID, claimed, resp, retried, ids)
+				return h.send(ctx, claimID, claimed, resp, retried, ids)
 			case errors.As(err, &ce):
 				rec = ce.Current // another event got there first: classify again
 				continue
@@ -247,9 +321,9 @@ func (h *Handler) resolve(ctx context.Context, eventID string, ev events.CloudWa
 	return retry(errors.New(reasonClaimLostTwiceLoop))
 }
 
-// send resumes the execution of a record claimed by eventID, then marks it
-// RESOLVED. retried says the claim was already ours (a retry of this event).
-func (h *Handler) send(ctx context.Context, eventID string, rec tokenstore.Record, resp contracts.ValuationResponse, retried bool, ids []slog.Attr) outcome {
+// send resumes the execution of a record claimed by claimID, then marks it
+// RESOLVED. retried says the claim was already ours (this callback again).
+func (h *Handler) send(ctx context.Context, claimID string, rec tokenstore.Record, resp contracts.ValuationResponse, retried bool, ids []slog.Attr) outcome {
 	ids = append(ids, slog.String("taskToken", lambdalog.Token(rec.TaskToken)), slog.Bool("retry", retried))
 	var err error
 	metric, reason, result, cause := CallbacksResolved, ReasonResolved, OutcomeSucceeded, ""
@@ -291,14 +365,14 @@ func (h *Handler) send(ctx context.Context, eventID string, rec tokenstore.Recor
 		ids = append(ids, slog.Bool("confirmedOnRetry", true))
 	case sfnerr.TaskClosed(err):
 		code := sfnerr.Code(err)
-		if xerr := h.store.Expire(ctx, rec.CallbackID, eventID, "Step Functions: "+code, h.now()); xerr != nil && !errors.Is(xerr, tokenstore.ErrConflict) {
+		if xerr := h.store.Expire(ctx, rec.CallbackID, claimID, "Step Functions: "+code, h.now()); xerr != nil && !errors.Is(xerr, tokenstore.ErrConflict) {
 			return retry(fmt.Errorf("expire token after %s: %w", code, xerr))
 		}
 		return ack(CallbacksLate, ReasonTaskClosed, append(ids, slog.String("code", code))...)
 	default:
 		return retry(fmt.Errorf("resume execution: %w", err))
 	}
-	if rerr := h.store.Resolve(ctx, rec.CallbackID, eventID, result, cause, h.now()); rerr != nil {
+	if rerr := h.store.Resolve(ctx, rec.CallbackID, claimID, result, cause, h.now()); rerr != nil {
 		// The execution has resumed; the record stays claimed by this
 		// event, so later events are still recognised as duplicates.
 		return outcome{metric: metric, reason: ReasonResolvedNotMarked, level: slog.LevelError,
@@ -316,3 +390,18 @@ func problems(err error) slog.Attr {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// StaticKeys are keys fixed at start: the current one, then the previous one
+// (either may be empty).
+type StaticKeys [2][]byte
+
+// Keys implements KeySource.
+func (k StaticKeys) Keys(context.Context, bool) ([][]byte, error) {
+	out := make([][]byte, 0, 2)
+	for _, key := range k {
+		if len(key) > 0 {
+			out = append(out, key)
+		}
+	}
+	return out, nil
+}

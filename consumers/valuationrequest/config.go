@@ -37,6 +37,10 @@ const (
 	EnvRequestBaseBackoff = "REQUEST_BASE_BACKOFF"
 	// EnvBatchConcurrency bounds the messages processed at once (default 10).
 	EnvBatchConcurrency = "BATCH_CONCURRENCY"
+	// EnvValuationServiceAuth is how requests to the valuation service are
+	// authenticated: "none" (default) or "iam" (SigV4 for execute-api with
+	// the function's role, as the mock's IAM-authorized API requires).
+	EnvValuationServiceAuth = "VALUATION_SERVICE_AUTH"
 	// EnvLogLevel is the log level (DEBUG, INFO, WARN, ERROR); Lambda's own
 	// AWS_LAMBDA_LOG_LEVEL wins when set.
 	EnvLogLevel = "LOG_LEVEL"
@@ -54,8 +58,17 @@ type Config struct {
 	RequestAttempts     int
 	BaseBackoff         time.Duration
 	BatchConcurrency    int
-	LogLevel            string
+	// ServiceAuth is how requests to the valuation service are
+	// authenticated: AuthNone or AuthIAM.
+	ServiceAuth string
+	LogLevel    string
 }
+
+// Valuation service authentication modes.
+const (
+	AuthNone = "none"
+	AuthIAM  = "iam"
+)
 
 // DefaultConfig returns the defaults; the required URLs and table are empty.
 func DefaultConfig() Config {
@@ -86,6 +99,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RequestAttempts:     r.Int(EnvRequestAttempts, d.RequestAttempts, 1, 10),
 		BaseBackoff:         r.Duration(EnvRequestBaseBackoff, d.BaseBackoff),
 		BatchConcurrency:    r.Int(EnvBatchConcurrency, d.BatchConcurrency, 1, 100),
+		ServiceAuth:         r.String(EnvValuationServiceAuth, AuthNone),
 		LogLevel:            r.String("AWS_LAMBDA_LOG_LEVEL", r.String(EnvLogLevel, d.LogLevel)),
 	}
 	if err := r.Err(); err != nil {
@@ -117,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchConcurrency < 1 {
 		errs = append(errs, errors.New("BatchConcurrency: must be >= 1"))
+	}
+	if c.ServiceAuth != AuthNone && c.ServiceAuth != AuthIAM && c.ServiceAuth != "" {
+		errs = append(errs, fmt.Errorf("ServiceAuth: must be %q or %q, not %q", AuthNone, AuthIAM, c.ServiceAuth))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("valuation-request config: %w", err)

@@ -152,7 +152,7 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) (err error
 	}
 	callbackID := CallbackID(m.TaskToken)
 	ctx = lambdalog.With(ctx,
-		slog.String("callbackId", callbackID),
+		slog.String("callbackId", lambdalog.ID(callbackID)),
 		slog.String("executionId", m.ExecutionID),
 		slog.String("applicationId", m.LoanApplication.ApplicationID),
 		slog.String("taskToken", lambdalog.Token(m.TaskToken)))

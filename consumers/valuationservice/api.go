@@ -44,17 +44,33 @@ type ExecutionInput struct {
 	DelaySeconds       int64              `json:"delaySeconds"`
 }
 
+// PrefixSource gives the only URL prefix the service calls back under: this
+// stack's own webhook. On AWS it is read from an SSM parameter.
+type PrefixSource interface {
+	CallbackPrefix(ctx context.Context) (string, error)
+}
+
+// StaticPrefix is a prefix fixed at start.
+type StaticPrefix string
+
+// CallbackPrefix implements PrefixSource.
+func (p StaticPrefix) CallbackPrefix(context.Context) (string, error) { return string(p), nil }
+
 // APIDeps are the API handler's collaborators.
 type APIDeps struct {
 	Executions ExecutionStarter
-	Logger     *slog.Logger
+	// Callbacks is the allowed callback URL prefix; when nil,
+	// Config.AllowedCallbackPrefix.
+	Callbacks PrefixSource
+	Logger    *slog.Logger
 }
 
 // APIHandler serves POST /valuations.
 type APIHandler struct {
-	cfg  Config
-	sfn  ExecutionStarter
-	log  *slog.Logger
+	cfg       Config
+	sfn       ExecutionStarter
+	callbacks PrefixSource
+	log       *slog.Logger
 	wait func(ctx context.Context, d time.Duration) error
 	// seen holds the idempotency keys a mock:flaky request has failed once.
 	seen sync.Map
@@ -68,7 +84,14 @@ func NewAPIHandler(cfg Config, d APIDeps) (*APIHandler, error) {
 	if d.Executions == nil {
 		return nil, errors.New("valuation-service api: Executions is required")
 	}
-	h := &APIHandler{cfg: cfg, sfn: d.Executions, log: d.Logger, wait: sleep}
+	callbacks := d.Callbacks
+	if callbacks == nil {
+		if cfg.AllowedCallbackPrefix == "" {
+			return nil, fmt.Errorf("valuation-service api: %s or %s must be set: the service calls back only under this stack's webhook", EnvAllowedCallbackPrefix, EnvAllowedCallbackParameter)
+		}
+		callbacks = StaticPrefix(cfg.AllowedCallbackPrefix)
+	}
+	h := &APIHandler{cfg: cfg, sfn: d.Executions, callbacks: callbacks, log: d.Logger, wait: sleep}
 	if h.log == nil {
 		h.log = lambdalog.Discard()
 	}
@@ -128,6 +151,16 @@ func (h *APIHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequ
 		h.log.ErrorContext(ctx, "cannot validate the request", "err", err)
 		return problem(http.StatusInternalServerError, "cannot validate the request", nil), nil
 	}
+	prefix, err := h.callbacks.CallbackPrefix(ctx)
+	if err != nil || prefix == "" {
+		h.log.ErrorContext(ctx, "cannot read the allowed callback URL prefix", "err", errString(err))
+		return problem(http.StatusServiceUnavailable, "cannot check the callback URL, try again", nil), nil
+	}
+	if !allowedCallback(vr.CallbackURL, prefix) {
+		h.log.WarnContext(ctx, "refused a callback URL outside this stack's webhook")
+		return problem(http.StatusBadRequest, "invalid valuation request", []contracts.Problem{{
+			Field: "callbackUrl", Rule: "must be " + prefix + "<callbackId>: this service calls back only to its own webhook"}}), nil
+	}
 	key := header(req.Headers, contracts.HeaderIdempotencyKey)
 	if key == "" {
 		key = randomID()
@@ -183,6 +216,16 @@ func (h *APIHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	}
 	return jsonResponse(http.StatusCreated, contracts.ValuationRequestResponse{ValuationReference: ref}), nil
 }
+
+// allowedCallback says u is prefix followed by one path segment of
+// callback-id characters, and nothing else (no query, fragment or dot
+// segment that would lead elsewhere).
+func allowedCallback(u, prefix string) bool {
+	id, ok := strings.CutPrefix(u, prefix)
+	return ok && callbackIDChars.MatchString(id)
+}
+
+var callbackIDChars = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
 
 func header(h map[string]string, name string) string {
 	if v, ok := h[name]; ok {

@@ -26,6 +26,28 @@ const (
 	EnvSigningSecretARN = "SIGNING_SECRET_ARN"
 	// EnvSigningSecret is the HMAC key itself, for local use.
 	EnvSigningSecret = "SIGNING_SECRET"
+	// EnvSigningSecretCacheTTL is how long the key read from Secrets Manager
+	// is used before it is read again, so a rotation reaches the sender
+	// (default 5m).
+	EnvSigningSecretCacheTTL = "SIGNING_SECRET_CACHE_TTL"
+	// EnvAllowedCallbackPrefix is the only URL prefix the service calls
+	// back under (this stack's webhook, ".../valuations/"); requests with
+	// any other callbackUrl are refused with 400. Local use.
+	EnvAllowedCallbackPrefix = "ALLOWED_CALLBACK_URL_PREFIX"
+	// EnvAllowedCallbackParameter names the SSM parameter holding that
+	// prefix, on AWS (the webhook is deployed after the mock, so its URL
+	// reaches the mock at run time). One of the two is required by the
+	// API function.
+	EnvAllowedCallbackParameter = "ALLOWED_CALLBACK_URL_PARAMETER"
+	// EnvWebhookAPIKeySecretARN is the secret holding the API key the mock
+	// presents to the webhook (x-api-key), on AWS.
+	EnvWebhookAPIKeySecretARN = "WEBHOOK_API_KEY_SECRET_ARN"
+	// EnvWebhookAPIKey is that API key itself, for local use.
+	EnvWebhookAPIKey = "WEBHOOK_API_KEY"
+	// EnvCallbackAttempts is how many times one callback POST is tried on
+	// 429, 5xx or a network error before the state machine's own retry
+	// (default 3).
+	EnvCallbackAttempts = "CALLBACK_ATTEMPTS"
 	// EnvCallbackTimeout bounds one callback POST (default 10s).
 	EnvCallbackTimeout = "CALLBACK_HTTP_TIMEOUT"
 	// EnvLogLevel is the log level; Lambda's AWS_LAMBDA_LOG_LEVEL wins.
@@ -40,11 +62,22 @@ type Config struct {
 	LateDelay       time.Duration
 	SlowResponse    time.Duration
 	SigningSecretID string
-	// SigningSecret is the HMAC key; main loads it from SigningSecretID
-	// when that is set.
-	SigningSecret   []byte
-	CallbackTimeout time.Duration
-	LogLevel        string
+	// SigningSecret is the HMAC key, when given directly (locally).
+	SigningSecret []byte
+	// SecretCacheTTL is how long a key read from Secrets Manager is used.
+	SecretCacheTTL time.Duration
+	// AllowedCallbackPrefix is the only callback URL prefix accepted, when
+	// given directly; AllowedCallbackParameter names the SSM parameter that
+	// holds it.
+	AllowedCallbackPrefix    string
+	AllowedCallbackParameter string
+	// WebhookAPIKeyID names the secret holding the webhook API key;
+	// WebhookAPIKey is the key itself, when given directly.
+	WebhookAPIKeyID  string
+	WebhookAPIKey    string
+	CallbackAttempts int
+	CallbackTimeout  time.Duration
+	LogLevel         string
 }
 
 // DefaultConfig returns the defaults.
@@ -53,8 +86,10 @@ func DefaultConfig() Config {
 		CallbackDelay:   30 * time.Second,
 		LateDelay:       25 * time.Hour,
 		SlowResponse:    3 * time.Second,
-		CallbackTimeout: 10 * time.Second,
-		LogLevel:        "INFO",
+		CallbackTimeout:  10 * time.Second,
+		CallbackAttempts: 3,
+		SecretCacheTTL:   5 * time.Minute,
+		LogLevel:         "INFO",
 	}
 }
 
@@ -70,8 +105,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		LateDelay:       r.Duration(EnvLateDelay, d.LateDelay),
 		SlowResponse:    r.Duration(EnvSlowResponse, d.SlowResponse),
 		SigningSecretID: r.String(EnvSigningSecretARN, ""),
+		SecretCacheTTL:  r.Duration(EnvSigningSecretCacheTTL, d.SecretCacheTTL),
 		CallbackTimeout: r.Duration(EnvCallbackTimeout, d.CallbackTimeout),
 		LogLevel:        r.String("AWS_LAMBDA_LOG_LEVEL", r.String(EnvLogLevel, d.LogLevel)),
+
+		AllowedCallbackPrefix:    r.String(EnvAllowedCallbackPrefix, ""),
+		AllowedCallbackParameter: r.String(EnvAllowedCallbackParameter, ""),
+		WebhookAPIKeyID:          r.String(EnvWebhookAPIKeySecretARN, ""),
+		WebhookAPIKey:            r.String(EnvWebhookAPIKey, ""),
+		CallbackAttempts:         r.Int(EnvCallbackAttempts, d.CallbackAttempts, 1, 10),
 	}
 	if s := getenv(EnvSigningSecret); s != "" {
 		c.SigningSecret = []byte(s)
@@ -79,8 +121,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err := r.Err(); err != nil {
 		return Config{}, fmt.Errorf("valuation-service config: %w", err)
 	}
-	if c.CallbackTimeout <= 0 {
+	switch {
+	case c.CallbackTimeout <= 0:
 		return Config{}, fmt.Errorf("valuation-service config: %s: must be > 0", EnvCallbackTimeout)
+	case c.SecretCacheTTL <= 0:
+		return Config{}, fmt.Errorf("valuation-service config: %s: must be > 0", EnvSigningSecretCacheTTL)
 	}
 	return c, nil
 }

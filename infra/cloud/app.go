@@ -20,11 +20,13 @@ type Stacks struct {
 
 // NewStacks adds loanflow's stacks to the app. Without a configured
 // valuation service URL it deploys the mock service and points the processor
-// at it; the processor then depends on the mock, never the other way round.
+// at it (a prod stage only when Settings.MockValuationService asks for it:
+// Settings.Validate refuses otherwise); the processor then depends on the
+// mock, never the other way round.
 func NewStacks(scope constructs.Construct, s Settings, moduleRoot string) Stacks {
 	var out Stacks
 	url := jsii.String(s.Config.ValuationService.URL)
-	if s.Config.ValuationService.URL == "" {
+	if s.UsesMock() {
 		out.ValuationService = NewValuationServiceStack(scope, "ValuationService", &ValuationServiceStackProps{
 			StackProps: awscdk.StackProps{Description: jsii.String("loanflow: mock valuation service (" + s.Config.Stage + ")")},
 			Settings:   s,
@@ -37,6 +39,7 @@ func NewStacks(scope constructs.Construct, s Settings, moduleRoot string) Stacks
 		Settings:            s,
 		ModuleRoot:          moduleRoot,
 		ValuationServiceURL: url,
+		MockService:         out.ValuationService,
 	})
 	awscdk.Tags_Of(scope).Add(jsii.String("project"), jsii.String("loanflow"), nil)
 	awscdk.Tags_Of(scope).Add(jsii.String("stage"), jsii.String(s.Config.Stage), nil)

@@ -32,6 +32,12 @@ const (
 	ContextWebhookBurstLimit = "webhookBurstLimit"
 	// ContextAlarmEmail, when set, subscribes an address to the alarm topic.
 	ContextAlarmEmail = "alarmEmail"
+	// ContextMockValuationService ("true" or "false") asks for the mock
+	// valuation service explicitly. A prod deploy without
+	// valuationServiceUrl is refused unless it is true: the mock signs
+	// callbacks with the production key. Other stages deploy the mock
+	// whenever no URL is set.
+	ContextMockValuationService = "mockValuationService"
 )
 
 // Settings is everything the stacks are built from: the shared typed config
@@ -43,7 +49,18 @@ type Settings struct {
 	WebhookBurstLimit float64
 	// AlarmEmail, when set, is subscribed to the alarm topic.
 	AlarmEmail string
+	// MockValuationService asks for the mock valuation service explicitly;
+	// a prod stage needs it to deploy without a valuation service URL.
+	MockValuationService bool
 }
+
+// ProdStage is the stage whose data is retained and which refuses to deploy
+// the mock valuation service unless asked to.
+const ProdStage = "prod"
+
+// UsesMock reports whether the mock valuation service is deployed: no real
+// service URL is configured.
+func (s Settings) UsesMock() bool { return s.Config.ValuationService.URL == "" }
 
 // DefaultSettings are the production defaults of config.Default with the
 // webhook throttled to 50 requests per second, bursts of 100.
@@ -62,6 +79,16 @@ func (s Settings) Validate() error {
 	}
 	if s.WebhookBurstLimit < 1 || s.WebhookBurstLimit > 5000 {
 		errs = append(errs, errors.New("webhookBurstLimit: must be between 1 and 5000"))
+	}
+	switch {
+	case s.Config.ValuationService.URL != "" && s.MockValuationService:
+		errs = append(errs, fmt.Errorf("%s: the mock cannot be deployed together with %s %q; drop one of them",
+			ContextMockValuationService, ContextValuationServiceURL, s.Config.ValuationService.URL))
+	case s.Config.Stage == ProdStage && s.UsesMock() && !s.MockValuationService:
+		errs = append(errs, fmt.Errorf("%s: stage %q has no %s, so it would deploy the mock valuation service, "+
+			"which signs callbacks with this stage's signing key; point it at the real service with -c %s=https://... "+
+			"or, to deploy the mock on purpose, pass -c %s=true",
+			ContextMockValuationService, ProdStage, ContextValuationServiceURL, ContextValuationServiceURL, ContextMockValuationService))
 	}
 	if s.AlarmEmail != "" {
 		if at := strings.LastIndex(s.AlarmEmail, "@"); at < 1 || at == len(s.AlarmEmail)-1 || strings.ContainsAny(s.AlarmEmail, " ,;") {
@@ -108,8 +135,26 @@ func SettingsFromContext(node constructs.Node) (Settings, error) {
 	str(ContextValuationServiceURL, &s.Config.ValuationService.URL)
 	str(ContextSigningSecretName, &s.Config.Signature.SecretName)
 	str(ContextAlarmEmail, &s.AlarmEmail)
+	flag := func(key string, dst *bool) {
+		v := node.TryGetContext(&key)
+		switch b := v.(type) {
+		case nil:
+		case bool:
+			*dst = b
+		case string:
+			p, err := strconv.ParseBool(strings.TrimSpace(b))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("context %s: must be true or false, got %q", key, b))
+				return
+			}
+			*dst = p
+		default:
+			errs = append(errs, fmt.Errorf("context %s: must be true or false, got %v", key, v))
+		}
+	}
 	num(ContextWebhookRateLimit, &s.WebhookRateLimit)
 	num(ContextWebhookBurstLimit, &s.WebhookBurstLimit)
+	flag(ContextMockValuationService, &s.MockValuationService)
 	key := ContextCallbackTimeout
 	switch v := node.TryGetContext(&key).(type) {
 	case nil:

@@ -2,11 +2,13 @@ package cloud
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -31,18 +33,38 @@ type ValuationServiceStackProps struct {
 // service's own state machine, which waits as a surveyor would and then
 // invokes the callback sender to sign and POST the valuation to the webhook.
 //
-// It reads the signing secret by name, so it depends on nothing in the
-// LoanProcessor stack, which in turn takes this stack's URL.
+// It signs with the real key, so it is never a signer for strangers: its
+// route takes only IAM-signed requests (the LoanProcessor's request consumer
+// is granted execute-api:Invoke), and it calls back only under this stack
+// pair's own webhook, whose URL prefix it reads from the SSM parameter
+// AllowedCallbackParameterName at run time.
+//
+// It reads the signing secret and that parameter by name, so it depends on
+// nothing in the LoanProcessor stack, which in turn takes this stack's URL,
+// grant and webhook API key.
 type ValuationServiceStack struct {
 	awscdk.Stack
 	props *ValuationServiceStackProps
 
 	API            awsapigatewayv2.HttpApi
+	Route          awsapigatewayv2.HttpRoute
 	AccessLogs     awslogs.LogGroup
 	RequestHandler *GoFunction
 	CallbackSender *GoFunction
 	Workflow       *Workflow
+	// WebhookAPIKey is the value of the API key the mock presents to the
+	// webhook; the LoanProcessor stack creates the key from it.
+	WebhookAPIKey awssecretsmanager.Secret
 }
+
+// AllowedCallbackParameterName is the SSM parameter holding the only callback
+// URL prefix the mock calls back under (the LoanProcessor's webhook,
+// ".../valuations/"). The LoanProcessor stack writes it; the mock, deployed
+// first, reads it at run time.
+const AllowedCallbackParameterName = "/loanflow/valuation-service/allowed-callback-prefix"
+
+// mockStage is the mock HTTP API's only stage.
+const mockStage = "$default"
 
 // NewValuationServiceStack builds the stack.
 func NewValuationServiceStack(scope constructs.Construct, id string, props *ValuationServiceStackProps) *ValuationServiceStack {
@@ -52,7 +74,11 @@ func NewValuationServiceStack(scope constructs.Construct, id string, props *Valu
 	if err := props.Settings.Validate(); err != nil {
 		panic(fmt.Sprintf("ValuationServiceStack %s: %v", id, err))
 	}
+	if !props.Settings.UsesMock() {
+		panic(fmt.Sprintf("ValuationServiceStack %s: a valuation service URL is configured; the mock is not deployed with a real service", id))
+	}
 	s := &ValuationServiceStack{Stack: awscdk.NewStack(scope, &id, &props.StackProps), props: props}
+	s.webhookAPIKey()
 	s.callbackSender()
 	s.workflow()
 	s.requestHandler()
@@ -71,6 +97,45 @@ func (s *ValuationServiceStack) URL() *string {
 	return awscdk.Fn_Join(jsii.String(""), &[]*string{s.API.ApiEndpoint(), jsii.String("/valuations")})
 }
 
+// RequestRouteArn is the execute-api ARN of POST /valuations on the mock's
+// stage: what a caller must be allowed to invoke.
+func (s *ValuationServiceStack) RequestRouteArn() *string {
+	return s.API.ArnForExecuteApi(jsii.String("POST"), jsii.String("/valuations"), jsii.String(mockStage))
+}
+
+// GrantRequest lets grantee call POST /valuations (SigV4-signed requests).
+func (s *ValuationServiceStack) GrantRequest(grantee awsiam.IGrantable) awsiam.Grant {
+	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("execute-api:Invoke"),
+		ResourceArns: &[]*string{s.RequestRouteArn()},
+	})
+}
+
+// allowedCallbackParameterArn is the ARN of AllowedCallbackParameterName in
+// this stack's account and region, built from the name: the parameter
+// belongs to the LoanProcessor stack, deployed after this one.
+func (s *ValuationServiceStack) allowedCallbackParameterArn() *string {
+	return s.Stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ssm"),
+		Resource:     jsii.String("parameter"),
+		ResourceName: jsii.String(strings.TrimPrefix(AllowedCallbackParameterName, "/")),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+}
+
+func (s *ValuationServiceStack) webhookAPIKey() {
+	s.WebhookAPIKey = awssecretsmanager.NewSecret(s.Stack, jsii.String("WebhookApiKey"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("The API key the mock valuation service presents to the loan processor's webhook (x-api-key)."),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(40),
+			ExcludePunctuation: jsii.Bool(true),
+		},
+	})
+	suppress(s.WebhookAPIKey, "AwsSolutions-SMG4",
+		"The value is the mock's webhook API key, and API Gateway keeps its own copy of it, resolved when the LoanProcessor stack is deployed: a rotation Lambda would change the secret but not the key and break the mock's callbacks. The key only admits a caller to the webhook; every callback must still carry a valid HMAC signature.")
+}
+
 func (s *ValuationServiceStack) callbackSender() {
 	cfg := s.props.Settings.Config
 	s.CallbackSender = NewGoFunction(s.Stack, "CallbackSender", &GoFunctionProps{
@@ -81,12 +146,17 @@ func (s *ValuationServiceStack) callbackSender() {
 		Timeout:          cfg.Queue.ConsumerTimeout,
 		LogRetentionDays: cfg.Functions.LogRetentionDays,
 		LogLevel:         cfg.Functions.LogLevel,
-		// The sender needs only the secret and the log level; the state machine ARN is not known yet.
-		Environment: functionenv.ValuationService(cfg, "", cfg.Signature.SecretName, "").Pointers(),
+		// The sender needs the keys and the log level; the state machine ARN is not known yet.
+		Environment: functionenv.ValuationService(cfg, functionenv.MockService{
+			Signing:       functionenv.Secret{ARN: cfg.Signature.SecretName},
+			WebhookAPIKey: functionenv.Secret{ARN: *s.WebhookAPIKey.SecretArn()},
+		}).Pointers(),
 	})
-	// By name: the secret belongs to the LoanProcessor stack, which depends on this one.
+	// By name: the secret belongs to the LoanProcessor stack, which depends
+	// on this one. GetSecretValue on the secret covers every version stage.
 	secret := awssecretsmanager.Secret_FromSecretNameV2(s.Stack, jsii.String("SigningSecret"), jsii.String(cfg.Signature.SecretName))
 	secret.GrantRead(s.CallbackSender.Role, nil)
+	s.WebhookAPIKey.GrantRead(s.CallbackSender.Role, nil)
 }
 
 func (s *ValuationServiceStack) workflow() {
@@ -115,11 +185,19 @@ func (s *ValuationServiceStack) requestHandler() {
 		LogRetentionDays: cfg.Functions.LogRetentionDays,
 		LogLevel:         cfg.Functions.LogLevel,
 		// A late valuation arrives after the processor has stopped waiting (functionenv.LateDelay).
-		Environment: functionenv.ValuationService(cfg, *s.Workflow.StateMachine.StateMachineArn(), cfg.Signature.SecretName, "").Pointers(),
+		Environment: functionenv.ValuationService(cfg, functionenv.MockService{
+			StateMachineARN:          *s.Workflow.StateMachine.StateMachineArn(),
+			Signing:                  functionenv.Secret{ARN: cfg.Signature.SecretName},
+			AllowedCallbackParameter: AllowedCallbackParameterName,
+		}).Pointers(),
 	})
 	s.RequestHandler.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("states:StartExecution"),
 		Resources: &[]*string{s.Workflow.StateMachine.StateMachineArn()},
+	}))
+	s.RequestHandler.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ssm:GetParameter"),
+		Resources: &[]*string{s.allowedCallbackParameterArn()},
 	}))
 }
 
@@ -142,15 +220,15 @@ func (s *ValuationServiceStack) api() {
 		DestinationArn: s.AccessLogs.LogGroupArn(),
 		Format:         awsapigateway.AccessLogFormat_JsonWithStandardFields(nil).ToString(),
 	})
+	// Only SigV4-signed requests from principals allowed execute-api:Invoke
+	// (GrantRequest) reach the function.
 	routes := s.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path:        jsii.String("/valuations"),
 		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("RequestHandler"), s.RequestHandler.Function, nil),
+		Authorizer:  awsapigatewayv2authorizers.NewHttpIamAuthorizer(),
 	})
-	for _, r := range *routes {
-		suppress(r, "AwsSolutions-APIG4",
-			"This is the mock of an external valuation service for demos and tests; the real service authenticates its clients itself. Requests are validated, idempotent and throttled.")
-	}
+	s.Route = (*routes)[0]
 }
 
 // lateDelay is how long a mock:late valuation takes: past the processor's

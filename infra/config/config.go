@@ -86,8 +86,12 @@ type ServiceConfig struct {
 type SignatureConfig struct {
 	// SecretName is the Secrets Manager secret holding the HMAC key.
 	SecretName string
-	// Tolerance is the accepted clock skew and age of a signed callback.
+	// Tolerance is the accepted gap, either way, between when a callback was
+	// signed and when the webhook received it.
 	Tolerance time.Duration
+	// CacheTTL is how long a function uses a key read from Secrets Manager
+	// before reading it again; a rotation reaches every function within it.
+	CacheTTL time.Duration
 }
 
 // FunctionConfig sizes the Lambda functions.
@@ -136,6 +140,7 @@ func Default() Config {
 		Signature: SignatureConfig{
 			SecretName: "loanflow/valuation-webhook-signing-key",
 			Tolerance:  5 * time.Minute,
+			CacheTTL:   5 * time.Minute,
 		},
 		Functions: FunctionConfig{MemoryMB: 256, LogRetentionDays: 30, LogLevel: "INFO"},
 		Mock:      MockConfig{CallbackDelay: 30 * time.Second, SlowResponse: 3 * time.Second},
@@ -192,6 +197,7 @@ func (c Config) Validate() error {
 	check(time.Duration(c.ValuationService.Attempts)*(c.ValuationService.RequestTimeout+4*c.ValuationService.BaseBackoff) < c.Queue.ConsumerTimeout,
 		"ValuationService.Attempts", "attempts x (request timeout + backoff) must fit in Queue.ConsumerTimeout")
 	check(c.Signature.Tolerance > 0, "Signature.Tolerance", "must be > 0")
+	check(c.Signature.CacheTTL > 0, "Signature.CacheTTL", "must be > 0")
 	check(c.Functions.MemoryMB >= 128 && c.Functions.MemoryMB <= 10240, "Functions.MemoryMB", "must be between 128 and 10240")
 	check(validRetention(c.Functions.LogRetentionDays), "Functions.LogRetentionDays", "must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ...)")
 	switch c.Functions.LogLevel {

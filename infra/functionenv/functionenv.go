@@ -37,8 +37,11 @@ func (e Env) Pointers() map[string]*string {
 func dur(d time.Duration) string { return d.String() }
 
 // ValuationRequest is the consumer's environment.
-func ValuationRequest(c config.Config, tableName, serviceURL, webhookBaseURL string) Env {
+// serviceAuth is "iam" when the valuation service is this project's mock
+// behind an IAM-authorized API, "none" for a real service.
+func ValuationRequest(c config.Config, tableName, serviceURL, webhookBaseURL, serviceAuth string) Env {
 	return Env{
+		valuationrequest.EnvValuationServiceAuth: serviceAuth,
 		valuationrequest.EnvTableName:           tableName,
 		valuationrequest.EnvValuationServiceURL: serviceURL,
 		valuationrequest.EnvWebhookBaseURL:      webhookBaseURL,
@@ -53,21 +56,35 @@ func ValuationRequest(c config.Config, tableName, serviceURL, webhookBaseURL str
 	}
 }
 
-// ValuationCallback is the resolver's environment. On AWS secretARN names the
-// Secrets Manager secret; locally secret carries the key itself.
-func ValuationCallback(c config.Config, tableName, secretARN, secret string) Env {
+// Secret is a secret as a function receives it: on AWS the ARN (or name)
+// of a Secrets Manager secret the function reads at start; locally the value
+// itself.
+type Secret struct {
+	ARN   string
+	Value string
+	// Previous is, locally, the value before the last rotation (on AWS it
+	// is the secret's AWSPREVIOUS version).
+	Previous string
+}
+
+// ValuationCallback is the resolver's environment.
+func ValuationCallback(c config.Config, tableName string, signing Secret) Env {
 	e := Env{
 		valuationcallback.EnvTableName:          tableName,
 		valuationcallback.EnvSignatureTolerance: dur(c.Signature.Tolerance),
+		valuationcallback.EnvSecretCacheTTL:     dur(c.Signature.CacheTTL),
 		valuationcallback.EnvLogLevel:           c.Functions.LogLevel,
 	}
-	if secretARN != "" {
-		e[valuationcallback.EnvSigningSecretARN] = secretARN
-	}
-	if secret != "" {
-		e[valuationcallback.EnvSigningSecret] = secret
-	}
+	set(e, valuationcallback.EnvSigningSecretARN, signing.ARN)
+	set(e, valuationcallback.EnvSigningSecret, signing.Value)
+	set(e, valuationcallback.EnvSigningSecretPrevious, signing.Previous)
 	return e
+}
+
+func set(e Env, k, v string) {
+	if v != "" {
+		e[k] = v
+	}
 }
 
 // LateDelay is how long a mock:late valuation takes: past the processor's
@@ -77,22 +94,36 @@ func LateDelay(callbackTimeout time.Duration) time.Duration {
 	return callbackTimeout + max(2*time.Second, callbackTimeout/24)
 }
 
+// MockService is what the mock valuation service is told about its
+// surroundings.
+type MockService struct {
+	StateMachineARN string
+	// Signing is the webhook signing key.
+	Signing Secret
+	// WebhookAPIKey is the API key it presents to the webhook.
+	WebhookAPIKey Secret
+	// AllowedCallbackPrefix is the only callback URL prefix it accepts
+	// (locally); AllowedCallbackParameter names the SSM parameter that
+	// holds it (on AWS).
+	AllowedCallbackPrefix, AllowedCallbackParameter string
+}
+
 // ValuationService is the mock valuation service's environment (both its
-// functions read it). On AWS secretARN names the secret; locally secret
-// carries the key itself.
-func ValuationService(c config.Config, stateMachineARN, secretARN, secret string) Env {
+// functions read it).
+func ValuationService(c config.Config, m MockService) Env {
 	e := Env{
-		valuationservice.EnvStateMachineARN: stateMachineARN,
-		valuationservice.EnvCallbackDelay:   dur(c.Mock.CallbackDelay),
-		valuationservice.EnvLateDelay:       dur(LateDelay(c.CallbackTimeout)),
-		valuationservice.EnvSlowResponse:    dur(c.Mock.SlowResponse),
-		valuationservice.EnvLogLevel:        c.Functions.LogLevel,
+		valuationservice.EnvStateMachineARN:       m.StateMachineARN,
+		valuationservice.EnvCallbackDelay:         dur(c.Mock.CallbackDelay),
+		valuationservice.EnvLateDelay:             dur(LateDelay(c.CallbackTimeout)),
+		valuationservice.EnvSlowResponse:          dur(c.Mock.SlowResponse),
+		valuationservice.EnvSigningSecretCacheTTL: dur(c.Signature.CacheTTL),
+		valuationservice.EnvLogLevel:              c.Functions.LogLevel,
 	}
-	if secretARN != "" {
-		e[valuationservice.EnvSigningSecretARN] = secretARN
-	}
-	if secret != "" {
-		e[valuationservice.EnvSigningSecret] = secret
-	}
+	set(e, valuationservice.EnvSigningSecretARN, m.Signing.ARN)
+	set(e, valuationservice.EnvSigningSecret, m.Signing.Value)
+	set(e, valuationservice.EnvWebhookAPIKeySecretARN, m.WebhookAPIKey.ARN)
+	set(e, valuationservice.EnvWebhookAPIKey, m.WebhookAPIKey.Value)
+	set(e, valuationservice.EnvAllowedCallbackPrefix, m.AllowedCallbackPrefix)
+	set(e, valuationservice.EnvAllowedCallbackParameter, m.AllowedCallbackParameter)
 	return e
 }

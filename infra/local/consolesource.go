@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/tokenstore"
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/console"
@@ -150,32 +151,18 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 }
 
 func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]console.Callback, error) {
-	if c.ddb == nil {
-		c.ddb = dynamodb.NewFromConfig(c.s.awsConfig(c.s.Outputs.Endpoint))
+	recs, err := c.records(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var out []console.Callback
-	var start map[string]ddbtypes.AttributeValue
-	for {
-		page, err := c.ddb.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(TableName), ExclusiveStartKey: start, Limit: aws.Int32(500)})
-		if err != nil {
-			return nil, fmt.Errorf("scan token table: %w", err)
+	for _, r := range recs {
+		if r.Status != tokenstore.StatusPending {
+			continue
 		}
-		for _, item := range page.Items {
-			r, err := tokenstore.RecordFromItem(item)
-			if err != nil {
-				continue
-			}
-			if r.Status != tokenstore.StatusPending {
-				continue
-			}
-			out = append(out, console.Callback{CallbackID: r.CallbackID, ExecutionARN: r.ExecutionID, ApplicationID: r.ApplicationID,
-				Status: string(r.Status), ValuationReference: r.ValuationReference, TokenPreview: preview(r.TaskToken),
-				CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt})
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			break
-		}
-		start = page.LastEvaluatedKey
+		out = append(out, console.Callback{CallbackID: r.CallbackID, ExecutionARN: r.ExecutionID, ApplicationID: r.ApplicationID,
+			Status: string(r.Status), ValuationReference: r.ValuationReference, TokenPreview: lambdalog.Token(r.TaskToken),
+			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
 	if len(out) > limit {
@@ -184,12 +171,44 @@ func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]cons
 	return out, nil
 }
 
-// preview shows a token's first characters only: tokens are secrets.
-func preview(token string) string {
-	if len(token) <= 8 {
-		return strings.Repeat("•", len(token))
+// Secrets lists the token and callback id of every record in the token
+// table, whatever its status: a resolved token still shows in its
+// execution's history.
+func (c *consoleSource) Secrets(ctx context.Context) (console.Secrets, error) {
+	recs, err := c.records(ctx)
+	if err != nil {
+		return console.Secrets{}, err
 	}
-	return token[:8] + "…"
+	var sec console.Secrets
+	for _, r := range recs {
+		sec.TaskTokens = append(sec.TaskTokens, r.TaskToken)
+		sec.CallbackIDs = append(sec.CallbackIDs, r.CallbackID)
+	}
+	return sec, nil
+}
+
+// records scans the token table through the stack's own DynamoDB API.
+func (c *consoleSource) records(ctx context.Context) ([]tokenstore.Record, error) {
+	if c.ddb == nil {
+		c.ddb = dynamodb.NewFromConfig(c.s.awsConfig(c.s.Outputs.Endpoint))
+	}
+	var out []tokenstore.Record
+	var start map[string]ddbtypes.AttributeValue
+	for {
+		page, err := c.ddb.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(TableName), ExclusiveStartKey: start, Limit: aws.Int32(500)})
+		if err != nil {
+			return nil, fmt.Errorf("scan token table: %w", err)
+		}
+		for _, item := range page.Items {
+			if r, err := tokenstore.RecordFromItem(item); err == nil {
+				out = append(out, r)
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		start = page.LastEvaluatedKey
+	}
 }
 
 // CallbackCounts names the resolver's metrics (CallbacksResolved, ...) as

@@ -13,8 +13,9 @@ import (
 // X-Amz-Target), the webhook REST API under /valuations/, the mock valuation
 // service's HTTP API under /valuation-service/, and the console everywhere else.
 func (s *Stack) routes() http.Handler {
-	aws := awsjson.NewMux(s.log, s.sfnService(), s.Queues.Service(), s.Bus.Service(), s.Tables.Service())
-	hook := &webhook.Handler{Bus: s.Bus, BusName: s.Config.EventBusName, Log: s.log}
+	aws := awsjson.NewMux(s.log, s.sfnService(), s.Queues.Service(), s.Bus.Service(), s.Tables.Service(), s.Secrets.Service())
+	hook := &webhook.Handler{Bus: s.Bus, BusName: s.Config.EventBusName, Log: s.log,
+		APIKeys: func() []string { return []string{s.WebhookAPIKey()} }}
 	mock := &httpapi.API{Prefix: MockServicePathPrefix, Fn: s.Functions, Log: s.log,
 		Routes: []httpapi.Route{{Method: http.MethodPost, Path: "/valuations", Function: FnServiceAPI}}}
 	console := s.consoleHandler()

@@ -1,9 +1,11 @@
 package local
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"loanflow/consumers/signature"
@@ -38,8 +40,12 @@ func SignEntriesFile(path, callbackID, reference string, key []byte, now time.Ti
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)
 		}
-		d.Body = string(body)
-		d.Signature.Timestamp, d.Signature.Value = signature.Sign(key, now, body)
+		d.Version = contracts.CallbackDetailVersion
+		d.BodyBase64 = base64.StdEncoding.EncodeToString(body)
+		// Published by hand, the event is received now: the webhook would
+		// have stamped this.
+		d.ReceivedAt = strconv.FormatInt(now.UnixMilli(), 10)
+		d.Signature.Timestamp, d.Signature.Value = signature.Sign(now, signature.Message{CallbackID: callbackID, Body: body}, key)
 		detail, err := json.Marshal(d)
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)

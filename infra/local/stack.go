@@ -28,6 +28,7 @@ import (
 	"loanflow/infra/local/functions"
 	"loanflow/infra/local/integrations"
 	"loanflow/infra/local/sqlitedb"
+	"loanflow/infra/local/secretsmgr"
 	"loanflow/infra/local/sqs"
 )
 
@@ -101,8 +102,9 @@ type Stack struct {
 	Bus       *eventbus.Bus
 	Functions *functions.Registry
 	Metrics   *Counters
+	// Secrets holds the webhook signing key and the mock provider's API key.
+	Secrets *secretsmgr.Store
 
-	secret   []byte
 	log      *slog.Logger
 	server   *http.Server
 	listener net.Listener
@@ -142,11 +144,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := prepareState(opts.StateDir, opts.Reset); err != nil {
 		return nil, err
 	}
-	secret, err := loadOrCreateSecret(opts.StateDir)
-	if err != nil {
+	var err error
+	if s.Secrets, err = openSecrets(opts.StateDir, s.Region, s.Config.Signature.SecretName); err != nil {
 		return nil, err
 	}
-	s.secret = secret
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another local stack running? use --addr)", opts.Addr, err)
@@ -215,8 +216,19 @@ func (s *Stack) build(ctx context.Context, endpoint string, opts Options) error 
 	return nil
 }
 
-// Secret is the webhook signing key shared by the mock service and the resolver.
-func (s *Stack) Secret() []byte { return s.secret }
+// Secret is the webhook signing key's current value, which the mock
+// service signs with.
+func (s *Stack) Secret() []byte {
+	v, _ := s.Secrets.Current(s.Config.Signature.SecretName)
+	return []byte(v)
+}
+
+// WebhookAPIKey is the API key the mock valuation service presents to the
+// webhook.
+func (s *Stack) WebhookAPIKey() string {
+	v, _ := s.Secrets.Current(WebhookAPIKeySecretName)
+	return v
+}
 
 // Close stops serving, stops the workers and closes the state file. Waiting
 // executions, queued messages and pending deliveries stay in it.
@@ -262,35 +274,69 @@ func prepareState(dir string, reset bool) error {
 	return nil
 }
 
-// SecretFile is the name of the signing key file in the state directory.
-const SecretFile = "signing-key"
+// SecretsFile is the name of the local Secrets Manager's file in the state
+// directory.
+const SecretsFile = "secrets.json"
 
-func loadOrCreateSecret(dir string) ([]byte, error) {
-	p := filepath.Join(dir, SecretFile)
-	if _, err := os.Stat(p); err == nil {
-		return ReadSecret(dir)
+// LegacySecretFile is where stacks before the local Secrets Manager kept the
+// signing key; its key is carried over.
+const LegacySecretFile = "signing-key"
+
+// WebhookAPIKeySecretName is the secret holding the mock valuation
+// service's webhook API key.
+const WebhookAPIKeySecretName = "loanflow/webhook-api-key/mock-valuation-service"
+
+// openSecrets opens the local Secrets Manager and makes the signing key and
+// the webhook API key on first start.
+func openSecrets(dir, region, signingName string) (*secretsmgr.Store, error) {
+	st, err := secretsmgr.Open(filepath.Join(dir, SecretsFile), region, AccountID)
+	if err != nil {
+		return nil, err
 	}
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, fmt.Errorf("make signing key: %w", err)
+	signing, err := randomKey()
+	if err != nil {
+		return nil, err
 	}
-	key := hex.EncodeToString(k)
-	if err := os.WriteFile(p, []byte(key+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write signing key: %w", err)
+	if b, err := os.ReadFile(filepath.Join(dir, LegacySecretFile)); err == nil {
+		if k := strings.TrimSpace(string(b)); len(k) >= 64 {
+			signing = k
+		}
 	}
-	return []byte(key), nil
+	if _, err := st.Ensure(signingName, signing); err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	apiKey, err := randomKey()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Ensure(WebhookAPIKeySecretName, apiKey[:40]); err != nil {
+		return nil, fmt.Errorf("webhook API key: %w", err)
+	}
+	return st, nil
 }
 
-// ReadSecret reads the signing key a stack keeps in dir: 64 hex characters,
-// used as they are (the same string the functions get in SIGNING_SECRET).
+func randomKey() (string, error) {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return "", fmt.Errorf("make key: %w", err)
+	}
+	return hex.EncodeToString(k), nil
+}
+
+// ReadSecret reads the current signing key of the stack whose state is in
+// dir, as the valuation service signs with it.
 func ReadSecret(dir string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SecretFile))
-	if err != nil {
+	p := filepath.Join(dir, SecretsFile)
+	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("read signing key (has `loanflow up` run with this --state?): %w", err)
 	}
-	key := strings.TrimSpace(string(b))
-	if _, err := hex.DecodeString(key); err != nil || len(key) < 64 {
-		return nil, fmt.Errorf("signing key %s is not 64 hex characters; delete it to make a new one", filepath.Join(dir, SecretFile))
+	st, err := secretsmgr.Open(p, "", AccountID)
+	if err != nil {
+		return nil, err
 	}
-	return []byte(key), nil
+	v, ok := st.Current(config.Local().Signature.SecretName)
+	if !ok {
+		return nil, fmt.Errorf("no signing key in %s", p)
+	}
+	return []byte(v), nil
 }

@@ -10,8 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"loanflow/consumers/secrets"
 	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationcallback"
@@ -55,20 +57,35 @@ func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, se
 	// As in Lambda: every line carries the request id and the handler's context attributes.
 	flog := slog.New(lambdalog.Wrap(base.Handler()))
 
-	rc, err := valuationrequest.ConfigFromEnv(functionenv.ValuationRequest(c, TableName, serviceURL, webhookBase).Getenv)
+	// The mock sits behind an IAM-authorized API, as on AWS; a real
+	// service is called as it is.
+	auth := valuationrequest.AuthNone
+	if c.ValuationService.URL == "" {
+		auth = valuationrequest.AuthIAM
+	}
+	rc, err := valuationrequest.ConfigFromEnv(functionenv.ValuationRequest(c, TableName, serviceURL, webhookBase, auth).Getenv)
 	if err != nil {
 		return err
+	}
+	reqHTTP := s.functionHTTPClient(valuationrequest.NewHTTPClient(rc))
+	if rc.ServiceAuth == valuationrequest.AuthIAM {
+		reqHTTP.Transport = &valuationrequest.SigV4Transport{Next: reqHTTP.Transport, Credentials: awsCfg.Credentials, Region: awsCfg.Region}
 	}
 	req, err := valuationrequest.NewHandler(rc, valuationrequest.Deps{Store: store, Tasks: sfnClient,
-		HTTP: s.functionHTTPClient(valuationrequest.NewHTTPClient(rc)), Logger: flog.With("function", FnValuationRequest)})
+		HTTP: reqHTTP, Logger: flog.With("function", FnValuationRequest)})
 	if err != nil {
 		return err
 	}
-	cc, err := valuationcallback.ConfigFromEnv(functionenv.ValuationCallback(c, TableName, "", string(s.secret)).Getenv)
+	cc, err := valuationcallback.ConfigFromEnv(functionenv.ValuationCallback(c, TableName, functionenv.Secret{ARN: c.Signature.SecretName}).Getenv)
 	if err != nil {
 		return err
 	}
-	res, err := valuationcallback.NewHandler(cc, valuationcallback.Deps{Store: store, Tasks: sfnClient, Metrics: s.Metrics,
+	// As main does: the keys come from Secrets Manager (this stack's), cached.
+	keys := &secrets.Keyring{Getter: secretsmanager.NewFromConfig(awsCfg), ID: cc.SigningSecretID, TTL: cc.SecretCacheTTL}
+	if _, err := keys.Keys(ctx, false); err != nil {
+		return fmt.Errorf("function %s: %w", FnValuationCallback, err)
+	}
+	res, err := valuationcallback.NewHandler(cc, valuationcallback.Deps{Store: store, Tasks: sfnClient, Keys: keys, Metrics: s.Metrics,
 		Logger: flog.With("function", FnValuationCallback)})
 	if err != nil {
 		return err
@@ -81,5 +98,5 @@ func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, se
 			return fmt.Errorf("function %s: %w", spec.Name, err)
 		}
 	}
-	return s.registerMockService(ctx, awsCfg, flog)
+	return s.registerMockService(ctx, awsCfg, webhookBase, flog)
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"loanflow/consumers/internal/secrets"
+	"loanflow/consumers/secrets"
 	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationcallback"
@@ -42,19 +42,21 @@ func build(ctx context.Context, log *slog.Logger) (*valuationcallback.Handler, e
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	var keys valuationcallback.KeySource
 	if cfg.SigningSecretID != "" {
+		ring := &secrets.Keyring{Getter: secretsmanager.NewFromConfig(aws), ID: cfg.SigningSecretID, TTL: cfg.SecretCacheTTL}
+		// Read once at start: a function that cannot read its key does not start.
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if cfg.SigningSecret, err = secrets.Load(sctx, secretsmanager.NewFromConfig(aws), cfg.SigningSecretID); err != nil {
+		if _, err := ring.Keys(sctx, false); err != nil {
 			return nil, err
 		}
-	}
-	if len(cfg.SigningSecret) == 0 {
-		log.Warn("no signing secret configured: callback signatures are not checked")
+		keys = ring
 	}
 	return valuationcallback.NewHandler(cfg, valuationcallback.Deps{
 		Store:   tokenstore.NewDynamoStore(dynamodb.NewFromConfig(aws), cfg.TableName),
 		Tasks:   sfn.NewFromConfig(aws),
+		Keys:    keys,
 		Metrics: valuationcallback.NewEMF(os.Stdout),
 		Logger:  log,
 	})

@@ -38,10 +38,14 @@ func build(ctx context.Context, log *slog.Logger) (*valuationrequest.Handler, er
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	client := valuationrequest.NewHTTPClient(cfg)
+	if cfg.ServiceAuth == valuationrequest.AuthIAM {
+		client.Transport = &valuationrequest.SigV4Transport{Next: client.Transport, Credentials: aws.Credentials, Region: aws.Region}
+	}
 	return valuationrequest.NewHandler(cfg, valuationrequest.Deps{
 		Store:  tokenstore.NewDynamoStore(dynamodb.NewFromConfig(aws), cfg.TableName),
 		Tasks:  sfn.NewFromConfig(aws),
-		HTTP:   valuationrequest.NewHTTPClient(cfg),
+		HTTP:   client,
 		Logger: log,
 	})
 }

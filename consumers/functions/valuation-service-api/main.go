@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"loanflow/consumers/internal/ssmparam"
 	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/valuationservice"
 )
@@ -36,8 +39,13 @@ func build(ctx context.Context, log *slog.Logger) (*valuationservice.APIHandler,
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	var callbacks valuationservice.PrefixSource
+	if cfg.AllowedCallbackParameter != "" {
+		callbacks = &ssmparam.Cached{Getter: ssm.NewFromConfig(aws), Name: cfg.AllowedCallbackParameter, TTL: time.Minute}
+	}
 	return valuationservice.NewAPIHandler(cfg, valuationservice.APIDeps{
 		Executions: sfn.NewFromConfig(aws),
+		Callbacks:  callbacks,
 		Logger:     log,
 	})
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"loanflow/consumers/internal/secrets"
+	"loanflow/consumers/secrets"
 	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/valuationservice"
 )
@@ -37,15 +37,28 @@ func build(ctx context.Context, log *slog.Logger) (*valuationservice.CallbackSen
 		return nil, err
 	}
 	log = lambdalog.New(os.Stdout, cfg.LogLevel)
-	if cfg.SigningSecretID != "" {
+	var keys valuationservice.KeySource
+	if cfg.SigningSecretID != "" || cfg.WebhookAPIKeyID != "" {
 		aws, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("load AWS config: %w", err)
 		}
+		sm := secretsmanager.NewFromConfig(aws)
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if cfg.SigningSecret, err = secrets.Load(sctx, secretsmanager.NewFromConfig(aws), cfg.SigningSecretID); err != nil {
-			return nil, err
+		if cfg.SigningSecretID != "" {
+			ring := &secrets.Keyring{Getter: sm, ID: cfg.SigningSecretID, TTL: cfg.SecretCacheTTL}
+			if _, err := ring.Keys(sctx, false); err != nil {
+				return nil, err
+			}
+			keys = ring
+		}
+		if cfg.WebhookAPIKeyID != "" {
+			key, err := secrets.Load(sctx, sm, cfg.WebhookAPIKeyID)
+			if err != nil {
+				return nil, err
+			}
+			cfg.WebhookAPIKey = string(key)
 		}
 	}
 	client := &http.Client{
@@ -60,5 +73,5 @@ func build(ctx context.Context, log *slog.Logger) (*valuationservice.CallbackSen
 			ResponseHeaderTimeout: cfg.CallbackTimeout,
 		},
 	}
-	return valuationservice.NewCallbackSender(cfg, valuationservice.SenderDeps{HTTP: client, Logger: log})
+	return valuationservice.NewCallbackSender(cfg, valuationservice.SenderDeps{HTTP: client, Keys: keys, Logger: log})
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"sync"
@@ -11,8 +12,32 @@ import (
 // now is the fake clock every test renders against.
 var now = time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
 
-// secretToken is a whole task token: it must never reach a page.
-const secretToken = "AQCEAAAAKgAAAAMAAAAAAAAAAWhole+Secret+Task+Token+Value/xyz=="
+// Whole secrets: none may reach a page. The Source lists secretToken and
+// secretCallbackID (Secrets); goneToken is a token the stack no longer
+// knows, which only the structure of what carries it can hide; signature is
+// a callback's signature, never in the token table.
+const (
+	secretToken       = "AQCEAAAAKgAAAAMAAAAAAAAAAWhole+Secret+Task+Token+Value/xyz=="
+	goneToken         = "v1_Gone-Token-Of-A-Finished-Execution-0123456789ab"
+	secretCallbackID  = "cb7f3a9e1d2c4b5a6f708192a3b4c5d6"
+	secretSignature   = "v1=5d41402abc4b2a76b9719d911017c592ae2b8c5d41402abc4b2a76b9719d9110"
+	callbackBody      = `{"valuationReference":"VAL-88231","status":"COMPLETED","propertyValue":25000000,"currency":"GBP"}`
+	callbackBodyBytes = len(callbackBody)
+)
+
+// requestMessage is the valuation-request queue message of a loan: it
+// carries the task token.
+func requestMessage(token, app string) string {
+	return `{"version":1,"taskToken":"` + token + `","executionId":"` + execARN("loan-"+app) +
+		`","loanApplication":{"applicationId":"` + app + `"}}`
+}
+
+// scheduled is the TaskScheduled event of RequestValuation, whose
+// parameters hold the message body, task token included.
+func scheduled(id int64, token, app string) HistoryEvent {
+	return ev(id, 20*time.Millisecond, "TaskScheduled", map[string]any{"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken",
+		"parameters": `{"QueueUrl":"http://127.0.0.1:4566/000000000000/valuation-requests","MessageBody":` + requestMessage(token, app) + `}`})
+}
 
 // hostileBody is a queue message body that must be escaped.
 const hostileBody = `<script>alert(1)</script>`
@@ -52,7 +77,8 @@ const loanProcessor = `{
 
 // fakeSource is a hand-written Source with a loan run's worth of data.
 type fakeSource struct {
-	err error // when set, every read fails with it
+	err        error // when set, every read fails with it
+	secretsErr error // when set, Secrets fails with it
 
 	mu        sync.Mutex
 	redriven  []string
@@ -63,6 +89,7 @@ type fakeSource struct {
 	events    []Event
 	failed    []FailedDelivery
 	functions []Function
+	secrets   Secrets
 }
 
 var _ Source = (*fakeSource)(nil)
@@ -87,11 +114,11 @@ func newFakeSource() *fakeSource {
 			{Name: "valuation-requests-dlq", Visible: 4, OldestAge: 2 * time.Hour, SourceQueues: []string{"valuation-requests"}},
 		},
 		messages: map[string][]Message{
-			"valuation-requests": {{ID: "m-1", Body: `{"version":1,"loanApplication":{"applicationId":"app-1004"}}`, SentAt: now.Add(-time.Minute), ReceiveCount: 1}},
+			"valuation-requests": {{ID: "m-1", Body: requestMessage(secretToken, "app-1004"), SentAt: now.Add(-time.Minute), ReceiveCount: 1}},
 			"valuation-requests-dlq": {
 				{ID: "m-dead-1", Body: hostileBody, SentAt: now.Add(-2 * time.Hour), ReceiveCount: 5,
 					Attributes: map[string]string{"ApproximateReceiveCount": "5"}},
-				{ID: "m-dead-2", Body: `{"version":1,"loanApplication":{"applicationId":"app-1003"}}`, SentAt: now.Add(-90 * time.Minute), ReceiveCount: 5},
+				{ID: "m-dead-2", Body: requestMessage(goneToken, "app-1003"), SentAt: now.Add(-90 * time.Minute), ReceiveCount: 5},
 			},
 		},
 		execs: []ExecutionDetail{
@@ -102,7 +129,7 @@ func newFakeSource() *fakeSource {
 				History: []HistoryEvent{
 					ev(1, 0, "ExecutionStarted", map[string]any{"input": in}),
 					ev(2, 10*time.Millisecond, "TaskStateEntered", map[string]any{"name": "RequestValuation", "input": in}),
-					ev(3, 20*time.Millisecond, "TaskScheduled", map[string]any{"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken"}),
+					scheduled(3, secretToken, "app-1004"),
 					ev(4, 30*time.Millisecond, "TaskStarted", map[string]any{"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken"}),
 					ev(5, 40*time.Millisecond, "TaskSubmitted", map[string]any{"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken",
 						"output": `{"MessageId":"m-1"}`}),
@@ -115,7 +142,7 @@ func newFakeSource() *fakeSource {
 				History: []HistoryEvent{
 					ev(1, 0, "ExecutionStarted", map[string]any{"input": in}),
 					ev(2, 10*time.Millisecond, "TaskStateEntered", map[string]any{"name": "RequestValuation", "input": in}),
-					ev(3, 20*time.Millisecond, "TaskScheduled", map[string]any{"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken"}),
+					scheduled(3, goneToken, "app-1001"),
 					ev(4, 2*time.Second, "TaskSucceeded", map[string]any{"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken",
 						"output": `{"loanToValueBps":6000}`}),
 					ev(5, 2*time.Second, "TaskStateExited", map[string]any{"name": "RequestValuation", "output": `{"valuation":{"loanToValueBps":6000}}`}),
@@ -157,23 +184,26 @@ func newFakeSource() *fakeSource {
 			},
 		},
 		callbacks: []Callback{{
-			CallbackID: "cb7f3a9e1d2c4b5a6f708192a3b4c5d6", ExecutionARN: execARN("loan-app-1004"), ApplicationID: "app-1004",
+			CallbackID: secretCallbackID, ExecutionARN: execARN("loan-app-1004"), ApplicationID: "app-1004",
 			Status: "PENDING", ValuationReference: "VAL-88231", TokenPreview: secretToken,
 			CreatedAt: now.Add(-2 * time.Minute), ExpiresAt: now.Add(3 * time.Minute),
 		}},
 		events: []Event{
 			{ID: "ev-1", Bus: "loanflow", Source: "loanflow.valuations", DetailType: "Valuation Completed", At: now.Add(-50 * time.Minute),
-				Matched: []string{"valuation-completed-to-callback"}, Detail: `{"callbackId":"cb-1","valuation":{"amount":250000}}`},
+				Matched: []string{"valuation-completed-to-callback"}, Detail: `{"version":"2","callbackId":"` + secretCallbackID +
+					`","signature":{"timestamp":"1741946400","value":"` + secretSignature + `"},"bodyBase64":"` +
+					base64.StdEncoding.EncodeToString([]byte(callbackBody)) + `","receivedAt":"1741946400123","response":` + callbackBody + `}`},
 			{ID: "ev-2", Bus: "loanflow", Source: "someone.else", DetailType: "Unrelated Thing", At: now.Add(-40 * time.Minute)},
 		},
 		failed: []FailedDelivery{{EventID: "ev-9", Rule: "valuation-failed-to-callback",
 			TargetARN: "arn:aws:lambda:us-east-1:000000000000:function:valuation-callback",
-			DLQARN:    "arn:aws:sqs:us-east-1:000000000000:callback-events-dlq", Error: "handler returned: dynamodb throttled",
+			DLQARN:    "arn:aws:sqs:us-east-1:000000000000:callback-events-dlq", Error: "handler returned: resolve " + secretCallbackID + ": dynamodb throttled",
 			Attempts: 3, At: now.Add(-10 * time.Minute)}},
 		functions: []Function{
 			{Name: "valuation-request", Invocations: 42, Errors: 2, InFlight: 1, Concurrency: 10},
 			{Name: "valuation-callback", Invocations: 17},
 		},
+		secrets: Secrets{TaskTokens: []string{secretToken}, CallbackIDs: []string{secretCallbackID}},
 	}
 }
 
@@ -277,4 +307,14 @@ func (f *fakeSource) Functions(context.Context) ([]Function, error) {
 		return nil, f.err
 	}
 	return f.functions, nil
+}
+
+func (f *fakeSource) Secrets(context.Context) (Secrets, error) {
+	if f.err != nil {
+		return Secrets{}, f.err
+	}
+	if f.secretsErr != nil {
+		return Secrets{}, f.secretsErr
+	}
+	return f.secrets, nil
 }

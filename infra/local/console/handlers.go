@@ -77,6 +77,7 @@ func (s *server) execution(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("describe execution %s: %w", arn, err))
 		return
 	}
+	d = redactExecution(d)
 	t := walkHistory(d.History, d.Status)
 	v := executionView{ExecutionDetail: d, Rows: historyRows(d.History, t.steps, d.Start)}
 	if d.Definition != "" {
@@ -94,8 +95,7 @@ func (s *server) execution(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, c := range cbs {
 			if c.ExecutionARN == d.ARN {
-				c.TokenPreview = ""
-				v.Waiting = append(v.Waiting, callbackRow{Callback: c, ShortID: shorten(10, c.CallbackID)})
+				v.Waiting = append(v.Waiting, newCallbackRow(c))
 			}
 		}
 	}
@@ -132,7 +132,7 @@ func (s *server) queue(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("peek messages of %s: %w", name, err))
 		return
 	}
-	v := queueView{queueRow: rows[i], Messages: msgs, Limit: s.opts.Limit}
+	v := queueView{queueRow: rows[i], Messages: redactMessages(msgs), Limit: s.opts.Limit}
 	if n, err := strconv.ParseInt(r.URL.Query().Get("redriven"), 10, 64); err == nil {
 		v.Redriven = strconv.FormatInt(n, 10)
 	}
@@ -169,4 +169,35 @@ func (s *server) redrive(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "console: redrive", "queue", name, "moved", n)
 	http.Redirect(w, r, queueHref(name)+"&redriven="+strconv.FormatInt(n, 10), http.StatusSeeOther)
+}
+
+// redactExecution hides the secrets of an execution's payloads: the task
+// token in a RequestValuation's parameters, the callback URL in the mock
+// service's input, ...
+func redactExecution(d ExecutionDetail) ExecutionDetail {
+	d.Input, d.Output, d.Cause = redactJSON(d.Input), redactJSON(d.Output), redactJSON(d.Cause)
+	d.Error = redactText(d.Error)
+	history := make([]HistoryEvent, len(d.History))
+	for i, e := range d.History {
+		e.Details = redactDetails(e.Details)
+		history[i] = e
+	}
+	d.History = history
+	return d
+}
+
+// redactMessages hides the secrets of queue messages: the task token of a
+// valuation request, the callback of a dead-lettered event, ...
+func redactMessages(msgs []Message) []Message {
+	out := make([]Message, len(msgs))
+	for i, m := range msgs {
+		m.Body = redactJSON(m.Body)
+		attrs := make(map[string]string, len(m.Attributes))
+		for k, a := range m.Attributes {
+			attrs[k] = redactJSON(a)
+		}
+		m.Attributes = attrs
+		out[i] = m
+	}
+	return out
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"loanflow/consumers/lambdalog"
 )
 
 // section is one panel's items, or the error that kept it empty.
@@ -43,10 +45,18 @@ type queueRow struct {
 // IsDLQ tells whether other queues dead-letter into this one.
 func (q queueRow) IsDLQ() bool { return len(q.SourceQueues) > 0 }
 
-// callbackRow is a pending callback as shown: never its token.
+// callbackRow is a pending callback as shown: neither its token nor its
+// whole callback id, of which ShortID is a prefix.
 type callbackRow struct {
 	Callback
 	ShortID string
+}
+
+// newCallbackRow hides c's secrets.
+func newCallbackRow(c Callback) callbackRow {
+	short := lambdalog.ID(c.CallbackID)
+	c.CallbackID, c.TokenPreview = "", "" // never on a page, not even in part
+	return callbackRow{Callback: c, ShortID: short}
 }
 
 // outcome is one callback counter with what it means.
@@ -83,7 +93,7 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 		if err == nil {
 			return ""
 		}
-		msg := fmt.Sprintf("%s: %v", panel, err)
+		msg := redactText(fmt.Sprintf("%s: %v", panel, err))
 		v.Errors = append(v.Errors, msg)
 		return msg
 	}
@@ -102,18 +112,25 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 	cbs, err := s.src.PendingCallbacks(ctx, limit)
 	v.Callbacks.Err = note("pending callbacks", err)
 	for _, c := range cbs {
-		c.TokenPreview = "" // never on a page, not even in part
-		v.Callbacks.Items = append(v.Callbacks.Items, callbackRow{Callback: c, ShortID: shorten(10, c.CallbackID)})
+		v.Callbacks.Items = append(v.Callbacks.Items, newCallbackRow(c))
 	}
 
 	cc, err := s.src.CallbackCounts(ctx)
 	v.Outcomes.Err = note("callback counters", err)
 	v.Outcomes.Items = outcomeTiles(cc)
 
-	v.Events.Items, err = s.src.RecentEvents(ctx, limit)
+	events, err := s.src.RecentEvents(ctx, limit)
 	v.Events.Err = note("recent events", err)
-	v.Failed.Items, err = s.src.FailedDeliveries(ctx, limit)
+	for _, e := range events {
+		e.Detail = redactJSON(e.Detail)
+		v.Events.Items = append(v.Events.Items, e)
+	}
+	failed, err := s.src.FailedDeliveries(ctx, limit)
 	v.Failed.Err = note("failed deliveries", err)
+	for _, f := range failed {
+		f.Error = redactText(f.Error)
+		v.Failed.Items = append(v.Failed.Items, f)
+	}
 	v.Functions.Items, err = s.src.Functions(ctx)
 	v.Functions.Err = note("functions", err)
 	return v

@@ -82,8 +82,22 @@ type page struct {
 
 // render writes a page, or only its live part when the page's script asks
 // for it with ?fragment=1. It renders into a buffer first, so that a
-// template error becomes a clean 500 instead of half a page.
+// template error becomes a clean 500 instead of half a page, and so that no
+// whole secret the stack knows leaves in it (redact.go). A page whose
+// secrets cannot be listed is not shown.
 func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, p page) {
+	sec, err := s.src.Secrets(r.Context())
+	if err != nil {
+		if name != "error" {
+			s.fail(w, r, fmt.Errorf("list the secrets the %s page must hide: %w", name, err))
+			return
+		}
+		s.log.ErrorContext(r.Context(), "console: cannot list the secrets to hide", "err", err)
+	}
+	if ev, ok := p.View.(errorView); ok {
+		ev.Message = redactText(ev.Message)
+		p.View = ev
+	}
 	set := s.tmpl.sets[name]
 	p.App, p.RefreshMS, p.Updated = s.tmpl.title, s.tmpl.refreshMS, s.opts.Now()
 	p.Self = r.URL.Path
@@ -122,7 +136,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name s
 		"base-uri 'none'", "frame-ancestors 'none'",
 	}, "; "))
 	w.WriteHeader(code)
-	_, _ = w.Write(b.Bytes())
+	_, _ = valueRedactor(sec).WriteString(w, b.String())
 }
 
 func newNonce() (string, error) {

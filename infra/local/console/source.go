@@ -26,6 +26,15 @@ type Source interface {
 	RecentEvents(ctx context.Context, limit int) ([]Event, error)
 	FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error)
 	Functions(ctx context.Context) ([]Function, error)
+
+	// Secrets lists the whole task tokens and callback ids the stack knows,
+	// pending or not: no page may show one (redact.go).
+	Secrets(ctx context.Context) (Secrets, error)
+}
+
+// Secrets are values the console shows only as a short prefix.
+type Secrets struct {
+	TaskTokens, CallbackIDs []string
 }
 
 // Queue is one SQS queue's figures.
@@ -73,8 +82,9 @@ type HistoryEvent struct {
 	Details map[string]any
 }
 
-// Callback is a token record waiting for (or done with) its callback. The
-// task token itself is never shown: TokenPreview holds a short prefix.
+// Callback is a token record waiting for (or done with) its callback. Neither
+// its task token nor its callback id is shown whole: TokenPreview holds a
+// short stand-in of the token, and a page shows a prefix of the id.
 type Callback struct {
 	CallbackID, ExecutionARN, ApplicationID, Status, ValuationReference, TokenPreview string
 	CreatedAt, ExpiresAt                                                              time.Time

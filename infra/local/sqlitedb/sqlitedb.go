@@ -4,13 +4,25 @@ package sqlitedb
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 )
 
-// Open opens (creating if needed) the SQLite database at path. Use ":memory:"
-// only for tests that run on a single connection.
+// FileMode is the mode of the database file and of its -wal and -shm
+// files: they hold task tokens, which are secrets.
+const FileMode os.FileMode = 0o600
+
+// Open opens (creating if needed) the SQLite database at path, readable and
+// writable by its owner only (FileMode). Use ":memory:" only for tests that
+// run on a single connection.
 func Open(path string) (*sql.DB, error) {
+	if path != ":memory:" {
+		if err := restrictFiles(path); err != nil {
+			return nil, err
+		}
+	}
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",
@@ -40,4 +52,33 @@ func Open(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("ping sqlite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// restrictFiles creates the database file with FileMode if it is missing
+// (SQLite creates the -wal and -shm files with the mode of the database
+// file) and takes group and other access away from any of the three that
+// exists with a looser mode.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode)
+	if err != nil {
+		return fmt.Errorf("create sqlite %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create sqlite %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("stat %s: %w", p, err)
+		}
+		if perm := fi.Mode().Perm(); perm&^FileMode != 0 {
+			if err := os.Chmod(p, perm&FileMode); err != nil {
+				return fmt.Errorf("restrict %s to its owner: %w", p, err)
+			}
+		}
+	}
+	return nil
 }

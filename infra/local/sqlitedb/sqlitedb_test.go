@@ -504,3 +504,53 @@ func TestCloseDropsTheWriter(t *testing.T) {
 		t.Fatal("the Writer of a closed database is still held")
 	}
 }
+
+// The database and its -wal and -shm files hold task tokens: only their
+// owner may read them, whatever the umask, and a file left readable by an
+// earlier version is tightened at the next open.
+func TestStateFilesAreOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	files := []string{path, path + "-wal", path + "-shm"}
+	check := func(when string) {
+		t.Helper()
+		for _, p := range files {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if got := fi.Mode().Perm(); got != 0o600 {
+				t.Errorf("%s: %s is %v, want -rw-------", when, filepath.Base(p), got)
+			}
+		}
+	}
+	write := func() {
+		t.Helper()
+		db, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT); INSERT OR REPLACE INTO kv VALUES ('token', 'v1secret')`); err != nil {
+			t.Fatal(err)
+		}
+		check("after a write")
+		if err := Close(db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write()
+
+	// Files left readable by others by an earlier version (0666 under
+	// umask 0): the next open tightens them, and opening again is no error.
+	for _, p := range files {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) { // SQLite removes the -wal at close
+			if err := os.WriteFile(p, nil, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chmod(p, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write()
+	write()
+}

@@ -7,25 +7,28 @@ package webhook
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"loanflow/consumers/lambdalog"
 	"loanflow/contracts"
 	"loanflow/events"
 	"loanflow/infra/local/eventbus"
 )
 
-// MaxBody is the largest accepted body: one EventBridge entry is at most 256 KiB.
-const MaxBody = 200 * 1024
-
-// RequestTimeLayout is the layout of API Gateway's $context.requestTime.
-const RequestTimeLayout = "02/Jan/2006:15:04:05 -0700"
+// MaxBody is the largest accepted body. The event carries the body twice
+// (base64 and parsed) and one EventBridge entry is at most 256 KiB; a
+// valuation answer is well under 1 KiB.
+const MaxBody = 64 * 1024
 
 // PathPrefix is where the webhook's route starts.
 const PathPrefix = "/valuations/"
@@ -39,6 +42,10 @@ type Publisher interface {
 type Handler struct {
 	Bus     Publisher
 	BusName string
+	// APIKeys returns the API keys a caller may present in x-api-key (one
+	// per valuation provider); none means every call is refused, as API
+	// Gateway does for a method that requires a key.
+	APIKeys func() []string
 	Log     *slog.Logger
 	Now     func() time.Time
 }
@@ -66,6 +73,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Missing Authentication Token"})
 		return
 	}
+	if !h.knownKey(r.Header.Get(contracts.HeaderAPIKey)) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Forbidden"})
+		return
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"message": "Unsupported Media Type: use application/json"})
 		return
@@ -88,32 +99,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			for i, p := range ve.Problems {
 				problems[i] = p.String()
 			}
-			h.log().Info("webhook rejected an invalid body", "callback_id", shorten(callbackID), "problems", problems)
+			h.log().Info("webhook rejected an invalid body", "callbackId", lambdalog.ID(callbackID), "problems", problems)
 			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid request body", "errors": problems})
 			return
 		}
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Invalid request body"})
 		return
 	}
-	var parsed json.RawMessage = body
-	detail := struct {
-		Version    string              `json:"version"`
-		CallbackID string              `json:"callbackId"`
-		Signature  contracts.Signature `json:"signature"`
-		Body       string              `json:"body"`
-		ReceivedAt string              `json:"receivedAt"`
-		Response   json.RawMessage     `json:"response"`
-	}{
-		Version:    "1",
+	// The bytes as received go on, base64 encoded: the signature covers
+	// them and nothing here re-encodes them (invalid UTF-8 included). The
+	// parsed copy in the detail only routes the event. receivedAt is API
+	// Gateway's $context.requestTimeEpoch, which the cloud template uses.
+	detail := contracts.ValuationCallbackDetail{
+		Version:    contracts.CallbackDetailVersion,
 		CallbackID: callbackID,
 		Signature: contracts.Signature{
 			Timestamp: r.Header.Get(contracts.HeaderSignatureTimestamp),
 			Value:     r.Header.Get(contracts.HeaderSignature),
 		},
-		Body: string(body),
-		// API Gateway's $context.requestTime, which the cloud mapping template uses.
-		ReceivedAt: h.now().UTC().Format(RequestTimeLayout),
-		Response:   parsed,
+		BodyBase64: base64.StdEncoding.EncodeToString(body),
+		ReceivedAt: strconv.FormatInt(h.now().UnixMilli(), 10),
+		Response:   resp,
 	}
 	d, err := json.Marshal(detail)
 	if err != nil {
@@ -130,11 +136,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if len(res) > 0 {
 			msg = res[0].ErrorCode + ": " + res[0].ErrorMessage
 		}
-		h.log().Error("webhook could not publish the callback", "callback_id", shorten(callbackID), "error", msg)
+		h.log().Error("webhook could not publish the callback", "callbackId", lambdalog.ID(callbackID), "err", msg)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error"})
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": true, "eventId": res[0].EventID})
+}
+
+// knownKey says key is one of the providers' API keys (constant time).
+func (h *Handler) knownKey(key string) bool {
+	if h.APIKeys == nil || key == "" {
+		return false
+	}
+	ok := 0
+	for _, k := range h.APIKeys() {
+		if k != "" {
+			ok |= subtle.ConstantTimeCompare([]byte(k), []byte(key))
+		}
+	}
+	return ok == 1
 }
 
 func (h *Handler) log() *slog.Logger {
@@ -145,9 +165,3 @@ func (h *Handler) log() *slog.Logger {
 }
 
 // shorten keeps a callback id recognisable in logs without writing the capability whole.
-func shorten(id string) string {
-	if len(id) <= 8 {
-		return id
-	}
-	return id[:8] + "…"
-}

@@ -1,7 +1,11 @@
 // Renders an API Gateway mapping template with velocityjs and Java-like
 // $util/$input/$context stand-ins; used by TestMappingTemplatesRender.
 // usage: node render.js TEMPLATE REQUEST.json
-// REQUEST: {"body": "...", "headers": {...}, "path": {...}, "requestTime": "...", "integration": {...}}
+// REQUEST: {"body": "...", "bodyBase64": "...", "headers": {...}, "path": {...},
+//           "requestTimeEpoch": 1795600000123, "requestId": "...", "integration": {...}}
+// "bodyBase64" is a body API Gateway treats as binary and converts to text
+// (binaryMediaTypes + CONVERT_TO_TEXT): $input.body is then that base64
+// text, and $input.json / $input.path cannot read it.
 // prints {"output": "...", "requestOverride": {...}, "responseOverride": {...}}
 'use strict';
 const fs = require('fs');
@@ -34,6 +38,12 @@ function escapeJavaScript(s) {
   return out;
 }
 
+// $util.base64Decode gives a Java String: the bytes decoded as UTF-8, each
+// invalid sequence replaced by U+FFFD, as Buffer does.
+function base64Decode(s) { return Buffer.from(String(s), 'base64').toString('utf8'); }
+function base64Encode(s) { return Buffer.from(String(s), 'utf8').toString('base64'); }
+function parseJson(s) { return JSON.parse(String(s)); }
+
 function jsonPath(doc, p) {
   if (p === '$') return doc;
   return p.replace(/^\$\./, '').split('.').reduce((v, k) => (v == null ? undefined : v[k]), doc);
@@ -42,21 +52,32 @@ function jsonPath(doc, p) {
 const [tplPath, reqPath] = process.argv.slice(2);
 const tpl = fs.readFileSync(tplPath, 'utf8');
 const req = JSON.parse(fs.readFileSync(reqPath, 'utf8'));
-const doc = req.integration !== undefined ? req.integration : JSON.parse(req.body);
+const binary = req.bodyBase64 !== undefined;
+const doc = req.integration !== undefined ? req.integration : (binary ? undefined : JSON.parse(req.body));
+const readBody = (f) => (p) => {
+  if (binary) throw new Error('$input.json/$input.path cannot read a binary body (base64 text)');
+  return f(p);
+};
 const headers = req.headers || {};
 const path = req.path || {};
 const ctx = {
   input: {
-    body: req.body,
-    json: (p) => JSON.stringify(jsonPath(doc, p)),
-    path: (p) => jsonPath(doc, p),
+    body: binary ? req.bodyBase64 : req.body,
+    json: readBody((p) => JSON.stringify(jsonPath(doc, p))),
+    path: readBody((p) => jsonPath(doc, p)),
     params: () => ({
       path: { get: (k) => path[k] },
       header: { keySet: () => Object.keys(headers), get: (k) => headers[k] },
     }),
   },
-  util: { escapeJavaScript },
-  context: { requestTime: req.requestTime || '', requestOverride: { header: {} }, responseOverride: {} },
+  util: { escapeJavaScript, base64Decode, base64Encode, parseJson },
+  context: {
+    requestTime: req.requestTime || '',
+    requestTimeEpoch: req.requestTimeEpoch === undefined ? '' : req.requestTimeEpoch,
+    requestId: req.requestId || '',
+    requestOverride: { header: {} },
+    responseOverride: {},
+  },
 };
 const output = render(tpl, ctx, {}, { escape: false });
 process.stdout.write(JSON.stringify({

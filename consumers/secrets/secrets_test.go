@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"loanflow/consumers/internal/secrets"
+	"loanflow/consumers/secrets"
 )
 
 type fakeSM struct {

@@ -1,4 +1,5 @@
-// Package secrets reads the webhook signing key from Secrets Manager.
+// Package secrets reads secrets from Secrets Manager: the webhook signing
+// keys (current and previous, cached) and the webhook API key.
 package secrets
 
 import (
@@ -20,6 +21,10 @@ func Load(ctx context.Context, sm Getter, id string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get secret %s: %w", id, err)
 	}
+	return value(id, out)
+}
+
+func value(id string, out *secretsmanager.GetSecretValueOutput) ([]byte, error) {
 	switch {
 	case out.SecretString != nil && *out.SecretString != "":
 		return []byte(*out.SecretString), nil
