@@ -2,11 +2,13 @@ package consumers_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,7 +104,9 @@ func newWorld(t *testing.T) *world {
 	scfg := valuationservice.DefaultConfig()
 	scfg.StateMachineARN = "arn:aws:states:eu-west-2:000000000000:stateMachine:ValuationService"
 	scfg.SigningSecret = secret
-	api, err := valuationservice.NewAPIHandler(scfg, valuationservice.APIDeps{Executions: w.machine})
+	scfg.WebhookAPIKey = "provider-api-key"
+	hookPrefix := &lateBoundPrefix{}
+	api, err := valuationservice.NewAPIHandler(scfg, valuationservice.APIDeps{Executions: w.machine, Callbacks: hookPrefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,19 +136,25 @@ func newWorld(t *testing.T) *world {
 	}
 	// The webhook: API Gateway's mapping template and PutEvents, then the
 	// rule invoking the resolver.
-	var eventSeq atomic.Int64
+	var eventSeq, receipts atomic.Int64
 	hook := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get(contracts.HeaderAPIKey) != "provider-api-key" {
+			http.Error(rw, `{"message":"Forbidden"}`, http.StatusForbidden)
+			return
+		}
 		var resp contracts.ValuationResponse
 		if err := contracts.Decode(contracts.SchemaValuationResponse, body, &resp); err != nil {
 			http.Error(rw, err.Error(), http.StatusBadRequest)
 			return
 		}
 		detail, _ := json.Marshal(contracts.ValuationCallbackDetail{
-			Version:    "1",
+			Version:    contracts.CallbackDetailVersion,
 			CallbackID: strings.TrimPrefix(r.URL.Path, "/prod/valuations/"),
 			Signature:  contracts.Signature{Timestamp: r.Header.Get(contracts.HeaderSignatureTimestamp), Value: r.Header.Get(contracts.HeaderSignature)},
-			Body:       string(body),
+			BodyBase64: base64.StdEncoding.EncodeToString(body),
+			ReceivedAt: strconv.FormatInt(time.Now().UnixMilli(), 10),
+			ReceiptID:  fmt.Sprintf("req-%d", receipts.Add(1)),
 			Response:   resp,
 		})
 		ev := events.CloudWatchEvent{ID: fmt.Sprintf("evt-%d", eventSeq.Add(1)), Source: contracts.EventSource,
@@ -161,6 +171,7 @@ func newWorld(t *testing.T) *world {
 	rcfg := valuationrequest.DefaultConfig()
 	rcfg.ValuationServiceURL = apiSrv.URL + "/valuations"
 	rcfg.WebhookBaseURL = hook.URL + "/prod"
+	hookPrefix.prefix.Store(rcfg.WebhookBaseURL + "/valuations/")
 	rcfg.MaxReceiveCount = 2
 	rcfg.BaseBackoff = time.Millisecond
 	if w.consumer, err = valuationrequest.NewHandler(rcfg, valuationrequest.Deps{Store: w.store, Tasks: w.proc}); err != nil {
@@ -262,4 +273,12 @@ func TestEndToEndServiceDown(t *testing.T) {
 	if got := w.proc.get("token-down"); fmt.Sprint(got) != "[failure ValuationServiceUnavailable]" {
 		t.Fatalf("execution got %v", got)
 	}
+}
+
+// lateBoundPrefix is the webhook's prefix, known once the webhook serves.
+type lateBoundPrefix struct{ prefix atomic.Value }
+
+func (p *lateBoundPrefix) CallbackPrefix(context.Context) (string, error) {
+	v, _ := p.prefix.Load().(string)
+	return v, nil
 }

@@ -120,6 +120,10 @@ type ValuationCallbackDetail struct {
 	// milliseconds (API Gateway's $context.requestTimeEpoch): the trusted
 	// time at which the signature's freshness is judged.
 	ReceivedAt string `json:"receivedAt"`
+	// ReceiptID identifies the webhook request (API Gateway's
+	// $context.requestId): two posts of the same signed body are two
+	// callbacks, one post delivered twice is one.
+	ReceiptID string `json:"receiptId"`
 	// Response is the body parsed, for routing only (rule patterns); the
 	// resolver acts on the signed bytes.
 	Response ValuationResponse `json:"response"`

@@ -121,13 +121,13 @@ func Verify(keys [][]byte, timestamp, header string, m Message, receivedAt time.
 	return matched, nil
 }
 
-// Digest identifies one signed callback: the same signature over the same
-// message received at the same moment. EventBridge retries, a DLQ redrive
-// and an archive replay of one callback share it; a second callback (even
-// with the same body) does not, because it is received at another moment.
-func Digest(timestamp, header string, m Message, receivedAt string) string {
+// Digest identifies one received callback: the same signature over the same
+// message in the same webhook request (receiptID). EventBridge retries, a
+// DLQ redrive and an archive replay of one callback share it; a second post
+// of the same body does not.
+func Digest(timestamp, header string, m Message, receiptID string) string {
 	h := sha256.New()
-	for _, s := range []string{timestamp, header, m.CallbackID, receivedAt} {
+	for _, s := range []string{timestamp, header, m.CallbackID, receiptID} {
 		h.Write([]byte(strconv.Itoa(len(s))))
 		h.Write([]byte{':'})
 		h.Write([]byte(s))

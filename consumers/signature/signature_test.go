@@ -1,8 +1,12 @@
 package signature_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,58 +14,106 @@ import (
 )
 
 var (
-	secret = []byte("test-signing-secret")
-	now    = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	body   = []byte(`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":32500000,"currency":"GBP"}`)
+	secret   = []byte("test-signing-secret")
+	previous = []byte("the-key-before-rotation")
+	now      = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	msg      = signature.Message{
+		CallbackID: "Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA",
+		Body:       []byte(`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":32500000,"currency":"GBP"}`),
+	}
 )
 
 func TestVerify(t *testing.T) {
-	ts, sig := signature.Sign(secret, now, body)
+	ts, sig := signature.Sign(now, msg, secret)
+	_, byPrevious := signature.Sign(now, msg, previous)
+	_, both := signature.Sign(now, msg, previous, secret)
+	keys := [][]byte{secret, previous}
 	tol := 5 * time.Minute
+	other := msg
+	other.CallbackID = "QW5vdGhlckxvYW5zQ2FsbGJhY2tJZDEyMzQ1Njc"
+	invalidUTF8 := signature.Message{CallbackID: msg.CallbackID, Body: []byte("{\"reason\":\"caf\xe9\"}")}
+	tsBad, sigBad := signature.Sign(now, invalidUTF8, secret)
 	tests := []struct {
-		name    string
-		secret  []byte
-		ts, sig string
-		body    []byte
-		now     time.Time
-		want    error
+		name      string
+		keys      [][]byte
+		ts, sig   string
+		m         signature.Message
+		received  time.Time
+		want      error
+		wantIndex int
 	}{
-		{"valid", secret, ts, sig, body, now, nil},
-		{"valid at the edge of tolerance, past", secret, ts, sig, body, now.Add(tol), nil},
-		{"valid at the edge of tolerance, future", secret, ts, sig, body, now.Add(-tol), nil},
-		{"stale", secret, ts, sig, body, now.Add(tol + time.Second), signature.ErrStale},
-		{"from the future", secret, ts, sig, body, now.Add(-tol - time.Second), signature.ErrStale},
-		{"wrong key", []byte("other"), ts, sig, body, now, signature.ErrForged},
-		{"tampered body", secret, ts, sig, append([]byte{' '}, body...), now, signature.ErrForged},
-		{"tampered timestamp", secret, fmt.Sprint(now.Unix() + 1), sig, body, now, signature.ErrForged},
-		{"timestamp not a number", secret, "yesterday", sig, body, now, signature.ErrForged},
-		{"signature not hex", secret, ts, "zz", body, now, signature.ErrForged},
-		{"truncated signature", secret, ts, sig[:32], body, now, signature.ErrForged},
-		{"missing signature", secret, ts, "", body, now, signature.ErrMissing},
-		{"missing timestamp", secret, "", sig, body, now, signature.ErrMissing},
+		{"valid", keys, ts, sig, msg, now, nil, 0},
+		{"signed with the previous key", keys, ts, byPrevious, msg, now, nil, 1},
+		{"two entries during a rotation", [][]byte{secret}, ts, both, msg, now, nil, 0},
+		{"raw bytes that are not UTF-8", keys, tsBad, sigBad, invalidUTF8, now, nil, 0},
+		{"received at the edge of tolerance, late", keys, ts, sig, msg, now.Add(tol), nil, 0},
+		{"received at the edge of tolerance, early", keys, ts, sig, msg, now.Add(-tol), nil, 0},
+		{"received long after it was signed", keys, ts, sig, msg, now.Add(tol + time.Second), signature.ErrStale, 0},
+		{"signed in the future", keys, ts, sig, msg, now.Add(-tol - time.Second), signature.ErrStale, 0},
+		{"re-addressed to another callback id", keys, ts, sig, other, now, signature.ErrForged, -1},
+		{"wrong key", [][]byte{[]byte("other")}, ts, sig, msg, now, signature.ErrForged, -1},
+		{"no keys", nil, ts, sig, msg, now, signature.ErrForged, -1},
+		{"tampered body", keys, ts, sig, signature.Message{CallbackID: msg.CallbackID, Body: append([]byte{' '}, msg.Body...)}, now, signature.ErrForged, -1},
+		{"tampered timestamp", keys, fmt.Sprint(now.Unix() + 1), sig, msg, now, signature.ErrForged, -1},
+		{"timestamp not a number", keys, "yesterday", sig, msg, now, signature.ErrForged, -1},
+		{"negative timestamp", keys, "-5", sig, msg, now, signature.ErrForged, -1},
+		{"signature not hex", keys, ts, "v1=zz", msg, now, signature.ErrUnsupported, -1},
+		{"bare hex of the old scheme", keys, ts, strings.TrimPrefix(sig, "v1="), msg, now, signature.ErrUnsupported, -1},
+		{"unknown scheme", keys, ts, "v9=" + strings.TrimPrefix(sig, "v1="), msg, now, signature.ErrUnsupported, -1},
+		{"truncated signature", keys, ts, sig[:35], msg, now, signature.ErrUnsupported, -1},
+		{"missing signature", keys, ts, "", msg, now, signature.ErrMissing, -1},
+		{"missing timestamp", keys, "", sig, msg, now, signature.ErrMissing, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := signature.Verify(tt.secret, tt.ts, tt.sig, tt.body, tt.now, tol)
+			i, err := signature.Verify(tt.keys, tt.ts, tt.sig, tt.m, tt.received, tol)
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 				t.Fatalf("Verify = %v; want %v", err, tt.want)
+			}
+			if tt.want == nil && i != tt.wantIndex {
+				t.Fatalf("matched key %d, want %d", i, tt.wantIndex)
 			}
 		})
 	}
 }
 
-func TestSignIsHexOfTimestampDotBody(t *testing.T) {
-	ts, sig := signature.Sign(secret, now, body)
+// The scheme as README documents it for a valuation provider: hex HMAC-SHA256
+// over "v1\n" + timestamp + "\n" + callbackId + "\n" + body.
+func TestSignIsTheDocumentedScheme(t *testing.T) {
+	ts, sig := signature.Sign(now, msg, secret)
 	if ts != "1795600800" {
 		t.Fatalf("timestamp = %s", ts)
 	}
-	if len(sig) != 64 {
-		t.Fatalf("signature %q is not 64 hex digits", sig)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("v1\n" + ts + "\n" + msg.CallbackID + "\n"))
+	m.Write(msg.Body)
+	if want := "v1=" + hex.EncodeToString(m.Sum(nil)); sig != want {
+		t.Fatalf("signature %s, want %s", sig, want)
+	}
+}
+
+func TestDigestIdentifiesOneReceivedCallback(t *testing.T) {
+	ts, sig := signature.Sign(now, msg, secret)
+	a := signature.Digest(ts, sig, msg, "req-a")
+	if a != signature.Digest(ts, sig, msg, "req-a") {
+		t.Fatal("the same callback has two digests")
+	}
+	for name, b := range map[string]string{
+		"another webhook request": signature.Digest(ts, sig, msg, "req-b"),
+		"another body":            signature.Digest(ts, sig, signature.Message{CallbackID: msg.CallbackID, Body: []byte("{}")}, "req-a"),
+		"another callback id":     signature.Digest(ts, sig, signature.Message{CallbackID: "x" + msg.CallbackID, Body: msg.Body}, "req-a"),
+		"fields shifted":          signature.Digest(ts+"1", sig, signature.Message{CallbackID: msg.CallbackID[1:], Body: msg.Body}, "req-a"),
+	} {
+		if a == b {
+			t.Errorf("%s: same digest", name)
+		}
 	}
 }
 
 func ExampleSign() {
-	ts, sig := signature.Sign([]byte("key"), time.Unix(1795600000, 0), []byte(`{}`))
-	fmt.Println(ts, signature.Verify([]byte("key"), ts, sig, []byte(`{}`), time.Unix(1795600010, 0), time.Minute))
-	// Output: 1795600000 <nil>
+	m := signature.Message{CallbackID: "Zm9vYmFyYmF6cXV4cXV1eA", Body: []byte(`{}`)}
+	ts, sig := signature.Sign(time.Unix(1795600000, 0), m, []byte("key"))
+	_, err := signature.Verify([][]byte{[]byte("key")}, ts, sig, m, time.Unix(1795600010, 0), time.Minute)
+	fmt.Println(ts, strings.HasPrefix(sig, "v1="), err)
+	// Output: 1795600000 true <nil>
 }

@@ -217,7 +217,7 @@ func (h *Handler) resolve(ctx context.Context, ev events.CloudWatchEvent) outcom
 		return retry(fmt.Errorf("signing keys: %w", err))
 	}
 	// One signed callback, however often it is delivered, claims as one.
-	claimID := "cb-" + signature.Digest(d.Signature.Timestamp, d.Signature.Value, msg, d.ReceivedAt)
+	claimID := "cb-" + signature.Digest(d.Signature.Timestamp, d.Signature.Value, msg, d.ReceiptID)
 
 	// The signed body is the truth; the parsed copy in the detail only
 	// routes the event.
@@ -280,8 +280,9 @@ func (h *Handler) claimAndSend(ctx context.Context, claimID string, rec tokensto
 		case tokenstore.StatusResolved:
 			if rec.ClaimedBy == claimID {
 				// This very callback resumed the loan before (a retry after
-				// a lost acknowledgement, a redrive, a replay).
-				return ack(CallbacksDuplicate, ReasonAlreadyResolved, ids...)
+				// a lost acknowledgement, a redrive, a replay): not a second
+				// answer from the provider, and nothing to do.
+				return outcome{reason: ReasonAlreadyResolved, level: slog.LevelInfo, attrs: ids}
 			}
 			return ack(CallbacksDuplicate, ReasonDuplicate, append(ids, slog.String("resolvedBy", rec.ClaimedBy))...)
 		case tokenstore.StatusFailed:

@@ -3,9 +3,11 @@ package valuationcallback_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +31,10 @@ var (
 	secret = []byte("webhook-secret")
 )
 
-const callbackID = "cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE"
+const (
+	callbackID      = "cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE"
+	otherCallbackID = "cb_ANOTHERLOAN_0123456789abcdefghijklmnopqrs"
+)
 
 // fakeTasks is a fake Step Functions: it records what resumed and returns
 // queued errors first.
@@ -165,17 +170,29 @@ func (r *rig) record(t *testing.T) tokenstore.Record {
 const completedBody = `{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":32500000,"currency":"GBP","valuedAt":"2026-11-25T10:04:00Z"}`
 const failedBody = `{"valuationReference":"VAL-1","status":"FAILED","failure":{"reasonCode":"ACCESS_REFUSED","reason":"No access to the property."}}`
 
-// event builds the event the webhook would publish for body, signed with key at signedAt.
+// event builds the event the webhook would publish for body, signed with key
+// at signedAt and received at now plus a few milliseconds that depend on id:
+// one event id is one receipt by the webhook.
 func event(t *testing.T, id, cbID, body string, key []byte, signedAt time.Time) lambdaevents.CloudWatchEvent {
 	t.Helper()
+	offset := 0
+	for _, c := range id {
+		offset += int(c)
+	}
+	return eventAt(t, id, cbID, []byte(body), key, signedAt, now.Add(time.Duration(offset)*time.Millisecond))
+}
+
+// eventAt builds the event for the raw body, signed at signedAt, received at receivedAt.
+func eventAt(t *testing.T, id, cbID string, body, key []byte, signedAt, receivedAt time.Time) lambdaevents.CloudWatchEvent {
+	t.Helper()
 	var resp contracts.ValuationResponse
-	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+	if err := json.Unmarshal(body, &resp); err != nil {
 		t.Fatal(err)
 	}
-	ts, sig := signature.Sign(key, signedAt, []byte(body))
+	ts, sig := signature.Sign(signedAt, signature.Message{CallbackID: cbID, Body: body}, key)
 	detail, err := json.Marshal(contracts.ValuationCallbackDetail{
-		Version: "1", CallbackID: cbID, Signature: contracts.Signature{Timestamp: ts, Value: sig},
-		Body: body, Response: resp,
+		Version: contracts.CallbackDetailVersion, CallbackID: cbID, Signature: contracts.Signature{Timestamp: ts, Value: sig},
+		BodyBase64: base64.StdEncoding.EncodeToString(body), ReceivedAt: strconv.FormatInt(receivedAt.UnixMilli(), 10), ReceiptID: "req-" + id, Response: resp,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +200,20 @@ func event(t *testing.T, id, cbID, body string, key []byte, signedAt time.Time) 
 	return lambdaevents.CloudWatchEvent{
 		ID: id, Source: contracts.EventSource, DetailType: contracts.DetailType(resp.Status), Detail: detail,
 	}
+}
+
+// claimOf is the claim id the resolver gives ev's callback.
+func claimOf(t *testing.T, ev lambdaevents.CloudWatchEvent) string {
+	t.Helper()
+	var d contracts.ValuationCallbackDetail
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	body, err := base64.StdEncoding.DecodeString(d.BodyBase64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "cb-" + signature.Digest(d.Signature.Timestamp, d.Signature.Value, signature.Message{CallbackID: d.CallbackID, Body: body}, d.ReceiptID)
 }
 
 func (r *rig) handle(t *testing.T, ev lambdaevents.CloudWatchEvent) error {
@@ -228,13 +259,13 @@ func TestCompletedValuationResumesWithTheResult(t *testing.T) {
 		t.Errorf("output = %+v; want %+v", got, want)
 	}
 	rec := r.record(t)
-	if rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != "evt-1" || rec.Outcome != valuationcallback.OutcomeSucceeded {
+	if rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != claimOf(t, event(t, "evt-1", callbackID, completedBody, secret, now)) || rec.Outcome != valuationcallback.OutcomeSucceeded {
 		t.Errorf("record = %+v", rec)
 	}
 	r.wantOnly(t, valuationcallback.CallbacksResolved, 1)
 	lines := r.logs.lines(t)
 	if len(lines) != 1 || lines[0]["reason"] != valuationcallback.ReasonResolved || lines[0]["level"] != "INFO" ||
-		lines[0]["callbackId"] != callbackID || lines[0]["eventId"] != "evt-1" {
+		lines[0]["callbackId"] != lambdalog.ID(callbackID) || lines[0]["eventId"] != "evt-1" {
 		t.Errorf("log lines = %v", lines)
 	}
 	if strings.Contains(r.logs.buf.String(), "token-abcdef-0123456789") {
@@ -271,7 +302,13 @@ func TestSampleEventFromTheEventsPackageResolves(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.CallbackID = callbackID
-	d.Signature.Timestamp, d.Signature.Value = signature.Sign(secret, now, []byte(d.Body))
+	body, err := base64.StdEncoding.DecodeString(d.BodyBase64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Signature.Timestamp, d.Signature.Value = signature.Sign(now, signature.Message{CallbackID: callbackID, Body: body}, secret)
+	d.ReceivedAt = strconv.FormatInt(now.UnixMilli(), 10)
+	d.ReceiptID = "req-sample"
 	detail, _ := json.Marshal(d)
 	r := newRig(t, nil)
 	r.pending(t)
@@ -332,7 +369,7 @@ func TestRetryAfterTransientFailureIsNotADuplicate(t *testing.T) {
 			if err := r.handle(t, ev); err == nil {
 				t.Fatal("a transient failure must return an error so EventBridge retries")
 			}
-			if rec := r.record(t); rec.Status != tokenstore.StatusClaimed || rec.ClaimedBy != "evt-1" {
+			if rec := r.record(t); rec.Status != tokenstore.StatusClaimed || rec.ClaimedBy != claimOf(t, ev) {
 				t.Fatalf("after the failure: %+v", rec)
 			}
 			// Meanwhile a different event (the service's duplicate) arrives.
@@ -346,7 +383,7 @@ func TestRetryAfterTransientFailureIsNotADuplicate(t *testing.T) {
 			if n := r.tasks.resumed(); n != 1 {
 				t.Fatalf("resumed %d times; want once", n)
 			}
-			if rec := r.record(t); rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != "evt-1" {
+			if rec := r.record(t); rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != claimOf(t, ev) {
 				t.Errorf("record = %+v", rec)
 			}
 			if r.metrics.Get(valuationcallback.CallbacksResolved) != 1 || r.metrics.Get(valuationcallback.CallbacksDuplicate) != 1 {
@@ -370,7 +407,7 @@ func TestRetryThatFindsItsOwnAnswerDeliveredResolves(t *testing.T) {
 	if err := r.handle(t, ev); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	if rec := r.record(t); rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != "evt-1" {
+	if rec := r.record(t); rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != claimOf(t, ev) {
 		t.Fatalf("record = %+v; want RESOLVED by evt-1", rec)
 	}
 	if r.metrics.Get(valuationcallback.CallbacksLate) != 0 || r.metrics.Get(valuationcallback.CallbacksResolved) != 1 {
@@ -466,10 +503,24 @@ func TestRejectedCallbacksTouchNothing(t *testing.T) {
 		{"from the future", event(t, "evt-1", callbackID, completedBody, secret, now.Add(time.Hour)), valuationcallback.ReasonSignatureStale},
 		{"unsigned", withDetail(func(d *contracts.ValuationCallbackDetail) { d.Signature = contracts.Signature{} }), valuationcallback.ReasonSignatureMissing},
 		{"body tampered after signing", withDetail(func(d *contracts.ValuationCallbackDetail) {
-			d.Body = strings.Replace(d.Body, "32500000", "99500000", 1)
+			d.BodyBase64 = base64.StdEncoding.EncodeToString([]byte(strings.Replace(completedBody, "32500000", "99500000", 1)))
 		}), valuationcallback.ReasonSignatureForged},
 		{"detail not JSON", func() lambdaevents.CloudWatchEvent { ev := signed; ev.Detail = json.RawMessage(`"x"`); return ev }(), valuationcallback.ReasonMalformed},
 		{"no callback id", withDetail(func(d *contracts.ValuationCallbackDetail) { d.CallbackID = "" }), valuationcallback.ReasonMalformed},
+		{"re-addressed to another loan's callback id", withDetail(func(d *contracts.ValuationCallbackDetail) {
+			*d = detailOf(t, event(t, "evt-1", otherCallbackID, completedBody, secret, now))
+			d.CallbackID = callbackID
+		}), valuationcallback.ReasonSignatureForged},
+		{"old unversioned scheme", withDetail(func(d *contracts.ValuationCallbackDetail) {
+			d.Signature.Value = strings.TrimPrefix(d.Signature.Value, "v1=")
+		}), valuationcallback.ReasonSignatureScheme},
+		{"detail version 1", withDetail(func(d *contracts.ValuationCallbackDetail) { d.Version = "1" }), valuationcallback.ReasonMalformed},
+		{"receipt time in the future", withDetail(func(d *contracts.ValuationCallbackDetail) {
+			*d = detailOf(t, eventAt(t, "evt-1", callbackID, []byte(completedBody), secret, now.Add(time.Hour), now.Add(time.Hour)))
+		}), valuationcallback.ReasonReceiptInFuture},
+		{"received before the token was stored", withDetail(func(d *contracts.ValuationCallbackDetail) {
+			*d = detailOf(t, eventAt(t, "evt-1", callbackID, []byte(completedBody), secret, now.Add(-time.Hour), now.Add(-time.Hour)))
+		}), valuationcallback.ReasonReceiptBeforeIssue},
 		{"unsupported detail type", func() lambdaevents.CloudWatchEvent { ev := signed; ev.DetailType = "Valuation Started"; return ev }(), valuationcallback.ReasonUnsupportedType},
 		{"status does not match the detail type", func() lambdaevents.CloudWatchEvent {
 			ev := signed
@@ -512,21 +563,15 @@ func TestReferenceMismatchIsRejected(t *testing.T) {
 	r.wantOnly(t, valuationcallback.CallbacksRejected, 1)
 }
 
-func TestUnsignedCallbacksAreAcceptedWhenNoSecretIsConfigured(t *testing.T) {
-	store := tokenstore.NewMemoryStore()
-	tasks := &fakeTasks{}
-	h, err := valuationcallback.NewHandler(valuationcallback.Config{}, valuationcallback.Deps{Store: store, Tasks: tasks, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
+func TestNoSigningKeyNoResolver(t *testing.T) {
+	if _, err := valuationcallback.NewHandler(valuationcallback.Config{}, valuationcallback.Deps{Store: tokenstore.NewMemoryStore(), Tasks: &fakeTasks{}}); err == nil {
+		t.Fatal("a resolver without a signing key started")
 	}
-	r := &rig{store: store}
-	r.pending(t)
-	ev := event(t, "evt-1", callbackID, completedBody, []byte("whatever"), now.Add(-24*time.Hour))
-	if err := h.Handle(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
-	if tasks.resumed() != 1 {
-		t.Fatal("not resumed")
+	if _, err := valuationcallback.ConfigFromEnv(func(k string) string {
+		return map[string]string{valuationcallback.EnvTableName: "t"}[k]
+	}); err == nil ||
+		!strings.Contains(err.Error(), valuationcallback.EnvSigningSecretARN) {
+		t.Fatalf("config without a key = %v; want an error naming %s", err, valuationcallback.EnvSigningSecretARN)
 	}
 }
 
@@ -608,3 +653,185 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func detailOf(t *testing.T, ev lambdaevents.CloudWatchEvent) contracts.ValuationCallbackDetail {
+	t.Helper()
+	var d contracts.ValuationCallbackDetail
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Loan A's signed answer, re-addressed to loan B while B's record has no
+// valuation reference yet (issue 13's first finding), resumes neither.
+func TestReaddressedSignedCallbackResumesNothing(t *testing.T) {
+	r := newRig(t, nil)
+	r.pending(t) // loan B, waiting, no reference yet
+	forA := detailOf(t, event(t, "evt-1", otherCallbackID, completedBody, secret, now))
+	forA.CallbackID = callbackID
+	ev := event(t, "evt-1", callbackID, completedBody, secret, now)
+	ev.Detail, _ = json.Marshal(forA)
+	if err := r.handle(t, ev); err != nil {
+		t.Fatal(err)
+	}
+	if r.tasks.resumed() != 0 || r.record(t).Status != tokenstore.StatusPending {
+		t.Fatal("a callback signed for another loan resumed this one")
+	}
+	r.wantOnly(t, valuationcallback.CallbacksRejected, 1)
+}
+
+// The signature covers the bytes as received, which need not be UTF-8.
+func TestSignedBodyWithInvalidUTF8Resolves(t *testing.T) {
+	r := newRig(t, nil)
+	r.pending(t)
+	body := []byte("{\"valuationReference\":\"VAL-1\",\"status\":\"FAILED\",\"failure\":{\"reasonCode\":\"ACCESS_REFUSED\",\"reason\":\"Caf\xe9 owner refused \xff\"}}")
+	if err := r.handle(t, eventAt(t, "evt-1", callbackID, body, secret, now, now)); err != nil {
+		t.Fatal(err)
+	}
+	if r.tasks.resumed() != 1 || r.record(t).Status != tokenstore.StatusResolved {
+		t.Fatalf("not resolved: %+v", r.record(t))
+	}
+	r.wantOnly(t, valuationcallback.CallbacksFailed, 1)
+}
+
+// Freshness is judged at receipt: a callback delivered ten minutes after the
+// webhook received it (EventBridge retries, a DLQ redrive) resumes its loan,
+// once; the same callback again resumes nothing.
+func TestCallbackDeliveredLongAfterReceiptResolvesOnce(t *testing.T) {
+	r := newRig(t, nil)
+	r.pending(t)
+	ev := eventAt(t, "evt-1", callbackID, []byte(completedBody), secret, now.Add(-2*time.Second), now)
+	r.now = now.Add(10 * time.Minute)
+	if err := r.handle(t, ev); err != nil {
+		t.Fatal(err)
+	}
+	replay := ev
+	replay.ID = "evt-replayed" // a redrive or an archive replay is a new event
+	if err := r.handle(t, replay); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.tasks.resumed(); n != 1 {
+		t.Fatalf("resumed %d times; want once", n)
+	}
+	r.wantOnly(t, valuationcallback.CallbacksResolved, 1)
+	if lines := r.logs.lines(t); len(lines) != 2 || lines[1]["reason"] != valuationcallback.ReasonAlreadyResolved {
+		t.Errorf("log lines = %v", lines)
+	}
+	// A body signed long before it was received is stale however it travels.
+	stale := eventAt(t, "evt-2", callbackID, []byte(completedBody), secret, now.Add(-time.Hour), now)
+	r2 := newRig(t, nil)
+	r2.pending(t)
+	if err := r2.handle(t, stale); err != nil {
+		t.Fatal(err)
+	}
+	r2.wantOnly(t, valuationcallback.CallbacksRejected, 1)
+}
+
+// A record left CLAIMED (the resolver's retries ran out between the claim
+// and the resume) is resumed when the same callback is redriven as a new
+// event: the claim belongs to the callback, not to the event.
+func TestRedriveResumesARecordLeftClaimed(t *testing.T) {
+	r := newRig(t, nil)
+	r.pending(t)
+	r.tasks.errs = []error{&smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}}
+	ev := event(t, "evt-1", callbackID, completedBody, secret, now)
+	if err := r.handle(t, ev); err == nil {
+		t.Fatal("want an error so EventBridge retries")
+	}
+	if rec := r.record(t); rec.Status != tokenstore.StatusClaimed {
+		t.Fatalf("record = %+v", rec)
+	}
+	redriven := ev
+	redriven.ID = "evt-redriven"
+	r.now = now.Add(3 * time.Hour)
+	if err := r.handle(t, redriven); err != nil {
+		t.Fatal(err)
+	}
+	if rec := r.record(t); rec.Status != tokenstore.StatusResolved || r.tasks.resumed() != 1 {
+		t.Fatalf("record = %+v, resumed %d", rec, r.tasks.resumed())
+	}
+}
+
+// rotatingKeys is a key source whose keys can change under the handler, with
+// a cache the handler refreshes only when it asks for fresh keys.
+type rotatingKeys struct {
+	mu             sync.Mutex
+	current, prev  []byte
+	cached         [][]byte
+	reads, freshes int
+}
+
+func (k *rotatingKeys) rotate(next []byte) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.prev, k.current = k.current, next
+}
+
+func (k *rotatingKeys) Keys(_ context.Context, fresh bool) ([][]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cached == nil || fresh {
+		k.reads++
+		if fresh {
+			k.freshes++
+		}
+		k.cached = [][]byte{k.current}
+		if k.prev != nil {
+			k.cached = append(k.cached, k.prev)
+		}
+	}
+	return k.cached, nil
+}
+
+// Key rotation mid-stream loses nothing: callbacks signed with the old key
+// before the rotation and delivered after it, and callbacks signed with the
+// new key before the resolver's cache has seen it, all resolve.
+func TestKeyRotationMidStreamLosesNothing(t *testing.T) {
+	keys := &rotatingKeys{current: []byte("key-1")}
+	store := tokenstore.NewMemoryStore()
+	tasks := &fakeTasks{}
+	h, err := valuationcallback.NewHandler(valuationcallback.Config{SignatureTolerance: 5 * time.Minute},
+		valuationcallback.Deps{Store: store, Tasks: tasks, Keys: keys, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []lambdaevents.CloudWatchEvent
+	for i := range 30 {
+		id := fmt.Sprintf("cb_loan_%02d_0123456789abcdefghijklmnopq", i)
+		if _, _, err := store.Put(context.Background(), tokenstore.Record{CallbackID: id, TaskToken: "token-" + id,
+			Status: tokenstore.StatusPending, CreatedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 10 {
+			keys.rotate([]byte("key-2")) // the provider signs with the new key from here on
+		}
+		if i == 20 {
+			keys.rotate([]byte("key-3"))
+		}
+		keys.mu.Lock()
+		key := keys.current
+		keys.mu.Unlock()
+		evs = append(evs, eventAt(t, fmt.Sprintf("evt-%d", i), id, []byte(completedBody), key, now, now))
+	}
+	// Delivered out of order, the first ones after both rotations.
+	for i := len(evs) - 1; i >= 0; i-- {
+		if i >= 10 && i < 20 {
+			continue
+		}
+		if err := h.Handle(context.Background(), evs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 10; i < 20; i++ { // signed with key-2, now the previous key
+		if err := h.Handle(context.Background(), evs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := tasks.resumed(); n != 20 {
+		t.Fatalf("resumed %d of 30: callbacks signed with key-1 (two rotations back) are the only ones to lose", n)
+	}
+	if keys.freshes == 0 {
+		t.Fatal("the handler never asked for fresh keys")
+	}
+}

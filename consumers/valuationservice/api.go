@@ -71,7 +71,7 @@ type APIHandler struct {
 	sfn       ExecutionStarter
 	callbacks PrefixSource
 	log       *slog.Logger
-	wait func(ctx context.Context, d time.Duration) error
+	wait      func(ctx context.Context, d time.Duration) error
 	// seen holds the idempotency keys a mock:flaky request has failed once.
 	seen sync.Map
 }

@@ -83,9 +83,9 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		CallbackDelay:   30 * time.Second,
-		LateDelay:       25 * time.Hour,
-		SlowResponse:    3 * time.Second,
+		CallbackDelay:    30 * time.Second,
+		LateDelay:        25 * time.Hour,
+		SlowResponse:     3 * time.Second,
 		CallbackTimeout:  10 * time.Second,
 		CallbackAttempts: 3,
 		SecretCacheTTL:   5 * time.Minute,

@@ -77,6 +77,7 @@ func newAPI(t *testing.T) (*APIHandler, *fakeSFN, *[]time.Duration) {
 	cfg.StateMachineARN = "arn:aws:states:eu-west-2:000000000000:stateMachine:ValuationService"
 	cfg.CallbackDelay = 2 * time.Second
 	cfg.LateDelay = 10 * time.Minute
+	cfg.AllowedCallbackPrefix = "https://hook.example.com/prod/valuations/"
 	h, err := NewAPIHandler(cfg, APIDeps{Executions: f})
 	if err != nil {
 		t.Fatal(err)
@@ -258,19 +259,24 @@ func TestParseModeAndValue(t *testing.T) {
 type webhook struct {
 	mu     sync.Mutex
 	status int
-	got    []received
+	// statuses are answered first, one per request, before status.
+	statuses []int
+	got      []received
 }
 
 type received struct {
-	path, ts, sig string
-	body          []byte
+	path, ts, sig, apiKey string
+	body                  []byte
 }
 
 func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	w.mu.Lock()
-	w.got = append(w.got, received{r.URL.Path, r.Header.Get(contracts.HeaderSignatureTimestamp), r.Header.Get(contracts.HeaderSignature), b})
+	w.got = append(w.got, received{r.URL.Path, r.Header.Get(contracts.HeaderSignatureTimestamp), r.Header.Get(contracts.HeaderSignature), r.Header.Get(contracts.HeaderAPIKey), b})
 	status := w.status
+	if len(w.statuses) > 0 {
+		status, w.statuses = w.statuses[0], w.statuses[1:]
+	}
 	w.mu.Unlock()
 	if status == 0 {
 		status = http.StatusOK
@@ -285,7 +291,9 @@ func newSender(t *testing.T, hook *webhook) (*CallbackSender, string) {
 	t.Cleanup(srv.Close)
 	cfg := DefaultConfig()
 	cfg.SigningSecret = secret
-	s, err := NewCallbackSender(cfg, SenderDeps{HTTP: srv.Client(), Now: func() time.Time { return now }})
+	cfg.WebhookAPIKey = "provider-api-key"
+	s, err := NewCallbackSender(cfg, SenderDeps{HTTP: srv.Client(), Now: func() time.Time { return now },
+		Sleep: func(context.Context, time.Duration) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +330,12 @@ func TestSenderSignsAndPosts(t *testing.T) {
 			if got.path != "/prod/valuations/cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE" {
 				t.Errorf("path = %s", got.path)
 			}
-			if err := signature.Verify(secret, got.ts, got.sig, got.body, now, 5*time.Minute); !errors.Is(err, tt.verify) || (tt.verify == nil && err != nil) {
+			m := signature.Message{CallbackID: "cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE", Body: got.body}
+			if _, err := signature.Verify([][]byte{secret}, got.ts, got.sig, m, now, 5*time.Minute); !errors.Is(err, tt.verify) || (tt.verify == nil && err != nil) {
 				t.Errorf("Verify = %v; want %v", err, tt.verify)
+			}
+			if got.apiKey != "provider-api-key" {
+				t.Errorf("x-api-key = %q", got.apiKey)
 			}
 			var resp contracts.ValuationResponse
 			if err := contracts.Decode(contracts.SchemaValuationResponse, got.body, &resp); err != nil {
@@ -360,6 +372,9 @@ func TestSenderServerErrorIsACallbackDeliveryError(t *testing.T) {
 	if !errors.As(err, &cde) || cde.StatusCode != http.StatusBadGateway {
 		t.Fatalf("err = %v", err)
 	}
+	if n := len(hook.got); n != DefaultConfig().CallbackAttempts {
+		t.Fatalf("%d attempts; want %d before giving up to the state machine's retry", n, DefaultConfig().CallbackAttempts)
+	}
 	// aws-lambda-go names the error type after the pointer's element type:
 	// the state machine retries on exactly this name.
 	if name := reflect.TypeOf(err).Elem().Name(); name != "CallbackDeliveryError" {
@@ -386,6 +401,56 @@ func TestSender4xxIsAResultNotAnError(t *testing.T) {
 	out, err := s.Handle(context.Background(), input(url, ModeNormal))
 	if err != nil || out.StatusCode != http.StatusBadRequest {
 		t.Fatalf("Handle = %+v, %v", out, err)
+	}
+}
+
+// A throttled or failing webhook is tried again with backoff: a real
+// callback is not lost to a 429.
+func TestSenderRetriesThrottlingAndServerErrors(t *testing.T) {
+	hook := &webhook{statuses: []int{http.StatusTooManyRequests, http.StatusServiceUnavailable}}
+	s, url := newSender(t, hook)
+	var waits []time.Duration
+	s.sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+	out, err := s.Handle(context.Background(), input(url, ModeNormal))
+	if err != nil || out.StatusCode != http.StatusOK {
+		t.Fatalf("Handle = %+v, %v", out, err)
+	}
+	if len(hook.got) != 3 || len(waits) != 2 {
+		t.Fatalf("%d attempts, %d waits; want 3 and 2", len(hook.got), len(waits))
+	}
+	for _, w := range waits {
+		if w <= 0 || w > 5*time.Second {
+			t.Errorf("backoff %s", w)
+		}
+	}
+}
+
+func TestAPIRefusesCallbackURLsOutsideItsWebhook(t *testing.T) {
+	h, f, _ := newAPI(t)
+	for _, u := range []string{
+		"https://attacker.example/prod/valuations/cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE",
+		"https://hook.example.com/prod/valuations/cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE/../../x",
+		"https://hook.example.com/prod/valuations/cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE?next=https://attacker.example",
+		"https://hook.example.com.attacker.example/prod/valuations/cb_0123456789abcdefghijklmnopqrstuvwxyzABCDE",
+	} {
+		req := request(t, "12", "key-1")
+		var vr contracts.ValuationRequest
+		_ = json.Unmarshal([]byte(req.Body), &vr)
+		vr.CallbackURL = u
+		b, _ := json.Marshal(vr)
+		req.Body = string(b)
+		resp, err := h.Handle(context.Background(), req)
+		if err != nil || resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, "callbackUrl") {
+			t.Errorf("%s: %d %s, %v", u, resp.StatusCode, resp.Body, err)
+		}
+	}
+	if f.starts != 0 {
+		t.Fatalf("started %d valuations for strangers' URLs", f.starts)
+	}
+	cfg := DefaultConfig()
+	cfg.StateMachineARN = "arn:aws:states:eu-west-2:000000000000:stateMachine:ValuationService"
+	if _, err := NewAPIHandler(cfg, APIDeps{Executions: f}); err == nil || !strings.Contains(err.Error(), EnvAllowedCallbackPrefix) {
+		t.Fatalf("an API with no allowed callback prefix started: %v", err)
 	}
 }
 

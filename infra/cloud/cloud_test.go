@@ -96,9 +96,11 @@ type synthesized struct {
 	lp, vs   assertions.Template
 }
 
-// synthApp builds the app from cdk.json's context plus overrides, with
-// bundling skipped (the assets stay the stub sources) and, when nag is set,
-// the AwsSolutions checks applied.
+// synthApp builds the app from cdk.json's context plus overrides (a nil
+// value removes the key), with bundling skipped (the assets stay the stub
+// sources) and, when nag is set, the AwsSolutions checks applied. cdk.json
+// deploys prod, which refuses the mock unless asked: the tests ask for it
+// unless they configure a valuation service URL.
 func synthApp(t *testing.T, overrides map[string]any, nag bool) *synthesized {
 	t.Helper()
 	return synthAppIn(t, t.TempDir(), overrides, nag)
@@ -107,7 +109,15 @@ func synthApp(t *testing.T, overrides map[string]any, nag bool) *synthesized {
 func synthAppIn(t *testing.T, dir string, overrides map[string]any, nag bool) *synthesized {
 	t.Helper()
 	ctx := cdkJSONContext(t)
+	ctx[ContextMockValuationService] = true
+	if u, _ := overrides[ContextValuationServiceURL].(string); u != "" {
+		delete(ctx, ContextMockValuationService)
+	}
 	for k, v := range overrides {
+		if v == nil {
+			delete(ctx, k)
+			continue
+		}
 		ctx[k] = v
 	}
 	ctx["aws:cdk:bundling-stacks"] = []any{}

@@ -49,7 +49,13 @@ func TestLoanProcessorResourceCounts(t *testing.T) {
 		"AWS::ApiGateway::Method":               1,
 		"AWS::ApiGateway::Model":                1,
 		"AWS::ApiGateway::RequestValidator":     1,
-		"AWS::ApiGateway::GatewayResponse":      2,
+		"AWS::ApiGateway::GatewayResponse":      len(webhookGatewayResponses),
+		"AWS::ApiGateway::UsagePlan":            1,
+		"AWS::ApiGateway::ApiKey":               1, // the mock's
+		"AWS::ApiGateway::UsagePlanKey":         1,
+		"AWS::WAFv2::WebACL":                    1,
+		"AWS::WAFv2::WebACLAssociation":         1,
+		"AWS::SSM::Parameter":                   1, // the mock's allowed callback prefix
 		"AWS::ApiGateway::Stage":                1,
 		"AWS::Events::EventBus":                 1,
 		"AWS::Events::Archive":                  1,
@@ -195,6 +201,8 @@ func TestLoanProcessorRequestConsumer(t *testing.T) {
 		valuationrequest.EnvRequestBaseBackoff: cfg.ValuationService.BaseBackoff.String(),
 		valuationrequest.EnvBatchConcurrency:   strconv.Itoa(q.BatchSize),
 		valuationrequest.EnvLogLevel:           cfg.Functions.LogLevel,
+		// The mock's API takes SigV4-signed requests only.
+		valuationrequest.EnvValuationServiceAuth: "iam",
 	}
 	for k, v := range want {
 		equalJSON(t, "consumer env "+k, env[k], v)
@@ -292,6 +300,7 @@ func TestLoanProcessorWebhook(t *testing.T) {
 	}))
 	check(t, "method", has(d.lp, "AWS::ApiGateway::Method", map[string]any{
 		"HttpMethod":         "POST",
+		"ApiKeyRequired":     true,
 		"RequestParameters":  map[string]any{"method.request.path.callbackId": true},
 		"RequestModels":      map[string]any{"application/json": ref(lp.Webhook.Model)},
 		"RequestValidatorId": assertions.Match_AnyValue(),
@@ -300,6 +309,7 @@ func TestLoanProcessorWebhook(t *testing.T) {
 			"IntegrationHttpMethod": "POST",
 			"Credentials":           getAtt(lp.Webhook.Role, "Arn"),
 			"PassthroughBehavior":   "NEVER",
+			"ContentHandling":       "CONVERT_TO_TEXT",
 			"Uri": map[string]any{"Fn::Join": []any{"", []any{
 				"arn:", map[string]any{"Ref": "AWS::Partition"}, ":apigateway:", map[string]any{"Ref": "AWS::Region"}, ":events:action/PutEvents",
 			}}},
@@ -310,10 +320,22 @@ func TestLoanProcessorWebhook(t *testing.T) {
 			},
 		}),
 	}))
-	for typ, body := range map[string]string{"BAD_REQUEST_BODY": WebhookInvalidBody, "BAD_REQUEST_PARAMETERS": WebhookInvalidParameters} {
-		check(t, "gateway response "+typ, has(d.lp, "AWS::ApiGateway::GatewayResponse", map[string]any{
-			"ResponseType": typ, "StatusCode": "400", "ResponseTemplates": map[string]any{"application/json": body},
-		}))
+	for typ, want := range map[string]struct{ status, body string }{
+		"BAD_REQUEST_BODY":       {"400", WebhookInvalidBody},
+		"BAD_REQUEST_PARAMETERS": {"400", WebhookInvalidParameters},
+		"INVALID_API_KEY":        {"403", WebhookInvalidAPIKey},
+		"THROTTLED":              {"429", WebhookThrottled},
+		"DEFAULT_4XX":            {"", WebhookClientError},
+		"DEFAULT_5XX":            {"", WebhookServerError},
+	} {
+		p := map[string]any{"ResponseType": typ, "ResponseTemplates": map[string]any{"application/json": want.body}}
+		if want.status != "" {
+			p["StatusCode"] = want.status
+		} else {
+			// The type's own status stays (403 for a WAF block, 429 ...).
+			p["StatusCode"] = assertions.Match_Absent()
+		}
+		check(t, "gateway response "+typ, has(d.lp, "AWS::ApiGateway::GatewayResponse", p))
 	}
 	check(t, "stage", has(d.lp, "AWS::ApiGateway::Stage", map[string]any{
 		"StageName":      cfg.Config.Stage,
@@ -332,8 +354,9 @@ func TestLoanProcessorWebhook(t *testing.T) {
 	if s := toJSON(t, stage["AccessLogSetting"]); !strings.Contains(s, logicalID(lp.Webhook.AccessLogs)) {
 		t.Errorf("access logs go to %s, not the webhook's log group", s)
 	}
-	check(t, "endpoint", has(d.lp, "AWS::ApiGateway::RestApi", map[string]any{
+	check(t, "endpoint and binary body", has(d.lp, "AWS::ApiGateway::RestApi", map[string]any{
 		"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}},
+		"BinaryMediaTypes":      []any{"application/json"},
 	}))
 
 	// The integration may publish to this bus and do nothing else.
@@ -373,10 +396,17 @@ func TestPutEventsTemplateEscaping(t *testing.T) {
 	for _, want := range []string{
 		`"Source":"` + contracts.EventSource + `"`, `"EventBusName":"bus"`, contracts.DetailTypeFailed, contracts.DetailTypeCompleted,
 		contracts.HeaderSignature, contracts.HeaderSignatureTimestamp, `$input.params().path.get('callbackId')`,
-		`$input.body`, `$input.json('$')`, `$context.requestTime`, `AWSEvents.PutEvents`,
+		`$util.base64Decode($input.body)`, `$util.parseJson($decoded).status`, `$context.requestTimeEpoch`, `AWSEvents.PutEvents`,
+		`\"version\":\"` + contracts.CallbackDetailVersion + `\"`, `\"bodyBase64\":\"`,
 	} {
 		if !strings.Contains(tpl, want) {
 			t.Errorf("template lacks %s", want)
+		}
+	}
+	// The body is binary: $input.json and $input.path would read base64 text.
+	for _, unwanted := range []string{`$input.json(`, `$input.path(`, `\"body\":`} {
+		if strings.Contains(tpl, unwanted) {
+			t.Errorf("template uses %s", unwanted)
 		}
 	}
 }
@@ -475,6 +505,7 @@ func TestLoanProcessorResolver(t *testing.T) {
 		valuationcallback.EnvTableName:          ref(lp.TokenTable),
 		valuationcallback.EnvSigningSecretARN:   ref(lp.SigningSecret),
 		valuationcallback.EnvSignatureTolerance: cfg.Signature.Tolerance.String(),
+		valuationcallback.EnvSecretCacheTTL:     cfg.Signature.CacheTTL.String(),
 		valuationcallback.EnvLogLevel:           cfg.Functions.LogLevel,
 	})
 	check(t, "async retries", has(d.lp, "AWS::Lambda::EventInvokeConfig", map[string]any{
@@ -572,6 +603,7 @@ func TestLoanProcessorAlarmsNotify(t *testing.T) {
 // an event 6h at most, so the resolver's is capped there.
 func TestLoanProcessorLongEventAge(t *testing.T) {
 	s := DefaultSettings()
+	s.MockValuationService = true
 	s.Config.Callback.MaxEventAge = 12 * time.Hour
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir()), Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
 	stacks := NewStacks(app, s, stubModule(t))

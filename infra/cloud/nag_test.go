@@ -122,10 +122,9 @@ func TestNagSuppressions(t *testing.T) {
 			"CallbackSenderRoleDefaultPolicy", "RequestHandlerRoleDefaultPolicy", "SurveysStateMachineRoleDefaultPolicy",
 		},
 		"AwsSolutions-SF1":   {"LoanProcessorStateMachine", "SurveysStateMachine"},
-		"AwsSolutions-APIG4": {"WebhookAPIvaluationscallbackIdPOST", "APIPOSTvaluations"},
+		"AwsSolutions-APIG4": {"WebhookAPIvaluationscallbackIdPOST"},
 		"AwsSolutions-COG4":  {"WebhookAPIvaluationscallbackIdPOST"},
-		"AwsSolutions-APIG3": {"WebhookAPIDeploymentStage"},
-		"AwsSolutions-SMG4":  {"SigningSecret"},
+		"AwsSolutions-SMG4":  {"SigningSecret", "WebhookApiKey"},
 		"AwsSolutions-IAM4":  {"WebhookAPICloudWatchRole"},
 	}
 	got := map[string][]string{}

@@ -118,7 +118,7 @@ func TestMappingTemplatesRender(t *testing.T) {
 			if raw, err := base64.StdEncoding.DecodeString(detail.BodyBase64); err != nil || !bytes.Equal(raw, body) {
 				t.Errorf("body %q came back as %q (%v)", body, raw, err)
 			}
-			if detail.Version != contracts.CallbackDetailVersion || detail.Version != "2" || detail.CallbackID != callbackID ||
+			if detail.Version != "2" || detail.CallbackID != callbackID ||
 				detail.ReceivedAt != strconv.Itoa(receivedAt) ||
 				detail.Signature != (contracts.Signature{Timestamp: "1795600000", Value: `s'g"/\`}) {
 				t.Errorf("detail = %+v", detail)
@@ -132,7 +132,9 @@ func TestMappingTemplatesRender(t *testing.T) {
 			"path":             map[string]any{"callbackId": callbackID},
 			"requestTimeEpoch": receivedAt,
 		})
-		var req struct{ Entries []struct{ DetailType, Detail string } }
+		var req struct {
+			Entries []struct{ DetailType, Detail string }
+		}
 		if err := json.Unmarshal([]byte(out), &req); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,8 +27,9 @@ func (s *Stack) consoleHandler() http.Handler {
 
 // consoleSource reads the stack for the console.
 type consoleSource struct {
-	s   *Stack
-	ddb *dynamodb.Client
+	s       *Stack
+	ddbOnce sync.Once
+	ddb     *dynamodb.Client
 }
 
 var _ console.Source = (*consoleSource)(nil)
@@ -189,9 +191,7 @@ func (c *consoleSource) Secrets(ctx context.Context) (console.Secrets, error) {
 
 // records scans the token table through the stack's own DynamoDB API.
 func (c *consoleSource) records(ctx context.Context) ([]tokenstore.Record, error) {
-	if c.ddb == nil {
-		c.ddb = dynamodb.NewFromConfig(c.s.awsConfig(c.s.Outputs.Endpoint))
-	}
+	c.ddbOnce.Do(func() { c.ddb = dynamodb.NewFromConfig(c.s.awsConfig(c.s.Outputs.Endpoint)) })
 	var out []tokenstore.Record
 	var start map[string]ddbtypes.AttributeValue
 	for {

@@ -45,6 +45,7 @@ func SignEntriesFile(path, callbackID, reference string, key []byte, now time.Ti
 		// Published by hand, the event is received now: the webhook would
 		// have stamped this.
 		d.ReceivedAt = strconv.FormatInt(now.UnixMilli(), 10)
+		d.ReceiptID = fmt.Sprintf("sign-event-%d-%d", now.UnixNano(), i)
 		d.Signature.Timestamp, d.Signature.Value = signature.Sign(now, signature.Message{CallbackID: callbackID, Body: body}, key)
 		detail, err := json.Marshal(d)
 		if err != nil {

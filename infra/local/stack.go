@@ -27,8 +27,8 @@ import (
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
 	"loanflow/infra/local/integrations"
-	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/local/secretsmgr"
+	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/local/sqs"
 )
 

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"loanflow/consumers/secrets"
 	"loanflow/consumers/lambdalog"
+	"loanflow/consumers/secrets"
 	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"

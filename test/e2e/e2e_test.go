@@ -53,7 +53,9 @@ func start(t *testing.T, timeout time.Duration) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logFile.Close() })
-	log := slog.New(slog.NewJSONHandler(logFile, nil))
+	// Every line, debug included, with the call that logged it: the secrets
+	// test greps them all.
+	log := slog.New(slog.NewJSONHandler(logFile, &slog.HandlerOptions{AddSource: true, Level: slog.LevelDebug}))
 	s, err := local.Start(context.Background(), local.Options{Addr: "127.0.0.1:0", StateDir: dir, Config: &cfg, Logger: log})
 	if err != nil {
 		t.Fatal(err)

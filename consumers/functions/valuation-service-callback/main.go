@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"loanflow/consumers/secrets"
 	"loanflow/consumers/lambdalog"
+	"loanflow/consumers/secrets"
 	"loanflow/consumers/valuationservice"
 )
 

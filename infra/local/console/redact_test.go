@@ -74,9 +74,9 @@ func TestNoPageShowsAWholeSecret(t *testing.T) {
 			`"valuationReference": "VAL-88231"`, `"receivedAt": "1741946400123"`},
 		running: {lambdalog.Token(secretToken), lambdalog.ID(secretCallbackID), `"applicationId": "app-1004"`},
 		"/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1001")): {lambdalog.Token(goneToken)},
-		"/queues/detail?name=valuation-requests":                             {lambdalog.Token(secretToken)},
-		"/queues/detail?name=valuation-requests-dlq":                         {lambdalog.Token(goneToken), "app-1003"},
-		"/executions/detail?arn=" + url.QueryEscape(secretToken):             {"describe execution " + lambdalog.Token(secretToken)},
+		"/queues/detail?name=valuation-requests":                              {lambdalog.Token(secretToken)},
+		"/queues/detail?name=valuation-requests-dlq":                          {lambdalog.Token(goneToken), "app-1003"},
+		"/executions/detail?arn=" + url.QueryEscape(secretToken):              {"describe execution " + lambdalog.Token(secretToken)},
 	} {
 		mustContain(t, target, html.UnescapeString(pages[target]), wants...)
 	}

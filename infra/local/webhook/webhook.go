@@ -7,8 +7,10 @@ package webhook
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,6 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		},
 		BodyBase64: base64.StdEncoding.EncodeToString(body),
 		ReceivedAt: strconv.FormatInt(h.now().UnixMilli(), 10),
+		ReceiptID:  requestID(),
 		Response:   resp,
 	}
 	d, err := json.Marshal(detail)
@@ -165,3 +168,11 @@ func (h *Handler) log() *slog.Logger {
 }
 
 // shorten keeps a callback id recognisable in logs without writing the capability whole.
+
+// requestID is a unique id for one webhook request, as API Gateway's
+// $context.requestId is.
+func requestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
