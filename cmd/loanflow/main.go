@@ -21,6 +21,7 @@ Usage:
   loanflow demo            [--loans N] [--keep] [--addr ...]
   loanflow run-definition  FILE [--input FILE]
   loanflow sign-event      FILE --callback-id ID [--state .loanflow]
+  loanflow redrive-callbacks [--endpoint-url URL] [--queue-url URL] [--bus NAME]
   loanflow bench           [--quick]
 
 Run "loanflow <command> -h" for a command's flags.
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string) int {
 		"run-definition": cmdRunDefinition,
 		"sign-event":     cmdSignEvent,
 		"bench":          cmdBench,
+
+		"redrive-callbacks": cmdRedriveCallbacks,
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(os.Stderr, usage)

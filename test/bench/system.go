@@ -318,9 +318,10 @@ func resumeLatency(ctx context.Context, s *local.Stack, samples int, res *System
 		body, _ := json.Marshal(resp)
 		t0 := time.Now()
 		if i%2 == 0 {
-			ts, sig := signature.Sign(s.Secret(), t0, body)
+			ts, sig := signature.Sign(t0, signature.Message{CallbackID: r.CallbackID, Body: body}, s.Secret())
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.Outputs.Endpoint+"/valuations/"+r.CallbackID, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(contracts.HeaderAPIKey, s.WebhookAPIKey())
 			req.Header.Set(contracts.HeaderSignatureTimestamp, ts)
 			req.Header.Set(contracts.HeaderSignature, sig)
 			hr, err := client.Do(req)

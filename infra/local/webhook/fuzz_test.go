@@ -22,8 +22,10 @@ func FuzzWebhook(f *testing.F) {
 	f.Add(cbID, "\x00\xff{")
 	f.Fuzz(func(t *testing.T, id, body string) {
 		bus := &fakeBus{}
-		h := &webhook.Handler{Bus: bus, BusName: "b", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		h := &webhook.Handler{Bus: bus, BusName: "b", Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+			APIKeys: func() []string { return []string{apiKey} }}
 		req := httptest.NewRequest(http.MethodPost, "/valuations/x", strings.NewReader(body))
+		req.Header.Set(contracts.HeaderAPIKey, apiKey)
 		req.URL.Path = "/valuations/" + id
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

@@ -1,12 +1,15 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +30,11 @@ func (f *fakeBus) PutEvents(_ context.Context, es []events.Entry) ([]eventbus.Re
 func serve(t *testing.T, method, path, body string, hdr map[string]string) (*httptest.ResponseRecorder, *fakeBus) {
 	t.Helper()
 	bus := &fakeBus{}
-	h := &webhook.Handler{Bus: bus, BusName: "loanflow-valuations", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	h := &webhook.Handler{Bus: bus, BusName: "loanflow-valuations", Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		APIKeys: func() []string { return []string{"other-provider-key", apiKey} }}
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(contracts.HeaderAPIKey, apiKey)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
@@ -38,7 +43,10 @@ func serve(t *testing.T, method, path, body string, hdr map[string]string) (*htt
 	return rec, bus
 }
 
-const cbID = "Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA"
+const (
+	cbID   = "Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA"
+	apiKey = "provider-api-key-0123456789"
+)
 
 func TestValidCallbackIsPublishedAsTheMappingTemplateWould(t *testing.T) {
 	body := `{"valuationReference":"VAL-1","status":"FAILED","failure":{"reasonCode":"ACCESS_REFUSED"}}`
@@ -58,10 +66,10 @@ func TestValidCallbackIsPublishedAsTheMappingTemplateWould(t *testing.T) {
 	if err := contracts.Decode(contracts.SchemaValuationCallbackDetail, []byte(e.Detail), &d); err != nil {
 		t.Fatalf("detail breaks its contract: %v", err)
 	}
-	if _, err := time.Parse(webhook.RequestTimeLayout, d.ReceivedAt); err != nil {
-		t.Errorf("receivedAt %q is not API Gateway's requestTime: %v", d.ReceivedAt, err)
+	if ms, err := strconv.ParseInt(d.ReceivedAt, 10, 64); err != nil || time.Since(time.UnixMilli(ms)).Abs() > time.Minute {
+		t.Errorf("receivedAt %q is not now in Unix milliseconds ($context.requestTimeEpoch): %v", d.ReceivedAt, err)
 	}
-	if d.Body != body || d.CallbackID != cbID || d.Signature.Timestamp != "1795600000" || d.Signature.Value != "abc123" || d.Response.Failure.ReasonCode != "ACCESS_REFUSED" {
+	if raw, err := base64.StdEncoding.DecodeString(d.BodyBase64); err != nil || string(raw) != body || d.ReceiptID == "" || d.CallbackID != cbID || d.Signature.Timestamp != "1795600000" || d.Signature.Value != "abc123" || d.Response.Failure.ReasonCode != "ACCESS_REFUSED" {
 		t.Fatalf("detail: %+v", d)
 	}
 }
@@ -99,5 +107,43 @@ func TestUnknownRouteAndOversizeBody(t *testing.T) {
 	var m map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
 		t.Errorf("error body is not JSON: %s", rec.Body)
+	}
+}
+
+// The bytes the signature covers are forwarded as received, even when they
+// are not UTF-8 (issue 13: they were re-encoded and the callback rejected
+// as forged).
+func TestBodyBytesAreForwardedExactlyEvenWhenNotUTF8(t *testing.T) {
+	body := "{\"valuationReference\":\"VAL-1\",\"status\":\"FAILED\",\"failure\":{\"reasonCode\":\"ACCESS_REFUSED\",\"reason\":\"Caf\xe9 \xff\"}}"
+	rec, bus := serve(t, http.MethodPost, "/valuations/"+cbID, body, nil)
+	if rec.Code != http.StatusAccepted || len(bus.got) != 1 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var d contracts.ValuationCallbackDetail
+	if err := json.Unmarshal([]byte(bus.got[0].Detail), &d); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(d.BodyBase64)
+	if err != nil || !bytes.Equal(raw, []byte(body)) {
+		t.Fatalf("forwarded %q, received %q", raw, body)
+	}
+}
+
+func TestCallersWithoutAKnownAPIKeyAreRefusedAtTheDoor(t *testing.T) {
+	body := `{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":5,"currency":"GBP"}`
+	for name, key := range map[string]string{"none": "", "wrong": "guess", "prefix": apiKey[:10]} {
+		bus := &fakeBus{}
+		h := &webhook.Handler{Bus: bus, BusName: "b", Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+			APIKeys: func() []string { return []string{apiKey} }}
+		req := httptest.NewRequest(http.MethodPost, "/valuations/"+cbID, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set(contracts.HeaderAPIKey, key)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden || len(bus.got) != 0 || !json.Valid(rec.Body.Bytes()) {
+			t.Errorf("%s key: %d %s, %d published", name, rec.Code, rec.Body, len(bus.got))
+		}
 	}
 }
