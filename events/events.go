@@ -18,12 +18,35 @@ var files embed.FS
 
 // Entry is one PutEvents request entry, in the shape of the CLI's --entries file.
 type Entry struct {
-	Source       string   `json:"Source"`
-	DetailType   string   `json:"DetailType"`
-	Detail       string   `json:"Detail"`
-	EventBusName string   `json:"EventBusName,omitempty"`
-	Resources    []string `json:"Resources,omitempty"`
-	Time         string   `json:"Time,omitempty"`
+	Source       string    `json:"Source"`
+	DetailType   string    `json:"DetailType"`
+	Detail       string    `json:"Detail"`
+	EventBusName string    `json:"EventBusName,omitempty"`
+	Resources    []string  `json:"Resources,omitempty"`
+	Time         Timestamp `json:"Time,omitempty"`
+}
+
+// Timestamp is an entry's Time: RFC 3339 text, or, as the AWS SDKs and the
+// CLI send it, a JSON number of epoch seconds (which it holds as RFC 3339).
+type Timestamp string
+
+// UnmarshalJSON accepts a string or a number of epoch seconds.
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = Timestamp(s)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("Time: must be a timestamp (epoch seconds or RFC 3339)")
+	}
+	whole := int64(secs)
+	*t = Timestamp(time.Unix(whole, int64((secs-float64(whole))*1e9)).UTC().Format(time.RFC3339Nano))
+	return nil
 }
 
 // Sample names of the entry files in this directory.
@@ -106,7 +129,7 @@ func (e Entry) Envelope(id, account, region string, now time.Time) (Envelope, er
 	}
 	t := now.UTC()
 	if e.Time != "" {
-		if pt, err := time.Parse(time.RFC3339, e.Time); err == nil {
+		if pt, err := time.Parse(time.RFC3339, string(e.Time)); err == nil {
 			t = pt.UTC()
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationservice"
 )
 
@@ -191,4 +192,37 @@ func TestMockAllowedCallbackPrefix(t *testing.T) {
 	if len(ssm) != 1 {
 		t.Errorf("the mock's API SSM grants: %v", ssm)
 	}
+}
+
+// While a key rotates, the resolver reads the signing secret's AWSCURRENT and
+// AWSPREVIOUS versions and the mock's sender reads it again after its cache
+// expires: no grant on the secret is limited to a version stage.
+func TestSigningSecretEveryVersion(t *testing.T) {
+	d := defaults(t)
+	lp, vs := d.stacks.LoanProcessor, d.stacks.ValuationService
+	n := 0
+	for _, c := range []struct {
+		sts  []map[string]any
+		name string
+	}{
+		{statements(t, d.lp, lp.Resolver.Role), "resolver"},
+		{statements(t, d.vs, vs.CallbackSender.Role), "sender"},
+	} {
+		for _, st := range c.sts {
+			if !strings.Contains(toJSON(t, st["Action"]), "secretsmanager:GetSecretValue") {
+				continue
+			}
+			n++
+			if cond, ok := st["Condition"]; ok {
+				t.Errorf("%s reads its secrets under a condition: %v", c.name, cond)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d statements allow GetSecretValue, want the resolver's and the sender's", n)
+	}
+	env := props(t, d.lp, "AWS::Lambda::Function", logicalID(lp.Resolver.Function))["Environment"].(map[string]any)["Variables"].(map[string]any)
+	equalJSON(t, "resolver's cache TTL", env[valuationcallback.EnvSecretCacheTTL], d.settings.Config.Signature.CacheTTL.String())
+	env = props(t, d.vs, "AWS::Lambda::Function", logicalID(vs.CallbackSender.Function))["Environment"].(map[string]any)["Variables"].(map[string]any)
+	equalJSON(t, "sender's cache TTL", env[valuationservice.EnvSigningSecretCacheTTL], d.settings.Config.Signature.CacheTTL.String())
 }

@@ -396,7 +396,7 @@ func TestPutEventsTemplateEscaping(t *testing.T) {
 	for _, want := range []string{
 		`"Source":"` + contracts.EventSource + `"`, `"EventBusName":"bus"`, contracts.DetailTypeFailed, contracts.DetailTypeCompleted,
 		contracts.HeaderSignature, contracts.HeaderSignatureTimestamp, `$input.params().path.get('callbackId')`,
-		`$util.base64Decode($input.body)`, `$util.parseJson($decoded).status`, `$context.requestTimeEpoch`, `AWSEvents.PutEvents`,
+		`$util.base64Decode($input.body)`, `$util.parseJson($decoded).status`, `$context.requestTimeEpoch`, `$context.requestId`, `AWSEvents.PutEvents`,
 		`\"version\":\"` + contracts.CallbackDetailVersion + `\"`, `\"bodyBase64\":\"`,
 	} {
 		if !strings.Contains(tpl, want) {

@@ -77,6 +77,7 @@ func TestMappingTemplatesRender(t *testing.T) {
 	const (
 		callbackID = "Zm9vYmFyYmF6cXV4cXV1eA"
 		receivedAt = 1795600000123
+		requestID  = "c0ffee00-1234-4d2b-9a6e-0123456789ab"
 	)
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
@@ -85,6 +86,7 @@ func TestMappingTemplatesRender(t *testing.T) {
 				"path":             map[string]any{"callbackId": callbackID},
 				"headers":          map[string]any{"x-valuation-timestamp": "1795600000", "X-VALUATION-SIGNATURE": `s'g"/\`},
 				"requestTimeEpoch": receivedAt,
+				"requestId":        requestID,
 			})
 			equalJSON(t, "request headers", override["header"], map[string]any{
 				"X-Amz-Target": "AWSEvents.PutEvents", "Content-Type": "application/x-amz-json-1.1",
@@ -119,7 +121,7 @@ func TestMappingTemplatesRender(t *testing.T) {
 				t.Errorf("body %q came back as %q (%v)", body, raw, err)
 			}
 			if detail.Version != "2" || detail.CallbackID != callbackID ||
-				detail.ReceivedAt != strconv.Itoa(receivedAt) ||
+				detail.ReceivedAt != strconv.Itoa(receivedAt) || detail.ReceiptID != requestID ||
 				detail.Signature != (contracts.Signature{Timestamp: "1795600000", Value: `s'g"/\`}) {
 				t.Errorf("detail = %+v", detail)
 			}
@@ -131,6 +133,7 @@ func TestMappingTemplatesRender(t *testing.T) {
 			"bodyBase64":       base64.StdEncoding.EncodeToString([]byte(`{"valuationReference":"V","status":"COMPLETED","propertyValue":1,"currency":"GBP"}`)),
 			"path":             map[string]any{"callbackId": callbackID},
 			"requestTimeEpoch": receivedAt,
+			"requestId":        requestID,
 		})
 		var req struct {
 			Entries []struct{ DetailType, Detail string }

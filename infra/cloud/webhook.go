@@ -104,7 +104,8 @@ const (
 //
 //	{"version":"2","callbackId":<path>,"signature":{"timestamp":<X-Valuation-Timestamp or "">,
 //	 "value":<X-Valuation-Signature or "">},"bodyBase64":<raw body, base64>,
-//	 "receivedAt":<$context.requestTimeEpoch as a string>,"response":<the body>}
+//	 "receivedAt":<$context.requestTimeEpoch as a string>,"receiptId":<$context.requestId>,
+//	 "response":<the body>}
 //
 // The body is never re-encoded: application/json is a binary media type of
 // the API and the integration converts binary to text (CONVERT_TO_TEXT), so
@@ -113,7 +114,8 @@ const (
 // routing fields are derived from it: the detail-type from the decoded body's
 // status, and "response", the decoded body as JSON text (invalid UTF-8
 // there becomes U+FFFD; the resolver acts on bodyBase64, which the
-// signature covers).
+// signature covers). receivedAt (Unix milliseconds) and receiptId are API
+// Gateway's own: the trusted receipt time and the identity of the request.
 //
 // Header names match case-insensitively. Every string is escaped with
 // $util.escapeJavaScript, whose \' (not JSON) is turned back into '; strings
@@ -141,6 +143,7 @@ func PutEventsRequestTemplate(busName string) string {
 			`"Detail":"{\"version\":\"` + contracts.CallbackDetailVersion + `\",\"callbackId\":\"` + esc(`$callbackId`) + `\",` +
 			`\"signature\":{\"timestamp\":\"` + esc(`$timestamp`) + `\",\"value\":\"` + esc(`$signature`) + `\"},` +
 			`\"bodyBase64\":\"` + esc(`$bodyBase64`) + `\",\"receivedAt\":\"$context.requestTimeEpoch\",` +
+			`\"receiptId\":\"$context.requestId\",` +
 			`\"response\":` + esc(`$decoded`) + `}"}]}`,
 	}
 	return strings.Join(lines, "\n")
