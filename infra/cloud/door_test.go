@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -22,7 +23,10 @@ func TestWebhookWebACL(t *testing.T) {
 		"Rules": []any{
 			objectLike(map[string]any{
 				"Name": "RateLimitPerIP", "Priority": 0,
-				"Action": map[string]any{"Block": map[string]any{}},
+				"Action": map[string]any{"Block": map[string]any{"CustomResponse": map[string]any{
+					"ResponseCode": 429, "CustomResponseBodyKey": "RateLimited",
+					"ResponseHeaders": []any{map[string]any{"Name": "Retry-After", "Value": "60"}},
+				}}},
 				"Statement": map[string]any{"RateBasedStatement": map[string]any{
 					"Limit": WebhookIPRateLimit, "AggregateKeyType": "IP", "EvaluationWindowSec": 300,
 				}},
@@ -42,8 +46,12 @@ func TestWebhookWebACL(t *testing.T) {
 				}},
 			}),
 		},
-		"VisibilityConfig": objectLike(map[string]any{"CloudWatchMetricsEnabled": true, "SampledRequestsEnabled": true}),
+		"CustomResponseBodies": map[string]any{"RateLimited": map[string]any{"ContentType": "APPLICATION_JSON", "Content": WebhookRateLimited}},
+		"VisibilityConfig":     objectLike(map[string]any{"CloudWatchMetricsEnabled": true, "SampledRequestsEnabled": true}),
 	}))
+	if !json.Valid([]byte(WebhookRateLimited)) {
+		t.Errorf("the web ACL's 429 body is not JSON: %s", WebhookRateLimited)
+	}
 	acl := props(t, d.lp, "AWS::WAFv2::WebACL", logicalID(w.WebACL))
 	for _, r := range acl["Rules"].([]any) {
 		rule := r.(map[string]any)

@@ -97,7 +97,14 @@ const (
 	WebhookClientError = `{"accepted":false,"message":"request refused","type":"$context.error.responseType","requestId":"$context.requestId"}`
 	// WebhookServerError answers every other 5xx: the caller should retry.
 	WebhookServerError = `{"accepted":false,"message":"the callback could not be received; retry later","type":"$context.error.responseType","requestId":"$context.requestId"}`
+	// WebhookRateLimited is the web ACL's own answer (429, not WAF's
+	// default 403) to an address over WebhookIPRateLimit: a provider
+	// pushing a backlog from one address retries instead of giving up.
+	WebhookRateLimited = `{"accepted":false,"message":"too many requests from this address; retry with backoff"}`
 )
+
+// webhookRateLimitedBody names WebhookRateLimited in the web ACL.
+const webhookRateLimitedBody = "RateLimited"
 
 // PutEventsRequestTemplate is the webhook's mapping template: a PutEvents
 // request with one entry, whose Detail is the JSON text of
@@ -324,8 +331,9 @@ func (w *WebhookAPI) AddProviderKey(key awsapigateway.IApiKey) {
 	w.UsagePlan.AddApiKey(key, nil)
 }
 
-// webACL guards the stage with a rate limit per IP address and AWS's
-// managed rule groups for common exploits and known bad inputs.
+// webACL guards the stage with a rate limit per IP address (answered 429, so
+// that callers retry) and AWS's managed rule groups for common exploits and
+// known bad inputs (answered 403: WAF_FILTERED, a WebhookClientError body).
 func (w *WebhookAPI) webACL(ipRateLimit int) {
 	visibility := func(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
 		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
@@ -355,7 +363,15 @@ func (w *WebhookAPI) webACL(ipRateLimit int) {
 			&awswafv2.CfnWebACL_RuleProperty{
 				Name:     jsii.String("RateLimitPerIP"),
 				Priority: jsii.Number(0),
-				Action:   &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{}},
+				Action: &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
+					CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
+						ResponseCode:          jsii.Number(429),
+						CustomResponseBodyKey: jsii.String(webhookRateLimitedBody),
+						ResponseHeaders: &[]any{&awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
+							Name: jsii.String("Retry-After"), Value: jsii.String("60"),
+						}},
+					},
+				}},
 				Statement: &awswafv2.CfnWebACL_StatementProperty{
 					RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
 						Limit:               jsii.Number(float64(ipRateLimit)),
@@ -367,6 +383,11 @@ func (w *WebhookAPI) webACL(ipRateLimit int) {
 			},
 			managed(1, "AWSManagedRulesCommonRuleSet"),
 			managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
+		},
+		CustomResponseBodies: &map[string]any{
+			webhookRateLimitedBody: &awswafv2.CfnWebACL_CustomResponseBodyProperty{
+				ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(WebhookRateLimited),
+			},
 		},
 		VisibilityConfig: visibility("ValuationWebhook"),
 	})

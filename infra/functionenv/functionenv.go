@@ -42,17 +42,17 @@ func dur(d time.Duration) string { return d.String() }
 func ValuationRequest(c config.Config, tableName, serviceURL, webhookBaseURL, serviceAuth string) Env {
 	return Env{
 		valuationrequest.EnvValuationServiceAuth: serviceAuth,
-		valuationrequest.EnvTableName:           tableName,
-		valuationrequest.EnvValuationServiceURL: serviceURL,
-		valuationrequest.EnvWebhookBaseURL:      webhookBaseURL,
-		valuationrequest.EnvCallbackTimeout:     dur(c.CallbackTimeout),
-		valuationrequest.EnvTokenGrace:          dur(c.TokenGrace),
-		valuationrequest.EnvMaxReceiveCount:     strconv.Itoa(c.Queue.MaxReceiveCount),
-		valuationrequest.EnvRequestTimeout:      dur(c.ValuationService.RequestTimeout),
-		valuationrequest.EnvRequestAttempts:     strconv.Itoa(c.ValuationService.Attempts),
-		valuationrequest.EnvRequestBaseBackoff:  dur(c.ValuationService.BaseBackoff),
-		valuationrequest.EnvBatchConcurrency:    strconv.Itoa(c.Queue.BatchSize),
-		valuationrequest.EnvLogLevel:            c.Functions.LogLevel,
+		valuationrequest.EnvTableName:            tableName,
+		valuationrequest.EnvValuationServiceURL:  serviceURL,
+		valuationrequest.EnvWebhookBaseURL:       webhookBaseURL,
+		valuationrequest.EnvCallbackTimeout:      dur(c.CallbackTimeout),
+		valuationrequest.EnvTokenGrace:           dur(c.TokenGrace),
+		valuationrequest.EnvMaxReceiveCount:      strconv.Itoa(c.Queue.MaxReceiveCount),
+		valuationrequest.EnvRequestTimeout:       dur(c.ValuationService.RequestTimeout),
+		valuationrequest.EnvRequestAttempts:      strconv.Itoa(c.ValuationService.Attempts),
+		valuationrequest.EnvRequestBaseBackoff:   dur(c.ValuationService.BaseBackoff),
+		valuationrequest.EnvBatchConcurrency:     strconv.Itoa(c.Queue.BatchSize),
+		valuationrequest.EnvLogLevel:             c.Functions.LogLevel,
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"loanflow/consumers/tokenstore"
+	"loanflow/contracts"
 	"loanflow/infra/local"
 	"loanflow/test/scenarios"
 )
@@ -211,7 +212,10 @@ func TestMalformedWebhookBodyIs400AndReachesNoBus(t *testing.T) {
 		`{"status":`: "must be valid JSON",
 		`{"valuationReference":"VAL-1","status":"FAILED"}`: "failure: is required",
 	} {
-		resp, err := http.Post(e.stack.Outputs.Endpoint+"/valuations/Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA", "application/json", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, e.stack.Outputs.Endpoint+"/valuations/Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(contracts.HeaderAPIKey, e.stack.WebhookAPIKey())
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
