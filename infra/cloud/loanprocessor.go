@@ -378,6 +378,7 @@ func (s *LoanProcessorStack) outputs() {
 	out("StateMachineArn", "Start a loan application here", s.Workflow.StateMachine.StateMachineArn())
 	out("QueueUrl", "Valuation requests waiting for the consumer", s.Requests.Queue.QueueUrl())
 	out("EventBusName", "The bus the webhook publishes to", s.Bus.EventBusName())
+	out("CallbackDlqUrl", "Callback events the resolver could not take: loanflow redrive-callbacks --queue-url", s.CallbackDLQ.Queue.QueueUrl())
 	out("DashboardUrl", "CloudWatch dashboard", s.Dashboard.URL())
 	out("TokenTableName", "Task tokens by callback id", s.TokenTable.TableName())
 	out("AlarmTopicArn", "Subscribe on-call here: every alarm notifies this topic", s.Alarms.Topic.TopicArn())

@@ -547,7 +547,7 @@ func TestLoanProcessorDashboardAndOutputs(t *testing.T) {
 			t.Errorf("dashboard lacks %s", want)
 		}
 	}
-	for _, o := range []string{"WebhookUrl", "StateMachineArn", "QueueUrl", "EventBusName", "DashboardUrl", "TokenTableName", "AlarmTopicArn"} {
+	for _, o := range []string{"WebhookUrl", "StateMachineArn", "QueueUrl", "EventBusName", "CallbackDlqUrl", "DashboardUrl", "TokenTableName", "AlarmTopicArn"} {
 		check(t, "output "+o, func() { d.lp.HasOutput(jsii.String(o), map[string]any{"Value": assertions.Match_AnyValue()}) })
 	}
 	outputs := d.lp.ToJSON()
