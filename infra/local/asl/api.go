@@ -289,11 +289,8 @@ func (e *Engine) StartExecution(ctx context.Context, smArn, name, input string) 
 		if r.m, err = e.machine(ctx, hash); err != nil {
 			return err
 		}
-		var deadline any
-		if r.m.TimeoutSeconds > 0 {
-			r.deadline = now.Add(time.Duration(r.m.TimeoutSeconds) * time.Second)
-			deadline = r.deadline.UnixNano()
-		}
+		r.deadline = executionDeadline(now, r.m.TimeoutSeconds)
+		deadline := r.deadline.UnixNano()
 		r.id = e.nextID.Add(1)
 		if _, err := tx.Exec(`INSERT INTO sfn_executions (id, arn, sm_arn, name, def_hash, role_arn, status, input, start_ns, deadline_ns, wake_ns, next_event)
 			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, 2)`, r.id, arn, smArn, name, hash, r.roleArn, input, now.UnixNano(), deadline, deadline); err != nil {

@@ -50,6 +50,9 @@ func (e *Engine) drive(r *run, cur *cursor) error {
 			return e.finish(r, "TIMED_OUT", nil, &stateError{Name: ErrTimeout})
 		}
 		o := top.step(r.ctx, cur)
+		if r.historyFull() {
+			return e.finish(r, "FAILED", nil, historyLimitError())
+		}
 		switch o.kind {
 		case stepNext:
 			if r.bufferedEvents() >= maxEventsInMemory {
@@ -281,6 +284,8 @@ func (e *Engine) load(ctx context.Context, id int64) (*run, *cursor, error) {
 	r.start = time.Unix(0, startNS)
 	if deadline.Valid {
 		r.deadline = time.Unix(0, deadline.Int64)
+	} else {
+		r.deadline = executionDeadline(r.start, 0) // started before the one-year limit was kept
 	}
 	if r.m, err = e.machine(ctx, hash); err != nil {
 		return nil, nil, err

@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 
 	"loanflow/infra/local/asl/expr"
 )
-
-// maxPayload is AWS's limit for state inputs, outputs and task results.
-const maxPayload = 256 * 1024
 
 type stepKind int
 
@@ -50,6 +46,11 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 			ref = f.prev // the previous state's exited event, whose output this is
 		} else {
 			cur.inputJSON, cur.inputIndex = encodeIndexed(cur.Input)
+		}
+		if len(cur.inputJSON) > maxPayload {
+			// An input no state produced as an output: a Catch's ResultPath
+			// or a Map iteration's ItemSelector made it.
+			return outcome{kind: stepEnd, err: &stateError{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' received an input with a size exceeding the maximum number of bytes service limit.", st.Name)}}
 		}
 		cur.Entered = f.emitData(enteredType(st), "input", st.Name, cur.inputJSON, ref, nil)
 		cur.EnteredAt = now.UnixNano()
@@ -122,6 +123,9 @@ func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) out
 // leave is exit with the output already encoded (out, with its spans idx);
 // ref and sp relate it to an earlier event's data (see event).
 func (f *frame) leave(st *state, cur *cursor, output any, set map[string]any, out string, idx []member, ref int64, sp *splice) outcome {
+	if len(out) > maxPayload {
+		return outcome{kind: stepEnd, err: dataLimit(st)}
+	}
 	f.emitData(exitedType(st), "output", st.Name, out, ref, sp)
 	cur.Vars = mergeVars(cur.Vars, set)
 	if st.End || st.Type == "Succeed" {
@@ -274,9 +278,9 @@ func (f *frame) waitState(st *state, cur *cursor, ev *evalEnv, now time.Time) ou
 func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time) (time.Time, error) {
 	switch {
 	case w.hasSeconds:
-		return entered.Add(time.Duration(w.seconds) * time.Second), nil
+		return waitFor(entered, w.seconds), nil
 	case w.hasTimestamp:
-		return w.timestamp, nil
+		return clampWake(entered, w.timestamp), nil
 	case w.secondsPath != nil:
 		v, err := w.secondsPath.get(sc)
 		if err != nil {
@@ -290,7 +294,7 @@ func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time) (time.Time, error)
 		if i < 0 {
 			return time.Time{}, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The SecondsPath parameter references a negative value: %s == %d", w.secondsPath, i)}
 		}
-		return entered.Add(time.Duration(i) * time.Second), nil
+		return waitFor(entered, i), nil
 	default:
 		v, err := w.timestampPath.get(sc)
 		if err != nil {
@@ -301,7 +305,7 @@ func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time) (time.Time, error)
 		if perr != nil {
 			return time.Time{}, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", w.timestampPath, encodeJSONPlain(v))}
 		}
-		return t, nil
+		return clampWake(entered, t), nil
 	}
 }
 
@@ -385,5 +389,3 @@ func retryDelay(r *retrier, n int) time.Duration {
 	}
 	return time.Duration(d)
 }
-
-var _ = slices.Contains[[]string]

@@ -29,6 +29,9 @@ func (f *frame) runThread(ctx context.Context, m *machine, input any, vars map[s
 			return nil, &stateError{Name: abortedName}
 		}
 		o := child.step(ctx, cur)
+		if f.r.historyFull() {
+			return nil, &stateError{Name: abortedName}
+		}
 		switch o.kind {
 		case stepNext:
 		case stepEnd:

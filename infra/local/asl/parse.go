@@ -385,8 +385,11 @@ func (c *compiler) wait(st *state, raw map[string]any, at string, lang queryLang
 		n++
 		num, isNum := v.(json.Number)
 		i, err := num.Int64()
-		if !isNum || err != nil || i < 0 || i > 99999999 {
+		switch {
+		case !isNum || err != nil || i < 0:
 			c.schema(at+"/Seconds", "The value for the field 'Seconds' must be a non-negative INTEGER")
+		case i > maxWaitSeconds:
+			c.schema(at+"/Seconds", "The value for the field 'Seconds' must be between 0 and %d (a Standard execution waits at most one year)", maxWaitSeconds)
 		}
 		w.seconds, w.hasSeconds = i, true
 	}

@@ -74,6 +74,9 @@ type run struct {
 	events historyBuf // emitted, not yet checkpointed
 	nextID int64      // id of the next event
 	tasks  []taskRow  // task rows to insert with the next checkpoint
+	// full is set when an event was refused at the history cap: the
+	// execution fails with historyLimitError, whatever its threads do next.
+	full bool
 }
 
 // frame is one thread of states: the top-level machine, a Parallel branch or
@@ -111,6 +114,13 @@ func (f *frame) emitData(typ, field, name, data string, ref int64, sp *splice) i
 func (f *frame) record(ev event) int64 {
 	r := f.r
 	r.mu.Lock()
+	if r.nextID >= maxHistoryEvents && ev.typ != "ExecutionSucceeded" && ev.typ != "ExecutionFailed" && ev.typ != "ExecutionTimedOut" {
+		// The cap: only the execution's own end may take the last id; the
+		// driver then fails the execution there (finish records that event).
+		r.full = true
+		r.mu.Unlock()
+		return f.prev
+	}
 	ev.prev = f.prev // a Map's frame is shared by its iterations
 	ev.id = r.nextID
 	r.nextID++
@@ -119,6 +129,13 @@ func (f *frame) record(ev event) int64 {
 	f.prev = ev.id
 	r.mu.Unlock()
 	return ev.id
+}
+
+// historyFull reports whether the execution reached the history cap.
+func (r *run) historyFull() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.full
 }
 
 // lastEvent returns the id of the last event f emitted.
