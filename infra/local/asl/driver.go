@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/sqlitedb"
 )
 
 // maxEventsInMemory bounds the events a running execution buffers before an
@@ -24,6 +25,7 @@ func (e *Engine) advance(ctx context.Context, id int64, r *run) {
 		r, cur, err = e.load(ctx, id)
 		if err != nil {
 			e.log.Error("load execution", "execution_id", id, "error", err.Error())
+			e.retryAfterStorageFailure(id, err)
 			return
 		}
 		if r == nil {
@@ -35,7 +37,32 @@ func (e *Engine) advance(ctx context.Context, id int64, r *run) {
 	r.ctx = ctx
 	if err := e.drive(r, cur); err != nil && !errors.Is(err, errNotRunning) && ctx.Err() == nil {
 		e.log.Error("advance execution", "execution_arn", r.arn, "error", err.Error())
+		e.retryAfterStorageFailure(id, err)
+		return
 	}
+	e.storageRetries.Delete(id)
+}
+
+// retryAfterStorageFailure runs execution id again from its last checkpoint
+// once the state file can be written again, when err is a storage failure
+// (a full disk, an I/O error): what its worker did since that checkpoint
+// was not committed, as after a crash, and is done again. The delay doubles
+// from 50 ms to 2 s, in real time (the cause is outside any test clock);
+// the execution stays RUNNING meanwhile and API callers get a 503.
+func (e *Engine) retryAfterStorageFailure(id int64, err error) {
+	if !sqlitedb.IsStorageFailure(err) || e.closed.Load() {
+		return
+	}
+	d := 50 * time.Millisecond
+	if v, ok := e.storageRetries.Load(id); ok {
+		d = min(2*v.(time.Duration), 2*time.Second)
+	}
+	e.storageRetries.Store(id, d)
+	time.AfterFunc(d, func() {
+		if !e.closed.Load() {
+			e.enqueue(id, nil)
+		}
+	})
 }
 
 // drive steps the top-level thread, checkpointing before task invocations,

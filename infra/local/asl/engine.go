@@ -53,6 +53,8 @@ type Engine struct {
 
 	machines sync.Map // def hash -> *machine
 
+	storageRetries sync.Map // execution id -> last retry delay (time.Duration), while its writes fail
+
 	qmu    sync.Mutex
 	qcond  *sync.Cond
 	queue  []int64

@@ -115,7 +115,15 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res, err := m.call(r.Context(), fn, body)
 	if err != nil {
 		var ae *Error
-		if !errors.As(err, &ae) {
+		var unavailable interface{ Unavailable() bool }
+		switch {
+		case errors.As(err, &ae):
+		case errors.As(err, &unavailable) && unavailable.Unavailable():
+			// The state file cannot be written (a full disk): nothing was
+			// done, and the SDKs retry a 503 on their own.
+			m.log.WarnContext(r.Context(), "operation not done: storage unavailable", "target", target, "error", err.Error())
+			ae = &Error{Code: "ServiceUnavailable", Message: err.Error(), Status: http.StatusServiceUnavailable}
+		default:
 			m.log.ErrorContext(r.Context(), "operation failed", "target", target, "error", err.Error())
 			ae = &Error{Code: "InternalFailure", Message: "internal error in " + target, Status: http.StatusInternalServerError}
 		}

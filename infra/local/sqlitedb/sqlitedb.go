@@ -17,7 +17,7 @@ const FileMode os.FileMode = 0o600
 // Open opens (creating if needed) the SQLite database at path, readable and
 // writable by its owner only (FileMode). Use ":memory:" only for tests that
 // run on a single connection.
-func Open(path string) (*sql.DB, error) {
+func Open(path string, opts ...Option) (*sql.DB, error) {
 	if path != ":memory:" {
 		if err := restrictFiles(path); err != nil {
 			return nil, err
@@ -34,6 +34,9 @@ func Open(path string) (*sql.DB, error) {
 		"journal_size_limit(67108864)",
 	} {
 		q.Add("_pragma", p)
+	}
+	for _, o := range opts {
+		o(q)
 	}
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())

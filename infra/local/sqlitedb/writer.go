@@ -71,12 +71,12 @@ func (w *Writer) Write(ctx context.Context, op string, fn func(tx *sql.Tx) error
 	w.mu.Unlock()
 	select {
 	case err := <-r.done:
-		return err
+		return classify(err)
 	case <-ctx.Done():
 		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
 			return fmt.Errorf("%s: %w", op, ctx.Err())
 		}
-		return <-r.done
+		return classify(<-r.done)
 	}
 }
 

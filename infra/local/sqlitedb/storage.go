@@ -1,0 +1,75 @@
+package sqlitedb
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"syscall"
+)
+
+// SQLite's primary result codes that mean the storage, not the statement,
+// failed (https://sqlite.org/rescode.html): the write can succeed later,
+// once the disk has room again or the device answers.
+const (
+	codeIOErr    = 10 // SQLITE_IOERR and its extended codes
+	codeFull     = 13 // SQLITE_FULL: disk (or max_page_count) full
+	codeCantOpen = 14 // SQLITE_CANTOPEN
+)
+
+// StorageError is a write that failed because the state file could not be
+// written (a full disk, an I/O error), not because of what it wrote. The
+// caller may try again later; nothing of the write was committed.
+type StorageError struct{ Err error }
+
+func (e *StorageError) Error() string {
+	return fmt.Sprintf("the local stack cannot write its state file (%v); writes resume once the cause is gone", e.Err)
+}
+
+func (e *StorageError) Unwrap() error { return e.Err }
+
+// Unavailable marks the error for protocol layers: a 503 the caller may
+// retry, not a fault of the request.
+func (e *StorageError) Unavailable() bool { return true }
+
+// IsStorageFailure reports whether err is (or wraps) a failure of the
+// storage under SQLite.
+func IsStorageFailure(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se *StorageError
+	if errors.As(err, &se) {
+		return true
+	}
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		switch coded.Code() & 0xff {
+		case codeIOErr, codeFull, codeCantOpen:
+			return true
+		}
+	}
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EDQUOT)
+}
+
+// classify wraps a storage failure in a StorageError, leaving other errors
+// (a constraint, a caller's own error) as they are.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *StorageError
+	if errors.As(err, &se) || !IsStorageFailure(err) {
+		return err
+	}
+	return &StorageError{Err: err}
+}
+
+// Option adjusts how Open opens a database.
+type Option func(q url.Values)
+
+// MaxPageCount caps the database at n pages on every connection, so that a
+// write past it fails as on a full disk (SQLITE_FULL). Tests use it to fill
+// the "disk" without filling one.
+func MaxPageCount(n int) Option {
+	return func(q url.Values) { q.Add("_pragma", fmt.Sprintf("max_page_count(%d)", n)) }
+}
