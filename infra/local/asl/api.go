@@ -495,6 +495,9 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 			nullStr(errName), nullStr(cause), now.UnixNano(), next+1, id); err != nil {
 			return fmt.Errorf("abort execution: %w", err)
 		}
+		if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, id); err != nil {
+			return fmt.Errorf("delete threads: %w", err)
+		}
 		_, err = tx.Exec(`UPDATE sfn_tasks SET status = ? WHERE exec_id = ? AND status = ?`, taskClosed, id, taskPending)
 		return err
 	})

@@ -83,6 +83,8 @@ type state struct {
 
 	// Parallel
 	branches []*machine
+	// branchesComputeOnly: no branch can block (see machine.computeOnly).
+	branchesComputeOnly bool
 
 	// Map
 	mapSpec *mapSpec

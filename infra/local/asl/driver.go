@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -77,6 +76,9 @@ func (e *Engine) drive(r *run, cur *cursor) error {
 			return e.finish(r, "TIMED_OUT", nil, &stateError{Name: ErrTimeout})
 		}
 		o := top.step(r.ctx, cur)
+		if err := r.faultErr(); err != nil {
+			return err // a nested thread's checkpoint failed: run again from the checkpoints
+		}
 		if r.historyFull() {
 			return e.finish(r, "FAILED", nil, historyLimitError())
 		}
@@ -160,6 +162,9 @@ func (e *Engine) finish(r *run, status string, output *string, se *stateError) e
 		if err := e.flush(tx, r); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, r.id); err != nil {
+			return fmt.Errorf("delete threads: %w", err)
+		}
 		ts := taskClosed
 		if status == "TIMED_OUT" {
 			ts = taskTimedOut
@@ -190,14 +195,21 @@ func updateRunning(tx *sql.Tx, r *run, set string, args ...any) error {
 	return nil
 }
 
-// flush writes the buffered events and task rows of r inside tx.
+// flush writes the buffered events and task rows of r inside tx. The
+// execution's next_event follows the events written, so that ids are never
+// reused after a restart, whichever thread's checkpoint wrote them.
 func (e *Engine) flush(tx *sql.Tx, r *run) error {
 	r.mu.Lock()
-	events, tasks := r.events, r.tasks
+	events, tasks, next := r.events, r.tasks, r.nextID
 	r.events, r.tasks = historyBuf{}, nil
 	r.mu.Unlock()
 	if err := writeEvents(tx, r.id, events); err != nil {
 		return err
+	}
+	if events.n > 0 {
+		if _, err := tx.Exec(`UPDATE sfn_executions SET next_event = MAX(next_event, ?) WHERE id = ?`, next, r.id); err != nil {
+			return fmt.Errorf("update next event: %w", err)
+		}
 	}
 	now := e.clock.Now().UnixNano()
 	for _, t := range tasks {
@@ -279,15 +291,20 @@ func marshalCursor(cur *cursor) ([]byte, error) {
 	}{(*plain)(cur), json.RawMessage(cur.inputJSON)})
 }
 
-// persistTasks writes the task rows (and events) a nested thread scheduled.
-func (e *Engine) persistTasks(ctx context.Context, r *run) error {
-	return e.write(ctx, func(tx *sql.Tx) error { return e.flush(tx, r) })
-}
-
-func (r *run) hasPendingTasks() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.tasks) > 0
+// persistEvents writes the events buffered by threads that are not
+// checkpointed (they only compute), bounding the memory they hold.
+func (e *Engine) persistEvents(r *run) bool {
+	err := e.write(context.Background(), func(tx *sql.Tx) error {
+		if err := updateRunning(tx, r, `waiting = waiting`); err != nil {
+			return err
+		}
+		return e.flush(tx, r)
+	})
+	if err != nil {
+		r.setFault(fmt.Errorf("write history of %s: %w", r.arn, err))
+		return false
+	}
+	return true
 }
 
 // load reads execution id and its cursor; nil run when it is not running.
@@ -322,11 +339,8 @@ func (e *Engine) load(ctx context.Context, id int64) (*run, *cursor, error) {
 	}
 	cur := &cursor{State: r.m.StartAt, Input: r.input}
 	if curText.Valid {
-		cur = &cursor{}
-		dec := json.NewDecoder(bytes.NewReader([]byte(curText.String)))
-		dec.UseNumber()
-		if err := dec.Decode(cur); err != nil {
-			return nil, nil, fmt.Errorf("decode cursor of %s: %w", r.arn, err)
+		if cur, err = decodeCursor(curText.String); err != nil {
+			return nil, nil, fmt.Errorf("cursor of %s: %w", r.arn, err)
 		}
 	}
 	if cur.Phase == phaseToken && cur.Token != "" {
@@ -391,11 +405,16 @@ func decodeOutcome(s string) (*taskOutcome, error) {
 	return o, nil
 }
 
-// watchToken registers a nested thread's interest in a token.
-func (e *Engine) watchToken(token string) {
+// watchToken registers a nested thread's interest in a token; false if it
+// was registered already.
+func (e *Engine) watchToken(token string) bool {
 	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	if _, ok := e.waiters[token]; ok {
+		return false
+	}
 	e.waiters[token] = make(chan taskSignal, 4)
-	e.wmu.Unlock()
+	return true
 }
 
 func (e *Engine) unwatchToken(token string) {

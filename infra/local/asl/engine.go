@@ -134,7 +134,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	if !e.started.CompareAndSwap(false, true) {
 		return errors.New("engine already started")
 	}
-	if _, err := e.w.Exec(ctx, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1`, taskClosed, taskPending); err != nil {
+	// Nested threads resume from their checkpoints, waiting on their tokens
+	// again; tokens of threads that never checkpointed (stores written
+	// before threads were) are closed.
+	if _, err := e.w.Exec(ctx, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1
+		AND NOT EXISTS (SELECT 1 FROM sfn_threads th WHERE th.exec_id = sfn_tasks.exec_id)`, taskClosed, taskPending); err != nil {
 		return fmt.Errorf("recover nested tasks: %w", err)
 	}
 	// Resume what was running, and what waits on a task whose answer was

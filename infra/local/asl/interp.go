@@ -54,7 +54,7 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 		}
 		cur.Entered = f.emitData(enteredType(st), "input", st.Name, cur.inputJSON, ref, nil)
 		cur.EnteredAt = now.UnixNano()
-		cur.Retries, cur.RetryCount, cur.Token, cur.Args = nil, 0, "", nil
+		cur.Retries, cur.RetryCount, cur.Token, cur.Args, cur.Started = nil, 0, "", nil, false
 		cur.Phase = phaseRun
 	}
 	if cur.Phase == phaseRetry {
@@ -352,7 +352,7 @@ func (f *frame) handleError(st *state, cur *cursor, ev *evalEnv, se *stateError)
 		delay := retryDelay(r, n)
 		cur.Phase = phaseRetry
 		cur.WakeAt = f.r.e.clock.Now().Add(delay).UnixNano()
-		cur.Token, cur.Args, cur.TimeoutAt, cur.HBAt, cur.outcome = "", nil, 0, 0, nil
+		cur.Token, cur.Args, cur.TimeoutAt, cur.HBAt, cur.outcome, cur.Started = "", nil, 0, 0, nil, false
 		return outcome{kind: stepSuspend, wakeAt: time.Unix(0, cur.WakeAt)}
 	}
 	for _, c := range st.Catch {

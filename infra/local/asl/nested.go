@@ -19,36 +19,137 @@ const abortedName = "\x00aborted"
 // maxInlineConcurrency bounds the goroutines of one unbounded Map.
 const maxInlineConcurrency = 256
 
-// runThread runs a Parallel branch or Map iteration to its end, blocking
-// (holding a goroutine) on waits.
-func (f *frame) runThread(ctx context.Context, m *machine, input any, vars map[string]any) (any, *stateError) {
-	child := &frame{r: f.r, m: m, prev: f.lastEvent()}
-	cur := &cursor{State: m.StartAt, Input: input, Vars: vars}
+// aborted is the outcome of a nested thread interrupted by StopExecution,
+// the execution's timeout, the history cap or a failed checkpoint.
+func aborted() *stateError { return &stateError{Name: abortedName} }
+
+// runThread runs a Parallel branch or Map iteration from cur to its end,
+// blocking (holding a goroutine) on waits. A durable thread (f.durable) is
+// checkpointed before each task invocation, after each task result and at
+// each wait, as the top-level thread is.
+func (f *frame) runThread(ctx context.Context, m *machine, path string, cur *cursor, durable bool) (any, *stateError) {
+	r := f.r
+	child := &frame{r: r, m: m, prev: f.lastEvent(), path: path, durable: durable}
+	var suspendedAt *cursor // the cursor as saved at the last suspend
 	for {
 		if ctx.Err() != nil {
-			return nil, &stateError{Name: abortedName}
+			return nil, aborted()
 		}
+		invoking := cur.Phase == phaseInvoke
 		o := child.step(ctx, cur)
-		if f.r.historyFull() {
-			return nil, &stateError{Name: abortedName}
+		if r.historyFull() || r.faultErr() != nil {
+			return nil, aborted()
 		}
 		switch o.kind {
 		case stepNext:
+			suspendedAt = nil
+			switch {
+			case durable && invoking:
+				// A task has finished: checkpoint, so it never runs again.
+				if !child.save(cur) {
+					return nil, aborted()
+				}
+			case r.bufferedEvents() >= maxEventsInMemory:
+				ok := false
+				if durable {
+					ok = child.save(cur)
+				} else {
+					ok = r.e.persistEvents(r)
+				}
+				if !ok {
+					return nil, aborted()
+				}
+			}
 		case stepEnd:
 			return o.output, o.err
 		case stepInvoke:
-			if cur.Token != "" && f.r.hasPendingTasks() {
-				f.r.e.watchToken(cur.Token)
-				if err := f.r.e.persistTasks(ctx, f.r); err != nil {
-					return nil, &stateError{Name: ErrRuntime, Cause: err.Error()}
-				}
+			suspendedAt = nil
+			if cur.Token != "" {
+				r.e.watchToken(cur.Token)
+			}
+			if !child.save(cur) {
+				return nil, aborted()
 			}
 		case stepSuspend:
-			if !f.r.e.block(ctx, f.r, cur, o.wakeAt) {
-				return nil, &stateError{Name: abortedName}
+			if suspendedAt == nil || !sameSuspension(suspendedAt, cur) {
+				if durable && !child.save(cur) {
+					return nil, aborted()
+				}
+				c := *cur
+				suspendedAt = &c
+			}
+			if cur.Phase == phaseToken && cur.outcome == nil && r.e.watchToken(cur.Token) {
+				// Resumed after a restart: the answer may have come while
+				// nobody watched the token.
+				o, err := r.e.completedOutcome(ctx, cur.Token)
+				if err != nil {
+					r.setFault(err)
+					return nil, aborted()
+				}
+				if o != nil {
+					r.e.unwatchToken(cur.Token)
+					cur.outcome = o
+					continue
+				}
+			}
+			if !r.e.block(ctx, r, cur, o.wakeAt) {
+				return nil, aborted()
 			}
 		}
 	}
+}
+
+// sameSuspension reports whether a thread suspends where it was already
+// checkpointed (a heartbeat woke it), so that no write is repeated.
+func sameSuspension(a, b *cursor) bool {
+	return a.State == b.State && a.Phase == b.Phase && a.Entered == b.Entered && a.WakeAt == b.WakeAt &&
+		a.Token == b.Token && a.HBAt == b.HBAt && a.RetryCount == b.RetryCount
+}
+
+// startThreads records that a Map or Parallel state starts its threads,
+// once (not again when resumed), and checkpoints its cursor when they are
+// durable so that their paths survive a restart. It returns the threads
+// already checkpointed, by index, and false when the execution must stop.
+func (f *frame) startThreads(cur *cursor, event string, details map[string]any, durable bool) (map[int]threadRecord, bool) {
+	if !cur.Started {
+		f.emit(event, details)
+		cur.Started = true
+		if durable && !f.save(cur) {
+			return nil, false
+		}
+		return nil, true
+	}
+	if !durable {
+		return nil, true
+	}
+	prior, err := f.r.e.loadThreads(f.r, f.threadPrefix(cur))
+	if err != nil {
+		f.r.setFault(err)
+		return nil, false
+	}
+	return prior, true
+}
+
+// resumeThread runs thread i from its checkpoint, or from fresh (calling
+// begin first), and records its end when durable. replayed is set when the
+// thread had ended before a restart: its result is the recorded one.
+func (f *frame) resumeThread(ctx context.Context, m *machine, prefix string, i int, rec threadRecord, fresh func() *cursor, durable bool) (out any, se *stateError, replayed bool) {
+	switch rec.status {
+	case threadSucceeded:
+		return rec.output, nil, true
+	case threadFailed:
+		return nil, rec.err, true
+	}
+	cur := rec.cur
+	if cur == nil {
+		cur = fresh()
+	}
+	path := prefix + strconv.Itoa(i)
+	out, se = f.runThread(ctx, m, path, cur, durable)
+	if durable && (se == nil || se.Name != abortedName) && !f.endThread(path, out, se) {
+		return nil, aborted(), false
+	}
+	return out, se, false
 }
 
 func (f *frame) parallel(ctx context.Context, st *state, cur *cursor, ev *evalEnv) outcome {
@@ -60,7 +161,12 @@ func (f *frame) parallel(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
-	f.emit("ParallelStateStarted", nil)
+	durable := !st.branchesComputeOnly
+	prior, ok := f.startThreads(cur, "ParallelStateStarted", nil, durable)
+	if !ok {
+		return outcome{kind: stepEnd, err: aborted()}
+	}
+	prefix := f.threadPrefix(cur)
 	results := make([]any, len(st.branches))
 	var (
 		mu    sync.Mutex
@@ -73,7 +179,8 @@ func (f *frame) parallel(ctx context.Context, st *state, cur *cursor, ev *evalEn
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, se := f.runThread(bctx, b, args, cur.Vars)
+			fresh := func() *cursor { return &cursor{State: b.StartAt, Input: args, Vars: cur.Vars} }
+			out, se, _ := f.resumeThread(bctx, b, prefix, i, prior[i], fresh, durable)
 			mu.Lock()
 			defer mu.Unlock()
 			if se != nil {
@@ -89,7 +196,7 @@ func (f *frame) parallel(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	wg.Wait()
 	if first != nil {
 		if ctx.Err() != nil || first.Name == abortedName {
-			return outcome{kind: stepEnd, err: &stateError{Name: abortedName}}
+			return outcome{kind: stepEnd, err: aborted()}
 		}
 		f.emit("ParallelStateFailed", nil)
 		return f.handleError(st, cur, ev, first)
@@ -214,13 +321,18 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 			inputs[i] = v
 		}
 	}
-	f.emit("MapStateStarted", map[string]any{"length": len(items)})
+	durable := !ms.computeOnly
+	prior, ok := f.startThreads(cur, "MapStateStarted", map[string]any{"length": len(items)}, durable)
+	if !ok {
+		return outcome{kind: stepEnd, err: aborted()}
+	}
+	prefix := f.threadPrefix(cur)
 	results := make([]any, len(items))
 	var (
 		mu       sync.Mutex
 		failures int
-		firstErr *stateError
-		aborted  bool
+		firstErr   *stateError
+		wasAborted bool
 	)
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -234,16 +346,21 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 		return tolPct >= 0 && len(items) > 0 && float64(n)*100/float64(len(items)) <= tolPct
 	}
 	iterate := func(i int) {
-		f.emit("MapIterationStarted", map[string]any{"name": st.Name, "index": i})
-		out, se := f.runThread(mctx, ms.processor, inputs[i], cur.Vars)
+		fresh := func() *cursor {
+			f.emit("MapIterationStarted", map[string]any{"name": st.Name, "index": i})
+			return &cursor{State: ms.processor.StartAt, Input: inputs[i], Vars: cur.Vars}
+		}
+		out, se, replayed := f.resumeThread(mctx, ms.processor, prefix, i, prior[i], fresh, durable)
 		mu.Lock()
 		defer mu.Unlock()
 		if se != nil {
 			if se.Name == abortedName {
-				aborted = true
+				wasAborted = true
 				return
 			}
-			f.emit("MapIterationFailed", map[string]any{"name": st.Name, "index": i})
+			if !replayed {
+				f.emit("MapIterationFailed", map[string]any{"name": st.Name, "index": i})
+			}
 			failures++
 			results[i] = map[string]any{"Error": se.Name, "Cause": se.Cause}
 			if firstErr == nil {
@@ -254,7 +371,9 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 			}
 			return
 		}
-		f.emit("MapIterationSucceeded", map[string]any{"name": st.Name, "index": i})
+		if !replayed {
+			f.emit("MapIterationSucceeded", map[string]any{"name": st.Name, "index": i})
+		}
 		results[i] = out
 	}
 	workers := maxConc
@@ -299,8 +418,8 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 		close(next)
 		wg.Wait()
 	}
-	if ctx.Err() != nil || (aborted && firstErr == nil) {
-		return outcome{kind: stepEnd, err: &stateError{Name: abortedName}}
+	if ctx.Err() != nil || f.r.faultErr() != nil || f.r.historyFull() || (wasAborted && firstErr == nil) {
+		return outcome{kind: stepEnd, err: aborted()}
 	}
 	if !tolerated(failures) {
 		f.emit("MapStateFailed", nil)

@@ -286,6 +286,10 @@ func (c *compiler) state(name string, raw map[string]any, at string, parent quer
 			}
 			st.branches = append(st.branches, c.machine(bm, fmt.Sprintf("%s/Branches/%d", at, i), lang, false))
 		}
+		st.branchesComputeOnly = true
+		for _, b := range st.branches {
+			st.branchesComputeOnly = st.branchesComputeOnly && b != nil && b.computeOnly()
+		}
 	case "Map":
 		c.mapState(st, raw, at, lang)
 	}

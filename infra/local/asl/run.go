@@ -38,6 +38,9 @@ type cursor struct {
 	TimeoutAt  int64          `json:"to,omitempty"`
 	HBAt       int64          `json:"hb,omitempty"`
 	HBSeconds  int64          `json:"hs,omitempty"`
+	// Started: a Map or Parallel state has started its threads (and
+	// recorded MapStateStarted / ParallelStateStarted).
+	Started bool `json:"st,omitempty"`
 
 	// outcome is the SendTask* result delivered for Token, set by the driver.
 	outcome *taskOutcome
@@ -77,6 +80,23 @@ type run struct {
 	// full is set when an event was refused at the history cap: the
 	// execution fails with historyLimitError, whatever its threads do next.
 	full bool
+	// fault is the first checkpoint failure of a nested thread: the
+	// execution stops advancing and runs again from its checkpoints.
+	fault error
+}
+
+func (r *run) setFault(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fault == nil {
+		r.fault = err
+	}
+}
+
+func (r *run) faultErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fault
 }
 
 // frame is one thread of states: the top-level machine, a Parallel branch or
@@ -87,6 +107,10 @@ type frame struct {
 	top  bool
 	prev int64 // last event id emitted by this thread
 	item map[string]any
+	// path names a nested thread in sfn_threads ("" at the top level);
+	// durable says whether it is checkpointed there (see threads.go).
+	path    string
+	durable bool
 }
 
 // emit appends a history event and returns its id. The details are encoded

@@ -72,6 +72,16 @@ CREATE TABLE IF NOT EXISTS sfn_tasks (
 	created_ns INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sfn_tasks_exec ON sfn_tasks(exec_id, status);
+CREATE TABLE IF NOT EXISTS sfn_threads (
+	exec_id INTEGER NOT NULL,
+	path TEXT NOT NULL,
+	status TEXT NOT NULL,
+	cursor TEXT,
+	output TEXT,
+	error TEXT,
+	cause TEXT,
+	PRIMARY KEY (exec_id, path)
+) WITHOUT ROWID;
 `
 
 // Task row statuses.
