@@ -329,8 +329,8 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	prefix := f.threadPrefix(cur)
 	results := make([]any, len(items))
 	var (
-		mu       sync.Mutex
-		failures int
+		mu         sync.Mutex
+		failures   int
 		firstErr   *stateError
 		wasAborted bool
 	)
