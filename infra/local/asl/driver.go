@@ -12,9 +12,12 @@ import (
 	"loanflow/infra/local/sqlitedb"
 )
 
-// maxEventsInMemory bounds the events a running execution buffers before an
-// intermediate checkpoint.
-const maxEventsInMemory = 512
+// maxEventsInMemory and maxEventBytesInMemory bound the events a running
+// execution buffers before an intermediate checkpoint.
+const (
+	maxEventsInMemory     = 512
+	maxEventBytesInMemory = 4 << 20
+)
 
 // advance runs execution id from its checkpoint until it waits or ends.
 func (e *Engine) advance(ctx context.Context, id int64, r *run) {
@@ -84,7 +87,7 @@ func (e *Engine) drive(r *run, cur *cursor) error {
 		}
 		switch o.kind {
 		case stepNext:
-			if r.bufferedEvents() >= maxEventsInMemory {
+			if r.bufferFull() {
 				if err := e.checkpoint(r, cur, 0, false); err != nil {
 					return err
 				}
@@ -243,10 +246,11 @@ func writeEvents(tx *sql.Tx, execID int64, events historyBuf) error {
 	return nil
 }
 
-func (r *run) bufferedEvents() int {
+// bufferFull reports whether r's buffered events should be written now.
+func (r *run) bufferFull() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.events.n
+	return r.events.n >= maxEventsInMemory || r.events.bytes >= maxEventBytesInMemory
 }
 
 func nullInt(v int64) any {

@@ -119,6 +119,7 @@ func (ev *event) historyEvent() (HistoryEvent, error) {
 // as chunks.
 type historyBuf struct {
 	n     int // events buffered
+	bytes int // their data and details, roughly
 	parts []historyPart
 }
 
@@ -135,6 +136,10 @@ type historyPart struct {
 // add appends ev, whose id follows the events already buffered.
 func (h *historyBuf) add(ev event) {
 	h.n++
+	h.bytes += len(ev.data) + len(ev.details)
+	if ev.splice != nil {
+		h.bytes += len(ev.splice.text)
+	}
 	if rowEvent(ev.typ) {
 		h.parts = append(h.parts, historyPart{row: &ev})
 		return

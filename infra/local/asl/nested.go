@@ -49,7 +49,7 @@ func (f *frame) runThread(ctx context.Context, m *machine, path string, cur *cur
 				if !child.save(cur) {
 					return nil, aborted()
 				}
-			case r.bufferedEvents() >= maxEventsInMemory:
+			case r.bufferFull():
 				ok := false
 				if durable {
 					ok = child.save(cur)
