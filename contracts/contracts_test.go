@@ -27,6 +27,8 @@ var goldens = []struct {
 	{"valuation-response-failed.json", contracts.SchemaValuationResponse, func() any { return new(contracts.ValuationResponse) }},
 	{"valuation-callback-detail.json", contracts.SchemaValuationCallbackDetail, func() any { return new(contracts.ValuationCallbackDetail) }},
 	{"valuation-result.json", contracts.SchemaValuationResult, func() any { return new(contracts.ValuationResult) }},
+	{"loan-decision.json", contracts.SchemaLoanDecision, func() any { return new(contracts.LoanDecision) }},
+	{"loan-decision-timed-out.json", contracts.SchemaLoanDecision, func() any { return new(contracts.LoanDecision) }},
 }
 
 func TestGoldenRoundTrip(t *testing.T) {

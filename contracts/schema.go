@@ -33,13 +33,14 @@ const (
 	SchemaValuationResponse        Schema = "valuation-response"
 	SchemaValuationCallbackDetail  Schema = "valuation-callback-detail"
 	SchemaValuationResult          Schema = "valuation-result"
+	SchemaLoanDecision             Schema = "loan-decision"
 )
 
 // Schemas lists every contract schema.
 var Schemas = []Schema{
 	SchemaLoanApplication, SchemaValuationRequestMessage, SchemaValuationRequest,
 	SchemaValuationRequestResponse, SchemaValuationResponse, SchemaValuationCallbackDetail,
-	SchemaValuationResult,
+	SchemaValuationResult, SchemaLoanDecision,
 }
 
 const schemaBase = "https://loanflow.dev/schemas/"
