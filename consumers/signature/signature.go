@@ -38,6 +38,11 @@ const Scheme = "v1"
 // MaxEntries bounds the signature entries looked at in one header.
 const MaxEntries = 4
 
+// MaxTimestamp is the latest timestamp a signature may carry,
+// 9999-12-31T23:59:59Z: any later one (or any before 1970) is out of range,
+// never shown as a date.
+const MaxTimestamp = 253402300799
+
 // Verification errors; Verify wraps them with detail.
 var (
 	// ErrMissing means the timestamp or the signature is absent.
@@ -78,9 +83,10 @@ func Verify(keys [][]byte, timestamp, header string, m Message, receivedAt time.
 		return -1, ErrMissing
 	}
 	secs, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil || secs < 0 {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return -1, fmt.Errorf("%w: timestamp %q is not Unix seconds", ErrForged, truncate(timestamp))
 	}
+	inRange := err == nil && secs >= 0 && secs <= MaxTimestamp
 	var sigs [][]byte
 	for i, e := range strings.Split(header, ",") {
 		if i == MaxEntries {
@@ -112,13 +118,30 @@ func Verify(keys [][]byte, timestamp, header string, m Message, receivedAt time.
 	if matched < 0 {
 		return -1, ErrForged
 	}
+	if !inRange {
+		return matched, fmt.Errorf("%w: timestamp %s out of range: want Unix seconds from 0 to %d (9999-12-31T23:59:59Z)",
+			ErrStale, truncate(timestamp), MaxTimestamp)
+	}
 	signedAt := time.Unix(secs, 0)
-	skew := receivedAt.Sub(signedAt)
-	if skew > tolerance || skew < -tolerance {
-		return matched, fmt.Errorf("%w: signed at %s, %s before it was received (tolerance %s)",
-			ErrStale, signedAt.UTC().Format(time.RFC3339), skew.Round(time.Second), tolerance)
+	if skew := receivedAt.Sub(signedAt); skew > tolerance || skew < -tolerance {
+		return matched, fmt.Errorf("%w: signed at %s, %s it was received (tolerance %s)",
+			ErrStale, signedAt.UTC().Format(time.RFC3339), distance(receivedAt, signedAt), tolerance)
 	}
 	return matched, nil
+}
+
+// distance says how far signedAt is from receivedAt, "5m1s before" or "3
+// days after", exact where time.Duration would saturate (292 years).
+func distance(receivedAt, signedAt time.Time) string {
+	secs := receivedAt.Unix() - signedAt.Unix()
+	when := "before"
+	if secs < 0 {
+		secs, when = -secs, "after"
+	}
+	if secs < 48*3600 {
+		return (time.Duration(secs) * time.Second).String() + " " + when
+	}
+	return strconv.FormatInt(secs/86400, 10) + " days " + when
 }
 
 // Digest identifies one received callback: the same signature over the same

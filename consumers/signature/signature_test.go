@@ -117,3 +117,46 @@ func ExampleSign() {
 	fmt.Println(ts, strings.HasPrefix(sig, "v1="), err)
 	// Output: 1795600000 true <nil>
 }
+
+// sign is the documented scheme over any timestamp text, even one Sign
+// cannot produce.
+func sign(ts string, m signature.Message, key []byte) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("v1\n" + ts + "\n" + m.CallbackID + "\n"))
+	h.Write(m.Body)
+	return "v1=" + hex.EncodeToString(h.Sum(nil))
+}
+
+// A validly signed timestamp before 1970 or past year 9999 is refused as
+// out of range, never shown as an absurd date (issue 14: "signed at
+// 292277026596-12-04"); a stale one says how far, and which way.
+func TestStaleMessages(t *testing.T) {
+	tol := 5 * time.Minute
+	for _, tc := range []struct {
+		ts       string
+		received time.Time
+		want     string
+	}{
+		{"9223372036854775807", now, "timestamp 9223372036854775807 out of range: want Unix seconds from 0 to 253402300799"},
+		{"99999999999999999999", now, "timestamp 99999999999999999999 out of range"},
+		{"-5", now, "timestamp -5 out of range"},
+		{"-9223372036854775808", now, "timestamp -9223372036854775808 out of range"},
+		{"253402300800", now, "timestamp 253402300800 out of range"},
+		{fmt.Sprint(now.Unix()), now.Add(-tol - time.Second), "signed at 2026-11-25T10:00:00Z, 5m1s after it was received (tolerance 5m0s)"},
+		{fmt.Sprint(now.Unix()), now.Add(tol + time.Second), "signed at 2026-11-25T10:00:00Z, 5m1s before it was received (tolerance 5m0s)"},
+		{"253402300799", now, "signed at 9999-12-31T23:59:59Z, 2912114 days after it was received"},
+		{"0", now, "signed at 1970-01-01T00:00:00Z, 20782 days before it was received"},
+	} {
+		_, err := signature.Verify([][]byte{secret}, tc.ts, sign(tc.ts, msg, secret), msg, tc.received, tol)
+		if !errors.Is(err, signature.ErrStale) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("timestamp %s: %v; want ErrStale with %q", tc.ts, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "2562047h") {
+			t.Errorf("timestamp %s: a saturated duration: %v", tc.ts, err)
+		}
+		// Unsigned, an out-of-range timestamp is forged like any other.
+		if _, err := signature.Verify([][]byte{secret}, tc.ts, sign(tc.ts, msg, previous), msg, tc.received, tol); !errors.Is(err, signature.ErrForged) {
+			t.Errorf("timestamp %s under another key: %v; want ErrForged", tc.ts, err)
+		}
+	}
+}

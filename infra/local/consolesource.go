@@ -74,9 +74,13 @@ func (c *consoleSource) QueueMessages(ctx context.Context, queue string, limit i
 func (c *consoleSource) Redrive(ctx context.Context, dlq string) (int64, error) {
 	sources := c.s.Queues.DeadLetterSourceQueues(dlq)
 	if len(sources) == 0 {
-		return 0, fmt.Errorf("%s is not the dead-letter queue of any queue", dlq)
+		return 0, fmt.Errorf("%s is not the dead-letter queue of any queue: %w", dlq, console.ErrInvalid)
 	}
-	return c.s.Queues.Redrive(ctx, dlq, sources[0])
+	n, err := c.s.Queues.Redrive(ctx, dlq, sources[0])
+	if errors.Is(err, sqs.ErrInvalidParameterValue) {
+		return 0, fmt.Errorf("%w: %v", console.ErrInvalid, err)
+	}
+	return n, notFound(err)
 }
 
 func (c *consoleSource) ExecutionCounts(ctx context.Context) (map[string]int, error) {
@@ -86,6 +90,8 @@ func (c *consoleSource) ExecutionCounts(ctx context.Context) (map[string]int, er
 	}
 	return st.Executions, nil
 }
+
+var _ console.ExecutionSearcher = (*consoleSource)(nil)
 
 func (c *consoleSource) Executions(ctx context.Context, status string, limit int) ([]console.Execution, error) {
 	sms, err := c.s.Engine.ListStateMachines(ctx)
@@ -108,6 +114,41 @@ func (c *consoleSource) Executions(ctx context.Context, status string, limit int
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// SearchExecutions pages through every state machine's executions, newest
+// first, keeping those console.MatchExecution finds for query: at most
+// limit+1 from each, so the newest limit across them all are known.
+func (c *consoleSource) SearchExecutions(ctx context.Context, status, query string, limit int) ([]console.Execution, bool, error) {
+	sms, err := c.s.Engine.ListStateMachines(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []console.Execution
+	for _, sm := range sms {
+		found, next := 0, ""
+		for found <= limit {
+			xs, tok, err := c.s.Engine.ListExecutions(ctx, asl.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: status, MaxResults: 1000, NextToken: next})
+			if err != nil {
+				return nil, false, err
+			}
+			for _, x := range xs {
+				e := console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: x.Status, Start: x.StartDate, Stop: x.StopDate}
+				if found <= limit && console.MatchExecution(e, query) {
+					out, found = append(out, e), found+1
+				}
+			}
+			if tok == "" {
+				break
+			}
+			next = tok
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.After(out[j].Start) })
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
 }
 
 func (c *consoleSource) Execution(ctx context.Context, arn string) (console.ExecutionDetail, error) {

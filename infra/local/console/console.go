@@ -12,6 +12,22 @@ import (
 // queue it does not know; the console answers it with a 404 page.
 var ErrNotFound = errors.New("not found")
 
+// ErrInvalid is what a Source returns, wrapped, for an action it refuses
+// because of what was asked, such as redriving a queue that is not a
+// dead-letter queue; the console answers it with a 400 page.
+var ErrInvalid = errors.New("invalid request")
+
+// invalidError is an ErrInvalid that reads as its message alone.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+// invalidf returns an error that is ErrInvalid, with the formatted text.
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
 // Statuses are the execution statuses the console filters on, in the order
 // it shows them.
 var Statuses = []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -366,6 +367,89 @@ func TestRedrive(t *testing.T) {
 	if rec := post(h, url.Values{}, map[string]string{"Origin": "http://127.0.0.1:4566"}); rec.Code != http.StatusBadRequest {
 		t.Errorf("redrive without a name = %d, want 400", rec.Code)
 	}
+}
+
+// withExecutions adds n loan executions to src, older than its own, named
+// loan-app-0000 (the newest) to loan-app-<n-1> (the oldest).
+func withExecutions(src *fakeSource, n int) *fakeSource {
+	for i := range n {
+		name := fmt.Sprintf("loan-app-%04d", i)
+		src.execs = append(src.execs, ExecutionDetail{Execution: Execution{ARN: execARN(name), Name: name,
+			StateMachine: loanProcessorARN, Status: "SUCCEEDED", Start: now.Add(-2*time.Hour - time.Duration(i)*time.Second)}})
+	}
+	return src
+}
+
+// listOnly is a Source that cannot search: the console searches the newest
+// executions itself.
+type listOnly struct{ Source }
+
+// rows are the execution names a list page shows.
+func rows(body string) []string {
+	return regexp.MustCompile(`<td><a href="/executions/detail\?arn=[^"]*">([^<]*)</a></td>`).FindAllString(body, -1)
+}
+
+// The search finds any execution, however old, by name, loan id or ARN,
+// and shows at most Limit of them (issue 14: it saw only the newest 50).
+func TestSearchFindsAnyExecution(t *testing.T) {
+	h := newTestConsole(withExecutions(newFakeSource(), 500), nil)
+	for _, q := range []string{"loan-app-0437", "APP-0437", url.QueryEscape(execARN("loan-app-0437"))} {
+		_, body := get(t, h, "/executions?q="+q)
+		if p := text(body); !strings.Contains(p, "loan-app-0437") || len(rows(body)) != 1 {
+			t.Errorf("q=%s: %d rows, want only loan-app-0437: %.300s", q, len(rows(body)), p)
+		}
+	}
+	_, body := get(t, h, "/executions?q=loan-app-04&status=SUCCEEDED")
+	if n := len(rows(body)); n != 50 || !strings.Contains(text(body), "Showing the newest 50 matches") {
+		t.Errorf("q=loan-app-04 (100 match): %d rows, want the newest 50 and a note", n)
+	}
+	mustContain(t, "newest match first", text(body), "loan-app-0400")
+	if _, body := get(t, h, "/executions?q=loan-app-9999"); !strings.Contains(text(body), "No executions matching “loan-app-9999”") {
+		t.Errorf("no match: %.300s", text(body))
+	}
+	code, body := get(t, h, "/executions?q="+strings.Repeat("x", MaxSearchLength+1))
+	if code != http.StatusBadRequest || !strings.Contains(text(body), "q: the search must be at most 256 characters, got 257") {
+		t.Errorf("overlong search = %d: %.300s", code, text(body))
+	}
+}
+
+// A Source that cannot search is searched over its newest
+// FallbackSearchScan executions, and the page says so when there may be more.
+func TestSearchWithoutAnExecutionSearcher(t *testing.T) {
+	h := newTestConsole(listOnly{withExecutions(newFakeSource(), 500)}, nil)
+	if _, body := get(t, h, "/executions?q=loan-app-0437"); len(rows(body)) != 1 || strings.Contains(text(body), "Searched the newest") {
+		t.Errorf("500 executions, fallback search: %d rows: %.300s", len(rows(body)), text(body))
+	}
+	h = newTestConsole(listOnly{withExecutions(newFakeSource(), 2000)}, nil)
+	_, body := get(t, h, "/executions?q=loan-app-1999")
+	mustContain(t, "partial search", text(body), "No executions matching", "Searched the newest 1000 executions only")
+}
+
+// Redriving a queue that is not a dead-letter queue is a 400 page that says
+// why, and the Source is not asked (issue 14: it was a 500); an unknown
+// queue is a 404; a Source that refuses with ErrInvalid gets a 400 too.
+func TestRedriveOfAQueueThatIsNotADLQIs400(t *testing.T) {
+	src := newFakeSource()
+	h := newTestConsole(src, nil)
+	origin := map[string]string{"Origin": "http://127.0.0.1:4566"}
+	rec := post(h, url.Values{"name": {"valuation-requests"}}, origin)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("redrive of a source queue = %d, want 400: %s", rec.Code, text(rec.Body.String()))
+	}
+	mustContain(t, "not a DLQ", text(rec.Body.String()), "Bad request",
+		"cannot redrive valuation-requests: it is not a dead-letter queue (no queue's RedrivePolicy targets it)")
+	if got := src.redrives(); len(got) != 0 {
+		t.Errorf("Redrive was called for %v", got)
+	}
+	if rec := post(h, url.Values{"name": {"no-such-queue"}}, origin); rec.Code != http.StatusNotFound {
+		t.Errorf("redrive of an unknown queue = %d, want 404: %s", rec.Code, text(rec.Body.String()))
+	}
+	src.redriveErr = fmt.Errorf("valuation-requests-dlq no longer has a source queue: %w", ErrInvalid)
+	rec = post(h, url.Values{"name": {"valuation-requests-dlq"}}, origin)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("redrive refused by the Source with ErrInvalid = %d, want 400", rec.Code)
+	}
+	mustContain(t, "refused by the Source", text(rec.Body.String()), "no longer has a source queue")
 }
 
 func TestSourceErrorsRenderAPage(t *testing.T) {

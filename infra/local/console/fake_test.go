@@ -79,6 +79,7 @@ const loanProcessor = `{
 type fakeSource struct {
 	err        error // when set, every read fails with it
 	secretsErr error // when set, Secrets fails with it
+	redriveErr error // when set, Redrive fails with it
 
 	mu        sync.Mutex
 	redriven  []string
@@ -92,7 +93,10 @@ type fakeSource struct {
 	secrets   Secrets
 }
 
-var _ Source = (*fakeSource)(nil)
+var (
+	_ Source            = (*fakeSource)(nil)
+	_ ExecutionSearcher = (*fakeSource)(nil)
+)
 
 func execARN(name string) string {
 	return "arn:aws:states:us-east-1:000000000000:execution:LoanProcessor:" + name
@@ -225,10 +229,19 @@ func (f *fakeSource) QueueMessages(_ context.Context, queue string, limit int) (
 	return msgs[:min(limit, len(msgs))], nil
 }
 
+// Redrive refuses a queue that is not a dead-letter queue as the local
+// stack's Source does, with an error that is neither ErrNotFound nor
+// ErrInvalid.
 func (f *fakeSource) Redrive(_ context.Context, dlq string) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.redriven = append(f.redriven, dlq)
+	if f.redriveErr != nil {
+		return 0, f.redriveErr
+	}
+	if !slices.ContainsFunc(f.queues, func(q Queue) bool { return q.Name == dlq && len(q.SourceQueues) > 0 }) {
+		return 0, fmt.Errorf("%s is not the dead-letter queue of any queue", dlq)
+	}
 	return int64(len(f.messages[dlq])), nil
 }
 
@@ -260,6 +273,24 @@ func (f *fakeSource) Executions(_ context.Context, status string, limit int) ([]
 		}
 	}
 	return out[:min(limit, len(out))], nil
+}
+
+// SearchExecutions searches every execution, as the fake holds them
+// (newest first).
+func (f *fakeSource) SearchExecutions(_ context.Context, status, query string, limit int) ([]Execution, bool, error) {
+	if f.err != nil {
+		return nil, false, f.err
+	}
+	var out []Execution
+	for _, e := range f.execs {
+		if (status == "" || e.Status == status) && MatchExecution(e.Execution, query) {
+			if len(out) == limit {
+				return out, true, nil
+			}
+			out = append(out, e.Execution)
+		}
+	}
+	return out, false, nil
 }
 
 func (f *fakeSource) Execution(_ context.Context, arn string) (ExecutionDetail, error) {

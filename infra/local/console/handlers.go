@@ -1,12 +1,14 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // executionsView is the executions list.
@@ -15,7 +17,19 @@ type executionsView struct {
 	Tabs          []statusCount // "" first: all
 	Items         []Execution
 	Limit         int
+	// More says that more executions match the search than are shown.
+	More bool
+	// Scanned is how many of the newest executions a search looked at when
+	// the Source cannot search them all; 0 when it searched them all.
+	Scanned int
 }
+
+// MaxSearchLength bounds the search text (?q=).
+const MaxSearchLength = 256
+
+// FallbackSearchScan is how many of the newest executions the console
+// searches itself when its Source is not an ExecutionSearcher.
+const FallbackSearchScan = 1000
 
 func (s *server) executions(w http.ResponseWriter, r *http.Request) {
 	status := strings.ToUpper(r.URL.Query().Get("status"))
@@ -25,23 +39,26 @@ func (s *server) executions(w http.ResponseWriter, r *http.Request) {
 			Code: http.StatusBadRequest, Message: fmt.Sprintf("unknown status %q: want one of %s", status, strings.Join(Statuses, ", "))}})
 		return
 	}
+	if n := utf8.RuneCountInString(query); n > MaxSearchLength {
+		s.render(w, r, http.StatusBadRequest, "error", page{Title: "Bad request", View: errorView{
+			Code: http.StatusBadRequest, Message: fmt.Sprintf("q: the search must be at most %d characters, got %d", MaxSearchLength, n)}})
+		return
+	}
 	counts, err := s.src.ExecutionCounts(r.Context())
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("count executions: %w", err))
 		return
 	}
-	list, err := s.src.Executions(r.Context(), status, s.opts.Limit)
+	v := executionsView{Status: status, Query: query, Limit: s.opts.Limit}
+	if query == "" {
+		v.Items, err = s.src.Executions(r.Context(), status, s.opts.Limit)
+	} else {
+		v.Items, v.More, v.Scanned, err = s.searchExecutions(r.Context(), status, query)
+	}
 	if err != nil {
-		s.fail(w, r, fmt.Errorf("list executions (status %q): %w", status, err))
+		s.fail(w, r, fmt.Errorf("list executions (status %q, search %q): %w", status, query, err))
 		return
 	}
-	if query != "" {
-		q := strings.ToLower(query)
-		list = slices.DeleteFunc(list, func(e Execution) bool {
-			return !strings.Contains(strings.ToLower(e.Name+" "+e.StateMachine+" "+e.ARN), q)
-		})
-	}
-	v := executionsView{Status: status, Query: query, Items: list, Limit: s.opts.Limit}
 	total := 0
 	for _, st := range Statuses {
 		total += counts[st]
@@ -55,6 +72,37 @@ func (s *server) executions(w http.ResponseWriter, r *http.Request) {
 		title = statusLabel(status) + " executions"
 	}
 	s.render(w, r, http.StatusOK, "executions", page{Title: title, Nav: "executions", Live: true, View: v})
+}
+
+// searchExecutions finds up to Limit executions matching query, newest
+// first: all of the Source's executions when it is an ExecutionSearcher,
+// else the newest FallbackSearchScan, which scanned then reports.
+func (s *server) searchExecutions(ctx context.Context, status, query string) (found []Execution, more bool, scanned int, err error) {
+	if es, ok := s.src.(ExecutionSearcher); ok {
+		found, more, err = es.SearchExecutions(ctx, status, query, s.opts.Limit)
+		if len(found) > s.opts.Limit {
+			found, more = found[:s.opts.Limit], true
+		}
+		return found, more, 0, err
+	}
+	list, err := s.src.Executions(ctx, status, FallbackSearchScan)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	for _, e := range list {
+		if !MatchExecution(e, query) {
+			continue
+		}
+		if len(found) == s.opts.Limit {
+			more = true
+			break
+		}
+		found = append(found, e)
+	}
+	if len(list) >= FallbackSearchScan {
+		scanned = len(list)
+	}
+	return found, more, scanned, nil
 }
 
 // executionView is one execution's page.
@@ -160,6 +208,20 @@ func (s *server) redrive(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		s.render(w, r, http.StatusBadRequest, "error", page{Title: "Bad request",
 			View: errorView{Code: http.StatusBadRequest, Message: "no queue named in the form (field name)"}})
+		return
+	}
+	queues, err := s.src.Queues(r.Context())
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("list queues: %w", err))
+		return
+	}
+	i := slices.IndexFunc(queues, func(q Queue) bool { return q.Name == name })
+	if i < 0 {
+		s.fail(w, r, fmt.Errorf("cannot redrive queue %q: %w", name, ErrNotFound))
+		return
+	}
+	if len(queues[i].SourceQueues) == 0 {
+		s.fail(w, r, invalidf("cannot redrive %s: it is not a dead-letter queue (no queue's RedrivePolicy targets it), so there is no queue to move its messages back to", name))
 		return
 	}
 	n, err := s.src.Redrive(r.Context(), name)

@@ -154,11 +154,16 @@ type errorView struct {
 }
 
 // fail logs err and answers a 500 page with its text; ErrNotFound becomes
-// a 404 page instead.
+// a 404 page instead, ErrInvalid a 400 page.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrNotFound) {
 		s.render(w, r, http.StatusNotFound, "error", page{Title: "Not found",
 			View: errorView{Code: http.StatusNotFound, Message: err.Error()}})
+		return
+	}
+	if errors.Is(err, ErrInvalid) {
+		s.render(w, r, http.StatusBadRequest, "error", page{Title: "Bad request",
+			View: errorView{Code: http.StatusBadRequest, Message: err.Error()}})
 		return
 	}
 	s.log.ErrorContext(r.Context(), "console: request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -6,6 +6,7 @@ package console
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,32 @@ type Source interface {
 	// Secrets lists the whole task tokens and callback ids the stack knows,
 	// pending or not: no page may show one (redact.go).
 	Secrets(ctx context.Context) (Secrets, error)
+}
+
+// ExecutionSearcher is a Source that can search all of its executions,
+// however old. The console's search (?q=) uses it when its Source has it;
+// otherwise it searches only the newest FallbackSearchScan executions.
+type ExecutionSearcher interface {
+	// SearchExecutions returns, newest first, up to limit executions that
+	// MatchExecution finds for query (status "" means any), and whether
+	// more than limit match.
+	SearchExecutions(ctx context.Context, status, query string, limit int) (found []Execution, more bool, err error)
+}
+
+// MatchExecution reports whether e answers a search: its name (a loan's
+// execution is named after the loan's application id), its ARN or its state
+// machine contains query, ignoring case.
+func MatchExecution(e Execution, query string) bool {
+	for _, field := range []string{e.Name, e.ARN, e.StateMachine} {
+		if containsFold(field, query) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(s, substr string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(substr))
 }
 
 // Secrets are values the console shows only as a short prefix.

@@ -40,18 +40,26 @@ func (b *Broker) Peek(ctx context.Context, name string, limit int) ([]Message, e
 // Redrive moves messages from a dead-letter queue back to dest, visible at
 // once with a fresh receive count: all of them, or only those with the given
 // message ids. An empty dest means the one queue that dead-letters into dlq.
-// It returns how many messages moved.
+// It returns how many messages moved. A queue that no queue's RedrivePolicy
+// targets is no dead-letter queue: redriving it fails with
+// ErrNotDeadLetterQueue (errors.Is), as StartMessageMoveTask does on AWS.
 func (b *Broker) Redrive(ctx context.Context, dlq, dest string, ids ...string) (int64, error) {
 	from, err := b.mustQueue(dlq)
 	if err != nil {
 		return 0, err
 	}
+	sources := b.DeadLetterSourceQueues(dlq)
+	if len(sources) == 0 {
+		return 0, ErrNotDeadLetterQueue
+	}
 	if dest == "" {
-		sources := b.DeadLetterSourceQueues(dlq)
 		if len(sources) != 1 {
 			return 0, fail(ErrInvalidParameterValue, "Queue %s is the dead-letter queue of %d queues; name the destination.", dlq, len(sources))
 		}
 		dest = sources[0]
+	}
+	if dest == dlq {
+		return 0, fail(ErrInvalidParameterValue, "Source queue arn and destination queue arn cannot be the same.")
 	}
 	to, err := b.mustQueue(dest)
 	if err != nil {

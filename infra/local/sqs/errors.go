@@ -17,6 +17,12 @@ var (
 	ErrReceiptHandleIsInvalid = errors.New("ReceiptHandleIsInvalid")
 	ErrInvalidMessageContents = errors.New("InvalidMessageContents")
 	ErrUnsupportedOperation   = errors.New("UnsupportedOperation")
+	// ErrResourceNotFound is StartMessageMoveTask's answer for a queue ARN
+	// that names no queue (HTTP 404).
+	ErrResourceNotFound = errors.New("ResourceNotFoundException")
+	// ErrNotDeadLetterQueue is a redrive from a queue that no queue's
+	// RedrivePolicy targets; AWS answers it as an InvalidParameterValue.
+	ErrNotDeadLetterQueue = &Error{Kind: ErrInvalidParameterValue, Message: "Source queue must be configured as a Dead Letter Queue."}
 )
 
 // Error is a client error of a given kind with an AWS-style message.

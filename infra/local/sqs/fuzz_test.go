@@ -2,9 +2,11 @@ package sqs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"loanflow/infra/local/awsjson"
 )
@@ -32,6 +34,26 @@ func FuzzSQSOps(f *testing.F) {
 			if err != nil && !errors.As(err, &ae) && !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("%s(%q): non-AWS error %v", name, body, err)
 			}
+		}
+	})
+}
+
+// FuzzRawRequest: checking the raw request never panics, and valid JSON
+// that is not UTF-8 (its bad bytes can only be in strings) is always
+// refused, with an AWS error.
+func FuzzRawRequest(f *testing.F) {
+	f.Add(`{"QueueUrl":"q","MessageBody":"caf` + "\xe9" + `"}`)
+	f.Add(`{"Entries":[{"Id":"a","MessageBody":"\ud800"},{"MessageAttributes":{"k` + "\xff" + `":{}}}]}`)
+	f.Add(`["\ud83d\ude00", "\\ud800", {"a":[1,{"b":"` + "\xc3" + `"}]}]`)
+	f.Add("\"\xff\"")
+	f.Fuzz(func(t *testing.T, body string) {
+		err := checkRawRequest([]byte(body))
+		if json.Valid([]byte(body)) && !utf8.ValidString(body) && err == nil {
+			t.Fatalf("valid JSON that is not UTF-8 passed: %q", body)
+		}
+		var ae *awsjson.Error
+		if err != nil && !errors.As(toAWS(err), &ae) {
+			t.Fatalf("%q: not an AWS error: %v", body, err)
 		}
 	})
 }

@@ -87,17 +87,33 @@ func validate(q *queue, m NewMessage) error {
 	return nil
 }
 
+// AllowedCharacters is the set of characters a message body and a String
+// attribute value may hold, in AWS's words.
+const AllowedCharacters = "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
+
 func checkBodyChars(body string) error {
-	if !utf8.ValidString(body) {
-		return fail(ErrInvalidMessageContents, "The message body is not valid UTF-8.")
-	}
-	for _, r := range body {
-		ok := r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
-		if !ok {
-			return fail(ErrInvalidMessageContents, "Invalid binary character '#x%X' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF", r)
+	return checkChars(body, "the message body")
+}
+
+// checkChars rejects text that is not UTF-8 or holds a character outside
+// AllowedCharacters, as SQS does with InvalidMessageContents; where names
+// the text ("the message body").
+func checkChars(text, where string) error {
+	for i, r := range text {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(text[i:]); size == 1 {
+				return fail(ErrInvalidMessageContents, "Invalid UTF-8 was found in %s: byte 0x%02X at offset %d is not part of a UTF-8 encoded character, the set of allowed characters is %s", where, text[i], i, AllowedCharacters)
+			}
+		}
+		if !allowedChar(r) {
+			return fail(ErrInvalidMessageContents, "Invalid binary character '#x%X' was found in %s, the set of allowed characters is %s", r, where, AllowedCharacters)
 		}
 	}
 	return nil
+}
+
+func allowedChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
 
 func validateAttribute(name string, a MessageAttribute) error {
@@ -112,6 +128,9 @@ func validateAttribute(name string, a MessageAttribute) error {
 		if a.StringValue == "" {
 			return fail(ErrInvalidParameterValue, "Message (user) attribute '%s' must contain a non-empty value of type 'String'.", name)
 		}
+		if err := checkChars(a.StringValue, "the value of message (user) attribute '"+name+"'"); err != nil {
+			return err
+		}
 	case "Number":
 		if _, ok := new(big.Float).SetString(a.StringValue); !ok {
 			return fail(ErrInvalidParameterValue, "Could not cast message attribute '%s' value to number.", name)
@@ -125,6 +144,9 @@ func validateAttribute(name string, a MessageAttribute) error {
 	}
 	if len(a.DataType) > 256 {
 		return fail(ErrInvalidParameterValue, "Message (user) attribute '%s' data type is too long.", name)
+	}
+	if err := checkChars(a.DataType, "the data type of message (user) attribute '"+name+"'"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -296,3 +296,49 @@ func TestSDKRedriveAndMoveTask(t *testing.T) {
 		t.Errorf("after move task: %+v", s)
 	}
 }
+
+// StartMessageMoveTask answers as AWS does: a source that is no queue's
+// dead-letter queue is an InvalidParameterValue and nothing moves (issue 14:
+// redriving a queue that is not a DLQ); a queue that does not exist is a
+// ResourceNotFoundException.
+func TestSDKMoveTaskErrors(t *testing.T) {
+	b := newTestBroker(t, SystemClock{})
+	c := newSDKClient(t, b)
+	ctx := context.Background()
+	mustCreate(t, b, "m-dlq", nil)
+	mustCreate(t, b, "m", map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + b.QueueARN("m-dlq") + `","maxReceiveCount":"1"}`})
+	mustCreate(t, b, "plain", nil)
+	mustSend(t, b, "plain", NewMessage{Body: "stays"})
+	for _, tc := range []struct {
+		name, source, dest, code, message string
+	}{
+		{"not a DLQ", b.QueueARN("plain"), "", "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."},
+		{"not a DLQ, destination named", b.QueueARN("plain"), b.QueueARN("m"), "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."},
+		{"no such source", b.QueueARN("gone"), "", "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist."},
+		{"no such destination", b.QueueARN("m-dlq"), b.QueueARN("gone"), "ResourceNotFoundException", "The resource that you specified for the DestinationArn parameter doesn't exist."},
+		{"destination is the source", b.QueueARN("m-dlq"), b.QueueARN("m-dlq"), "InvalidParameterValue", "Source queue arn and destination queue arn cannot be the same."},
+	} {
+		in := &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(tc.source)}
+		if tc.dest != "" {
+			in.DestinationArn = aws.String(tc.dest)
+		}
+		_, err := c.StartMessageMoveTask(ctx, in)
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != tc.code || ae.ErrorMessage() != tc.message {
+			t.Errorf("%s: %v; want %s: %s", tc.name, err, tc.code, tc.message)
+		}
+	}
+	var rnf *types.ResourceNotFoundException
+	if _, err := c.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(b.QueueARN("gone"))}); !errors.As(err, &rnf) {
+		t.Errorf("missing source: not a typed ResourceNotFoundException: %T", err)
+	}
+	if s := stats(t, b, "plain"); s.Visible != 1 {
+		t.Errorf("a refused move task moved messages out of plain: %+v", s)
+	}
+	if s := stats(t, b, "m"); s.Visible != 0 {
+		t.Errorf("a refused move task moved messages into m: %+v", s)
+	}
+	if _, err := b.Redrive(ctx, "plain", "m"); !errors.Is(err, ErrNotDeadLetterQueue) || !errors.Is(err, ErrInvalidParameterValue) {
+		t.Errorf("Redrive of a queue that is not a DLQ: %v", err)
+	}
+}

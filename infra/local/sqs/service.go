@@ -36,8 +36,13 @@ func (b *Broker) Service() *awsjson.Service {
 }
 
 // op adapts a typed handler: it decodes the request and maps errors to AWS's.
+// A request with a string that decoding would silently change (invalid
+// UTF-8, an escaped lone surrogate) is refused first: see checkRawRequest.
 func op[In any](fn func(ctx context.Context, in *In) (any, error)) awsjson.Operation {
 	return func(ctx context.Context, body []byte) (any, error) {
+		if err := checkRawRequest(body); err != nil {
+			return nil, toAWS(err)
+		}
 		var in In
 		if err := awsjson.Decode(body, &in); err != nil {
 			return nil, err
@@ -75,7 +80,11 @@ func toAWS(err error) error {
 	if !ok {
 		qc = code
 	}
-	return &awsjson.Error{Code: code, Message: e.Message, Status: http.StatusBadRequest, QueryCode: qc}
+	status := http.StatusBadRequest
+	if e.Kind == ErrResourceNotFound {
+		status = http.StatusNotFound
+	}
+	return &awsjson.Error{Code: code, Message: e.Message, Status: status, QueryCode: qc}
 }
 
 // entryFailure is a failed batch entry.

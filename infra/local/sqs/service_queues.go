@@ -188,7 +188,9 @@ type startMessageMoveTaskOutput struct {
 }
 
 // apiStartMessageMoveTask redrives a dead-letter queue at once; the task is
-// complete when the call returns.
+// complete when the call returns. Its errors are AWS's: ResourceNotFound for
+// a queue that does not exist, InvalidParameterValue for a source that is
+// not a dead-letter queue.
 func (b *Broker) apiStartMessageMoveTask(ctx context.Context, in *startMessageMoveTaskInput) (any, error) {
 	if in.SourceArn == "" {
 		return nil, fail(ErrMissingParameter, "The request must contain the parameter SourceArn.")
@@ -197,10 +199,19 @@ func (b *Broker) apiStartMessageMoveTask(ctx context.Context, in *startMessageMo
 	if !ok {
 		return nil, invalidParam("SourceArn", in.SourceArn, "Not a queue ARN of this local stack.")
 	}
+	if _, ok := b.lookup(dlq); !ok {
+		return nil, fail(ErrResourceNotFound, "The resource that you specified for the SourceArn parameter doesn't exist.")
+	}
+	if len(b.DeadLetterSourceQueues(dlq)) == 0 {
+		return nil, ErrNotDeadLetterQueue
+	}
 	dest := ""
 	if in.DestinationArn != "" {
 		if dest, ok = b.nameFromARN(in.DestinationArn); !ok {
 			return nil, invalidParam("DestinationArn", in.DestinationArn, "Not a queue ARN of this local stack.")
+		}
+		if _, ok := b.lookup(dest); !ok {
+			return nil, fail(ErrResourceNotFound, "The resource that you specified for the DestinationArn parameter doesn't exist.")
 		}
 	}
 	if _, err := b.Redrive(ctx, dlq, dest); err != nil {

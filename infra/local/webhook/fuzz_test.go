@@ -20,6 +20,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("x/y", `{}`)
 	f.Add("", `null`)
 	f.Add(cbID, "\x00\xff{")
+	f.Add(strings.Repeat(cbID, 8), `{"valuationReference":"VAL-1","status":"FAILED","failure":{"reasonCode":"OTHER"}}`)
 	f.Fuzz(func(t *testing.T, id, body string) {
 		bus := &fakeBus{}
 		h := &webhook.Handler{Bus: bus, BusName: "b", Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),

@@ -1,8 +1,10 @@
 // Package webhook is the local twin of the webhook REST API: POST
 // /valuations/{callbackId}, the body validated against the contract (as API
 // Gateway's request validator does with the model derived from the same
-// schema), then published to the event bus exactly as the API Gateway
-// events:PutEvents integration's mapping template builds the event.
+// schema), the callback id and the signature headers against the limits of
+// the event detail's contract, then published to the event bus exactly as
+// the API Gateway events:PutEvents integration's mapping template builds the
+// event.
 package webhook
 
 import (
@@ -20,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"loanflow/consumers/lambdalog"
 	"loanflow/contracts"
@@ -34,6 +37,14 @@ const MaxBody = 64 * 1024
 
 // PathPrefix is where the webhook's route starts.
 const PathPrefix = "/valuations/"
+
+// Callback id limits, those of the detail contract's callbackId
+// (contracts/schemas/valuation-callback-detail.schema.json): the ids this
+// stack issues are 43 characters of base64url.
+const (
+	MinCallbackIDLength = 16
+	MaxCallbackIDLength = 128
+)
 
 // Publisher publishes events to the bus.
 type Publisher interface {
@@ -77,6 +88,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !h.knownKey(r.Header.Get(contracts.HeaderAPIKey)) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Forbidden"})
+		return
+	}
+	if problem := checkCallbackID(callbackID); problem != "" {
+		h.log().Info("webhook rejected an invalid callback id", "callbackId", lambdalog.ID(callbackID), "problem", problem)
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid request parameters", "errors": []string{problem}})
+		return
+	}
+	if problems := checkSignatureHeaders(r.Header); len(problems) > 0 {
+		h.log().Info("webhook rejected invalid signature headers", "callbackId", lambdalog.ID(callbackID), "problems", problems)
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid request headers", "errors": problems})
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
@@ -167,7 +188,45 @@ func (h *Handler) log() *slog.Logger {
 	return slog.Default()
 }
 
-// shorten keeps a callback id recognisable in logs without writing the capability whole.
+// checkCallbackID returns what is wrong with a callback id, naming the
+// field and the rule, or "" when it meets the contract. The id is never
+// echoed: it is a capability, and may be huge.
+func checkCallbackID(id string) string {
+	switch n := utf8.RuneCountInString(id); {
+	case n > MaxCallbackIDLength:
+		return fmt.Sprintf("callbackId: must be at most %d characters, got %d", MaxCallbackIDLength, n)
+	case n < MinCallbackIDLength:
+		return fmt.Sprintf("callbackId: must be at least %d characters, got %d", MinCallbackIDLength, n)
+	}
+	for i, c := range []rune(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return fmt.Sprintf("callbackId: must contain only A-Z, a-z, 0-9, '-' and '_', got %U at character %d", c, i+1)
+		}
+	}
+	return ""
+}
+
+// Signature header limits, those of the detail contract's signature.
+const (
+	maxSignatureTimestampLength = 32
+	maxSignatureLength          = 1024
+)
+
+// checkSignatureHeaders returns what is wrong with the signature headers
+// that would make the published detail break its contract. Their absence
+// or a wrong signature is the resolver's to judge.
+func checkSignatureHeaders(h http.Header) []string {
+	var problems []string
+	for _, c := range []struct {
+		name string
+		max  int
+	}{{contracts.HeaderSignatureTimestamp, maxSignatureTimestampLength}, {contracts.HeaderSignature, maxSignatureLength}} {
+		if n := utf8.RuneCountInString(h.Get(c.name)); n > c.max {
+			problems = append(problems, fmt.Sprintf("%s: must be at most %d characters, got %d", c.name, c.max, n))
+		}
+	}
+	return problems
+}
 
 // requestID is a unique id for one webhook request, as API Gateway's
 // $context.requestId is.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +23,13 @@ import (
 
 type fakeBus struct{ got []events.Entry }
 
+// PutEvents refuses an entry over the bus's size limit, as the bus does.
 func (f *fakeBus) PutEvents(_ context.Context, es []events.Entry) ([]eventbus.Result, int, error) {
+	for _, e := range es {
+		if len(e.Source)+len(e.DetailType)+len(e.Detail) > eventbus.MaxEntrySize {
+			return []eventbus.Result{{ErrorCode: "EntrySizeExceeded", ErrorMessage: "too large"}}, 1, nil
+		}
+	}
 	f.got = append(f.got, es...)
 	return []eventbus.Result{{EventID: "e-1"}}, 0, nil
 }
@@ -144,6 +151,68 @@ func TestCallersWithoutAKnownAPIKeyAreRefusedAtTheDoor(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusForbidden || len(bus.got) != 0 || !json.Valid(rec.Body.Bytes()) {
 			t.Errorf("%s key: %d %s, %d published", name, rec.Code, rec.Body, len(bus.got))
+		}
+	}
+}
+
+// A callback id that breaks the contract is refused at the door with a 400
+// naming the field and the rule (issue 14: a 1 MB id was a 500), without
+// echoing the id; the webhook accepts exactly the ids the contract does.
+func TestCallbackIDOutsideTheContractIs400(t *testing.T) {
+	body := `{"valuationReference":"VAL-1","status":"FAILED","failure":{"reasonCode":"OTHER"}}`
+	for name, tc := range map[string]struct{ id, want string }{
+		"1 MB":      {strings.Repeat("A", 1<<20), "callbackId: must be at most 128 characters, got 1048576"},
+		"129":       {strings.Repeat("A", 129), "callbackId: must be at most 128 characters, got 129"},
+		"15":        {strings.Repeat("A", 15), "callbackId: must be at least 16 characters, got 15"},
+		"dot":       {cbID[:20] + "." + cbID[21:], "callbackId: must contain only A-Z, a-z, 0-9, '-' and '_', got U+002E at character 21"},
+		"space":     {cbID + " x", "callbackId: must contain only A-Z, a-z, 0-9, '-' and '_', got U+0020 at character 36"},
+		"not ASCII": {cbID + "é", "callbackId: must contain only A-Z, a-z, 0-9, '-' and '_', got U+00E9 at character 36"},
+	} {
+		rec, bus := serve(t, http.MethodPost, "/valuations/"+url.PathEscape(tc.id), body, nil)
+		var got struct {
+			Message string   `json:"message"`
+			Errors  []string `json:"errors"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Errorf("%s: body is not JSON: %.200s", name, rec.Body)
+		}
+		if rec.Code != http.StatusBadRequest || len(got.Errors) != 1 || got.Errors[0] != tc.want {
+			t.Errorf("%s: status %d, body %.300s; want 400 with %q", name, rec.Code, rec.Body, tc.want)
+		}
+		if len(bus.got) != 0 {
+			t.Errorf("%s: published %d events", name, len(bus.got))
+		}
+		if rec.Body.Len() > 1024 {
+			t.Errorf("%s: the answer is %d bytes: it echoes the id", name, rec.Body.Len())
+		}
+	}
+	for _, n := range []int{15, 16, 43, 128, 129} {
+		for _, id := range []string{strings.Repeat("a", n), strings.Repeat("_", n-1) + "."} {
+			rec, _ := serve(t, http.MethodPost, "/valuations/"+id, body, nil)
+			detail, _ := json.Marshal(contracts.ValuationCallbackDetail{Version: contracts.CallbackDetailVersion, CallbackID: id,
+				BodyBase64: base64.StdEncoding.EncodeToString([]byte(body)), ReceivedAt: "1", ReceiptID: "r",
+				Response: contracts.ValuationResponse{ValuationReference: "VAL-1", Status: contracts.StatusFailed,
+					Failure: &contracts.ValuationFailure{ReasonCode: "OTHER"}}})
+			contractOK := contracts.Validate(contracts.SchemaValuationCallbackDetail, detail) == nil
+			if accepted := rec.Code == http.StatusAccepted; accepted != contractOK {
+				t.Errorf("id of %d characters %q...: webhook %d, contract accepts: %v", n, id[:3], rec.Code, contractOK)
+			}
+		}
+	}
+}
+
+// Signature headers too long for the detail contract are refused at the
+// door too, naming the header: published, the detail would break its
+// contract (or, past the bus's entry limit, fail to publish: a 500).
+func TestOversizeSignatureHeadersAre400(t *testing.T) {
+	body := `{"valuationReference":"VAL-1","status":"FAILED","failure":{"reasonCode":"OTHER"}}`
+	for hdr, want := range map[string]string{
+		contracts.HeaderSignature:          contracts.HeaderSignature + ": must be at most 1024 characters, got 300000",
+		contracts.HeaderSignatureTimestamp: contracts.HeaderSignatureTimestamp + ": must be at most 32 characters, got 300000",
+	} {
+		rec, bus := serve(t, http.MethodPost, "/valuations/"+cbID, body, map[string]string{hdr: strings.Repeat("1", 300000)})
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) || len(bus.got) != 0 {
+			t.Errorf("%s: status %d body %.300s, %d published; want 400 with %q", hdr, rec.Code, rec.Body, len(bus.got), want)
 		}
 	}
 }
