@@ -101,12 +101,8 @@ func evalOperand(o operand, it Item) (Value, bool, error) {
 				return Value{}, false, operandTypeError(op, v)
 			}
 		}
-		da, _ := parseNumber(a.S)
-		db, _ := parseNumber(b.S)
-		if o.minus {
-			db = db.neg()
-		}
-		return N(da.add(db).String()), true, nil
+		v, err := addNumbers(a.S, b.S, o.minus)
+		return v, err == nil, err
 	}
 	return Value{}, false, validation("Invalid expression: unsupported operand")
 }
@@ -356,9 +352,9 @@ func (u *updateExpr) apply(old Item) (Item, error) {
 		case cur.Type != add.Type:
 			return nil, validation("An operand in the update expression has an incorrect data type")
 		case add.Type == TypeN:
-			x, _ := parseNumber(cur.S)
-			y, _ := parseNumber(add.S)
-			nv = N(x.add(y).String())
+			if nv, err = addNumbers(cur.S, add.S, false); err != nil {
+				return nil, err
+			}
 		case add.Type == TypeBS:
 			nv = cur.clone()
 			for _, b := range add.BS {

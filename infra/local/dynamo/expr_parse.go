@@ -125,9 +125,18 @@ type parser struct {
 	toks []token
 	pos  int
 	ctx  *exprContext
+
+	ops   int    // operators and functions so far
+	depth int    // current nesting: parentheses, NOT, SET functions
+	group [2]int // token positions of the ( and ) of the last parenthesised condition
 }
 
+// parser checks the size of an expression and lexes it. Every expression
+// parameter, KeyConditionExpression included, is parsed through it.
 func (c *exprContext) parser(what, src string) (*parser, error) {
+	if len(src) > maxExpressionBytes {
+		return nil, validation("Invalid %s: Expression size has exceeded the maximum allowed size; expression size: %d", what, len(src))
+	}
 	if strings.TrimSpace(src) == "" {
 		return nil, validation("Invalid %s: The expression can not be empty;", what)
 	}
@@ -183,6 +192,65 @@ func (p *parser) end() error {
 	return nil
 }
 
+// op counts an operator or function. Like DynamoDB, the parser stops at the
+// 301st, so the count it reports is always 301.
+func (p *parser) op() error {
+	p.ops++
+	if p.ops > maxExpressionOperators {
+		return validation("Invalid %s: The expression contains too many operators; operator count: %d", p.what, p.ops)
+	}
+	return nil
+}
+
+// enter goes one level deeper into the expression; leave comes back.
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxExpressionDepth {
+		return p.tooDeep()
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
+
+// tooDeep explains an expression nested past maxExpressionDepth as DynamoDB
+// explains it, without recursing further: unbalanced parentheses are a
+// syntax error, a pair of parentheses right inside another is redundant, and
+// any other nesting that deep uses more than 300 operators.
+func (p *parser) tooDeep() error {
+	isPunct := func(t token, s string) bool { return t.kind == tokPunct && t.text == s }
+	var (
+		afterOpen []bool // for each open (, whether it follows another (
+		redundant bool
+	)
+	for i, t := range p.toks {
+		switch {
+		case isPunct(t, "("):
+			afterOpen = append(afterOpen, i > 0 && isPunct(p.toks[i-1], "("))
+		case isPunct(t, ")"):
+			if len(afterOpen) == 0 {
+				p.pos = i
+				return p.fail()
+			}
+			// (( … )): this pair is all the outer one holds
+			redundant = redundant || afterOpen[len(afterOpen)-1] && isPunct(p.toks[i+1], ")")
+			afterOpen = afterOpen[:len(afterOpen)-1]
+		}
+	}
+	switch {
+	case len(afterOpen) > 0:
+		p.pos = len(p.toks) - 1
+		return p.fail()
+	case redundant:
+		return p.redundant()
+	}
+	return validation("Invalid %s: The expression contains too many operators; operator count: %d", p.what, maxExpressionOperators+1)
+}
+
+func (p *parser) redundant() error {
+	return validation("Invalid %s: The expression has redundant parentheses;", p.what)
+}
+
 // parseCondition parses a whole condition expression.
 func (c *exprContext) parseCondition(what, src string) (cond, error) {
 	p, err := c.parser(what, src)
@@ -200,6 +268,9 @@ func (p *parser) or() (cond, error) {
 	a, err := p.and()
 	for err == nil && p.isKeyword("OR") {
 		p.next()
+		if err = p.op(); err != nil {
+			break
+		}
 		var b cond
 		if b, err = p.and(); err == nil {
 			a = orCond{a, b}
@@ -212,6 +283,9 @@ func (p *parser) and() (cond, error) {
 	a, err := p.not()
 	for err == nil && p.isKeyword("AND") {
 		p.next()
+		if err = p.op(); err != nil {
+			break
+		}
 		var b cond
 		if b, err = p.not(); err == nil {
 			a = andCond{a, b}
@@ -223,6 +297,13 @@ func (p *parser) and() (cond, error) {
 func (p *parser) not() (cond, error) {
 	if p.isKeyword("NOT") {
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		c, err := p.not()
 		return notCond{c}, err
 	}
@@ -233,12 +314,7 @@ var condFuncs = map[string]bool{"attribute_exists": true, "attribute_not_exists"
 
 func (p *parser) primary() (cond, error) {
 	if p.isPunct("(") {
-		p.next()
-		c, err := p.or()
-		if err != nil {
-			return nil, err
-		}
-		return c, p.expect(")")
+		return p.parenthesised()
 	}
 	if t := p.peek(); t.kind == tokIdent && condFuncs[t.text] && p.toks[p.pos+1].text == "(" {
 		return p.function()
@@ -251,10 +327,16 @@ func (p *parser) primary() (cond, error) {
 	switch {
 	case t.kind == tokPunct && strings.Contains("= <> < <= > >=", t.text) && t.text != " ":
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		y, err := p.operand()
 		return cmpCond{t.text, x, y}, err
 	case p.isKeyword("BETWEEN"):
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		lo, err := p.operand()
 		if err != nil {
 			return nil, err
@@ -267,6 +349,9 @@ func (p *parser) primary() (cond, error) {
 		return betweenCond{x, lo, hi}, err
 	case p.isKeyword("IN"):
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		if err := p.expect("("); err != nil {
 			return nil, err
 		}
@@ -282,12 +367,44 @@ func (p *parser) primary() (cond, error) {
 			}
 			p.next()
 		}
-		return inCond{x, list}, p.expect(")")
+		if err := p.expect(")"); err != nil {
+			return nil, err
+		}
+		if len(list) > maxInOperands {
+			return nil, validation("Invalid %s: The IN operator is provided with too many operands; number of operands: %d", p.what, len(list))
+		}
+		return inCond{x, list}, nil
 	}
 	return nil, p.fail()
 }
 
+// parenthesised parses ( condition ). Like DynamoDB it refuses a pair of
+// parentheses right inside another, as in ((a = :v)).
+func (p *parser) parenthesised() (cond, error) {
+	open := p.pos
+	p.next()
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	c, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	if p.group == [2]int{open + 1, p.pos - 2} {
+		return nil, p.redundant()
+	}
+	p.group = [2]int{open, p.pos - 1}
+	return c, nil
+}
+
 func (p *parser) function() (cond, error) {
+	if err := p.op(); err != nil {
+		return nil, err
+	}
 	fn := p.next().text
 	p.next() // (
 	path, err := p.path()
@@ -313,6 +430,9 @@ func (p *parser) operand() (operand, error) {
 	case t.kind == tokValue:
 		return p.value()
 	case t.kind == tokIdent && t.text == "size" && p.toks[p.pos+1].text == "(":
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		p.next()
 		p.next()
 		path, err := p.path()

@@ -100,6 +100,9 @@ func (p *parser) setValue() (operand, error) {
 	}
 	if p.isPunct("+") || p.isPunct("-") {
 		minus := p.next().text == "-"
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		b, err := p.setOperand()
 		if err != nil {
 			return nil, err
@@ -112,6 +115,15 @@ func (p *parser) setValue() (operand, error) {
 func (p *parser) setOperand() (operand, error) {
 	t := p.peek()
 	if t.kind == tokIdent && p.toks[p.pos+1].text == "(" {
+		if t.text == "if_not_exists" || t.text == "list_append" {
+			if err := p.op(); err != nil {
+				return nil, err
+			}
+			if err := p.enter(); err != nil {
+				return nil, err
+			}
+			defer p.leave()
+		}
 		switch t.text {
 		case "if_not_exists":
 			p.next()

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,12 @@ func FuzzDynamoOps(f *testing.F) {
 	f.Add(`{"TableName":"fuzz","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET n = n + :one REMOVE x","ExpressionAttributeValues":{":one":{"N":"1"}}}`)
 	f.Add(`{"TableName":"fuzz","KeyConditionExpression":"pk = :v","ExpressionAttributeValues":{":v":{"S":"a"}}}`)
 	f.Add(`{"TableName":"fuzz","Key":{"pk":{"S":"a"}},"ProjectionExpression":"a.b[1], #c","ExpressionAttributeNames":{"#c":"c"}}`)
+	// Regressions: a million parentheses overflowed the parser's stack, and
+	// an overflowing sum was stored and made the table unreadable.
+	bomb := strings.Repeat("(", 1_000_000) + "pk = :v" + strings.Repeat(")", 1_000_000)
+	f.Add(`{"TableName":"fuzz","Key":{"pk":{"S":"a"}},"KeyConditionExpression":"` + bomb + `","FilterExpression":"` + bomb +
+		`","ConditionExpression":"` + bomb + `","UpdateExpression":"SET n = ` + bomb + `","ExpressionAttributeValues":{":v":{"S":"a"}}}`)
+	f.Add(`{"TableName":"fuzz","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET n = :a + :a","ExpressionAttributeValues":{":a":{"N":"9E+125"}}}`)
 	s := newTestStore(f, &testClock{now: time.Unix(1_700_000_000, 0)})
 	tokensTable(f, s, "fuzz", false)
 	svc := s.Service()

@@ -42,8 +42,15 @@ type Expressions struct {
 	ExpressionAttributeValues map[string]Value  `json:"ExpressionAttributeValues,omitempty"`
 }
 
-func (e Expressions) context() *exprContext {
-	return newExprContext(e.ExpressionAttributeNames, e.ExpressionAttributeValues)
+// context checks the values (numbers within DynamoDB's limits, nesting at
+// most 32 levels) and returns the names and values for the parsers.
+func (e Expressions) context() (*exprContext, error) {
+	for _, v := range e.ExpressionAttributeValues {
+		if err := v.validate(1); err != nil {
+			return nil, err
+		}
+	}
+	return newExprContext(e.ExpressionAttributeNames, e.ExpressionAttributeValues), nil
 }
 
 // PutItemInput is the PutItem request.
@@ -66,6 +73,9 @@ type ItemOutput struct {
 // PutItem creates or replaces an item, subject to ConditionExpression.
 func (s *Store) PutItem(ctx context.Context, in *PutItemInput) (*ItemOutput, error) {
 	if err := in.legacy.check(); err != nil {
+		return nil, err
+	}
+	if err := in.Item.validate(); err != nil {
 		return nil, err
 	}
 	t, err := s.table(in.TableName)
@@ -100,6 +110,9 @@ func (s *Store) PutItem(ctx context.Context, in *PutItemInput) (*ItemOutput, err
 type writeCheck struct {
 	cond    cond
 	retFail bool
+	// needWhole refuses the write when the old item reads as its key only
+	// (UpdateItem would drop what could not be decoded).
+	needWhole bool
 }
 
 func (s *Store) prepareWrite(e Expressions, condition, retFail string) (*writeCheck, error) {
@@ -107,7 +120,10 @@ func (s *Store) prepareWrite(e Expressions, condition, retFail string) (*writeCh
 		return nil, validation("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", retFail)
 	}
 	w := &writeCheck{retFail: retFail == "ALL_OLD"}
-	ec := e.context()
+	ec, err := e.context()
+	if err != nil {
+		return nil, err
+	}
 	if condition != "" {
 		c, err := ec.parseCondition("ConditionExpression", condition)
 		if err != nil {
@@ -123,9 +139,15 @@ func (s *Store) prepareWrite(e Expressions, condition, retFail string) (*writeCh
 func (s *Store) conditionalWrite(ctx context.Context, t *table, pk, sk string, w *writeCheck, mutate func(old Item) (Item, error)) (Item, Item, error) {
 	var old, nw Item
 	err := s.write(ctx, "write "+t.Name, func(tx *sql.Tx) error {
-		var err error
-		if old, err = s.load(tx, t, pk, sk); err != nil {
+		var (
+			whole bool
+			err   error
+		)
+		if old, whole, err = s.load(ctx, tx, t, pk, sk); err != nil {
 			return err
+		}
+		if !whole && w.needWhole {
+			return errUndecodable(t)
 		}
 		if w.cond != nil {
 			ok, err := evalCond(w.cond, old)
@@ -194,7 +216,10 @@ func (s *Store) GetItem(ctx context.Context, in *GetItemInput) (*GetItemOutput, 
 	if err != nil {
 		return nil, err
 	}
-	ec := in.Expressions.context()
+	ec, err := in.Expressions.context()
+	if err != nil {
+		return nil, err
+	}
 	var proj []docPath
 	if in.ProjectionExpression != "" {
 		if proj, err = ec.parseProjection(in.ProjectionExpression); err != nil {
@@ -204,7 +229,7 @@ func (s *Store) GetItem(ctx context.Context, in *GetItemInput) (*GetItemOutput, 
 	if err := ec.checkUnused(); err != nil {
 		return nil, err
 	}
-	it, err := s.load(dbQueryer{ctx, s.db}, t, pk, sk)
+	it, _, err := s.load(ctx, dbQueryer{ctx, s.db}, t, pk, sk)
 	if err != nil || it == nil {
 		return &GetItemOutput{}, err
 	}
@@ -251,7 +276,10 @@ func (s *Store) UpdateItem(ctx context.Context, in *UpdateItemInput) (*ItemOutpu
 	if err != nil {
 		return nil, err
 	}
-	ec := in.Expressions.context()
+	ec, err := in.Expressions.context()
+	if err != nil {
+		return nil, err
+	}
 	upd := &updateExpr{}
 	if in.UpdateExpression != "" {
 		if upd, err = ec.parseUpdate(in.UpdateExpression); err != nil {
@@ -265,7 +293,7 @@ func (s *Store) UpdateItem(ctx context.Context, in *UpdateItemInput) (*ItemOutpu
 		}
 		touched[p[0].name] = true
 	}
-	w := &writeCheck{retFail: in.ReturnValuesOnConditionCheckFailure == "ALL_OLD"}
+	w := &writeCheck{retFail: in.ReturnValuesOnConditionCheckFailure == "ALL_OLD", needWhole: true}
 	if in.ConditionExpression != "" {
 		if w.cond, err = ec.parseCondition("ConditionExpression", in.ConditionExpression); err != nil {
 			return nil, err
@@ -279,7 +307,11 @@ func (s *Store) UpdateItem(ctx context.Context, in *UpdateItemInput) (*ItemOutpu
 		if base == nil {
 			base = in.Key.clone()
 		}
-		return upd.apply(base)
+		nw, err := upd.apply(base)
+		if err != nil {
+			return nil, err
+		}
+		return nw, nw.checkNesting()
 	})
 	if err != nil {
 		return nil, err

@@ -1,8 +1,8 @@
 package dynamo
 
 import (
+	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -28,12 +28,28 @@ func (t *table) keyCols(it Item, exact bool) (string, string, error) {
 			return "", "", validation("One or more parameter values were invalid: Missing the key %s in the item", n)
 		case v.Type != want:
 			return "", "", validation("One or more parameter values were invalid: Type mismatch for key %s expected: %s actual: %s", n, want, v.Type)
-		case v.S == "":
+		case v.S == "" && want == TypeS:
 			return "", "", validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", n)
 		}
-		cols[i] = v.S
+		col, err := keyCol(v)
+		if err != nil {
+			return "", "", err
+		}
+		cols[i] = col
 	}
 	return cols[0], cols[1], nil
+}
+
+// keyCol returns the stored form of a key value: a number in canonical form.
+func keyCol(v Value) (string, error) {
+	if v.Type != TypeN {
+		return v.S, nil
+	}
+	d, err := parseNumber(v.S)
+	if err != nil {
+		return "", err
+	}
+	return d.String(), nil
 }
 
 // keyOf returns the key attributes of an item.
@@ -50,33 +66,40 @@ type queryer interface {
 	QueryRow(query string, args ...any) *sql.Row
 }
 
-// load reads an item; expired items (TTL) read as absent.
-func (s *Store) load(q queryer, t *table, pk, sk string) (Item, error) {
+// load reads an item; expired items (TTL) read as absent. whole is false
+// when the stored item cannot be decoded and reads as its key only.
+func (s *Store) load(ctx context.Context, q queryer, t *table, pk, sk string) (it Item, whole bool, err error) {
 	var (
 		raw string
 		exp sql.NullInt64
 	)
-	err := q.QueryRow(`SELECT item, expires_at FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?`, t.Name, pk, sk).Scan(&raw, &exp)
+	err = q.QueryRow(`SELECT item, expires_at FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?`, t.Name, pk, sk).Scan(&raw, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, true, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dynamo read %s: %w", t.Name, err)
+		return nil, false, fmt.Errorf("dynamo read %s: %w", t.Name, err)
 	}
 	if s.expired(exp) {
-		return nil, nil
+		return nil, true, nil
 	}
-	return decodeItem(t.Name, raw)
+	it, whole = s.decodeRow(ctx, t, pk, sk, raw)
+	return it, whole, nil
 }
 
 func (s *Store) expired(exp sql.NullInt64) bool {
 	return exp.Valid && exp.Int64 <= s.now().Unix()
 }
 
-func decodeItem(tbl, raw string) (Item, error) {
-	var it Item
-	if err := json.Unmarshal([]byte(raw), &it); err != nil {
-		return nil, fmt.Errorf("dynamo read %s: stored item: %w", tbl, err)
+// decodeRow decodes a stored row. One whose JSON cannot be decoded (damaged,
+// or nested deeper than the decoder reads, which older versions could write)
+// reads as its key, and whole is false: one such row must not make its
+// table unreadable, and the item can still be listed, replaced and deleted.
+func (s *Store) decodeRow(ctx context.Context, t *table, pk, sk, raw string) (it Item, whole bool) {
+	it, err := decodeStored(raw)
+	if err != nil {
+		s.log.ErrorContext(ctx, "stored item cannot be decoded; it reads as its key", "table", t.Name, "err", err)
+		return t.keyItem(pk, sk), false
 	}
-	return it, nil
+	return it, true
 }

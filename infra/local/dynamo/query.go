@@ -124,7 +124,10 @@ func (s *Store) Query(ctx context.Context, in *QueryInput) (*ItemsOutput, error)
 	if in.KeyConditionExpression == "" {
 		return nil, validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
 	}
-	ec := in.Expressions.context()
+	ec, err := in.Expressions.context()
+	if err != nil {
+		return nil, err
+	}
 	kc, err := ec.parseCondition("KeyConditionExpression", in.KeyConditionExpression)
 	if err != nil {
 		return nil, err
@@ -133,15 +136,19 @@ func (s *Store) Query(ctx context.Context, in *QueryInput) (*ItemsOutput, error)
 	if err != nil {
 		return nil, err
 	}
+	pkCol, err := keyCol(pkVal)
+	if err != nil {
+		return nil, err
+	}
 	p, err := s.plan(ec, in.FilterExpression, in.ProjectionExpression, in.Select, in.Limit)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT sk, item, expires_at FROM ddb_items WHERE tbl = ? AND pk = ? ORDER BY sk`, t.Name, pkVal.S)
+	rows, err := s.db.QueryContext(ctx, `SELECT pk, sk, item, expires_at FROM ddb_items WHERE tbl = ? AND pk = ? ORDER BY sk`, t.Name, pkCol)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo query %s: %w", t.Name, err)
 	}
-	items, err := s.scanRows(t, rows)
+	items, err := s.scanRows(ctx, t, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +253,15 @@ func (s *Store) Scan(ctx context.Context, in *ScanInput) (*ItemsOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.plan(in.Expressions.context(), in.FilterExpression, in.ProjectionExpression, in.Select, in.Limit)
+	ec, err := in.Expressions.context()
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT sk, item, expires_at FROM ddb_items WHERE tbl = ?`
+	p, err := s.plan(ec, in.FilterExpression, in.ProjectionExpression, in.Select, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	query := `SELECT pk, sk, item, expires_at FROM ddb_items WHERE tbl = ?`
 	args := []any{t.Name}
 	if in.ExclusiveStartKey != nil {
 		pk, sk, err := t.keyCols(in.ExclusiveStartKey, true)
@@ -268,32 +279,29 @@ func (s *Store) Scan(ctx context.Context, in *ScanInput) (*ItemsOutput, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamo scan %s: %w", t.Name, err)
 	}
-	items, err := s.scanRows(t, rows)
+	items, err := s.scanRows(ctx, t, rows)
 	if err != nil {
 		return nil, err
 	}
 	return p.collect(t, items)
 }
 
-// scanRows decodes (sk, item, expires_at) rows, leaving out expired items.
-func (s *Store) scanRows(t *table, rows *sql.Rows) ([]Item, error) {
+// scanRows decodes (pk, sk, item, expires_at) rows, leaving out expired items.
+func (s *Store) scanRows(ctx context.Context, t *table, rows *sql.Rows) ([]Item, error) {
 	defer rows.Close()
 	var out []Item
 	for rows.Next() {
 		var (
-			sk, raw string
-			exp     sql.NullInt64
+			pk, sk, raw string
+			exp         sql.NullInt64
 		)
-		if err := rows.Scan(&sk, &raw, &exp); err != nil {
+		if err := rows.Scan(&pk, &sk, &raw, &exp); err != nil {
 			return nil, fmt.Errorf("dynamo read %s: %w", t.Name, err)
 		}
 		if s.expired(exp) {
 			continue
 		}
-		it, err := decodeItem(t.Name, raw)
-		if err != nil {
-			return nil, err
-		}
+		it, _ := s.decodeRow(ctx, t, pk, sk, raw)
 		out = append(out, it)
 	}
 	if err := rows.Err(); err != nil {

@@ -297,11 +297,9 @@ func backfillTTL(ctx context.Context, tx *sql.Tx, t *table) error {
 			rows.Close()
 			return fmt.Errorf("dynamo ttl backfill %s: %w", t.Name, err)
 		}
-		var it Item
-		if err := json.Unmarshal([]byte(raw), &it); err != nil {
-			rows.Close()
-			return fmt.Errorf("dynamo ttl backfill %s: %w", t.Name, err)
-		}
+		// An item that cannot be decoded has no expiry; it must not stop
+		// TTL from being enabled on its table.
+		it, _ := decodeStored(raw)
 		ups = append(ups, upd{pk, sk, t.expiry(it)})
 	}
 	rows.Close()
@@ -322,7 +320,7 @@ func (t *table) expiry(it Item) any {
 	if !ok || v.Type != TypeN {
 		return nil
 	}
-	d, err := parseNumber(v.S)
+	d, err := parseDecimal(v.S)
 	if err != nil {
 		return nil
 	}

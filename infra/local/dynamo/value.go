@@ -47,7 +47,8 @@ type Item map[string]Value
 func S(s string) Value { return Value{Type: TypeS, S: s} }
 
 // N returns a number value in canonical form; n should be a valid decimal
-// number (an invalid one is kept as is and compares as text).
+// number within DynamoDB's limits (any other is kept as is, and a request
+// that holds it is refused).
 func N(n string) Value {
 	if c, err := normalizeNumber(n); err == nil {
 		n = c

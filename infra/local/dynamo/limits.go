@@ -1,0 +1,106 @@
+package dynamo
+
+// DynamoDB's limits on expressions and items (developer guide, "Constraints":
+// "Expression parameters" and "Attributes"), enforced so that the local stack
+// refuses what AWS refuses and no request can cost unbounded time or stack.
+const (
+	// maxExpressionBytes bounds every expression string: "The maximum length
+	// of any expression string is 4 KB."
+	maxExpressionBytes = 4096
+	// maxExpressionOperators bounds the operators and functions of one
+	// expression: "The maximum number of operators or functions allowed in
+	// a single expression is 300." The = of a SET action does not count.
+	maxExpressionOperators = 300
+	// maxInOperands bounds an IN list: "The maximum number of operands for
+	// the IN comparator is 100."
+	maxInOperands = 100
+	// maxExpressionDepth bounds the parser's recursion (parentheses, NOT and
+	// nested SET functions). An expression AWS accepts nests far less: each
+	// level past a redundant pair of parentheses uses up an operator, at
+	// most 300 of them, and a NOT with its parentheses takes two levels.
+	maxExpressionDepth = 1024
+	// maxNestingLevels bounds the nesting of attribute values: "DynamoDB
+	// supports nested attributes up to 32 levels deep." A top-level
+	// attribute is at level 1.
+	maxNestingLevels = 32
+)
+
+// msgNesting is DynamoDB's answer to a value nested deeper than 32 levels
+// (wording from DynamoDB Local's error table and the floci emulator's
+// conformance tests; the second part could not be checked against AWS).
+const msgNesting = "1 validation error detected: Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"
+
+// validate checks a value a request gives, at the given nesting level: its
+// numbers are within DynamoDB's limits and it nests at most 32 levels.
+func (v Value) validate(level int) error {
+	if level > maxNestingLevels {
+		return validation("%s", msgNesting)
+	}
+	switch v.Type {
+	case TypeN:
+		_, err := parseNumber(v.S)
+		return err
+	case TypeNS:
+		for _, s := range v.Set {
+			if _, err := parseNumber(s); err != nil {
+				return err
+			}
+		}
+	case TypeM:
+		for _, c := range v.M {
+			if err := c.validate(level + 1); err != nil {
+				return err
+			}
+		}
+	case TypeL:
+		for _, c := range v.L {
+			if err := c.validate(level + 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// validate checks every attribute of an item or key a request gives.
+func (it Item) validate() error {
+	for _, v := range it {
+		if err := v.validate(1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNesting checks that an item a write produces nests at most 32 levels:
+// SET can put a value deep inside an existing one. Without the check an item
+// could grow past what the JSON decoder reads back.
+func (it Item) checkNesting() error {
+	for _, v := range it {
+		if nestedDeeper(v, 1) {
+			return validation("%s", msgNesting)
+		}
+	}
+	return nil
+}
+
+func nestedDeeper(v Value, level int) bool {
+	if level > maxNestingLevels {
+		return true
+	}
+	switch v.Type {
+	case TypeM:
+		for _, c := range v.M {
+			if nestedDeeper(c, level+1) {
+				return true
+			}
+		}
+	case TypeL:
+		for _, c := range v.L {
+			if nestedDeeper(c, level+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
