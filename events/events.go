@@ -54,6 +54,9 @@ const (
 	SampleCompleted = "valuation-completed"
 	SampleFailed    = "valuation-failed"
 	SampleInvalid   = "invalid-no-callback-id"
+	// SampleReferred is a "Loan Decided" event that the loan-referred rule
+	// sends to the notifications topic.
+	SampleReferred = "loan-decided-referred"
 )
 
 // Sample reads the entries of a sample file (name without .json).
@@ -82,11 +85,29 @@ func SampleNames() []string {
 	return out
 }
 
-// Rule is one EventBridge rule: its name (the pattern file's, without .json)
-// and its event pattern text.
+// Rule is one EventBridge rule: its name (the pattern file's, without .json),
+// its event pattern text and the target it feeds.
 type Rule struct {
 	Name    string
 	Pattern []byte
+	Target  Target
+}
+
+// Target is what a rule feeds.
+type Target string
+
+const (
+	// TargetResolver is the callback resolver function (the valuation
+	// callbacks' rules).
+	TargetResolver Target = "resolver"
+	// TargetNotifications is the loan notifications topic: people who
+	// must act on a loan subscribe to it.
+	TargetNotifications Target = "notifications"
+)
+
+// ruleTargets names the rules that feed another target than the resolver.
+var ruleTargets = map[string]Target{
+	"loan-referred": TargetNotifications,
 }
 
 // Rules returns every rule in patterns/, sorted by name.
@@ -101,7 +122,12 @@ func Rules() ([]Rule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read pattern %s: %w", e.Name(), err)
 		}
-		out = append(out, Rule{Name: strings.TrimSuffix(e.Name(), ".json"), Pattern: b})
+		name := strings.TrimSuffix(e.Name(), ".json")
+		target := ruleTargets[name]
+		if target == "" {
+			target = TargetResolver
+		}
+		out = append(out, Rule{Name: name, Pattern: b, Target: target})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

@@ -18,8 +18,8 @@ func compileRules(t *testing.T) map[string]*eventpattern.Pattern {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rules) != 2 {
-		t.Fatalf("want the completed and failed rules, got %d", len(rules))
+	if len(rules) != 3 {
+		t.Fatalf("want the completed, failed and loan-referred rules, got %d", len(rules))
 	}
 	out := map[string]*eventpattern.Pattern{}
 	for _, r := range rules {
@@ -109,8 +109,9 @@ func TestInvalidSampleMatchesNoRule(t *testing.T) {
 
 func TestEverySampleIsListed(t *testing.T) {
 	names := events.SampleNames()
-	if len(names) != 3 {
-		t.Fatalf("samples: %v", names)
+	want := []string{events.SampleInvalid, events.SampleReferred, events.SampleCompleted, events.SampleFailed}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("samples: %v, want %v", names, want)
 	}
 }
 
@@ -118,6 +119,53 @@ func TestEnvelopeRejectsNonObjectDetail(t *testing.T) {
 	for _, d := range []string{`"text"`, `[1]`, `not json`, `null`} {
 		if _, err := (events.Entry{Detail: d}).Envelope("id", "a", "r", time.Now()); err == nil {
 			t.Errorf("Detail %s: want an error", d)
+		}
+	}
+}
+
+// The notifications rule takes exactly the loans referred because their
+// valuation failed or timed out; the resolver's rules never see a decision.
+func TestLoanReferredRuleTakesOnlyFailedOrTimedOutValuations(t *testing.T) {
+	rules := compileRules(t)
+	all, _ := events.Rules()
+	for _, r := range all {
+		want := events.TargetResolver
+		if r.Name == "loan-referred" {
+			want = events.TargetNotifications
+		}
+		if r.Target != want {
+			t.Errorf("rule %s feeds %q, want %q", r.Name, r.Target, want)
+		}
+	}
+	entries, err := events.Sample(events.SampleReferred)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("sample: %v (%d entries)", err, len(entries))
+	}
+	sample := entries[0]
+	if err := contracts.Validate(contracts.SchemaLoanDecision, []byte(sample.Detail)); err != nil {
+		t.Fatalf("sample detail breaks its contract: %v", err)
+	}
+	if sample.Source != contracts.DecisionSource || sample.DetailType != contracts.DetailTypeLoanDecided {
+		t.Fatalf("sample source %q detail-type %q", sample.Source, sample.DetailType)
+	}
+	if got := matching(t, rules, sample); !reflect.DeepEqual(got, []string{"loan-referred"}) {
+		t.Fatalf("sample matches %v, want [loan-referred]", got)
+	}
+	for _, c := range []struct {
+		decision, reason string
+		notify           bool
+	}{
+		{contracts.DecisionReferred, contracts.ReasonValuationFailed, true},
+		{contracts.DecisionReferred, contracts.ReasonValuationTimedOut, true},
+		{contracts.DecisionReferred, contracts.ReasonLTVNeedsUnderwriter, false},
+		{contracts.DecisionApproved, contracts.ReasonLTVWithinPolicy, false},
+		{contracts.DecisionDeclined, contracts.ReasonLTVAbovePolicy, false},
+	} {
+		e := sample
+		e.Detail = `{"version":"1","applicationId":"A","executionId":"arn:aws:states:us-east-1:0:execution:LoanProcessor:A","decision":"` + c.decision + `","reason":"` + c.reason + `"}`
+		got := matching(t, rules, e)
+		if (len(got) == 1 && got[0] == "loan-referred") != c.notify || (!c.notify && len(got) != 0) {
+			t.Errorf("%s %s: matches %v, notify %v", c.decision, c.reason, got, c.notify)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-// Command loanflow runs the local stack (up), the scenario demo (demo), one
+// Command loanflow runs the local stack (up), copies its state (backup), the scenario demo (demo), one
 // state machine definition (run-definition), the benchmarks (bench) and signs
 // hand-made callback events (sign-event). It only wires: the logic lives in
 // the packages it calls.
@@ -18,6 +18,8 @@ const usage = `loanflow: the AWS Step Functions wait-for-callback pattern, on AW
 
 Usage:
   loanflow up              [--addr 127.0.0.1:4566] [--state .loanflow] [--reset]
+                           [--allow-host NAME]... [--listen-public]
+  loanflow backup          --to FILE [--state .loanflow]
   loanflow demo            [--loans N] [--keep] [--addr ...]
   loanflow run-definition  FILE [--input FILE]
   loanflow sign-event      FILE --callback-id ID [--state .loanflow]
@@ -50,6 +52,7 @@ var (
 func run(ctx context.Context, args []string) int {
 	cmds := map[string]command{
 		"up":             cmdUp,
+		"backup":         cmdBackup,
 		"demo":           cmdDemo,
 		"run-definition": cmdRunDefinition,
 		"sign-event":     cmdSignEvent,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"loanflow/infra/local"
@@ -21,21 +22,44 @@ func stackFlags(fs *flag.FlagSet) (addr, state *string) {
 func cmdUp(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	addr, state := stackFlags(fs)
-	reset := fs.Bool("reset", false, "delete the state and start clean")
+	reset := fs.Bool("reset", false, "delete the state (executions, queues, tokens; not the signing keys) and start clean")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	public := fs.Bool("listen-public", false, "allow an --addr that is not a loopback address (other machines can then call the stack, with any credentials)")
+	var hosts stringList
+	fs.Var(&hosts, "allow-host", "another name the stack answers to in the Host header (`name` on any port, or name:port); repeatable")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "loanflow up: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
 	log := newLogger(os.Stderr, *level)
-	s, err := local.Start(ctx, local.Options{Addr: *addr, StateDir: *state, Reset: *reset, Logger: log})
+	s, err := local.Start(ctx, local.Options{Addr: *addr, StateDir: *state, Reset: *reset, Logger: log,
+		ListenPublic: *public, AllowHosts: hosts})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if s.Outputs.Public {
+		fmt.Fprintf(os.Stderr, "WARNING: listening on %s, which is not a loopback address (--listen-public): any machine that reaches it can "+
+			"use the local stack with any credentials and read task tokens from it. It answers only Host names on this list: %s.\n\n",
+			s.Outputs.ListenAddress, strings.Join(s.Outputs.AllowedHosts, ", "))
+	}
 	printOutputs(os.Stdout, s.Outputs)
 	fmt.Println("\nServing; Ctrl-C stops (state is kept: waiting executions, queued messages and timers resume on the next start).")
 	<-ctx.Done()
 	fmt.Println("\nStopping...")
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
 	return nil
 }
 
@@ -58,11 +82,13 @@ func printOutputs(w io.Writer, o local.Outputs) {
 		{"ValuationRequestQueueUrl", o.QueueURL},
 		{"ValuationRequestDLQUrl", o.DLQURL},
 		{"CallbackDLQUrl", o.CallbackDLQURL},
+		{"LoanNotificationsTopicArn", o.NotificationsTopicARN},
 		{"EventBusName", o.EventBusName},
 		{"TokenTableName", o.TokenTableName},
 		{"WebhookUrl", o.WebhookURL},
 		{"ValuationServiceUrl", o.ValuationServiceURL},
-		{"StateFile", o.StateFile},
+		{"StateFile", o.StateFile + "   (loanflow backup --to FILE copies it while the stack runs)"},
+		{"AllowedHosts", strings.Join(o.AllowedHosts, ", ") + "   (--allow-host adds one)"},
 	} {
 		fmt.Fprintf(tw, "  %s\t%s\n", kv[0], kv[1])
 	}

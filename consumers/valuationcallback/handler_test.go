@@ -615,7 +615,7 @@ func TestConcurrentCallbacksResumeOnce(t *testing.T) {
 
 func TestEMFLineIsAMetric(t *testing.T) {
 	var buf bytes.Buffer
-	valuationcallback.NewEMF(&buf).Count(valuationcallback.CallbacksLate)
+	valuationcallback.NewEMF(&buf, valuationcallback.EMFOptions{LogLevel: "INFO"}).Count(valuationcallback.CallbacksLate)
 	var doc struct {
 		AWS struct {
 			Timestamp         int64

@@ -1,5 +1,6 @@
 // Command cdk is the CDK app (cdk.json runs it with `go run ./infra/cdk`): it
-// reads the context, adds loanflow's stacks and synthesizes them.
+// reads the context, adds loanflow's stacks, applies cdk-nag's AwsSolutions
+// checks and synthesizes them, failing on any unsuppressed finding.
 package main
 
 import (
@@ -24,7 +25,10 @@ func main() {
 		fail(err)
 	}
 	cloud.NewStacks(app, settings, root)
-	app.Synth(nil)
+	cloud.AddNagChecks(app)
+	if _, err := cloud.Synth(app); err != nil {
+		fail(err)
+	}
 }
 
 func fail(err error) {

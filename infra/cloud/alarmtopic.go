@@ -15,6 +15,8 @@ import (
 
 // AlarmTopicProps configures an AlarmTopic.
 type AlarmTopicProps struct {
+	// DisplayName is the sender's name in notification emails.
+	DisplayName string
 	// Email, when set, subscribes an address (it must confirm the subscription).
 	Email string
 }
@@ -22,6 +24,13 @@ type AlarmTopicProps struct {
 // AlarmTopic is where alarms notify: an SNS topic encrypted with its own
 // rotating KMS key (CloudWatch cannot publish to a topic under the AWS
 // managed aws/sns key), TLS only.
+//
+// Its resource policy is the topic's whole policy: once a statement is
+// added (the TLS-only Deny), SNS's default policy, which let the account's
+// principals publish, no longer applies. So the topic allows CloudWatch to
+// publish explicitly, and the key lets CloudWatch use it, both only for
+// alarms of this account and region (aws:SourceAccount, aws:SourceArn):
+// without them no alarm would ever notify anyone.
 type AlarmTopic struct {
 	constructs.Construct
 	Topic awssns.Topic
@@ -30,27 +39,44 @@ type AlarmTopic struct {
 
 // NewAlarmTopic builds the key and the topic.
 func NewAlarmTopic(scope constructs.Construct, id string, props *AlarmTopicProps) *AlarmTopic {
-	if props == nil {
-		props = &AlarmTopicProps{}
+	if props == nil || props.DisplayName == "" {
+		panic(fmt.Sprintf("AlarmTopic %s: DisplayName is required", id))
 	}
 	c := constructs.NewConstruct(scope, &id)
 	a := &AlarmTopic{Construct: c}
+	stack := awscdk.Stack_Of(c)
+	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+	// Alarms of this account and region only: the confused-deputy guard.
+	fromOurAlarms := &map[string]interface{}{
+		"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+		"ArnLike": map[string]interface{}{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"),
+			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})},
+	}
 	a.Key = awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts loanflow's alarm notifications."),
 		EnableKeyRotation: jsii.Bool(true),
 	})
 	a.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchAlarmsPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+		Conditions: fromOurAlarms,
 	}), nil)
 	a.Topic = awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
-		DisplayName: jsii.String("loanflow alarms"),
+		DisplayName: jsii.String(props.DisplayName),
 		MasterKey:   a.Key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	a.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{a.Topic.TopicArn()},
+		Conditions: fromOurAlarms,
+	}))
 	if props.Email != "" {
 		awssns.NewSubscription(c, jsii.String("Email"), &awssns.SubscriptionProps{
 			Topic: a.Topic, Protocol: awssns.SubscriptionProtocol_EMAIL, Endpoint: jsii.String(props.Email),

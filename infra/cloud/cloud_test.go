@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // sharedDir outlives single tests: the default app is synthesized again
@@ -108,6 +107,20 @@ func synthApp(t *testing.T, overrides map[string]any, nag bool) *synthesized {
 
 func synthAppIn(t *testing.T, dir string, overrides map[string]any, nag bool) *synthesized {
 	t.Helper()
+	app, out := newTestApp(t, dir, overrides)
+	if nag {
+		AddNagChecks(app)
+	}
+	out.lp = assertions.Template_FromStack(out.stacks.LoanProcessor.Stack, nil)
+	if out.stacks.ValuationService != nil {
+		out.vs = assertions.Template_FromStack(out.stacks.ValuationService.Stack, nil)
+	}
+	return out
+}
+
+// newTestApp builds, without synthesizing, the app synthApp describes.
+func newTestApp(t *testing.T, dir string, overrides map[string]any) (awscdk.App, *synthesized) {
+	t.Helper()
 	ctx := cdkJSONContext(t)
 	ctx[ContextMockValuationService] = true
 	if u, _ := overrides[ContextValuationServiceURL].(string); u != "" {
@@ -127,15 +140,7 @@ func synthAppIn(t *testing.T, dir string, overrides map[string]any, nag bool) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &synthesized{settings: settings, stacks: NewStacks(app, settings, stubModuleIn(t, filepath.Join(dir, "module")))}
-	if nag {
-		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	}
-	out.lp = assertions.Template_FromStack(out.stacks.LoanProcessor.Stack, nil)
-	if out.stacks.ValuationService != nil {
-		out.vs = assertions.Template_FromStack(out.stacks.ValuationService.Stack, nil)
-	}
-	return out
+	return app, &synthesized{settings: settings, stacks: NewStacks(app, settings, stubModuleIn(t, filepath.Join(dir, "module")))}
 }
 
 var (

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -17,31 +18,26 @@ import (
 // written as CloudWatch embedded metric format in its log lines).
 const CallbackMetricsService = valuationcallback.MetricsService
 
-// CallbackMetric is one of the resolver's counters, summed over five minutes.
-func CallbackMetric(name string) awscloudwatch.Metric {
-	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String(valuationcallback.MetricsNamespace),
-		MetricName:    jsii.String(name),
-		DimensionsMap: &map[string]*string{"Service": jsii.String(CallbackMetricsService)},
-		Statistic:     jsii.String("Sum"),
-		Period:        awscdk.Duration_Minutes(jsii.Number(5)),
-		Label:         jsii.String(name),
-	})
-}
-
 // DashboardProps lists what the dashboard watches.
 type DashboardProps struct {
-	Requests       *ReliableQueue
-	CallbackDLQ    *DeadLetterQueue
-	Workflow       *Workflow
-	Webhook        *WebhookAPI
+	Requests    *ReliableQueue
+	CallbackDLQ *DeadLetterQueue
+	Workflow    *Workflow
+	Webhook     *WebhookAPI
+	// Resolver emits the callback metrics.
+	Resolver       *GoFunction
 	Functions      []*GoFunction
 	FunctionLabels []string
+	// ProcessorAlarms and the queues' alarms are shown on top.
+	ProcessorAlarms *ProcessorAlarms
+	// ValuationsTimedOut counts timed-out valuations.
+	ValuationsTimedOut awscloudwatch.Metric
 }
 
-// Dashboard is the operator's view of the loan processor: the request queue,
-// executions, callbacks by outcome, the webhook and the functions, with every
-// alarm's state on top.
+// Dashboard is the operator's view of the loan processor: the request queue
+// and the dead-letter queues, executions, callbacks by outcome, timed-out
+// valuations, the webhook and the functions, with every alarm's state on
+// top.
 type Dashboard struct {
 	constructs.Construct
 	Dashboard awscloudwatch.Dashboard
@@ -50,8 +46,8 @@ type Dashboard struct {
 // NewDashboard builds the dashboard.
 func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) *Dashboard {
 	if props == nil || props.Requests == nil || props.CallbackDLQ == nil || props.Workflow == nil || props.Webhook == nil ||
-		len(props.Functions) != len(props.FunctionLabels) {
-		panic(fmt.Sprintf("Dashboard %s: Requests, CallbackDLQ, Workflow, Webhook and one label per function are required", id))
+		props.Resolver == nil || props.ProcessorAlarms == nil || props.ValuationsTimedOut == nil || len(props.Functions) != len(props.FunctionLabels) {
+		panic(fmt.Sprintf("Dashboard %s: Requests, CallbackDLQ, Workflow, Webhook, Resolver, ProcessorAlarms, ValuationsTimedOut and one label per function are required", id))
 	}
 	c := constructs.NewConstruct(scope, &id)
 	d := &Dashboard{Construct: c}
@@ -73,15 +69,19 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	dlq := props.Requests.DeadLetter.Queue
 	sm := props.Workflow.StateMachine
 	alarms := []interfacesawscloudwatch.IAlarmRef{
-		props.Requests.DeadLetter.DepthAlarm, props.Requests.AgeAlarm, props.CallbackDLQ.DepthAlarm,
+		props.Requests.AgeAlarm, props.Requests.DeadLetter.DepthAlarm, props.Requests.DeadLetter.AgeAlarm,
+		props.CallbackDLQ.DepthAlarm, props.CallbackDLQ.AgeAlarm,
 	}
-	if props.Workflow.TimedOutAlarm != nil {
-		alarms = append(alarms, props.Workflow.TimedOutAlarm)
+	for _, a := range props.ProcessorAlarms.All() {
+		alarms = append(alarms, a)
 	}
 
 	callbacks := make([]awscloudwatch.IMetric, len(valuationcallback.MetricNames))
 	for i, n := range valuationcallback.MetricNames {
-		callbacks[i] = CallbackMetric(n)
+		callbacks[i] = CallbackMetric(n, props.Resolver.Function, 5*time.Minute).With(&awscloudwatch.MetricOptions{Label: jsii.String(n)})
+	}
+	rate := func(m awscloudwatch.Metric, label string) awscloudwatch.IMetric {
+		return m.With(&awscloudwatch.MetricOptions{Statistic: jsii.String("Average"), Period: five, Label: jsii.String(label)})
 	}
 	var fnErrors, fnThrottles, fnDuration []awscloudwatch.IMetric
 	for i, f := range props.Functions {
@@ -118,13 +118,28 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 					max(props.CallbackDLQ.Queue.MetricApproximateNumberOfMessagesVisible(nil), "Callback deliveries DLQ")),
 			},
 			{
-				graph("Executions", 12,
+				graph("Executions", 8,
 					sum(sm.MetricStarted(nil), "Started"),
 					sum(sm.MetricSucceeded(nil), "Succeeded"),
 					sum(sm.MetricFailed(nil), "Failed"),
-					sum(sm.MetricTimedOut(nil), "Timed out"),
 					sum(sm.MetricAborted(nil), "Aborted")),
-				graph("Callbacks by outcome", 12, callbacks...),
+				graph("Callbacks by outcome", 8, callbacks...),
+				awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+					Title:            jsii.String("Valuations timed out"),
+					Width:            jsii.Number(8),
+					Height:           jsii.Number(6),
+					Left:             &[]awscloudwatch.IMetric{sum(props.ValuationsTimedOut, "Timed out")},
+					Right:            &[]awscloudwatch.IMetric{props.ProcessorAlarms.TimeoutRate},
+					RightAnnotations: &[]*awscloudwatch.HorizontalAnnotation{props.ProcessorAlarms.ValuationTimeoutRate.ToAnnotation()},
+				}),
+			},
+			{
+				graph("Dead-letter queues: age of oldest message (s)", 12,
+					max(dlq.MetricApproximateAgeOfOldestMessage(nil), "Valuation requests DLQ"),
+					max(props.CallbackDLQ.Queue.MetricApproximateAgeOfOldestMessage(nil), "Callback deliveries DLQ")),
+				graph("Webhook: 4XX and 5XX rates", 12,
+					rate(api.MetricClientError(nil), "4XX rate"),
+					rate(api.MetricServerError(nil), "5XX rate")),
 			},
 			{
 				graph("Webhook: requests and errors", 8,

@@ -86,10 +86,8 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 
 	c := constructs.NewConstruct(scope, &id)
 	f := &GoFunction{Construct: c}
-	f.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	// The stack decides what happens to it on deletion (Settings.RemovalPolicy).
+	f.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{Retention: retention})
 	f.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String(props.Description),

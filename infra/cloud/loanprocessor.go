@@ -9,11 +9,13 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -22,6 +24,7 @@ import (
 	"loanflow/consumers/tokenstore"
 	"loanflow/contracts"
 	"loanflow/events"
+	"loanflow/infra/config"
 	"loanflow/infra/functionenv"
 	"loanflow/infra/statemachines"
 )
@@ -64,10 +67,18 @@ type LoanProcessorStack struct {
 	AllowedCallbackPrefix awsssm.StringParameter
 	RequestConsumer       *GoFunction
 	CallbackDLQ           *DeadLetterQueue
-	Resolver              *GoFunction
-	Rules                 []awsevents.Rule
-	Dashboard             *Dashboard
-	Alarms                *AlarmTopic
+	// Notifications receives the Loan Decided events that need a person.
+	Notifications *NotificationTopic
+	Resolver      *GoFunction
+	Rules         []awsevents.Rule
+	// ValuationTimeouts counts the RequestValuation tasks that timed out,
+	// from the state machine's log group.
+	ValuationTimeouts awslogs.MetricFilter
+	// ValuationsTimedOut is the metric it publishes.
+	ValuationsTimedOut awscloudwatch.Metric
+	ProcessorAlarms    *ProcessorAlarms
+	Dashboard          *Dashboard
+	Alarms             *AlarmTopic
 }
 
 // maxAsyncEventAge is the longest Lambda keeps an asynchronous event (EventBridge's limit is 24h).
@@ -96,8 +107,8 @@ func NewLoanProcessorStack(scope constructs.Construct, id string, props *LoanPro
 	s.secret()
 	s.table()
 	s.queue()
-	s.workflow()
 	s.bus()
+	s.workflow()
 	s.webhook()
 	s.providerKey()
 	s.requestConsumer()
@@ -105,26 +116,18 @@ func NewLoanProcessorStack(scope constructs.Construct, id string, props *LoanPro
 	s.rules()
 	s.monitoring()
 	s.outputs()
+	applyStageRemovalPolicy(s.Stack, props.Settings)
 	return s
 }
 
-func (s *LoanProcessorStack) removalPolicy() awscdk.RemovalPolicy {
-	if s.props.Settings.Config.Stage == ProdStage {
-		return awscdk.RemovalPolicy_RETAIN
-	}
-	return awscdk.RemovalPolicy_DESTROY
-}
-
 func (s *LoanProcessorStack) secret() {
-	cfg := s.props.Settings.Config
 	s.SigningSecret = awssecretsmanager.NewSecret(s.Stack, jsii.String("SigningSecret"), &awssecretsmanager.SecretProps{
-		SecretName:  jsii.String(cfg.Signature.SecretName),
+		SecretName:  jsii.String(s.props.Settings.SigningSecretName()),
 		Description: jsii.String("HMAC-SHA256 key shared with the valuation service; it signs every webhook callback."),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength:     jsii.Number(64),
 			ExcludePunctuation: jsii.Bool(true),
 		},
-		RemovalPolicy: s.removalPolicy(),
 	})
 	suppress(s.SigningSecret, "AwsSolutions-SMG4",
 		"The key is shared with the external valuation service, so it is rotated by hand with the provider (README, \"Rotating the signing key\"), not by a rotation Lambda: a new AWSCURRENT version is put, the resolver accepts signatures under both AWSCURRENT and AWSPREVIOUS and re-reads them within SIGNING_SECRET_CACHE_TTL, so callbacks signed with either key are verified while the provider switches.")
@@ -139,19 +142,33 @@ func (s *LoanProcessorStack) table() {
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		Encryption:         awsdynamodb.TableEncryption_AWS_MANAGED,
-		DeletionProtection: jsii.Bool(s.props.Settings.Config.Stage == ProdStage),
-		RemovalPolicy:      s.removalPolicy(),
+		DeletionProtection: jsii.Bool(s.props.Settings.IsProd()),
 	})
+}
+
+// deadLetterMargin is the least time a dead-lettered valuation request stays
+// in its dead-letter queue: DeadLetterRetention less the longest the request
+// may have waited in its own queue.
+const deadLetterMargin = 7 * 24 * time.Hour
+
+// RequestRetention is how long a valuation request may wait in its queue:
+// the config's Queue.Retention, but no longer than the callback timeout (by
+// then its execution has stopped waiting and the request is worthless) and
+// short enough that a dead-lettered request stays deadLetterMargin in the
+// dead-letter queue, which keeps it DeadLetterRetention.
+func RequestRetention(c config.Config) time.Duration {
+	return max(time.Minute, min(c.Queue.Retention, c.CallbackTimeout, DeadLetterRetention-deadLetterMargin))
 }
 
 func (s *LoanProcessorStack) queue() {
 	q := s.props.Settings.Config.Queue
 	s.Requests = NewReliableQueue(s.Stack, "ValuationRequests", &ReliableQueueProps{
 		VisibilityTimeout: q.VisibilityTimeout(),
-		Retention:         q.Retention,
+		Retention:         RequestRetention(s.props.Settings.Config),
 		MaxReceiveCount:   q.MaxReceiveCount,
 		AgeAlarm:          q.AgeAlarm,
 		Purpose:           "valuation request",
+		Redrive:           "redrive the dead-letter queue to the source queue (aws sqs start-message-move-task --source-arn <DLQ ARN>), whose executions are still waiting",
 	})
 }
 
@@ -159,22 +176,27 @@ func (s *LoanProcessorStack) workflow() {
 	cfg := s.props.Settings.Config
 	s.Workflow = NewWorkflow(s.Stack, "LoanProcessor", &WorkflowProps{
 		Definition:    statemachines.LoanProcessor,
-		Substitutions: cfg.LoanProcessorSubstitutions(*s.Requests.Queue.QueueUrl()),
+		Substitutions: cfg.LoanProcessorSubstitutions(*s.Requests.Queue.QueueUrl(), s.props.Settings.EventBusName()),
 		Permissions: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("sqs:SendMessage"),
 			Resources: &[]*string{s.Requests.Queue.QueueArn()},
+		}), awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// PublishDecision: the Loan Decided event of every loan.
+			Actions:   jsii.Strings("events:PutEvents"),
+			Resources: &[]*string{s.Bus.EventBusArn()},
 		})},
-		LogRetentionDays: cfg.Functions.LogRetentionDays,
-		AlarmOnTimeouts:  true,
+		LogRetentionDays: s.props.Settings.LogRetentionDays(),
 		Purpose:          "LoanProcessor",
 	})
 }
 
 func (s *LoanProcessorStack) bus() {
-	cfg := s.props.Settings.Config
 	s.Bus = awsevents.NewEventBus(s.Stack, jsii.String("Bus"), &awsevents.EventBusProps{
-		EventBusName: jsii.String(cfg.EventBusName),
+		EventBusName: jsii.String(s.props.Settings.EventBusName()),
 		Description:  jsii.String("Valuation callbacks published by the webhook."),
+	})
+	s.Notifications = NewNotificationTopic(s.Stack, "LoanNotifications", &NotificationTopicProps{
+		Name: s.props.Settings.Name("loanflow-loan-notifications"),
 	})
 	// Every callback is kept for replay after an incident.
 	s.Bus.Archive(jsii.String("Archive"), &awsevents.BaseArchiveProps{
@@ -196,13 +218,14 @@ func (s *LoanProcessorStack) webhook() {
 	cfg := s.props.Settings
 	s.Webhook = NewWebhookAPI(s.Stack, "Webhook", &WebhookAPIProps{
 		Bus:              s.Bus,
-		BusName:          cfg.Config.EventBusName,
+		BusName:          cfg.EventBusName(),
 		Stage:            cfg.Config.Stage,
+		Name:             cfg.Name("loanflow-valuation-webhook"),
 		RequestModel:     model,
 		RateLimit:        cfg.WebhookRateLimit,
 		BurstLimit:       cfg.WebhookBurstLimit,
 		IPRateLimit:      WebhookIPRateLimit,
-		LogRetentionDays: cfg.Config.Functions.LogRetentionDays,
+		LogRetentionDays: cfg.LogRetentionDays(),
 	})
 }
 
@@ -216,11 +239,11 @@ func (s *LoanProcessorStack) providerKey() {
 	if mock := s.props.MockService; mock != nil {
 		s.ProviderAPIKey = awsapigateway.NewApiKey(s.Stack, jsii.String("MockServiceApiKey"), &awsapigateway.ApiKeyProps{
 			Description: jsii.String("The mock valuation service's key to the webhook."),
-			Value:       mock.WebhookAPIKey.SecretValue().UnsafeUnwrap(),
+			Value:       awscdk.SecretValue_SecretsManager(mock.WebhookAPIKeyARN(), nil).UnsafeUnwrap(),
 			Enabled:     jsii.Bool(true),
 		})
 		s.AllowedCallbackPrefix = awsssm.NewStringParameter(s.Stack, jsii.String("AllowedCallbackPrefix"), &awsssm.StringParameterProps{
-			ParameterName: jsii.String(AllowedCallbackParameterName),
+			ParameterName: jsii.String(s.props.Settings.AllowedCallbackParameterName()),
 			StringValue:   s.Webhook.CallbackURLPrefix(),
 			Description:   jsii.String("The only callback URL prefix the mock valuation service calls back under: this stack's webhook."),
 			Tier:          awsssm.ParameterTier_STANDARD,
@@ -257,7 +280,7 @@ func (s *LoanProcessorStack) requestConsumer() {
 		Description:      "Stores each request's task token, then orders the valuation.",
 		MemoryMB:         cfg.Functions.MemoryMB,
 		Timeout:          cfg.Queue.ConsumerTimeout,
-		LogRetentionDays: cfg.Functions.LogRetentionDays,
+		LogRetentionDays: s.props.Settings.LogRetentionDays(),
 		LogLevel:         cfg.Functions.LogLevel,
 		// One mapping from the typed config to the environment, shared with the local stack.
 		Environment: functionenv.ValuationRequest(cfg, *s.TokenTable.TableName(), *s.props.ValuationServiceURL, *s.Webhook.API.Url(), s.serviceAuth()).Pointers(),
@@ -284,8 +307,8 @@ func (s *LoanProcessorStack) requestConsumer() {
 func (s *LoanProcessorStack) resolver() {
 	cfg := s.props.Settings.Config
 	s.CallbackDLQ = NewDeadLetterQueue(s.Stack, "CallbackDeadLetter", &DeadLetterQueueProps{
-		Retention: cfg.Queue.Retention,
-		Purpose:   "A valuation callback delivery",
+		Purpose: "A valuation callback delivery",
+		Redrive: "put it back on the bus with loanflow redrive-callbacks --queue-url <CallbackDlqUrl>: freshness is judged at the webhook's receipt time, so a redriven callback within its token's life still resumes its loan once",
 	})
 	// Lambda retries an accepted asynchronous invocation itself; when those
 	// retries fail too, the event joins EventBridge's undeliverable ones.
@@ -296,7 +319,7 @@ func (s *LoanProcessorStack) resolver() {
 		Description:      "Verifies each valuation callback and resumes its execution exactly once.",
 		MemoryMB:         cfg.Functions.MemoryMB,
 		Timeout:          cfg.Callback.Timeout,
-		LogRetentionDays: cfg.Functions.LogRetentionDays,
+		LogRetentionDays: s.props.Settings.LogRetentionDays(),
 		LogLevel:         cfg.Functions.LogLevel,
 		Environment:      s.resolverEnvironment(),
 		DeadLetterQueue:  s.CallbackDLQ.Queue,
@@ -325,7 +348,16 @@ func (s *LoanProcessorStack) rules() {
 	if len(rules) == 0 {
 		panic("LoanProcessorStack: events.Rules() is empty")
 	}
-	target := awseventstargets.NewLambdaFunction(s.Resolver.Function, &awseventstargets.LambdaFunctionProps{
+	resolver := awseventstargets.NewLambdaFunction(s.Resolver.Function, &awseventstargets.LambdaFunctionProps{
+		RetryAttempts:   jsii.Number(float64(cfg.Callback.RetryAttempts)),
+		MaxEventAge:     seconds(cfg.Callback.MaxEventAge),
+		DeadLetterQueue: s.CallbackDLQ.Queue,
+	})
+	// Events the bus could not deliver to the topic wait in the same DLQ as
+	// the callbacks: redrive-callbacks puts them back on the bus, whose rules
+	// route each again.
+	notifications := awseventstargets.NewSnsTopic(s.Notifications.Topic, &awseventstargets.SnsTopicProps{
+		Role:            s.Notifications.Publisher,
 		RetryAttempts:   jsii.Number(float64(cfg.Callback.RetryAttempts)),
 		MaxEventAge:     seconds(cfg.Callback.MaxEventAge),
 		DeadLetterQueue: s.CallbackDLQ.Queue,
@@ -335,12 +367,20 @@ func (s *LoanProcessorStack) rules() {
 		if err := json.Unmarshal(r.Pattern, &pattern); err != nil {
 			panic(fmt.Sprintf("LoanProcessorStack: rule %s: %v", r.Name, err))
 		}
+		target, source, to := awsevents.IRuleTarget(resolver), contracts.EventSource, "the callback resolver"
+		switch r.Target {
+		case events.TargetResolver:
+		case events.TargetNotifications:
+			target, source, to = notifications, contracts.DecisionSource, "the loan notifications topic"
+		default:
+			panic(fmt.Sprintf("LoanProcessorStack: rule %s: unknown target %q", r.Name, r.Target))
+		}
 		rule := awsevents.NewRule(s.Stack, jsii.String(ruleID(r.Name)), &awsevents.RuleProps{
 			EventBus:    s.Bus,
-			Description: jsii.String("events/patterns/" + r.Name + ".json to the callback resolver"),
+			Description: jsii.String("events/patterns/" + r.Name + ".json to " + to),
 			// The typed pattern satisfies the L2 construct; the file's text,
 			// operators and all, is what CloudFormation gets.
-			EventPattern: &awsevents.EventPattern{Source: jsii.Strings(contracts.EventSource)},
+			EventPattern: &awsevents.EventPattern{Source: jsii.Strings(source)},
 			Targets:      &[]awsevents.IRuleTarget{target},
 		})
 		rule.Node().DefaultChild().(awsevents.CfnRule).SetEventPattern(pattern)
@@ -358,16 +398,52 @@ func ruleID(name string) string {
 }
 
 func (s *LoanProcessorStack) monitoring() {
-	s.Alarms = NewAlarmTopic(s.Stack, "Alarms", &AlarmTopicProps{Email: s.props.Settings.AlarmEmail})
-	s.Alarms.Notify(s.Requests.DeadLetter.DepthAlarm, s.Requests.AgeAlarm, s.CallbackDLQ.DepthAlarm, s.Workflow.TimedOutAlarm)
-	s.Dashboard = NewDashboard(s.Stack, "Monitoring", &DashboardProps{
-		Requests:       s.Requests,
-		CallbackDLQ:    s.CallbackDLQ,
-		Workflow:       s.Workflow,
-		Webhook:        s.Webhook,
-		Functions:      []*GoFunction{s.RequestConsumer, s.Resolver},
-		FunctionLabels: []string{"Request consumer", "Callback resolver"},
+	settings := s.props.Settings
+	// A timed-out valuation ends as a REFERRED loan, a succeeded execution:
+	// only the state machine's TaskTimedOut log events tell of it.
+	s.ValuationTimeouts = awslogs.NewMetricFilter(s.Stack, jsii.String("ValuationTimeouts"), &awslogs.MetricFilterProps{
+		LogGroup:        s.Workflow.LogGroup,
+		FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(ValuationTimeoutPattern)),
+		MetricNamespace: jsii.String(settings.MetricNamespace()),
+		MetricName:      jsii.String(ValuationsTimedOutMetric),
+		MetricValue:     jsii.String("1"),
+		Unit:            awscloudwatch.Unit_COUNT,
 	})
+	s.ValuationsTimedOut = s.ValuationTimeouts.Metric(&awscloudwatch.MetricOptions{
+		Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(ValuationsTimedOutMetric),
+	})
+	s.ProcessorAlarms = NewProcessorAlarms(s.Stack, "ProcessorAlarms", &ProcessorAlarmsProps{
+		Workflow:           s.Workflow,
+		Resolver:           s.Resolver,
+		RequestConsumer:    s.RequestConsumer,
+		Webhook:            s.Webhook,
+		ValuationsTimedOut: s.ValuationsTimedOut,
+		CallbackTimeout:    settings.Config.CallbackTimeout,
+	})
+	s.Alarms = NewAlarmTopic(s.Stack, "Alarms", &AlarmTopicProps{
+		DisplayName: "loanflow alarms (" + settings.Config.Stage + ")",
+		Email:       settings.AlarmEmail,
+	})
+	s.Alarms.Notify(s.AllAlarms()...)
+	s.Dashboard = NewDashboard(s.Stack, "Monitoring", &DashboardProps{
+		Requests:           s.Requests,
+		CallbackDLQ:        s.CallbackDLQ,
+		Workflow:           s.Workflow,
+		Webhook:            s.Webhook,
+		Resolver:           s.Resolver,
+		Functions:          []*GoFunction{s.RequestConsumer, s.Resolver},
+		FunctionLabels:     []string{"Request consumer", "Callback resolver"},
+		ProcessorAlarms:    s.ProcessorAlarms,
+		ValuationsTimedOut: s.ValuationsTimedOut,
+	})
+}
+
+// AllAlarms lists every alarm of the stack: the queues' and ProcessorAlarms.
+func (s *LoanProcessorStack) AllAlarms() []awscloudwatch.Alarm {
+	return append([]awscloudwatch.Alarm{
+		s.Requests.AgeAlarm, s.Requests.DeadLetter.DepthAlarm, s.Requests.DeadLetter.AgeAlarm,
+		s.CallbackDLQ.DepthAlarm, s.CallbackDLQ.AgeAlarm,
+	}, s.ProcessorAlarms.All()...)
 }
 
 func (s *LoanProcessorStack) outputs() {
@@ -382,6 +458,7 @@ func (s *LoanProcessorStack) outputs() {
 	out("DashboardUrl", "CloudWatch dashboard", s.Dashboard.URL())
 	out("TokenTableName", "Task tokens by callback id", s.TokenTable.TableName())
 	out("AlarmTopicArn", "Subscribe on-call here: every alarm notifies this topic", s.Alarms.Topic.TopicArn())
+	out("LoanNotificationsTopicArn", "Subscribe underwriters here: loans referred because their valuation failed or timed out", s.Notifications.Topic.TopicArn())
 }
 
 // How the request consumer authenticates to the valuation service

@@ -62,12 +62,14 @@ func TestLoanProcessorResourceCounts(t *testing.T) {
 		"AWS::Events::Rule":                     len(rules),
 		"AWS::SecretsManager::Secret":           1,
 		"AWS::CloudWatch::Dashboard":            1,
-		"AWS::CloudWatch::Alarm":                4, // DLQ depth, age of oldest, callback DLQ depth, timed out
-		"AWS::Lambda::Permission":               len(rules),
+		"AWS::CloudWatch::Alarm":                5 + len(d.stacks.LoanProcessor.ProcessorAlarms.All()), // the queues' five, ProcessorAlarms
+		"AWS::Logs::MetricFilter":               1,                                                     // timed-out valuations
+		"AWS::SNS::TopicPolicy":                 2,                                                     // the alarm and notification topics
+		"AWS::Lambda::Permission":               len(rules) - 1,                                        // the resolver's rules; loan-referred feeds a topic
 		"AWS::SecretsManager::RotationSchedule": 0,
-		"AWS::SNS::Topic":                       1,
+		"AWS::SNS::Topic":                       2,
 		"AWS::SNS::Subscription":                0, // no alarmEmail in cdk.json
-		"AWS::KMS::Key":                         1,
+		"AWS::KMS::Key":                         2,
 	} {
 		check(t, typ, count(d.lp, typ, n))
 	}
@@ -85,7 +87,7 @@ func TestLoanProcessorStateMachine(t *testing.T) {
 		t.Errorf("DefinitionString differs from %s", statemachines.LoanProcessor.File())
 	}
 	want := map[string]any{}
-	for k, v := range d.settings.Config.LoanProcessorSubstitutions("QUEUE") {
+	for k, v := range d.settings.Config.LoanProcessorSubstitutions("QUEUE", d.settings.EventBusName()) {
 		want[k] = v
 	}
 	want["ValuationRequestQueueUrl"] = ref(lp.Requests.Queue)
@@ -103,16 +105,21 @@ func TestLoanProcessorStateMachine(t *testing.T) {
 	}))
 	check(t, "state machine log retention", has(d.lp, "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": 30}))
 
-	// The role may send to the queue; its only other statements are the
-	// resource-less log delivery and X-Ray actions.
+	// The role may send to the queue and publish decisions to the bus; its
+	// only other statements are the resource-less log delivery and X-Ray
+	// actions.
 	sts := statements(t, d.lp, lp.Workflow.StateMachine.Role())
 	byResource := actionsOn(t, sts)
 	queueArn := toJSON(t, getAtt(lp.Requests.Queue, "Arn"))
 	if got := byResource[queueArn]; len(got) != 1 || got[0] != "sqs:SendMessage" {
 		t.Errorf("state machine role on the queue: %v, want [sqs:SendMessage]", got)
 	}
+	busArn := toJSON(t, getAtt(lp.Bus, "Arn"))
+	if got := byResource[busArn]; len(got) != 1 || got[0] != "events:PutEvents" {
+		t.Errorf("state machine role on the bus: %v, want [events:PutEvents]", got)
+	}
 	for res, actions := range byResource {
-		if res == queueArn {
+		if res == queueArn || res == busArn {
 			continue
 		}
 		if res != `"*"` {
@@ -132,7 +139,7 @@ func TestLoanProcessorQueue(t *testing.T) {
 	q := d.settings.Config.Queue
 	check(t, "queue", has(d.lp, "AWS::SQS::Queue", map[string]any{
 		"VisibilityTimeout":      int(q.VisibilityTimeout().Seconds()),
-		"MessageRetentionPeriod": int(q.Retention.Seconds()),
+		"MessageRetentionPeriod": int(RequestRetention(d.settings.Config).Seconds()),
 		"SqsManagedSseEnabled":   true,
 		"RedrivePolicy": map[string]any{
 			"deadLetterTargetArn": getAtt(lp.Requests.DeadLetter.Queue, "Arn"),
@@ -145,7 +152,7 @@ func TestLoanProcessorQueue(t *testing.T) {
 	for _, dlq := range []*DeadLetterQueue{lp.Requests.DeadLetter, lp.CallbackDLQ} {
 		id := logicalID(dlq.Queue)
 		p := props(t, d.lp, "AWS::SQS::Queue", id)
-		if p["SqsManagedSseEnabled"] != true || p["MessageRetentionPeriod"] != q.Retention.Seconds() {
+		if p["SqsManagedSseEnabled"] != true || p["MessageRetentionPeriod"] != DeadLetterRetention.Seconds() {
 			t.Errorf("DLQ %s: %v", id, p)
 		}
 	}
@@ -167,8 +174,8 @@ func TestLoanProcessorQueue(t *testing.T) {
 			"Dimensions": []any{map[string]any{"Name": "QueueName", "Value": getAtt(dlq.Queue, "QueueName")}},
 		}))
 	}
-	check(t, "timed-out executions alarm", has(d.lp, "AWS::CloudWatch::Alarm", map[string]any{
-		"MetricName": "ExecutionsTimedOut", "Namespace": "AWS/States", "Threshold": 1,
+	check(t, "failed executions alarm", has(d.lp, "AWS::CloudWatch::Alarm", map[string]any{
+		"MetricName": "ExecutionsFailed", "Namespace": "AWS/States", "Threshold": 1,
 		"Dimensions": []any{map[string]any{"Name": "StateMachineArn", "Value": ref(lp.Workflow.StateMachine)}},
 	}))
 }
@@ -210,9 +217,9 @@ func TestLoanProcessorRequestConsumer(t *testing.T) {
 	if s := toJSON(t, env[valuationrequest.EnvWebhookBaseURL]); !strings.Contains(s, logicalID(lp.Webhook.API)) {
 		t.Errorf("WEBHOOK_BASE_URL %s is not the webhook API's URL", s)
 	}
-	if s := toJSON(t, env[valuationrequest.EnvValuationServiceURL]); !strings.Contains(s, "Fn::GetStackOutput") || !strings.Contains(s, "/valuations") {
-		t.Errorf("VALUATION_SERVICE_URL %s is not the mock stack's URL", s)
-	}
+	// The mock stack's URL, exported there (TestMockReferencesAreStrong).
+	equalJSON(t, "VALUATION_SERVICE_URL", env[valuationrequest.EnvValuationServiceURL],
+		map[string]any{"Fn::ImportValue": d.settings.Name(ExportValuationServiceURL)})
 
 	byResource := actionsOn(t, statements(t, d.lp, lp.RequestConsumer.Role))
 	equalJSON(t, "consumer on the table", sorted(byResource[toJSON(t, getAtt(lp.TokenTable, "Arn"))]),
@@ -469,12 +476,16 @@ func TestLoanProcessorBusAndRules(t *testing.T) {
 		if err := json.Unmarshal(r.Pattern, &pattern); err != nil {
 			t.Fatal(err)
 		}
+		var target any = getAtt(lp.Resolver.Function, "Arn")
+		if r.Target == events.TargetNotifications {
+			target = ref(lp.Notifications.Topic)
+		}
 		check(t, "rule "+r.Name, has(d.lp, "AWS::Events::Rule", map[string]any{
 			"EventBusName": ref(lp.Bus),
 			"EventPattern": pattern,
 			"State":        "ENABLED",
 			"Targets": []any{objectLike(map[string]any{
-				"Arn": getAtt(lp.Resolver.Function, "Arn"),
+				"Arn": target,
 				"RetryPolicy": map[string]any{
 					"MaximumRetryAttempts":     cfg.Callback.RetryAttempts,
 					"MaximumEventAgeInSeconds": cfg.Callback.MaxEventAge.Seconds(),
@@ -540,8 +551,8 @@ func TestLoanProcessorDashboardAndOutputs(t *testing.T) {
 	body := toJSON(t, props(t, d.lp, "AWS::CloudWatch::Dashboard", logicalID(lp.Dashboard.Dashboard))["DashboardBody"])
 	for _, want := range append([]string{
 		"ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage",
-		"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut",
-		valuationcallback.MetricsNamespace, `\"Service\",\"` + CallbackMetricsService + `\"`,
+		"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", ValuationsTimedOutMetric,
+		valuationcallback.MetricsNamespace, `\"Service\",\"` + CallbackMetricsService + `\"`, `\"FunctionName\",\"`,
 	}, valuationcallback.MetricNames...) {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %s", want)

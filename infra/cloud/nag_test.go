@@ -1,8 +1,6 @@
 package cloud
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,7 +62,7 @@ func TestNagAwsSolutions(t *testing.T) {
 		defer func() {
 			if r := recover(); r != nil {
 				report, _ := os.ReadFile(filepath.Join(dir, "cdk.out", "validation-report.json"))
-				t.Fatalf("synthesis failed: %v\n%s", r, nagReportSummary(report))
+				t.Fatalf("synthesis failed: %v\n%s", r, ValidationReportSummary(report))
 			}
 		}()
 		d = synthAppIn(t, dir, nil, true)
@@ -78,40 +76,6 @@ func TestNagAwsSolutions(t *testing.T) {
 	}
 }
 
-// nagReportSummary lists the rule, resource and paths of each violation in a
-// CDK validation report.
-func nagReportSummary(report []byte) string {
-	var doc struct {
-		PluginReports []struct {
-			Violations []struct {
-				RuleName           string `json:"ruleName"`
-				ViolatingResources []struct {
-					ResourceLogicalID string   `json:"resourceLogicalId"`
-					Locations         []string `json:"locations"`
-				} `json:"violatingResources"`
-				ViolatingConstructs []struct {
-					ConstructPath string `json:"constructPath"`
-				} `json:"violatingConstructs"`
-			} `json:"violations"`
-		} `json:"pluginReports"`
-	}
-	if err := json.Unmarshal(report, &doc); err != nil || len(doc.PluginReports) == 0 {
-		return string(report)
-	}
-	var b strings.Builder
-	for _, p := range doc.PluginReports {
-		for _, v := range p.Violations {
-			for _, c := range v.ViolatingConstructs {
-				fmt.Fprintf(&b, "%s at %s\n", strings.SplitN(v.RuleName, "\n", 2)[0], c.ConstructPath)
-			}
-			for _, r := range v.ViolatingResources {
-				fmt.Fprintf(&b, "%s at %s %v\n", strings.SplitN(v.RuleName, "\n", 2)[0], r.ResourceLogicalID, r.Locations)
-			}
-		}
-	}
-	return b.String()
-}
-
 // TestNagSuppressions pins every suppression: which rule, on which resources,
 // with a reason worth reading. A new suppression must be added here on purpose.
 func TestNagSuppressions(t *testing.T) {
@@ -120,6 +84,7 @@ func TestNagSuppressions(t *testing.T) {
 		"AwsSolutions-IAM5": {
 			"CallbackResolverRoleDefaultPolicy", "LoanProcessorStateMachineRoleDefaultPolicy", "ValuationRequestConsumerRoleDefaultPolicy",
 			"CallbackSenderRoleDefaultPolicy", "RequestHandlerRoleDefaultPolicy", "SurveysStateMachineRoleDefaultPolicy",
+			"LoanNotificationsPublisherDefaultPolicy",
 		},
 		"AwsSolutions-SF1":   {"LoanProcessorStateMachine", "SurveysStateMachine"},
 		"AwsSolutions-APIG4": {"WebhookAPIvaluationscallbackIdPOST"},

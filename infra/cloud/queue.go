@@ -11,54 +11,74 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// DeadLetterRetention is how long every dead-letter queue keeps a message:
+// SQS's longest. SQS measures retention from when a message was first sent
+// to its source queue, so a dead-letter queue must keep messages longer than
+// its source (ReliableQueue refuses otherwise) or a message that waited in
+// the source expires soon after it is dead-lettered.
+const DeadLetterRetention = 14 * 24 * time.Hour
+
+// DeadLetterAgeAlarm is how long a dead letter may wait unattended before
+// its queue's age alarm fires, well before DeadLetterRetention deletes it.
+const DeadLetterAgeAlarm = 3 * 24 * time.Hour
+
 // DeadLetterQueueProps configures a DeadLetterQueue.
 type DeadLetterQueueProps struct {
-	// Retention is how long a failed message is kept for inspection and redrive.
-	Retention time.Duration
-	// Purpose says whose failures land here, for the alarm's description.
+	// Purpose says whose failures land here, for the alarms' descriptions.
 	Purpose string
+	// Redrive says how to put the messages back once the cause is fixed.
+	Redrive string
 }
 
-// DeadLetterQueue is an encrypted, TLS-only queue for failed messages and an
-// alarm that fires as soon as one arrives.
+// DeadLetterQueue is an encrypted, TLS-only queue for failed messages, kept
+// DeadLetterRetention, with an alarm that fires as soon as one arrives and
+// another when one has waited DeadLetterAgeAlarm.
 type DeadLetterQueue struct {
 	constructs.Construct
 	Queue awssqs.Queue
 	// DepthAlarm fires when any message is visible in the queue.
 	DepthAlarm awscloudwatch.Alarm
+	// AgeAlarm fires when the oldest message has waited DeadLetterAgeAlarm.
+	AgeAlarm awscloudwatch.Alarm
 }
 
-// NewDeadLetterQueue builds the queue and its alarm.
+// NewDeadLetterQueue builds the queue and its alarms.
 func NewDeadLetterQueue(scope constructs.Construct, id string, props *DeadLetterQueueProps) *DeadLetterQueue {
-	if props == nil || props.Retention < time.Minute || props.Retention > 14*24*time.Hour || props.Purpose == "" {
-		panic(fmt.Sprintf("DeadLetterQueue %s: Purpose and a Retention between 1m and 14d are required", id))
+	if props == nil || props.Purpose == "" || props.Redrive == "" {
+		panic(fmt.Sprintf("DeadLetterQueue %s: Purpose and Redrive are required", id))
 	}
 	c := constructs.NewConstruct(scope, &id)
 	d := &DeadLetterQueue{Construct: c}
 	d.Queue = awssqs.NewQueue(c, jsii.String("Queue"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: seconds(props.Retention),
+		RetentionPeriod: seconds(DeadLetterRetention),
 	})
-	d.DepthAlarm = awscloudwatch.NewAlarm(c, jsii.String("DepthAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(props.Purpose + " failed and is waiting in a dead-letter queue: inspect it, fix the cause, then redrive."),
-		Metric: d.Queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
-			Statistic: jsii.String("Maximum"),
-		}),
-		Threshold:          jsii.Number(1),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	maximum := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}
+	d.DepthAlarm = newAlarm(c, "DepthAlarm", alarmProps{
+		Meaning:   props.Purpose + " failed every retry and is waiting in a dead-letter queue.",
+		Action:    "Inspect the message and the logs around it, fix the cause, then " + props.Redrive + ".",
+		Metric:    d.Queue.MetricApproximateNumberOfMessagesVisible(maximum),
+		Threshold: 1, Comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, Periods: 1, Datapoints: 1,
+	})
+	d.AgeAlarm = newAlarm(c, "AgeAlarm", alarmProps{
+		Meaning: fmt.Sprintf("%s has waited in a dead-letter queue for more than %s unattended; SQS deletes it %s after it was first sent.",
+			props.Purpose, days(DeadLetterAgeAlarm), days(DeadLetterRetention)),
+		Action:    "Handle it now: fix the cause and " + props.Redrive + ", or record why it is dropped and delete it.",
+		Metric:    d.Queue.MetricApproximateAgeOfOldestMessage(maximum),
+		Threshold: DeadLetterAgeAlarm.Seconds(), Comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, Periods: 1, Datapoints: 1,
 	})
 	return d
 }
+
+func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
 
 // ReliableQueueProps configures a ReliableQueue.
 type ReliableQueueProps struct {
 	// VisibilityTimeout should be six times the consumer's timeout.
 	VisibilityTimeout time.Duration
-	// Retention applies to the queue and its dead-letter queue.
+	// Retention is how long a message may wait in the queue; shorter than
+	// DeadLetterRetention, so a dead-lettered message outlives it there.
 	Retention time.Duration
 	// MaxReceiveCount is how many receives a message gets before the DLQ.
 	MaxReceiveCount int
@@ -66,11 +86,13 @@ type ReliableQueueProps struct {
 	AgeAlarm time.Duration
 	// Purpose describes the messages, for the alarms' descriptions.
 	Purpose string
+	// Redrive says how to put dead letters back once the cause is fixed.
+	Redrive string
 }
 
 // ReliableQueue is a work queue with SSE, TLS-only access, a redrive policy to
-// its own DeadLetterQueue, and alarms on the DLQ's depth and the age of the
-// oldest message.
+// its own DeadLetterQueue, and alarms on the age of its oldest message and on
+// its DLQ's depth and age.
 type ReliableQueue struct {
 	constructs.Construct
 	Queue      awssqs.Queue
@@ -82,18 +104,20 @@ type ReliableQueue struct {
 // NewReliableQueue builds the queue, its DLQ and their alarms.
 func NewReliableQueue(scope constructs.Construct, id string, props *ReliableQueueProps) *ReliableQueue {
 	switch {
-	case props == nil || props.Purpose == "":
-		panic(fmt.Sprintf("ReliableQueue %s: props with a Purpose are required", id))
+	case props == nil || props.Purpose == "" || props.Redrive == "":
+		panic(fmt.Sprintf("ReliableQueue %s: props with a Purpose and a Redrive are required", id))
 	case props.VisibilityTimeout < time.Second || props.VisibilityTimeout > 12*time.Hour:
 		panic(fmt.Sprintf("ReliableQueue %s: VisibilityTimeout %s must be between 1s and 12h", id, props.VisibilityTimeout))
 	case props.MaxReceiveCount < 1 || props.MaxReceiveCount > 1000:
 		panic(fmt.Sprintf("ReliableQueue %s: MaxReceiveCount %d must be between 1 and 1000", id, props.MaxReceiveCount))
 	case props.AgeAlarm <= 0:
 		panic(fmt.Sprintf("ReliableQueue %s: AgeAlarm must be > 0", id))
+	case props.Retention < time.Minute || props.Retention >= DeadLetterRetention:
+		panic(fmt.Sprintf("ReliableQueue %s: Retention %s must be at least 1m and shorter than the dead-letter queue's %s", id, props.Retention, DeadLetterRetention))
 	}
 	c := constructs.NewConstruct(scope, &id)
 	q := &ReliableQueue{Construct: c}
-	q.DeadLetter = NewDeadLetterQueue(c, "DeadLetter", &DeadLetterQueueProps{Retention: props.Retention, Purpose: props.Purpose})
+	q.DeadLetter = NewDeadLetterQueue(c, "DeadLetter", &DeadLetterQueueProps{Purpose: "A " + props.Purpose, Redrive: props.Redrive})
 	q.Queue = awssqs.NewQueue(c, jsii.String("Queue"), &awssqs.QueueProps{
 		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
@@ -104,17 +128,14 @@ func NewReliableQueue(scope constructs.Construct, id string, props *ReliableQueu
 			MaxReceiveCount: jsii.Number(float64(props.MaxReceiveCount)),
 		},
 	})
-	q.AgeAlarm = awscloudwatch.NewAlarm(c, jsii.String("AgeAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(fmt.Sprintf("The oldest %s has waited more than %s: the consumer is failing, throttled or stopped.", props.Purpose, props.AgeAlarm)),
+	q.AgeAlarm = newAlarm(c, "AgeAlarm", alarmProps{
+		Meaning: fmt.Sprintf("The oldest %s has waited more than %s in 3 of the last 5 minutes: the consumer is failing, throttled or stopped, and nothing it holds is being worked on.", props.Purpose, props.AgeAlarm),
+		Action:  "Check the consumer's errors and throttles and its event source mapping (enabled, not failing); fix it and the queue drains by itself.",
 		Metric: q.Queue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
 			Statistic: jsii.String("Maximum"),
 		}),
-		Threshold:          jsii.Number(props.AgeAlarm.Seconds()),
-		EvaluationPeriods:  jsii.Number(5),
-		DatapointsToAlarm:  jsii.Number(3),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		Threshold: props.AgeAlarm.Seconds(), Comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, Periods: 5, Datapoints: 3,
 	})
 	return q
 }

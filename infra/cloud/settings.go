@@ -9,14 +9,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 
+	"loanflow/consumers/valuationcallback"
 	"loanflow/infra/config"
 )
 
 // Context keys the app reads (cdk.json's "context", or `cdk synth -c key=value`).
 const (
-	// ContextStage names the deployment; it becomes the REST API stage name and a tag.
+	// ContextStage names the deployment; it becomes the REST API stage name
+	// and a tag, and every physical name outside the default stage carries
+	// it (config.StageName, config.StagePath).
 	ContextStage = "stage"
 	// ContextCallbackTimeout is how long an execution waits for its valuation
 	// (a Go duration such as "24h", or whole seconds).
@@ -62,6 +66,68 @@ const ProdStage = "prod"
 // service URL is configured.
 func (s Settings) UsesMock() bool { return s.Config.ValuationService.URL == "" }
 
+// IsProd reports whether this is the production stage: its data is retained.
+func (s Settings) IsProd() bool { return s.Config.Stage == ProdStage }
+
+// Physical names. The default stage keeps the plain names; every other
+// stage's carry the stage, so stages share an account without touching each
+// other. Nothing else in the stacks may set a physical name.
+
+// StackName is a stack's name: "LoanProcessor", "dev-LoanProcessor".
+func (s Settings) StackName(base string) string { return config.StageName(s.Config.Stage, base) }
+
+// Name qualifies any other flat name (an API, an export) for the stage.
+func (s Settings) Name(base string) string { return config.StageName(s.Config.Stage, base) }
+
+// EventBusName is the webhook's event bus: "loanflow-valuations", "dev-loanflow-valuations".
+func (s Settings) EventBusName() string {
+	return config.StageName(s.Config.Stage, s.Config.EventBusName)
+}
+
+// SigningSecretName is the Secrets Manager name of the webhook's HMAC key:
+// "loanflow/valuation-webhook-signing-key", "dev/loanflow/valuation-webhook-signing-key".
+func (s Settings) SigningSecretName() string {
+	return config.StagePath(s.Config.Stage, s.Config.Signature.SecretName)
+}
+
+// AllowedCallbackParameterName is the SSM parameter that tells the mock its
+// only callback URL prefix: AllowedCallbackParameterName, or
+// "/dev/loanflow/valuation-service/allowed-callback-prefix".
+func (s Settings) AllowedCallbackParameterName() string {
+	return config.StagePath(s.Config.Stage, AllowedCallbackParameterName)
+}
+
+// MetricNamespace is the namespace of metrics the stacks derive from logs
+// (metric filters, which cannot add a dimension of their own): "Loanflow",
+// "dev/Loanflow". The resolver's embedded metrics stay in
+// valuationcallback.MetricsNamespace and tell stages apart by their
+// FunctionName dimension.
+func (s Settings) MetricNamespace() string {
+	return config.StagePath(s.Config.Stage, valuationcallback.MetricsNamespace)
+}
+
+// RemovalPolicy is what CloudFormation does with a stateful resource (a
+// table, queue, log group, secret, key, archive) when it leaves the stack:
+// prod retains it, every other stage is disposable.
+func (s Settings) RemovalPolicy() awscdk.RemovalPolicy {
+	if s.IsProd() {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
+}
+
+// NonProdLogRetentionDays caps the log retention of stages other than prod.
+const NonProdLogRetentionDays = 7
+
+// LogRetentionDays is the retention of every log group: the config's in
+// prod, at most NonProdLogRetentionDays elsewhere.
+func (s Settings) LogRetentionDays() int {
+	if s.IsProd() {
+		return s.Config.Functions.LogRetentionDays
+	}
+	return min(s.Config.Functions.LogRetentionDays, NonProdLogRetentionDays)
+}
+
 // DefaultSettings are the production defaults of config.Default with the
 // webhook throttled to 50 requests per second, bursts of 100.
 func DefaultSettings() Settings {
@@ -72,6 +138,9 @@ func DefaultSettings() Settings {
 func (s Settings) Validate() error {
 	var errs []error
 	if err := s.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := config.ValidateStage(s.Config.Stage); err != nil {
 		errs = append(errs, err)
 	}
 	if s.WebhookRateLimit <= 0 {

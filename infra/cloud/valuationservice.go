@@ -1,12 +1,12 @@
 package cloud
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
@@ -41,7 +41,9 @@ type ValuationServiceStackProps struct {
 //
 // It reads the signing secret and that parameter by name, so it depends on
 // nothing in the LoanProcessor stack, which in turn takes this stack's URL,
-// grant and webhook API key.
+// API and webhook API key through CloudFormation exports: strong references,
+// so that CloudFormation refuses to replace or delete what the processor
+// still uses instead of leaving it a stale URL.
 type ValuationServiceStack struct {
 	awscdk.Stack
 	props *ValuationServiceStackProps
@@ -55,12 +57,24 @@ type ValuationServiceStack struct {
 	// WebhookAPIKey is the value of the API key the mock presents to the
 	// webhook; the LoanProcessor stack creates the key from it.
 	WebhookAPIKey awssecretsmanager.Secret
+
+	// Imports of this stack's exports, for other stacks.
+	importedURL, importedAPIID, importedWebhookAPIKeyARN *string
 }
+
+// Export names (Settings.Name qualifies them for the stage): what the
+// LoanProcessor stack imports from the mock.
+const (
+	ExportValuationServiceURL = "loanflow-mock-valuation-service-url"
+	ExportValuationServiceAPI = "loanflow-mock-valuation-service-api-id"
+	ExportMockWebhookAPIKey   = "loanflow-mock-webhook-api-key-secret"
+)
 
 // AllowedCallbackParameterName is the SSM parameter holding the only callback
 // URL prefix the mock calls back under (the LoanProcessor's webhook,
-// ".../valuations/"). The LoanProcessor stack writes it; the mock, deployed
-// first, reads it at run time.
+// ".../valuations/") in the default stage; Settings.AllowedCallbackParameterName
+// qualifies it for the others. The LoanProcessor stack writes it; the mock,
+// deployed first, reads it at run time.
 const AllowedCallbackParameterName = "/loanflow/valuation-service/allowed-callback-prefix"
 
 // mockStage is the mock HTTP API's only stage.
@@ -83,19 +97,40 @@ func NewValuationServiceStack(scope constructs.Construct, id string, props *Valu
 	s.workflow()
 	s.requestHandler()
 	s.api()
+	s.exports()
 	awscdk.NewCfnOutput(s.Stack, jsii.String("ValuationServiceUrl"), &awscdk.CfnOutputProps{
-		Value: s.URL(), Description: jsii.String("POST a ValuationRequest here"),
+		Value: s.localURL(), Description: jsii.String("POST a ValuationRequest here"),
 	})
 	awscdk.NewCfnOutput(s.Stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{
 		Value: s.Workflow.StateMachine.StateMachineArn(), Description: jsii.String("The mock's surveys, one execution per request"),
 	})
+	applyStageRemovalPolicy(s.Stack, props.Settings)
 	return s
 }
 
-// URL is the endpoint the loan processor's request consumer POSTs to.
-func (s *ValuationServiceStack) URL() *string {
+func (s *ValuationServiceStack) localURL() *string {
 	return awscdk.Fn_Join(jsii.String(""), &[]*string{s.API.ApiEndpoint(), jsii.String("/valuations")})
 }
+
+// exports publishes what other stacks use, under stage-qualified names.
+func (s *ValuationServiceStack) exports() {
+	export := func(name, desc string, v *string) *string {
+		return s.Stack.ExportValue(v, &awscdk.ExportValueOptions{
+			Name: jsii.String(s.props.Settings.Name(name)), Description: jsii.String(desc),
+		})
+	}
+	s.importedURL = export(ExportValuationServiceURL, "The mock valuation service's POST endpoint", s.localURL())
+	s.importedAPIID = export(ExportValuationServiceAPI, "The mock valuation service's HTTP API", s.API.ApiId())
+	s.importedWebhookAPIKeyARN = export(ExportMockWebhookAPIKey, "The secret holding the mock's webhook API key", s.WebhookAPIKey.SecretArn())
+}
+
+// URL is the endpoint the loan processor's request consumer POSTs to, for
+// another stack: an import of this stack's export.
+func (s *ValuationServiceStack) URL() *string { return s.importedURL }
+
+// WebhookAPIKeyARN is the ARN of WebhookAPIKey, for another stack: an import
+// of this stack's export.
+func (s *ValuationServiceStack) WebhookAPIKeyARN() *string { return s.importedWebhookAPIKeyARN }
 
 // RequestRouteArn is the execute-api ARN of POST /valuations on the mock's
 // stage: what a caller must be allowed to invoke.
@@ -103,23 +138,31 @@ func (s *ValuationServiceStack) RequestRouteArn() *string {
 	return s.API.ArnForExecuteApi(jsii.String("POST"), jsii.String("/valuations"), jsii.String(mockStage))
 }
 
-// GrantRequest lets grantee call POST /valuations (SigV4-signed requests).
-func (s *ValuationServiceStack) GrantRequest(grantee awsiam.IGrantable) awsiam.Grant {
+// GrantRequest lets grantee, in another stack, call POST /valuations
+// (SigV4-signed requests): the route's ARN is built there from the imported
+// API id.
+func (s *ValuationServiceStack) GrantRequest(grantee awsiam.IRole) awsiam.Grant {
+	arn := awscdk.Stack_Of(grantee).FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("execute-api"),
+		Resource:     s.importedAPIID,
+		ResourceName: jsii.String(mockStage + "/POST/valuations"),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
 	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee:      grantee,
 		Actions:      jsii.Strings("execute-api:Invoke"),
-		ResourceArns: &[]*string{s.RequestRouteArn()},
+		ResourceArns: &[]*string{arn},
 	})
 }
 
-// allowedCallbackParameterArn is the ARN of AllowedCallbackParameterName in
-// this stack's account and region, built from the name: the parameter
-// belongs to the LoanProcessor stack, deployed after this one.
+// allowedCallbackParameterArn is the ARN of the stage's allowed callback
+// parameter in this stack's account and region, built from the name: the
+// parameter belongs to the LoanProcessor stack, deployed after this one.
 func (s *ValuationServiceStack) allowedCallbackParameterArn() *string {
 	return s.Stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("ssm"),
 		Resource:     jsii.String("parameter"),
-		ResourceName: jsii.String(strings.TrimPrefix(AllowedCallbackParameterName, "/")),
+		ResourceName: jsii.String(strings.TrimPrefix(s.props.Settings.AllowedCallbackParameterName(), "/")),
 		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 	})
 }
@@ -144,17 +187,17 @@ func (s *ValuationServiceStack) callbackSender() {
 		Description:      "Signs a valuation and POSTs it to the loan processor's webhook.",
 		MemoryMB:         cfg.Functions.MemoryMB,
 		Timeout:          cfg.Queue.ConsumerTimeout,
-		LogRetentionDays: cfg.Functions.LogRetentionDays,
+		LogRetentionDays: s.props.Settings.LogRetentionDays(),
 		LogLevel:         cfg.Functions.LogLevel,
 		// The sender needs the keys and the log level; the state machine ARN is not known yet.
 		Environment: functionenv.ValuationService(cfg, functionenv.MockService{
-			Signing:       functionenv.Secret{ARN: cfg.Signature.SecretName},
+			Signing:       functionenv.Secret{ARN: s.props.Settings.SigningSecretName()},
 			WebhookAPIKey: functionenv.Secret{ARN: *s.WebhookAPIKey.SecretArn()},
 		}).Pointers(),
 	})
 	// By name: the secret belongs to the LoanProcessor stack, which depends
 	// on this one. GetSecretValue on the secret covers every version stage.
-	secret := awssecretsmanager.Secret_FromSecretNameV2(s.Stack, jsii.String("SigningSecret"), jsii.String(cfg.Signature.SecretName))
+	secret := awssecretsmanager.Secret_FromSecretNameV2(s.Stack, jsii.String("SigningSecret"), jsii.String(s.props.Settings.SigningSecretName()))
 	secret.GrantRead(s.CallbackSender.Role, nil)
 	s.WebhookAPIKey.GrantRead(s.CallbackSender.Role, nil)
 }
@@ -169,7 +212,7 @@ func (s *ValuationServiceStack) workflow() {
 			Actions:   jsii.Strings("lambda:InvokeFunction"),
 			Resources: &[]*string{sender},
 		})},
-		LogRetentionDays: cfg.Functions.LogRetentionDays,
+		LogRetentionDays: s.props.Settings.LogRetentionDays(),
 		Purpose:          "Mock valuation service",
 	})
 }
@@ -182,13 +225,13 @@ func (s *ValuationServiceStack) requestHandler() {
 		Description:      "Accepts a valuation request and starts a survey.",
 		MemoryMB:         cfg.Functions.MemoryMB,
 		Timeout:          cfg.Queue.ConsumerTimeout,
-		LogRetentionDays: cfg.Functions.LogRetentionDays,
+		LogRetentionDays: s.props.Settings.LogRetentionDays(),
 		LogLevel:         cfg.Functions.LogLevel,
 		// A late valuation arrives after the processor has stopped waiting (functionenv.LateDelay).
 		Environment: functionenv.ValuationService(cfg, functionenv.MockService{
 			StateMachineARN:          *s.Workflow.StateMachine.StateMachineArn(),
-			Signing:                  functionenv.Secret{ARN: cfg.Signature.SecretName},
-			AllowedCallbackParameter: AllowedCallbackParameterName,
+			Signing:                  functionenv.Secret{ARN: s.props.Settings.SigningSecretName()},
+			AllowedCallbackParameter: s.props.Settings.AllowedCallbackParameterName(),
 		}).Pointers(),
 	})
 	s.RequestHandler.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -201,24 +244,54 @@ func (s *ValuationServiceStack) requestHandler() {
 	}))
 }
 
+// MockAccessLogFormat is the mock HTTP API's access log line: HTTP API
+// context variables only ($context.resourcePath and friends are REST API
+// variables, which an HTTP API leaves empty). The caller's IAM identity is
+// logged: only the request consumer's role may call.
+var MockAccessLogFormat = mustJSON(map[string]string{
+	"requestId":          "$context.requestId",
+	"ip":                 "$context.identity.sourceIp",
+	"caller":             "$context.identity.caller",
+	"userArn":            "$context.identity.userArn",
+	"requestTime":        "$context.requestTime",
+	"httpMethod":         "$context.httpMethod",
+	"routeKey":           "$context.routeKey",
+	"path":               "$context.path",
+	"status":             "$context.status",
+	"protocol":           "$context.protocol",
+	"responseLength":     "$context.responseLength",
+	"responseLatency":    "$context.responseLatency",
+	"integrationStatus":  "$context.integrationStatus",
+	"integrationLatency": "$context.integrationLatency",
+	"error":              "$context.error.message",
+	"authorizerError":    "$context.authorizer.error",
+})
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err.Error())
+	}
+	return string(b)
+}
+
 func (s *ValuationServiceStack) api() {
-	cfg := s.props.Settings.Config
 	s.AccessLogs = awslogs.NewLogGroup(s.Stack, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays[cfg.Functions.LogRetentionDays],
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		Retention: retentionDays[s.props.Settings.LogRetentionDays()],
 	})
 	s.API = awsapigatewayv2.NewHttpApi(s.Stack, jsii.String("API"), &awsapigatewayv2.HttpApiProps{
+		ApiName:            jsii.String(s.props.Settings.Name("loanflow-mock-valuation-service")),
 		Description:        jsii.String("Mock valuation service: POST /valuations."),
 		CreateDefaultStage: jsii.Bool(false),
 	})
 	stage := s.API.AddStage(jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageOptions{
-		StageName:  jsii.String("$default"),
+		StageName:  jsii.String(mockStage),
 		AutoDeploy: jsii.Bool(true),
 		Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(20), BurstLimit: jsii.Number(40)},
 	})
 	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
 		DestinationArn: s.AccessLogs.LogGroupArn(),
-		Format:         awsapigateway.AccessLogFormat_JsonWithStandardFields(nil).ToString(),
+		Format:         jsii.String(MockAccessLogFormat),
 	})
 	// Only SigV4-signed requests from principals allowed execute-api:Invoke
 	// (GrantRequest) reach the function.

@@ -1,6 +1,8 @@
 package cloud
 
 import (
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,10 +73,10 @@ func TestValuationServiceStack(t *testing.T) {
 		[]string{"states:StartExecution"})
 
 	sender := props(t, d.vs, "AWS::Lambda::Function", logicalID(vs.CallbackSender.Function))
-	equalJSON(t, "sender secret", sender["Environment"].(map[string]any)["Variables"].(map[string]any)[valuationservice.EnvSigningSecretARN], cfg.Signature.SecretName)
+	equalJSON(t, "sender secret", sender["Environment"].(map[string]any)["Variables"].(map[string]any)[valuationservice.EnvSigningSecretARN], d.settings.SigningSecretName())
 	var secretActions []string
 	for res, actions := range actionsOn(t, statements(t, d.vs, vs.CallbackSender.Role)) {
-		if strings.Contains(res, ":secret:"+cfg.Signature.SecretName+"-??????") {
+		if strings.Contains(res, ":secret:"+d.settings.SigningSecretName()+"-??????") {
 			secretActions = sorted(actions)
 		}
 	}
@@ -151,7 +153,8 @@ func TestDevStage(t *testing.T) {
 			"DeletionPolicy": "Delete", "Properties": assertions.Match_ObjectLike(&map[string]any{"DeletionProtectionEnabled": false}),
 		})
 	})
-	check(t, "secret", has(d.lp, "AWS::SecretsManager::Secret", map[string]any{"Name": "dev/signing"}))
+	// The configured name, qualified for the stage.
+	check(t, "secret", has(d.lp, "AWS::SecretsManager::Secret", map[string]any{"Name": "dev/dev/signing"}))
 	sm := props(t, d.lp, "AWS::StepFunctions::StateMachine", logicalID(lp.Workflow.StateMachine))
 	equalJSON(t, "timeout", sm["DefinitionSubstitutions"].(map[string]any)["CallbackTimeoutSeconds"], "5400")
 	check(t, "stage", has(d.lp, "AWS::ApiGateway::Stage", map[string]any{
@@ -162,8 +165,88 @@ func TestDevStage(t *testing.T) {
 		"Throttle": map[string]any{"RateLimit": 5, "BurstLimit": 10},
 	}))
 	check(t, "mock secret by name", func() {
-		if !strings.Contains(toJSON(t, d.vs.ToJSON()), "secret:dev/signing-??????") {
-			panic("the mock does not read dev/signing")
+		if !strings.Contains(toJSON(t, d.vs.ToJSON()), "secret:dev/dev/signing-??????") {
+			panic("the mock does not read dev/dev/signing")
 		}
 	})
+}
+
+// httpAPILogVariables are the $context variables of HTTP API access logs
+// ("Customize HTTP API access logs", API Gateway Developer Guide): REST API
+// variables such as $context.resourcePath are empty in an HTTP API's log.
+var httpAPILogVariables = map[string]bool{
+	"accountId": true, "apiId": true, "authorizer.error": true, "authorizer.principalId": true,
+	"awsEndpointRequestId": true, "awsEndpointRequestId2": true, "dataProcessed": true, "domainName": true, "domainPrefix": true,
+	"error.message": true, "error.messageString": true, "error.responseType": true, "extendedRequestId": true, "httpMethod": true,
+	"identity.accountId": true, "identity.caller": true, "identity.principalOrgId": true, "identity.sourceIp": true,
+	"identity.user": true, "identity.userAgent": true, "identity.userArn": true, "integration.error": true,
+	"integration.integrationStatus": true, "integration.latency": true, "integration.requestId": true, "integration.status": true,
+	"integrationErrorMessage": true, "integrationLatency": true, "integrationStatus": true, "path": true, "protocol": true,
+	"requestId": true, "requestTime": true, "requestTimeEpoch": true, "responseLatency": true, "responseLength": true,
+	"routeKey": true, "stage": true, "status": true,
+}
+
+// The mock's HTTP API logs with HTTP API variables only, the route key among them.
+func TestMockAccessLogFormat(t *testing.T) {
+	d := defaults(t)
+	stage := resources(t, d.vs, "AWS::ApiGatewayV2::Stage")
+	if len(stage) != 1 {
+		t.Fatalf("%d stages", len(stage))
+	}
+	for _, s := range stage {
+		format, _ := s["Properties"].(map[string]any)["AccessLogSettings"].(map[string]any)["Format"].(string)
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(format), &fields); err != nil {
+			t.Fatalf("access log format is not JSON: %s", format)
+		}
+		vars := regexp.MustCompile(`\$context\.([A-Za-z0-9.]+)`).FindAllStringSubmatch(format, -1)
+		seen := map[string]bool{}
+		for _, v := range vars {
+			seen[v[1]] = true
+			if !httpAPILogVariables[v[1]] {
+				t.Errorf("$context.%s is not an HTTP API access log variable", v[1])
+			}
+		}
+		for _, want := range []string{"requestId", "routeKey", "path", "status", "identity.sourceIp", "identity.userArn"} {
+			if !seen[want] {
+				t.Errorf("the access log lacks $context.%s: %s", want, format)
+			}
+		}
+	}
+}
+
+// The processor reaches the mock through CloudFormation exports: strong
+// references, which CloudFormation will not let go stale (no
+// Fn::GetStackOutput, which reads a value once at deploy time).
+func TestMockReferencesAreStrong(t *testing.T) {
+	d := defaults(t)
+	lp, vs := d.stacks.LoanProcessor, d.stacks.ValuationService
+	if strings.Contains(toJSON(t, d.lp.ToJSON()), "Fn::GetStackOutput") {
+		t.Error("the LoanProcessor template reads the mock with a weak reference (Fn::GetStackOutput)")
+	}
+	outputs := toJSON(t, (*d.vs.ToJSON())["Outputs"])
+	for _, c := range []struct{ export, value string }{
+		{ExportValuationServiceURL, toJSON(t, map[string]any{"Fn::Join": []any{"", []any{getAtt(vs.API, "ApiEndpoint"), "/valuations"}}})},
+		{ExportValuationServiceAPI, toJSON(t, ref(vs.API))},
+		{ExportMockWebhookAPIKey, toJSON(t, ref(vs.WebhookAPIKey))},
+	} {
+		if !strings.Contains(outputs, `"Export":{"Name":"`+c.export+`"}`) || !strings.Contains(outputs, c.value) {
+			t.Errorf("the mock does not export %s as %s: %s", c.export, c.value, outputs)
+		}
+	}
+	env := props(t, d.lp, "AWS::Lambda::Function", logicalID(lp.RequestConsumer.Function))["Environment"].(map[string]any)["Variables"].(map[string]any)
+	equalJSON(t, "VALUATION_SERVICE_URL", env[valuationrequest.EnvValuationServiceURL], map[string]any{"Fn::ImportValue": ExportValuationServiceURL})
+	grants := toJSON(t, statements(t, d.lp, lp.RequestConsumer.Role))
+	if !strings.Contains(grants, `{"Fn::ImportValue":"`+ExportValuationServiceAPI+`"}`) {
+		t.Errorf("the consumer's execute-api grant does not import the mock's API: %s", grants)
+	}
+	key := toJSON(t, props(t, d.lp, "AWS::ApiGateway::ApiKey", logicalID(lp.ProviderAPIKey))["Value"])
+	if !strings.Contains(key, `{"Fn::ImportValue":"`+ExportMockWebhookAPIKey+`"}`) {
+		t.Errorf("the mock's API key does not import its secret: %s", key)
+	}
+	// Imports hide the references from CDK: the order is explicit.
+	deps := *lp.Dependencies()
+	if len(deps) != 1 || *deps[0].StackName() != *vs.StackName() {
+		t.Error("LoanProcessor does not depend on ValuationService")
+	}
 }

@@ -25,6 +25,8 @@ type WebhookAPIProps struct {
 	BusName string
 	// Stage is the API stage name, the first segment of the URL path.
 	Stage string
+	// Name is the REST API's name.
+	Name string
 	// RequestModel is the body's JSON Schema in draft 4 (see Draft4).
 	RequestModel []byte
 	// RateLimit (requests per second) and BurstLimit throttle the stage and,
@@ -181,8 +183,8 @@ var webhookGatewayResponses = []struct {
 
 // NewWebhookAPI builds the API, its model, validator, integration and logs.
 func NewWebhookAPI(scope constructs.Construct, id string, props *WebhookAPIProps) *WebhookAPI {
-	if props == nil || props.Bus == nil || props.BusName == "" || props.Stage == "" || len(props.RequestModel) == 0 {
-		panic(fmt.Sprintf("WebhookAPI %s: Bus, BusName, Stage and RequestModel are required", id))
+	if props == nil || props.Bus == nil || props.BusName == "" || props.Stage == "" || props.Name == "" || len(props.RequestModel) == 0 {
+		panic(fmt.Sprintf("WebhookAPI %s: Bus, BusName, Stage, Name and RequestModel are required", id))
 	}
 	var model map[string]any
 	if err := json.Unmarshal(props.RequestModel, &model); err != nil {
@@ -201,11 +203,10 @@ func NewWebhookAPI(scope constructs.Construct, id string, props *WebhookAPIProps
 
 	c := constructs.NewConstruct(scope, &id)
 	w := &WebhookAPI{Construct: c}
-	w.AccessLogs = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	// The stack decides what happens to it on deletion (Settings.RemovalPolicy).
+	w.AccessLogs = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{Retention: retention})
 	w.API = awsapigateway.NewRestApi(c, jsii.String("API"), &awsapigateway.RestApiProps{
+		RestApiName:   jsii.String(props.Name),
 		Description:   jsii.String("Valuation callbacks: POST /valuations/{callbackId}, validated and published to EventBridge."),
 		EndpointTypes: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		// The body reaches the mapping template as base64 of its bytes.

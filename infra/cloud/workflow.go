@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -28,22 +26,19 @@ type WorkflowProps struct {
 	Permissions []awsiam.PolicyStatement
 	// LogRetentionDays is the execution log group's retention.
 	LogRetentionDays int
-	// AlarmOnTimeouts adds an alarm on timed-out executions.
-	AlarmOnTimeouts bool
-	// Purpose describes the workflow, for the alarm's description.
+	// Purpose describes the workflow.
 	Purpose string
 }
 
 // Workflow is a Standard state machine deployed from an ASL file with
 // DefinitionSubstitutions, so the template in CloudFormation is the file byte
 // for byte. It logs errors (without execution data, which holds personal
-// data) to its own log group and traces with X-Ray.
+// data) to its own log group and traces with X-Ray. Its stack decides what
+// happens to the log group on deletion (Settings.RemovalPolicy).
 type Workflow struct {
 	constructs.Construct
 	StateMachine awsstepfunctions.StateMachine
 	LogGroup     awslogs.LogGroup
-	// TimedOutAlarm is nil unless AlarmOnTimeouts.
-	TimedOutAlarm awscloudwatch.Alarm
 }
 
 // NewWorkflow builds the state machine; it panics when the substitutions and
@@ -73,10 +68,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) *W
 
 	c := constructs.NewConstruct(scope, &id)
 	w := &Workflow{Construct: c}
-	w.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	w.LogGroup = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{Retention: retention})
 	w.StateMachine = awsstepfunctions.NewStateMachine(c, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(src)),
 		DefinitionSubstitutions: &subs,
@@ -97,18 +89,5 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) *W
 		"CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments and friends) support no resource-level permissions; the task permissions name their resources.",
 		"Resource::*")
 
-	if props.AlarmOnTimeouts {
-		w.TimedOutAlarm = awscloudwatch.NewAlarm(c, jsii.String("TimedOutAlarm"), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String(props.Purpose + " executions timed out: a callback never came back in time."),
-			Metric: w.StateMachine.MetricTimedOut(&awscloudwatch.MetricOptions{
-				Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-				Statistic: jsii.String("Sum"),
-			}),
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-	}
 	return w
 }

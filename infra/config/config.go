@@ -222,15 +222,18 @@ func validRetention(d int) bool {
 const (
 	PlaceholderQueueURL          = "ValuationRequestQueueUrl"
 	PlaceholderCallbackTimeout   = "CallbackTimeoutSeconds"
+	PlaceholderEventBusName      = "EventBusName"
 	PlaceholderCallbackSenderARN = "CallbackSenderFunctionArn"
 )
 
 // LoanProcessorSubstitutions returns the ${Placeholder} values of
-// loan-processor.asl.json for the given queue URL.
-func (c Config) LoanProcessorSubstitutions(queueURL string) map[string]string {
+// loan-processor.asl.json for the given queue URL and event bus name (where
+// the decisions are published).
+func (c Config) LoanProcessorSubstitutions(queueURL, busName string) map[string]string {
 	return map[string]string{
 		PlaceholderQueueURL:        queueURL,
 		PlaceholderCallbackTimeout: strconv.Itoa(int(c.CallbackTimeout / time.Second)),
+		PlaceholderEventBusName:    busName,
 	}
 }
 

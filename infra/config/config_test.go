@@ -50,8 +50,8 @@ func TestVisibilityTimeoutIsSixTimesConsumerTimeout(t *testing.T) {
 
 func TestSubstitutions(t *testing.T) {
 	c := Default()
-	s := c.LoanProcessorSubstitutions("https://sqs.example/q")
-	if s[PlaceholderCallbackTimeout] != "86400" || s[PlaceholderQueueURL] != "https://sqs.example/q" {
+	s := c.LoanProcessorSubstitutions("https://sqs.example/q", "bus")
+	if s[PlaceholderCallbackTimeout] != "86400" || s[PlaceholderQueueURL] != "https://sqs.example/q" || s[PlaceholderEventBusName] != "bus" {
 		t.Fatalf("got %v", s)
 	}
 	if v := c.ValuationServiceSubstitutions("arn:x")[PlaceholderCallbackSenderARN]; v != "arn:x" {

@@ -56,16 +56,28 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 	if err != nil {
 		return err
 	}
+	// The loans referred because their valuation failed or timed out are
+	// published to this topic, as in the cloud stack.
+	topicARN, err := s.Topics.CreateTopic(ctx, NotificationsTopic, map[string]string{"DisplayName": "loanflow loan notifications"}, nil)
+	if err != nil {
+		return fmt.Errorf("notifications topic: %w", err)
+	}
 	for _, r := range rules {
 		if _, err := s.Bus.PutRule(ctx, c.EventBusName, r.Name, string(r.Pattern), "ENABLED", "from events/patterns/"+r.Name+".json"); err != nil {
 			return fmt.Errorf("rule %s: %w", r.Name, err)
 		}
-		if err := s.Bus.PutTargets(ctx, c.EventBusName, r.Name, []eventbus.Target{{
-			ID: "resolver", ARN: s.Functions.ARN(FnValuationCallback),
-			RetryPolicy: eventbus.RetryPolicy{MaximumRetryAttempts: c.Callback.RetryAttempts,
-				MaximumEventAgeInSeconds: int(c.Callback.MaxEventAge / time.Second)},
-			DeadLetterARN: s.Queues.QueueARN(CallbackDLQName),
-		}}); err != nil {
+		target := eventbus.Target{ID: "resolver", ARN: s.Functions.ARN(FnValuationCallback)}
+		switch r.Target {
+		case events.TargetResolver:
+		case events.TargetNotifications:
+			target = eventbus.Target{ID: "notifications", ARN: topicARN}
+		default:
+			return fmt.Errorf("rule %s: unknown target %q", r.Name, r.Target)
+		}
+		target.RetryPolicy = eventbus.RetryPolicy{MaximumRetryAttempts: c.Callback.RetryAttempts,
+			MaximumEventAgeInSeconds: int(c.Callback.MaxEventAge / time.Second)}
+		target.DeadLetterARN = s.Queues.QueueARN(CallbackDLQName)
+		if err := s.Bus.PutTargets(ctx, c.EventBusName, r.Name, []eventbus.Target{target}); err != nil {
 			return fmt.Errorf("targets of %s: %w", r.Name, err)
 		}
 	}
@@ -76,7 +88,7 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 	if err := s.Engine.Start(ctx); err != nil {
 		return fmt.Errorf("start step functions: %w", err)
 	}
-	lp, err := statemachines.LoanProcessor.Render(c.LoanProcessorSubstitutions(queueURL))
+	lp, err := statemachines.LoanProcessor.Render(c.LoanProcessorSubstitutions(queueURL, c.EventBusName))
 	if err != nil {
 		return err
 	}
@@ -113,7 +125,7 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 
 	s.Outputs = Outputs{
 		Endpoint: endpoint, ConsoleURL: endpoint + "/", LoanProcessorARN: lpARN, ValuationServiceMachineARN: vsARN,
-		QueueURL: queueURL, DLQURL: dlqURL, CallbackDLQURL: cbDLQURL, EventBusName: c.EventBusName,
+		QueueURL: queueURL, DLQURL: dlqURL, CallbackDLQURL: cbDLQURL, NotificationsTopicARN: topicARN, EventBusName: c.EventBusName,
 		TokenTableName: TableName, WebhookURL: webhookBase + "/valuations/{callbackId}", ValuationServiceURL: serviceURL,
 	}
 	return nil

@@ -28,6 +28,7 @@ import (
 	"loanflow/infra/local/functions"
 	"loanflow/infra/local/integrations"
 	"loanflow/infra/local/secretsmgr"
+	"loanflow/infra/local/sns"
 	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/local/sqs"
 )
@@ -40,6 +41,7 @@ const (
 	QueueName             = "valuation-requests"
 	DLQName               = "valuation-requests-dlq"
 	CallbackDLQName       = "valuation-callback-dlq"
+	NotificationsTopic    = "loanflow-loan-notifications"
 	TableName             = "loanflow-tokens"
 	LoanProcessorName     = "LoanProcessor"
 	ValuationServiceName  = "ValuationService"
@@ -71,6 +73,15 @@ type Options struct {
 	// like any client; by default they reach its handler in-process (the same
 	// HTTP bytes, no socket).
 	FunctionsOverSockets bool
+	// ListenPublic allows an Addr that is not a loopback address (":4566",
+	// "0.0.0.0:4566", a LAN address). Without it Start refuses one with
+	// ErrNotLoopback: the stack accepts any credentials.
+	ListenPublic bool
+	// AllowHosts are more names that requests may carry in their Host
+	// header, besides the listen address, localhost, 127.0.0.1 and [::1] on
+	// the stack's port: "name" on any port, "name:port" on that port only.
+	// Every other Host is refused (DNS rebinding).
+	AllowHosts []string
 }
 
 // Outputs are what a deployment prints, like a stack's outputs.
@@ -82,11 +93,20 @@ type Outputs struct {
 	QueueURL                   string
 	DLQURL                     string
 	CallbackDLQURL             string
+	NotificationsTopicARN      string
 	EventBusName               string
 	TokenTableName             string
 	WebhookURL                 string
 	ValuationServiceURL        string
 	StateFile                  string
+	// ListenAddress is the address the stack is bound to; Endpoint is the
+	// address to call it on (127.0.0.1 when bound to every interface).
+	ListenAddress string
+	// Public says ListenAddress is not a loopback address.
+	Public bool
+	// AllowedHosts are the Host headers the stack answers (see
+	// Options.AllowHosts); "name:*" is a name on any port.
+	AllowedHosts []string
 }
 
 // Stack is a running local stack.
@@ -100,12 +120,14 @@ type Stack struct {
 	Queues    *sqs.Broker
 	Tables    *dynamo.Store
 	Bus       *eventbus.Bus
+	Topics    *sns.Service // SNS: the query protocol, routed by sns.IsRequest
 	Functions *functions.Registry
 	Metrics   *Counters
 	// Secrets holds the webhook signing key and the mock provider's API key.
 	Secrets *secretsmgr.Store
 
 	log      *slog.Logger
+	hosts    *hostAllowList
 	server   *http.Server
 	listener net.Listener
 	loop     *loopback
@@ -141,31 +163,42 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.StateDir == "" {
 		opts.StateDir = ".loanflow"
 	}
-	if err := prepareState(opts.StateDir, opts.Reset); err != nil {
-		return nil, err
-	}
-	var err error
-	if s.Secrets, err = openSecrets(opts.StateDir, s.Region, s.Config.Signature.SecretName); err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", opts.Addr)
+	extraHosts, err := parseAllowHosts(opts.AllowHosts)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another local stack running? use --addr)", opts.Addr, err)
+		return nil, err
 	}
-	s.listener = ln
-	endpoint := "http://" + ln.Addr().String()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 512
-	tr.MaxIdleConnsPerHost = 512
-	s.loop = &loopback{host: ln.Addr().String(), next: tr, target: &loopTarget{}}
+	// The port first: a start that cannot serve must not touch the state.
+	ln, err := listen(opts.Addr, opts.ListenPublic)
+	if err != nil {
+		return nil, err
+	}
+	bound := ln.Addr().(*net.TCPAddr)
+	endpoint := endpointFor(bound)
+	s.listener = reachableListener{Listener: ln, addr: endpointAddr(bound)}
+	if s.hosts, err = newHostAllowList(bound, extraHosts); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	state, err := openStateDir(opts.StateDir, opts.Reset)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	ok := false
 	defer func() {
 		if !ok {
 			s.Close()
+			state.undo()
 		}
 	}()
-	stateFile := filepath.Join(opts.StateDir, "loanflow.db")
-	if s.DB, err = sqlitedb.Open(stateFile); err != nil {
+	if s.Secrets, err = openSecrets(opts.StateDir, s.Region, s.Config.Signature.SecretName); err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 512
+	tr.MaxIdleConnsPerHost = 512
+	s.loop = &loopback{host: strings.TrimPrefix(endpoint, "http://"), next: tr, target: &loopTarget{}}
+	if s.DB, err = state.openDB(ctx, s.log); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -181,14 +214,25 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("local stack server stopped", "error", err.Error())
 		}
 	}()
 	if err := s.deploy(runCtx, endpoint, opts); err != nil {
 		return nil, fmt.Errorf("deploy: %w", err)
 	}
-	s.Outputs.StateFile = stateFile
+	s.Topics.Start(runCtx) // retries and resumed deliveries, once the functions are registered
+	if err := state.markHeld(); err != nil {
+		return nil, err
+	}
+	s.Outputs.StateFile = state.dbPath()
+	s.Outputs.ListenAddress = bound.String()
+	s.Outputs.Public = !bound.IP.IsLoopback()
+	s.Outputs.AllowedHosts = s.hosts.list()
+	if s.Outputs.Public {
+		s.log.Warn("the local stack listens on a non-loopback address: any machine that reaches it can use it, with any credentials",
+			"listen", bound.String(), "allowedHosts", s.Outputs.AllowedHosts)
+	}
 	ok = true
 	return s, nil
 }
@@ -210,9 +254,15 @@ func (s *Stack) build(ctx context.Context, endpoint string, opts Options) error 
 		return fmt.Errorf("eventbridge: %w", err)
 	}
 	hub.Bus = s.Bus
+	if s.Topics, err = sns.New(ctx, s.DB, sns.Options{BaseURL: endpoint, Region: s.Region, AccountID: AccountID, Logger: s.log,
+		Queues: s.Queues, Functions: s.Functions}); err != nil {
+		return fmt.Errorf("sns: %w", err)
+	}
 	if s.Engine, err = asl.New(s.DB, asl.Options{Clock: opts.Clock, Invoker: hub, Logger: s.log, Region: s.Region, AccountID: AccountID}); err != nil {
 		return fmt.Errorf("step functions: %w", err)
 	}
+	hub.Executions = s.Engine // state machines as rule targets
+	hub.Topics = s.Topics     // SNS topics as rule targets
 	return nil
 }
 
@@ -250,6 +300,9 @@ func (s *Stack) Close() {
 		if s.Bus != nil {
 			s.Bus.Close()
 		}
+		if s.Topics != nil {
+			s.Topics.Close()
+		}
 		if s.Engine != nil {
 			_ = s.Engine.Close()
 		}
@@ -260,18 +313,221 @@ func (s *Stack) Close() {
 	})
 }
 
-func prepareState(dir string, reset bool) error {
+// ErrNotLoopback refuses a listen address that other machines could reach
+// (Options.ListenPublic allows one).
+var ErrNotLoopback = errors.New("not a loopback address")
+
+// listen binds addr, refusing a non-loopback address unless public: the
+// stack has no authentication (any credentials are accepted) and its
+// console shows what it holds. An address whose host is an IP literal or
+// empty is judged before binding; a name, by the address it bound.
+func listen(addr string, public bool) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	refuse := func(ip net.IP) error {
+		what := "every interface"
+		if !ip.IsUnspecified() {
+			what = ip.String()
+		}
+		return fmt.Errorf("refusing to listen on %s (%s): %w: other machines could reach the local stack, which accepts any credentials. "+
+			"Listen on 127.0.0.1 (--addr 127.0.0.1:%s), or pass --listen-public if other machines must reach it", addr, what, ErrNotLoopback, port)
+	}
+	if !public {
+		if host == "" {
+			return nil, refuse(net.IPv4zero)
+		}
+		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+			return nil, refuse(ip)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another local stack running? use --addr)", addr, err)
+	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; !public && !ip.IsLoopback() {
+		_ = ln.Close()
+		return nil, refuse(ip)
+	}
+	return ln, nil
+}
+
+// endpointFor is the URL to call a stack bound to a on: its own address,
+// or 127.0.0.1 for every interface ([::] and 0.0.0.0 are not addresses a
+// client can use).
+func endpointFor(a *net.TCPAddr) string { return "http://" + endpointAddr(a).String() }
+
+// endpointAddr is the address a client calls a listener bound to a on.
+func endpointAddr(a *net.TCPAddr) *net.TCPAddr {
+	if a.IP.IsUnspecified() {
+		return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: a.Port}
+	}
+	return a
+}
+
+// reachableListener reports, as its Addr, the address its clients call it
+// on: the stack's own calls (table.go) go to the endpoint, never to [::].
+type reachableListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+func (l reachableListener) Addr() net.Addr { return l.addr }
+
+// StateFileName is the name of the SQLite file in the state directory.
+const StateFileName = "loanflow.db"
+
+// HeldFile is written into the state directory once a stack has started
+// on it: with it, a missing or empty StateFileName is damage, not a fresh
+// start.
+const HeldFile = "stack.json"
+
+// ErrStateDamaged refuses a state directory whose database is damaged, or
+// missing or empty while the directory shows it held a stack.
+var ErrStateDamaged = errors.New("the local stack's state is damaged")
+
+// stateDir is the state directory as one start found it: what was there,
+// so that a start that fails can take away what it added.
+type stateDir struct {
+	dir       string
+	dirExists bool
+	existed   map[string]bool // file name -> present before this start
+}
+
+// stateFiles are the files a start may create in the state directory.
+var stateFiles = []string{StateFileName, StateFileName + "-wal", StateFileName + "-shm", SecretsFile, HeldFile}
+
+// openStateDir creates dir if needed (after reset has removed the
+// database and HeldFile) and refuses it when its database is missing or
+// empty while other files show it held a stack: starting would silently
+// replace executions, queued messages and task tokens with nothing.
+func openStateDir(dir string, reset bool) (*stateDir, error) {
 	if reset {
-		for _, f := range []string{"loanflow.db", "loanflow.db-wal", "loanflow.db-shm"} {
+		for _, f := range []string{StateFileName, StateFileName + "-wal", StateFileName + "-shm", HeldFile} {
 			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("reset state: %w", err)
+				return nil, fmt.Errorf("reset state: %w", err)
 			}
 		}
 	}
+	d := &stateDir{dir: dir, existed: map[string]bool{}}
+	if _, err := os.Stat(dir); err == nil {
+		d.dirExists = true
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	sizes := map[string]int64{}
+	for _, f := range append(stateFiles, LegacySecretFile) {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err == nil {
+			d.existed[f], sizes[f] = true, fi.Size()
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("state dir %s: %w", dir, err)
+		}
+	}
+	if !reset && (!d.existed[StateFileName] || sizes[StateFileName] == 0) {
+		var held []string
+		for _, f := range []string{HeldFile, SecretsFile, LegacySecretFile, StateFileName + "-wal"} {
+			if d.existed[f] && (f == HeldFile || sizes[f] > 0) {
+				held = append(held, f)
+			}
+		}
+		if len(held) > 0 {
+			what := "is missing"
+			if d.existed[StateFileName] {
+				what = "is empty (0 bytes)"
+			}
+			return nil, d.damaged(fmt.Sprintf("%s %s, but the directory held a local stack (%s): its executions, queued messages "+
+				"and task tokens are not there", StateFileName, what, strings.Join(held, ", ")))
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("state dir %s: %w", dir, err)
+		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	return d, nil
+}
+
+func (d *stateDir) dbPath() string { return filepath.Join(d.dir, StateFileName) }
+
+// damaged is ErrStateDamaged, saying what is wrong and what to do.
+func (d *stateDir) damaged(what string) error {
+	return fmt.Errorf("%w in %s: %s.\n"+
+		"Nothing was changed, and the stack did not start.\n"+
+		"To restore a backup (made by loanflow backup --to FILE): move %s and any %s-wal and %s-shm out of %s, copy the backup to %s, and start again.\n"+
+		"To discard the state and start empty: loanflow up --reset --state %s (the signing keys in %s are kept)",
+		ErrStateDamaged, d.dir, what, StateFileName, StateFileName, StateFileName, d.dir, d.dbPath(), d.dir, SecretsFile)
+}
+
+// openDB opens the database and runs SQLite's quick_check over it, which
+// reads every page once: a file that SQLite finds damaged is refused
+// rather than served until some read fails.
+func (d *stateDir) openDB(ctx context.Context, log *slog.Logger) (*sql.DB, error) {
+	db, err := sqlitedb.Open(d.dbPath())
+	if err != nil {
+		if sqlitedb.IsDamaged(err) {
+			return nil, d.damaged(StateFileName + " is not a readable SQLite database (" + err.Error() + "); keep it: SQLite's .recover may salvage rows from it")
+		}
+		return nil, err
+	}
+	started := time.Now()
+	if err := sqlitedb.QuickCheck(ctx, db); err != nil {
+		_ = sqlitedb.Close(db)
+		if sqlitedb.IsDamaged(err) {
+			return nil, d.damaged(StateFileName + " is damaged (" + strings.TrimPrefix(err.Error(), sqlitedb.ErrDamaged.Error()+": ") +
+				"); keep it: SQLite's .recover may salvage rows from it")
+		}
+		return nil, fmt.Errorf("check %s: %w", d.dbPath(), err)
+	}
+	var tables int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'").Scan(&tables); err != nil {
+		_ = sqlitedb.Close(db)
+		return nil, fmt.Errorf("check %s: %w", d.dbPath(), err)
+	}
+	if tables == 0 && d.existed[HeldFile] {
+		_ = sqlitedb.Close(db)
+		return nil, d.damaged(StateFileName + " holds no tables, but the directory held a local stack (" + HeldFile + ")")
+	}
+	var size int64
+	if fi, err := os.Stat(d.dbPath()); err == nil {
+		size = fi.Size()
+	}
+	log.Info("state file checked", "file", d.dbPath(), "bytes", size, "quickCheckMs", time.Since(started).Milliseconds())
+	return db, nil
+}
+
+// markHeld writes HeldFile, once.
+func (d *stateDir) markHeld() error {
+	p := filepath.Join(d.dir, HeldFile)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "{\"stateFile\": %q, \"firstStarted\": %q}\n", StateFileName, time.Now().UTC().Format(time.RFC3339))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("state dir: write %s: %w", p, err)
 	}
 	return nil
+}
+
+// undo removes what this start created: the files that were not there
+// (the -wal and -shm files only with a database it created) and the
+// directory if it made it. Call it after the database is closed.
+func (d *stateDir) undo() {
+	for _, f := range stateFiles {
+		if d.existed[f] || (d.existed[StateFileName] && strings.HasPrefix(f, StateFileName+"-")) {
+			continue
+		}
+		_ = os.Remove(filepath.Join(d.dir, f))
+	}
+	if !d.dirExists {
+		_ = os.Remove(d.dir) // only if empty: never what another process put there
+	}
 }
 
 // SecretsFile is the name of the local Secrets Manager's file in the state
@@ -339,4 +595,16 @@ func ReadSecret(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("no signing key in %s", p)
 	}
 	return []byte(v), nil
+}
+
+// Backup copies the state file of the stack whose state is in dir to the
+// new file to, consistent as of one commit, whether the stack is running
+// (its writes go on meanwhile) or not. The copy is checked with quick_check
+// before it appears at to. The signing keys stay in dir's SecretsFile.
+func Backup(ctx context.Context, dir, to string) (sqlitedb.BackupInfo, error) {
+	db := filepath.Join(dir, StateFileName)
+	if fi, err := os.Stat(db); err != nil || fi.Size() == 0 {
+		return sqlitedb.BackupInfo{}, fmt.Errorf("no state file at %s (has `loanflow up` run with this --state?)", db)
+	}
+	return sqlitedb.Backup(ctx, db, to)
 }

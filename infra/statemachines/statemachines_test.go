@@ -14,7 +14,7 @@ func render(t *testing.T, d statemachines.Definition) map[string]any {
 	t.Helper()
 	c := config.Default()
 	values := map[statemachines.Definition]map[string]string{
-		statemachines.LoanProcessor:    c.LoanProcessorSubstitutions("https://sqs.us-east-1.amazonaws.com/000000000000/valuation-requests"),
+		statemachines.LoanProcessor:    c.LoanProcessorSubstitutions("https://sqs.us-east-1.amazonaws.com/000000000000/valuation-requests", "loanflow-valuations"),
 		statemachines.ValuationService: c.ValuationServiceSubstitutions("arn:aws:lambda:us-east-1:000000000000:function:callback-sender"),
 	}[d]
 	raw, err := d.Render(values)
@@ -32,6 +32,7 @@ func TestEveryPlaceholderIsKnown(t *testing.T) {
 	known := map[string]bool{
 		config.PlaceholderQueueURL:          true,
 		config.PlaceholderCallbackTimeout:   true,
+		config.PlaceholderEventBusName:      true,
 		config.PlaceholderCallbackSenderARN: true,
 	}
 	for _, d := range statemachines.All {
@@ -56,12 +57,12 @@ func TestRenderRejectsMissingAndStrayValues(t *testing.T) {
 		!strings.Contains(err.Error(), "no value for CallbackTimeoutSeconds") {
 		t.Fatalf("missing value: got %v", err)
 	}
-	vals := config.Default().LoanProcessorSubstitutions("q")
+	vals := config.Default().LoanProcessorSubstitutions("q", "bus")
 	vals["Nope"] = "x"
 	if _, err := statemachines.LoanProcessor.Render(vals); err == nil || !strings.Contains(err.Error(), "Nope matches no placeholder") {
 		t.Fatalf("stray value: got %v", err)
 	}
-	vals = config.Default().LoanProcessorSubstitutions("q")
+	vals = config.Default().LoanProcessorSubstitutions("q", "bus")
 	vals[config.PlaceholderCallbackTimeout] = "not a number"
 	if _, err := statemachines.LoanProcessor.Render(vals); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
 		t.Fatalf("bad value: got %v", err)

@@ -710,11 +710,21 @@ func taskEnds(ctx context.Context, c *sfn.Client, arn string) (succeeded, other 
 			return 0, 0, fmt.Errorf("GetExecutionHistory: %w", err)
 		}
 		for _, ev := range page.Events {
-			switch ev.Type {
-			case sfntypes.HistoryEventTypeTaskSucceeded:
-				succeeded++
-			case sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut:
-				other++
+			// RequestValuation's events only (its resource is SQS), not
+			// PublishDecision's.
+			switch {
+			case ev.TaskSucceededEventDetails != nil:
+				if aws.ToString(ev.TaskSucceededEventDetails.ResourceType) == "sqs" {
+					succeeded++
+				}
+			case ev.TaskFailedEventDetails != nil:
+				if aws.ToString(ev.TaskFailedEventDetails.ResourceType) == "sqs" {
+					other++
+				}
+			case ev.TaskTimedOutEventDetails != nil:
+				if aws.ToString(ev.TaskTimedOutEventDetails.ResourceType) == "sqs" {
+					other++
+				}
 			}
 		}
 	}

@@ -54,10 +54,13 @@ func build(ctx context.Context, log *slog.Logger) (*valuationcallback.Handler, e
 		keys = ring
 	}
 	return valuationcallback.NewHandler(cfg, valuationcallback.Deps{
-		Store:   tokenstore.NewDynamoStore(dynamodb.NewFromConfig(aws), cfg.TableName),
-		Tasks:   sfn.NewFromConfig(aws),
-		Keys:    keys,
-		Metrics: valuationcallback.NewEMF(os.Stdout),
-		Logger:  log,
+		Store: tokenstore.NewDynamoStore(dynamodb.NewFromConfig(aws), cfg.TableName),
+		Tasks: sfn.NewFromConfig(aws),
+		Keys:  keys,
+		// Metric lines carry the level Lambda filters at, so they survive it.
+		Metrics: valuationcallback.NewEMF(os.Stdout, valuationcallback.EMFOptions{
+			LogLevel: cfg.LogLevel, FunctionName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"),
+		}),
+		Logger: log,
 	})
 }

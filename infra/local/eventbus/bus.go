@@ -20,8 +20,11 @@ import (
 	"loanflow/infra/local/sqlitedb"
 )
 
-// Deliverer invokes a rule target: arn names a Lambda function or an SQS queue.
-// An error means the delivery failed and will be retried.
+// Deliverer invokes a rule target: arn names a Lambda function, an SQS queue,
+// an SNS topic or a Step Functions state machine, and event is the target's
+// input (the event, or what the target's Input, InputPath or
+// InputTransformer made of it). An error means the delivery failed and will
+// be retried.
 type Deliverer interface {
 	Deliver(ctx context.Context, targetARN string, event []byte) error
 }
@@ -55,12 +58,18 @@ type RetryPolicy struct {
 	MaximumEventAgeInSeconds int `json:"MaximumEventAgeInSeconds"`
 }
 
-// Target is a rule target.
+// Target is a rule target. At most one of Input, InputPath and
+// InputTransformer is set; they shape what the target receives instead of
+// the whole event (see targetInput).
 type Target struct {
-	ID            string      `json:"Id"`
-	ARN           string      `json:"Arn"`
-	RetryPolicy   RetryPolicy `json:"RetryPolicy"`
-	DeadLetterARN string      `json:"DeadLetterArn,omitempty"`
+	ID               string            `json:"Id"`
+	ARN              string            `json:"Arn"`
+	RoleARN          string            `json:"RoleArn,omitempty"`
+	RetryPolicy      RetryPolicy       `json:"RetryPolicy"`
+	DeadLetterARN    string            `json:"DeadLetterArn,omitempty"`
+	Input            string            `json:"Input,omitempty"`
+	InputPath        string            `json:"InputPath,omitempty"`
+	InputTransformer *InputTransformer `json:"InputTransformer,omitempty"`
 }
 
 // Rule is a rule on a bus.
@@ -329,10 +338,17 @@ func (b *Bus) DeleteRule(ctx context.Context, bus, name string) error {
 	return nil
 }
 
-// PutTargets adds or replaces targets of a rule.
+// PutTargets adds or replaces targets of a rule. A target EventBridge would
+// refuse, or one the local stack can't invoke, returns *InvalidTargetError
+// and none is stored.
 func (b *Bus) PutTargets(ctx context.Context, bus, rule string, targets []Target) error {
 	if _, err := b.Rule(bus, rule); err != nil {
 		return err
+	}
+	for _, t := range targets {
+		if err := t.validate(); err != nil {
+			return err
+		}
 	}
 	for _, t := range targets {
 		spec, _ := json.Marshal(t)

@@ -160,8 +160,15 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 		b.finish(ctx, d.id)
 		return
 	}
+	input, err := targetInput(t, []byte(d.envelope), matchContext{ruleARN: b.RuleARN(d.bus, d.rule), ruleName: d.rule, ingested: d.firstAt})
+	if err != nil {
+		// The same event and target would fail again: no retry.
+		d.attempts++
+		b.deadLetter(ctx, d, t, err)
+		return
+	}
 	dctx, cancel := context.WithTimeout(ctx, b.opts.DeliveryTimeout)
-	err := b.deliv.Deliver(dctx, t.ARN, []byte(d.envelope))
+	err = b.deliv.Deliver(dctx, t.ARN, input)
 	cancel()
 	if ctx.Err() != nil {
 		return // shutting down: the lease makes it due again after restart

@@ -259,10 +259,14 @@ func (b *Bus) opDeleteRule(ctx context.Context, body []byte) (any, error) {
 type targetIn struct {
 	ID               string       `json:"Id"`
 	Arn              string       `json:"Arn"`
+	RoleArn          string       `json:"RoleArn"`
 	RetryPolicy      *RetryPolicy `json:"RetryPolicy"`
 	DeadLetterConfig *struct {
 		Arn string `json:"Arn"`
 	} `json:"DeadLetterConfig"`
+	Input            *string           `json:"Input"`
+	InputPath        *string           `json:"InputPath"`
+	InputTransformer *InputTransformer `json:"InputTransformer"`
 }
 
 func (b *Bus) opPutTargets(ctx context.Context, body []byte) (any, error) {
@@ -289,13 +293,30 @@ func (b *Bus) opPutTargets(ctx context.Context, body []byte) (any, error) {
 		if t.RetryPolicy != nil {
 			rp = *t.RetryPolicy
 		}
-		tt := Target{ID: t.ID, ARN: t.Arn, RetryPolicy: rp}
+		tt := Target{ID: t.ID, ARN: t.Arn, RoleARN: t.RoleArn, RetryPolicy: rp, InputTransformer: t.InputTransformer}
 		if t.DeadLetterConfig != nil {
 			tt.DeadLetterARN = t.DeadLetterConfig.Arn
+		}
+		// Presence counts here, even of an empty Input or InputPath.
+		if (t.Input != nil && (t.InputPath != nil || t.InputTransformer != nil)) || (t.InputPath != nil && t.InputTransformer != nil) {
+			return nil, awsjson.Errorf("ValidationException", "%s", onlyOneInput(t.ID))
+		}
+		if t.Input != nil {
+			if *t.Input == "" {
+				return nil, awsjson.Errorf("ValidationException", "%s", inputSyntaxError(t.ID, errors.New("no content to map due to end-of-input")))
+			}
+			tt.Input = *t.Input
+		}
+		if t.InputPath != nil {
+			tt.InputPath = *t.InputPath
 		}
 		ts = append(ts, tt)
 	}
 	if err := b.PutTargets(ctx, bus, in.Rule, ts); err != nil {
+		var it *InvalidTargetError
+		if errors.As(err, &it) {
+			return nil, awsjson.Errorf("ValidationException", "%s", it.Message)
+		}
 		return nil, err
 	}
 	return map[string]any{"FailedEntryCount": 0, "FailedEntries": []any{}}, nil
@@ -319,6 +340,18 @@ func (b *Bus) opListTargetsByRule(ctx context.Context, body []byte) (any, error)
 		m := map[string]any{"Id": t.ID, "Arn": t.ARN, "RetryPolicy": t.RetryPolicy}
 		if t.DeadLetterARN != "" {
 			m["DeadLetterConfig"] = map[string]string{"Arn": t.DeadLetterARN}
+		}
+		if t.RoleARN != "" {
+			m["RoleArn"] = t.RoleARN
+		}
+		if t.Input != "" {
+			m["Input"] = t.Input
+		}
+		if t.InputPath != "" {
+			m["InputPath"] = t.InputPath
+		}
+		if t.InputTransformer != nil {
+			m["InputTransformer"] = t.InputTransformer
 		}
 		out = append(out, m)
 	}

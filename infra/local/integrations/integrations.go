@@ -1,8 +1,8 @@
 // Package integrations connects the local stack's services to each other the
 // way AWS does: Step Functions task integrations (sqs:sendMessage,
 // lambda:invoke, events:putEvents, bare function ARNs) and EventBridge rule
-// targets (Lambda functions and SQS queues), each with AWS's result and error
-// shapes.
+// targets (Lambda functions, SQS queues, SNS topics and state machines), each
+// with AWS's result and error shapes.
 package integrations
 
 import (
@@ -18,6 +18,7 @@ import (
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
+	"loanflow/infra/local/sns"
 	"loanflow/infra/local/sqs"
 )
 
@@ -36,11 +37,29 @@ type Bus interface {
 	PutEvents(ctx context.Context, entries []events.Entry) ([]eventbus.Result, int, error)
 }
 
+// Topics is what the integrations need of the local SNS.
+type Topics interface {
+	Publish(ctx context.Context, topicARN, subject, message string, attrs map[string]sns.MessageAttribute) (string, error)
+}
+
+var _ Topics = (*sns.Service)(nil)
+
+// Executions is what the integrations need of the local Step Functions.
+type Executions interface {
+	StartExecution(ctx context.Context, smArn, name, input string) (string, time.Time, error)
+}
+
+var _ Executions = (*asl.Engine)(nil)
+
 // Hub implements asl.Invoker, eventbus.Deliverer and eventbus.DeadLetterer.
 type Hub struct {
 	Queues    Queues
 	Functions Functions
 	Bus       Bus
+	// Executions starts the executions of state machine rule targets.
+	Executions Executions
+	// Topics publishes to SNS topic rule targets.
+	Topics Topics
 }
 
 var (
@@ -215,6 +234,16 @@ func (h *Hub) putEvents(ctx context.Context, call asl.TaskCall) (any, error) {
 		e.Source, _ = m["Source"].(string)
 		e.DetailType, _ = m["DetailType"].(string)
 		e.EventBusName, _ = m["EventBusName"].(string)
+		if rs, ok := m["Resources"].([]any); ok {
+			for _, r := range rs {
+				if s, ok := r.(string); ok {
+					e.Resources = append(e.Resources, s)
+				}
+			}
+		}
+		// The optimized integration appends the execution and its state
+		// machine to every entry's Resources.
+		e.Resources = append(e.Resources, call.ExecutionArn, call.StateMachineArn)
 		switch d := m["Detail"].(type) {
 		case string:
 			e.Detail = d
@@ -257,8 +286,24 @@ func (h *Hub) Deliver(ctx context.Context, targetARN string, event []byte) error
 	case strings.HasPrefix(targetARN, "arn:aws:sqs:"):
 		_, err := h.Queues.Send(ctx, queueName(targetARN), sqs.NewMessage{Body: string(event)})
 		return err
+	case strings.HasPrefix(targetARN, "arn:aws:sns:"):
+		// As EventBridge does: the event (or its shaped input) is the
+		// message, without a subject.
+		if h.Topics == nil {
+			return fmt.Errorf("target %s: no SNS is wired to the event bus", targetARN)
+		}
+		_, err := h.Topics.Publish(ctx, targetARN, "", string(event), nil)
+		return err
+	case strings.HasPrefix(targetARN, "arn:aws:states:") && strings.Contains(targetARN, ":stateMachine:"):
+		// As EventBridge does: a new execution with a generated name, whose
+		// input is the event (or what the target's input settings made of it).
+		if h.Executions == nil {
+			return fmt.Errorf("target %s: no Step Functions engine is wired to the event bus", targetARN)
+		}
+		_, _, err := h.Executions.StartExecution(ctx, targetARN, "", string(event))
+		return err
 	}
-	return fmt.Errorf("target %s: only Lambda functions and SQS queues are supported locally", targetARN)
+	return fmt.Errorf("target %s: only Lambda functions, SQS queues, SNS topics and state machines are supported locally", targetARN)
 }
 
 // SendToDLQ sends an undeliverable event to a dead-letter queue with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,13 +130,19 @@ func TestBareFunctionARNReturnsThePayload(t *testing.T) {
 
 func TestPutEventsFailedEntryFailsTheTask(t *testing.T) {
 	h, _, _, b := hub()
-	call := asl.TaskCall{Service: "events", Action: "putEvents", Parameters: map[string]any{"Entries": []any{
-		map[string]any{"Source": "s", "DetailType": "d", "Detail": map[string]any{"k": "v"}, "EventBusName": "bus"}}}}
+	call := asl.TaskCall{Service: "events", Action: "putEvents", ExecutionArn: "arn:aws:states:us-east-1:000000000000:execution:sm:x",
+		StateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:sm", Parameters: map[string]any{"Entries": []any{
+			map[string]any{"Source": "s", "DetailType": "d", "Detail": map[string]any{"k": "v"}, "EventBusName": "bus", "Resources": []any{"arn:x"}}}}}
 	if _, err := h.Invoke(context.Background(), call); err != nil {
 		t.Fatal(err)
 	}
 	if b.got[0].Detail != `{"k":"v"}` || b.got[0].EventBusName != "bus" {
 		t.Fatalf("entry %+v", b.got[0])
+	}
+	// As the optimized integration does: the execution and state machine
+	// ARNs follow the entry's own resources.
+	if want := []string{"arn:x", call.ExecutionArn, call.StateMachineArn}; !slices.Equal(b.got[0].Resources, want) {
+		t.Fatalf("resources %v, want %v", b.got[0].Resources, want)
 	}
 	b.failed = 1
 	_, err := h.Invoke(context.Background(), call)
