@@ -40,7 +40,7 @@ fuzz:
 	done
 
 synth:
-	tools/node_modules/.bin/cdk synth -q
+	tools/node_modules/.bin/cdk synth -q -c mockValuationService=true
 
 demo:
 	go run ./cmd/loanflow demo
