@@ -26,14 +26,19 @@ func cmdDemo(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (default: a free port; --keep with 127.0.0.1:4566 for the aws CLI)")
 	state := fs.String("state", "", "state directory (default: a fresh temporary one)")
 	loans := fs.Int("loans", 3, "loans per scenario")
-	timeout := fs.Duration("callback-timeout", 8*time.Second, "RequestValuation's timeout (whole seconds)")
-	delay := fs.Duration("delay", 300*time.Millisecond, "how long the mock service takes to value a property")
+	timeout := fs.Duration("callback-timeout", scenarios.DefaultCallbackTimeout, "RequestValuation's timeout (whole seconds); the timeout scenarios take this long")
+	delay := fs.Duration("delay", scenarios.DefaultValuationDelay, "how long the mock service takes to value a property")
 	keep := fs.Bool("keep", false, "leave the stack running with its console after the run")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if *loans < 1 {
 		fmt.Fprintln(os.Stderr, "--loans must be at least 1")
+		return errUsage
+	}
+	cfg := scenarios.FastConfig(*timeout, *delay)
+	if err := scenarios.CheckCallbackTimeout(cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "--callback-timeout: %v\n", err)
 		return errUsage
 	}
 	dir := *state
@@ -56,7 +61,6 @@ func cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	defer logFile.Close()
-	cfg := scenarios.FastConfig(*timeout, *delay)
 	fmt.Printf("loanflow demo: starting the local stack (state %s, logs %s)\n", dir, logPath)
 	s, err := local.Start(ctx, local.Options{Addr: *addr, StateDir: dir, Reset: true, Config: &cfg, Logger: newLogger(logFile, "info")})
 	if err != nil {
@@ -67,10 +71,11 @@ func cmdDemo(ctx context.Context, args []string) error {
 	awsCfg := aws.Config{Region: s.Region, Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", ""), BaseEndpoint: aws.String(s.Outputs.Endpoint)}
 	list := scenarios.All()
 	total := len(list) * *loans
-	fmt.Printf("Running %d loans: %d scenarios x %d (callback timeout %s, valuation delay %s)\n", total, len(list), *loans, *timeout, *delay)
+	fmt.Printf("Running %d loans: %d scenarios x %d (callback timeout %s, valuation delay %s); this takes about %s\n",
+		total, len(list), *loans, *timeout, *delay, scenarios.RunTime(cfg).Round(time.Second))
 	bar := newProgress(os.Stdout, total)
 	r := &scenarios.Runner{SFN: sfn.NewFromConfig(awsCfg), SQS: sqs.NewFromConfig(awsCfg), StateMachineARN: s.Outputs.LoanProcessorARN,
-		DLQURL: s.Outputs.DLQURL, Counters: s.Metrics.Snapshot, Deadline: *timeout*4 + 30*time.Second, Progress: bar.update}
+		DLQURL: s.Outputs.DLQURL, Counters: s.Metrics.Snapshot, Deadline: scenarios.RunDeadline(cfg), Progress: bar.update}
 	started := time.Now()
 	results, err := r.Run(ctx, fmt.Sprintf("demo%d", started.Unix()%100000), list, *loans)
 	bar.done()

@@ -77,6 +77,19 @@ func start(t *testing.T, timeout time.Duration) *env {
 		ddb: dynamodb.NewFromConfig(ac), evb: eventbridge.NewFromConfig(ac)}
 }
 
+// busy is how long a step that should succeed at once (a callback resuming
+// a loan, an event reaching its target) may take on a machine whose cores
+// are all busy: a deadline for polling, not a wait.
+const busy = time.Minute
+
+// requestBudget is how long a valuation request may take to be accepted on
+// a busy machine: a first receive that fails, the redelivery one visibility
+// timeout later, and its invocation.
+func (e *env) requestBudget() time.Duration {
+	q := e.stack.Config.Queue
+	return q.VisibilityTimeout() + q.ConsumerTimeout + busy
+}
+
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
@@ -117,8 +130,11 @@ func (e *env) resumes(t *testing.T, arn string) int {
 	}
 	n := 0
 	for _, ev := range h.Events {
-		switch ev.Type {
-		case sfntypes.HistoryEventTypeTaskSucceeded, sfntypes.HistoryEventTypeTaskFailed, sfntypes.HistoryEventTypeTaskTimedOut:
+		// RequestValuation's ends only (its resource is SQS), not PublishDecision's.
+		switch {
+		case ev.TaskSucceededEventDetails != nil && aws.ToString(ev.TaskSucceededEventDetails.ResourceType) == "sqs",
+			ev.TaskFailedEventDetails != nil && aws.ToString(ev.TaskFailedEventDetails.ResourceType) == "sqs",
+			ev.TaskTimedOutEventDetails != nil && aws.ToString(ev.TaskTimedOutEventDetails.ResourceType) == "sqs":
 			n++
 		}
 	}
@@ -150,16 +166,22 @@ func (e *env) records(t *testing.T) map[string]tokenstore.Record {
 }
 
 func TestEveryScenarioEndsAsExpected(t *testing.T) {
-	// The callback timeout must outlast maxReceiveCount visibility timeouts
-	// (2 x 6 s), so that the 5xx scenario fails fast before it times out.
-	e := start(t, 8*time.Second)
+	// The callback timeout must outlast the 5xx loans' last receive, one
+	// visibility timeout after the first, so that they fail before they
+	// time out; the timeout scenarios take it whole.
+	e := start(t, scenarios.DefaultCallbackTimeout)
+	if err := scenarios.CheckCallbackTimeout(e.stack.Config); err != nil {
+		t.Fatal(err)
+	}
 	r := &scenarios.Runner{SFN: e.sfn, SQS: e.sqs, StateMachineARN: e.stack.Outputs.LoanProcessorARN, DLQURL: e.stack.Outputs.DLQURL,
-		Counters: e.stack.Metrics.Snapshot, Deadline: time.Minute}
+		Counters: e.stack.Metrics.Snapshot, Deadline: scenarios.RunDeadline(e.stack.Config)}
+	underwriters := e.underwriters(t)
 	per := 2
 	results, err := r.Run(context.Background(), "e2e", scenarios.All(), per)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.checkOutcomes(t, results, underwriters)
 	recs := e.records(t)
 	for _, res := range results {
 		if !res.OK() {
@@ -237,7 +259,9 @@ func TestPoisonQueueMessageEndsInTheDLQ(t *testing.T) {
 	if _, err := e.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(e.stack.Outputs.QueueURL), MessageBody: aws.String(`{"not":"a valuation request"}`)}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the poison message in the DLQ", func() (bool, string) {
+	// It moves on the receive after its last: maxReceiveCount visibility timeouts.
+	q := e.stack.Config.Queue
+	eventually(t, time.Duration(q.MaxReceiveCount)*q.VisibilityTimeout()+busy, "the poison message in the DLQ", func() (bool, string) {
 		n := e.depth(t, e.stack.Outputs.DLQURL)
 		return n == 1 && e.depth(t, e.stack.Outputs.QueueURL) == 0, fmt.Sprintf("dlq=%d", n)
 	})
@@ -255,7 +279,7 @@ func (e *env) startWaiting(t *testing.T, name string) (arn, callbackID, referenc
 		t.Fatal(err)
 	}
 	arn = aws.ToString(out.ExecutionArn)
-	eventually(t, 10*time.Second, "the token record", func() (bool, string) {
+	eventually(t, e.requestBudget(), "the token record", func() (bool, string) {
 		r, ok := e.records(t)[arn]
 		callbackID, reference = r.CallbackID, r.ValuationReference
 		return ok && r.ValuationReference != "", string(r.Status)
@@ -297,7 +321,7 @@ func TestPutEventsByHandWithTheAWSCLI(t *testing.T) {
 	if !strings.Contains(out, `"FailedEntryCount": 0`) {
 		t.Fatalf("put-events: %s", out)
 	}
-	eventually(t, 10*time.Second, "the unsigned sample to be rejected", func() (bool, string) {
+	eventually(t, busy, "the unsigned sample to be rejected", func() (bool, string) {
 		return e.stack.Metrics.Snapshot()["CallbacksRejected"] > rejected, ""
 	})
 	if st, _ := e.status(t, arn); st != sfntypes.ExecutionStatusRunning {
@@ -313,12 +337,16 @@ func TestPutEventsByHandWithTheAWSCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	awsCLI("events", "put-events", "--entries", "file://"+f)
-	eventually(t, 10*time.Second, "the execution to resume", func() (bool, string) {
+	eventually(t, busy, "the execution to resume", func() (bool, string) {
 		st, _ := e.status(t, arn)
 		return st == sfntypes.ExecutionStatusSucceeded, string(st)
 	})
 	_, output := e.status(t, arn)
-	if !strings.Contains(output, `"decision":"REFERRED","reason":"LTV_NEEDS_UNDERWRITER"`) { // £250,000 on £325,000: 76.9%
+	var d contracts.LoanDecision
+	if err := contracts.Decode(contracts.SchemaLoanDecision, []byte(output), &d); err != nil {
+		t.Fatalf("output %s: %v", output, err)
+	}
+	if d.Decision != contracts.DecisionReferred || d.Reason != contracts.ReasonLTVNeedsUnderwriter { // £250,000 on £325,000: 76.9%
 		t.Fatalf("output %s", output)
 	}
 	item := awsCLI("dynamodb", "get-item", "--table-name", local.TableName, "--key", `{"callbackId":{"S":"`+cb+`"}}`)
@@ -354,7 +382,7 @@ func TestFailingRuleTargetEndsInItsDLQ(t *testing.T) {
 		t.Fatalf("put-events: %+v %v", out, err)
 	}
 	var msgs []sqstypes.Message
-	eventually(t, 30*time.Second, "the event in the DLQ", func() (bool, string) {
+	eventually(t, 2*busy, "the event in the DLQ", func() (bool, string) {
 		r, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outputs.CallbackDLQURL),
 			MessageAttributeNames: []string{"All"}})
 		if err != nil {

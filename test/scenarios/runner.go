@@ -36,10 +36,13 @@ type Runner struct {
 	DLQURL          string
 	// Counters returns the resolver's metric counters (nil: not checked).
 	Counters func() map[string]int64
-	// Deadline bounds the wait for one loan's outcome.
+	// Deadline bounds the wait for one loan's outcome, and then for the
+	// counters and the DLQ (default 10 minutes; RunDeadline for a config).
 	Deadline time.Duration
-	// Poll is the DescribeExecution polling interval.
-	Poll time.Duration
+	// Poll is the first DescribeExecution polling interval; it doubles up
+	// to MaxPoll, so that loans waiting for their timeout do not load the
+	// machine they wait on.
+	Poll, MaxPoll time.Duration
 	// Progress, if set, is called after each loan ends.
 	Progress func(done, total int)
 }
@@ -49,8 +52,9 @@ type Loan struct {
 	Scenario     string
 	ExecutionARN string
 	Actual       Outcome
-	Took         time.Duration
 	Err          error
+	// Took is the execution's run time, from its start to its stop date.
+	Took time.Duration
 }
 
 // Result sums up one scenario.
@@ -83,7 +87,7 @@ func (r Result) Actual() string {
 	return best
 }
 
-// Median is the median time from StartExecution to the final status.
+// Median is the median time from an execution's start to its end.
 func (r Result) Median() time.Duration {
 	ds := make([]time.Duration, 0, len(r.Loans))
 	for _, l := range r.Loans {
@@ -102,8 +106,11 @@ func (r *Runner) Run(ctx context.Context, runID string, list []Scenario, perScen
 	if r.Poll <= 0 {
 		r.Poll = 50 * time.Millisecond
 	}
+	if r.MaxPoll < r.Poll {
+		r.MaxPoll = max(r.Poll, time.Second)
+	}
 	if r.Deadline <= 0 {
-		r.Deadline = 2 * time.Minute
+		r.Deadline = 10 * time.Minute
 	}
 	var before map[string]int64
 	if r.Counters != nil {
@@ -159,6 +166,7 @@ func (r *Runner) Run(ctx context.Context, runID string, list []Scenario, perScen
 	// Counters and the DLQ settle a moment after the executions end (a late
 	// or duplicate callback arrives after its execution closed): poll.
 	deadline := time.Now().Add(r.Deadline)
+	poll := r.Poll
 	for {
 		missing := r.checkCounters(before, results, perScenario)
 		depth, err := r.dlqDepth(ctx)
@@ -184,8 +192,9 @@ func (r *Runner) Run(ctx context.Context, runID string, list []Scenario, perScen
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(r.Poll):
+		case <-time.After(poll):
 		}
+		poll = min(2*poll, r.MaxPoll)
 	}
 	return results, nil
 }
@@ -243,6 +252,7 @@ func (r *Runner) runLoan(ctx context.Context, runID string, s Scenario, i int) L
 	}
 	l.ExecutionARN = aws.ToString(out.ExecutionArn)
 	deadline := time.Now().Add(r.Deadline)
+	poll := r.Poll
 	for {
 		d, err := r.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: out.ExecutionArn})
 		if err != nil {
@@ -251,6 +261,9 @@ func (r *Runner) runLoan(ctx context.Context, runID string, s Scenario, i int) L
 		}
 		if d.Status != sfntypes.ExecutionStatusRunning {
 			l.Took = time.Since(start)
+			if d.StartDate != nil && d.StopDate != nil {
+				l.Took = d.StopDate.Sub(*d.StartDate)
+			}
 			l.Actual = outcomeOf(d)
 			return l
 		}
@@ -262,8 +275,9 @@ func (r *Runner) runLoan(ctx context.Context, runID string, s Scenario, i int) L
 		case <-ctx.Done():
 			l.Err = ctx.Err()
 			return l
-		case <-time.After(r.Poll):
+		case <-time.After(poll):
 		}
+		poll = min(2*poll, r.MaxPoll)
 	}
 }
 
