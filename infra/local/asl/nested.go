@@ -307,18 +307,25 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
-	inputs := make([]any, len(items))
-	for i, it := range items {
-		inputs[i] = it
+	itemInput := func(i int) (any, error) {
 		iev := &evalEnv{ctxObj: make(map[string]any, len(ev.ctxObj)+1), vars: ev.vars}
 		for k, v := range ev.ctxObj {
 			iev.ctxObj[k] = v
 		}
-		iev.ctxObj["Map"] = map[string]any{"Item": map[string]any{"Index": int64(i), "Value": it}}
-		if v, ok, err := st.io.arguments(iev, eff); err != nil {
+		iev.ctxObj["Map"] = map[string]any{"Item": map[string]any{"Index": int64(i), "Value": items[i]}}
+		v, ok, err := st.io.arguments(iev, eff)
+		if err != nil || !ok {
+			return items[i], err
+		}
+		return v, nil
+	}
+	// Every item's input is built now, so that an ItemSelector failure fails
+	// the Map before it starts, and built again when its iteration starts:
+	// only the running iterations' inputs are held, however many items a
+	// selector copies the whole state input into.
+	for i := range items {
+		if _, err := itemInput(i); err != nil {
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
-		} else if ok {
-			inputs[i] = v
 		}
 	}
 	durable := !ms.computeOnly
@@ -348,14 +355,18 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	iterate := func(i int) {
 		fresh := func() *cursor {
 			f.emit("MapIterationStarted", map[string]any{"name": st.Name, "index": i})
-			return &cursor{State: ms.processor.StartAt, Input: inputs[i], Vars: cur.Vars}
+			in, _ := itemInput(i) // it built before the Map started
+			return &cursor{State: ms.processor.StartAt, Input: in, Vars: cur.Vars}
 		}
 		out, se, replayed := f.resumeThread(mctx, ms.processor, prefix, i, prior[i], fresh, durable)
 		mu.Lock()
 		defer mu.Unlock()
 		if se != nil {
 			if se.Name == abortedName {
+				// Stopped, timed out, at the history cap or a failed
+				// checkpoint: no other iteration may start.
 				wasAborted = true
+				cancel()
 				return
 			}
 			if !replayed {
