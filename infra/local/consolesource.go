@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -215,8 +216,8 @@ func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]cons
 }
 
 // Secrets lists the token and callback id of every record in the token
-// table, whatever its status: a resolved token still shows in its
-// execution's history.
+// table, whatever its status (a resolved token still shows in its
+// execution's history), and the webhook's signing key and API key.
 func (c *consoleSource) Secrets(ctx context.Context) (console.Secrets, error) {
 	recs, err := c.records(ctx)
 	if err != nil {
@@ -226,6 +227,13 @@ func (c *consoleSource) Secrets(ctx context.Context) (console.Secrets, error) {
 	for _, r := range recs {
 		sec.TaskTokens = append(sec.TaskTokens, r.TaskToken)
 		sec.CallbackIDs = append(sec.CallbackIDs, r.CallbackID)
+	}
+	if c.s.Secrets != nil {
+		for _, name := range []string{c.s.Config.Signature.SecretName, WebhookAPIKeySecretName} {
+			if k, ok := c.s.Secrets.Current(name); ok {
+				sec.Keys = append(sec.Keys, k)
+			}
+		}
 	}
 	return sec, nil
 }
@@ -297,6 +305,37 @@ func (c *consoleSource) Functions(context.Context) ([]console.Function, error) {
 	for _, f := range c.s.Functions.All() {
 		out = append(out, console.Function{Name: f.Name, Invocations: f.Invocations, Errors: f.Errors, Throttles: f.Throttles,
 			InFlight: f.InFlight, Concurrency: f.Concurrency})
+	}
+	return out, nil
+}
+
+// snsShownChars is how much of a message sns.Service.Topics gives: the
+// first 500 characters (SQLite's substr counts characters, not bytes).
+const snsShownChars = 500
+
+// Topics reads sns.Service.Topics. It gives no message's size, only its
+// beginning: a message that long is marked Cut, its Size a lower bound.
+func (c *consoleSource) Topics(ctx context.Context, recent int) ([]console.Topic, error) {
+	if c.s.Topics == nil {
+		return nil, nil
+	}
+	ts, err := c.s.Topics.Topics(ctx, recent)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.Topic, 0, len(ts))
+	for _, t := range ts {
+		ct := console.Topic{ARN: t.ARN, Name: t.Name, DisplayName: t.DisplayName}
+		for _, sub := range t.Subscriptions {
+			ct.Subscriptions = append(ct.Subscriptions, console.Subscription{ARN: sub.SubscriptionArn, Protocol: sub.Protocol,
+				Endpoint: sub.Endpoint, Pending: sub.Pending, RawMessageDelivery: sub.RawMessageDelivery, FilterPolicy: sub.FilterPolicy})
+		}
+		for _, p := range t.Recent {
+			ct.Recent = append(ct.Recent, console.TopicMessage{ID: p.MessageID, Subject: p.Subject, Body: p.Message,
+				Size: len(p.Message), Cut: utf8.RuneCountInString(p.Message) >= snsShownChars, PublishedAt: p.PublishedAt,
+				Matched: p.Matched, Delivered: p.Delivered, Pending: p.Pending, Failed: p.Failed, Dropped: p.Dropped, LastError: p.LastError})
+		}
+		out = append(out, ct)
 	}
 	return out, nil
 }

@@ -52,10 +52,15 @@ func TestInABrowser(t *testing.T) {
 		t.Skip("chromium is not on PATH: skipping the real-browser test (apt-get install -y chromium to run it)")
 	}
 	opts := Options{Title: "loanflow", Now: func() time.Time { return now }, Location: time.UTC, RefreshInterval: 300 * time.Millisecond}
-	first := New(newFakeSource(), opts)
+	// A topic message whose subject is markup, on both sides of a refresh.
+	hostileSubject := func(src *fakeSource) *fakeSource {
+		src.topics[0].Recent[0].Subject = hostileBody
+		return src
+	}
+	first := New(hostileSubject(newFakeSource()), opts)
 	// The live part the page polls for comes from a stack that has moved
 	// on: a new queue shows that the script fetched it and swapped it in.
-	later := newFakeSource()
+	later := hostileSubject(newFakeSource())
 	later.queues = append(later.queues, Queue{Name: "arrived-while-watching", Visible: 7})
 	next := New(later, opts)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +94,17 @@ func TestInABrowser(t *testing.T) {
 			t.Error("the message body became a script")
 		}
 	})
+	t.Run("topics page escapes and hides", func(t *testing.T) {
+		dom := chromium(t, "--virtual-time-budget=2000", "--dump-dom", srv.URL+"/topics")
+		mustContain(t, "topics DOM", dom, `id="live" data-state="on"`, `<a href="/topics" aria-current="page">Topics</a>`,
+			"loanflow-loan-notifications", "https://ops.example/hooks/referrals", `<span class="badge s-pending">pending</span>`,
+			"&lt;script&gt;alert(1)&lt;/script&gt;", "signed with "+keyShown)
+		for _, s := range []string{hostileBody, secretToken, goneToken, secretSigningKey} {
+			if strings.Contains(dom, s) {
+				t.Errorf("the DOM holds %.12s…", s)
+			}
+		}
+	})
 	t.Run("screenshots", func(t *testing.T) {
 		for _, s := range []struct{ file, size, url string }{
 			{"overview.png", "1280,1600", srv.URL + "/"},
@@ -98,6 +114,7 @@ func TestInABrowser(t *testing.T) {
 			{"missing.png", "1280,600", srv.URL + "/queues/detail?name=nope"},
 			{"queue.png", "1280,1000", srv.URL + "/queues/detail?name=valuation-requests-dlq"},
 			{"executions.png", "1280,800", srv.URL + "/executions"},
+			{"topics.png", "1280,1400", srv.URL + "/topics"},
 			{"phone.png", "390,1400", srv.URL + "/"},
 		} {
 			path := filepath.Join(shots, s.file)

@@ -86,6 +86,7 @@ type server struct {
 //	GET  /executions/detail?arn=   one execution: summary, drawing, history
 //	GET  /queues/detail?name=      one queue's messages, peeked
 //	POST /queues/redrive           name=<dlq>: redrive a dead-letter queue (same origin only)
+//	GET  /topics                   SNS topics: subscriptions, recent messages and their deliveries
 //
 // Every GET page also answers ?fragment=1 with just its live part, which the
 // page's script polls.
@@ -98,6 +99,7 @@ func New(src Source, opts Options) http.Handler {
 	mux.HandleFunc("GET /executions/detail", s.execution)
 	mux.HandleFunc("GET /queues/detail", s.queue)
 	mux.HandleFunc("POST /queues/redrive", s.redrive)
+	mux.HandleFunc("GET /topics", s.topics)
 	mux.HandleFunc("/", s.notFound)
 	return s.guard(mux)
 }

@@ -457,7 +457,7 @@ func TestSourceErrorsRenderAPage(t *testing.T) {
 	src := newFakeSource()
 	src.err = errors.New("sqlite: database is locked")
 	h := newTestConsole(src, &logs)
-	for _, target := range []string{"/", "/executions", "/executions/detail?arn=x", "/queues/detail?name=q"} {
+	for _, target := range []string{"/", "/executions", "/executions/detail?arn=x", "/queues/detail?name=q", "/topics"} {
 		code, body := get(t, h, target)
 		if code != http.StatusInternalServerError {
 			t.Errorf("%s: status %d, want 500", target, code)

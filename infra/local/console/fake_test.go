@@ -15,12 +15,14 @@ var now = time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
 // Whole secrets: none may reach a page. The Source lists secretToken and
 // secretCallbackID (Secrets); goneToken is a token the stack no longer
 // knows, which only the structure of what carries it can hide; signature is
-// a callback's signature, never in the token table.
+// a callback's signature, never in the token table; secretSigningKey is the
+// webhook's signing key, which Secrets lists as a key.
 const (
 	secretToken       = "AQCEAAAAKgAAAAMAAAAAAAAAAWhole+Secret+Task+Token+Value/xyz=="
 	goneToken         = "v1_Gone-Token-Of-A-Finished-Execution-0123456789ab"
 	secretCallbackID  = "cb7f3a9e1d2c4b5a6f708192a3b4c5d6"
 	secretSignature   = "v1=5d41402abc4b2a76b9719d911017c592ae2b8c5d41402abc4b2a76b9719d9110"
+	secretSigningKey  = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	callbackBody      = `{"valuationReference":"VAL-88231","status":"COMPLETED","propertyValue":25000000,"currency":"GBP"}`
 	callbackBodyBytes = len(callbackBody)
 )
@@ -90,6 +92,7 @@ type fakeSource struct {
 	events    []Event
 	failed    []FailedDelivery
 	functions []Function
+	topics    []Topic
 	secrets   Secrets
 }
 
@@ -207,7 +210,46 @@ func newFakeSource() *fakeSource {
 			{Name: "valuation-request", Invocations: 42, Errors: 2, InFlight: 1, Concurrency: 10},
 			{Name: "valuation-callback", Invocations: 17},
 		},
-		secrets: Secrets{TaskTokens: []string{secretToken}, CallbackIDs: []string{secretCallbackID}},
+		topics: []Topic{notificationsTopic(), {ARN: topicARN("quiet"), Name: "quiet"}},
+		secrets: Secrets{TaskTokens: []string{secretToken}, CallbackIDs: []string{secretCallbackID},
+			Keys: []string{secretSigningKey}},
+	}
+}
+
+func topicARN(name string) string { return "arn:aws:sns:us-east-1:000000000000:" + name }
+
+// Messages of the notifications topic: a referral carrying a task token
+// no longer known (hidden by structure), the same cut short by the Source
+// after the token (hidden by the text pass over cut JSON), and free text
+// naming a known token and the signing key (hidden by value).
+var (
+	referral    = `{"detail-type":"Loan Decided","detail":{"applicationId":"app-1002","decision":"REFERRED","reason":"VALUATION_TIMED_OUT","taskToken":"` + goneToken + `"}}`
+	cutReferral = `{"detail-type":"Loan Decided","detail":{"applicationId":"app-1005","taskToken":"` + goneToken + `","reason":"VALUATION_TI`
+	leakyText   = "operator note: token " + secretToken + " signed with " + secretSigningKey
+)
+
+// notificationsTopic is the local stack's notifications topic with a
+// confirmed raw SQS subscription, an HTTPS one waiting for its
+// confirmation, and three messages.
+func notificationsTopic() Topic {
+	name := "loanflow-loan-notifications"
+	return Topic{
+		ARN: topicARN(name), Name: name, DisplayName: "loanflow loan notifications",
+		Subscriptions: []Subscription{
+			{ARN: topicARN(name) + ":0f3c9a52-6f1e-4d4b-9c1a-2b7e8d9f0a11", Protocol: "sqs",
+				Endpoint: "arn:aws:sqs:us-east-1:000000000000:referrals", RawMessageDelivery: true},
+			{ARN: topicARN(name) + ":7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", Protocol: "https",
+				Endpoint: "https://ops.example/hooks/referrals", Pending: true, FilterPolicy: `{"decision":["REFERRED"]}`},
+		},
+		Recent: []TopicMessage{
+			{ID: "5e1d7c0a-93b2-4f7e-a1c4-000000000003", Subject: "Operator note", Body: leakyText, Size: len(leakyText),
+				PublishedAt: now.Add(-time.Minute), Matched: 1, Pending: 1},
+			{ID: "5e1d7c0a-93b2-4f7e-a1c4-000000000002", Body: cutReferral, Size: 500, Cut: true,
+				PublishedAt: now.Add(-3 * time.Minute), Matched: 1, Delivered: 1},
+			{ID: "5e1d7c0a-93b2-4f7e-a1c4-000000000001", Subject: "Loan referred", Body: referral, Size: len(referral),
+				PublishedAt: now.Add(-5 * time.Minute), Matched: 2, Delivered: 1, Failed: 1,
+				LastError: "POST https://ops.example/hooks/referrals: 503 Service Unavailable"},
+		},
 	}
 }
 
@@ -338,6 +380,18 @@ func (f *fakeSource) Functions(context.Context) ([]Function, error) {
 		return nil, f.err
 	}
 	return f.functions, nil
+}
+
+func (f *fakeSource) Topics(_ context.Context, recent int) ([]Topic, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := make([]Topic, len(f.topics))
+	for i, t := range f.topics {
+		t.Recent = t.Recent[:min(recent, len(t.Recent))]
+		out[i] = t
+	}
+	return out, nil
 }
 
 func (f *fakeSource) Secrets(context.Context) (Secrets, error) {

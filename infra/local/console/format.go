@@ -25,6 +25,9 @@ func (o Options) funcs() template.FuncMap {
 		"execName":    execName,
 		"queueHref":   queueHref,
 		"execHref":    execHref,
+		"topicHref":   topicHref,
+		"topicAnchor": topicAnchor,
+		"size":        formatSize,
 		"duration":    func(a, b time.Time) string { return duration(o.Now(), a, b) },
 		"lower":       strings.ToLower,
 		"trimAgo":     func(s string) string { return strings.TrimSuffix(s, " ago") },
@@ -32,6 +35,18 @@ func (o Options) funcs() template.FuncMap {
 		"sub":         func(a, b float64) float64 { return a - b },
 		"half":        func(a float64) float64 { return a / 2 },
 	}
+}
+
+// formatSize writes a size in bytes the way people read it: "512 B",
+// "1.5 KB", "256.0 KB".
+func formatSize(n int) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	if n < 1024*1024 {
+		return fmt.Sprintf("%.1f KB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
 }
 
 // formatAge writes a duration the way people read an age: "42s", "3m 12s",

@@ -180,11 +180,23 @@ func (s *server) queue(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("peek messages of %s: %w", name, err))
 		return
 	}
-	v := queueView{queueRow: rows[i], Messages: redactMessages(msgs), Limit: s.opts.Limit}
+	// The page shows the beginning of each body: a known secret in it must
+	// be hidden before the cut (see topics).
+	sec, err := s.src.Secrets(r.Context())
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("list the secrets the queue page must hide: %w", err))
+		return
+	}
+	msgs = redactMessages(msgs)
+	hide := valueRedactor(sec)
+	for i := range msgs {
+		msgs[i].Body = hide.Replace(msgs[i].Body)
+	}
+	v := queueView{queueRow: rows[i], Messages: msgs, Limit: s.opts.Limit}
 	if n, err := strconv.ParseInt(r.URL.Query().Get("redriven"), 10, 64); err == nil {
 		v.Redriven = strconv.FormatInt(n, 10)
 	}
-	s.render(w, r, http.StatusOK, "queue", page{Title: name, Nav: "overview", Live: true, View: v})
+	s.render(w, r, http.StatusOK, "queue", page{Title: name, Nav: "overview", Live: true, View: v, known: &sec})
 }
 
 // errCrossOrigin rejects a form posted from another site.

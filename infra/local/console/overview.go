@@ -25,6 +25,7 @@ type overviewView struct {
 	Events    section[Event]
 	Failed    section[FailedDelivery]
 	Functions section[Function]
+	Topics    section[topicRow]
 	Errors    []string
 }
 
@@ -133,6 +134,10 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 	}
 	v.Functions.Items, err = s.src.Functions(ctx)
 	v.Functions.Err = note("functions", err)
+
+	topics, err := s.src.Topics(ctx, limit)
+	v.Topics.Err = note("topics", err)
+	v.Topics.Items = topicRows(topics, strings.NewReplacer()) // names and counts, nothing cut: render hides the rest
 	return v
 }
 

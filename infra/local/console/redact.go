@@ -19,10 +19,11 @@ import (
 // a short prefix (consumers/lambdalog) is left, enough to correlate with the
 // logs. Two passes hide them. By structure: the handlers redact what the
 // Source gives before it reaches a template (the JSON keys that carry a
-// secret, at any depth and inside JSON held in strings; signature values and
-// callback URLs anywhere in text). By value: render replaces every whole
-// token and callback id the stack knows (Source.Secrets) in the page it is
-// about to send.
+// secret, at any depth and inside JSON held in strings, in JSON cut short
+// too; signature values and callback URLs anywhere in text). By value:
+// render replaces every whole token and callback id the stack knows
+// (Source.Secrets) in the page it is about to send, and every signing or
+// API key by a mark that keeps nothing of it.
 
 // secretKeys are the JSON keys whose string value is a secret, lower case,
 // with how each is shown.
@@ -49,6 +50,23 @@ var (
 	signatureValues = regexp.MustCompile(`v1=[0-9a-fA-F]{16,}`)
 	callbackURLs    = regexp.MustCompile(`(/valuations/)([A-Za-z0-9_-]{9,})`)
 )
+
+// secretMembers finds, in JSON that does not parse because it was cut
+// short, a member whose key is in secretKeys and its string value, which
+// may run to the end of the text; JSON held in a string (\"taskToken\":
+// \"...) too. Its groups: what precedes the value, the key, the value.
+var secretMembers = func() *regexp.Regexp {
+	keys := make([]string, 0, len(secretKeys))
+	for k := range secretKeys {
+		keys = append(keys, regexp.QuoteMeta(k))
+	}
+	sort.Strings(keys)
+	return regexp.MustCompile(`(?i)(\\*"(` + strings.Join(keys, "|") + `)\\*"\s*:\s*\\*")([^"\\]*)`)
+}()
+
+// keyShown stands for a signing or API key: not even a prefix of a key is
+// shown.
+const keyShown = "(key hidden)"
 
 // bodySize stands for a base64 body: its length, not its bytes.
 func bodySize(b64 string) string {
@@ -82,6 +100,21 @@ func redactJSON(s string) string {
 		return redactText(s)
 	}
 	return redactText(b.String())
+}
+
+// redactCut is redactJSON for a body that may have been cut short (a
+// topic's message as the Source keeps it): when it does not parse, the
+// members whose key is a secret are hidden by a text pass that needs no
+// closing quote, before the usual text pass.
+func redactCut(s string) string {
+	if t := strings.TrimSpace(s); t == "" || json.Valid([]byte(t)) {
+		return redactJSON(s)
+	}
+	s = secretMembers.ReplaceAllStringFunc(s, func(m string) string {
+		p := secretMembers.FindStringSubmatch(m)
+		return p[1] + secretKeys[strings.ToLower(p[2])](p[3])
+	})
+	return redactText(s)
 }
 
 // maxDepth bounds the walk, JSON held in strings included.
@@ -216,7 +249,7 @@ func redactDetails(d map[string]any) map[string]any {
 
 // valueRedactor replaces every whole known secret in a rendered page, as
 // written and as the templates escape it (HTML text and attributes, URL
-// query values), by its short prefix.
+// query values), by its short prefix, or a key by keyShown.
 func valueRedactor(sec Secrets) *strings.Replacer {
 	type pair struct{ old, new string }
 	var pairs []pair
@@ -238,6 +271,9 @@ func valueRedactor(sec Secrets) *strings.Replacer {
 	}
 	for _, id := range sec.CallbackIDs {
 		add(id, lambdalog.ID(id))
+	}
+	for _, k := range sec.Keys {
+		add(k, keyShown)
 	}
 	// Longest first: a secret that contains another is replaced whole.
 	sort.SliceStable(pairs, func(i, j int) bool { return len(pairs[i].old) > len(pairs[j].old) })

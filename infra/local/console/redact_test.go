@@ -51,14 +51,14 @@ func forms(secret string) []string {
 func TestNoPageShowsAWholeSecret(t *testing.T) {
 	pages := crawl(t, newTestConsole(newFakeSource(), nil))
 	for _, want := range []string{"/", "/executions", "/queues/detail?name=valuation-requests", "/queues/detail?name=valuation-requests-dlq",
-		"/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1004"))} {
+		"/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1004")), "/topics"} {
 		if _, ok := pages[want]; !ok {
 			t.Errorf("the crawl missed %s", want)
 		}
 	}
 	body64 := base64.StdEncoding.EncodeToString([]byte(callbackBody))
 	for target, body := range pages {
-		for _, secret := range []string{secretToken, goneToken, secretCallbackID, secretSignature, body64} {
+		for _, secret := range []string{secretToken, goneToken, secretCallbackID, secretSignature, body64, secretSigningKey} {
 			for _, form := range forms(secret) {
 				if strings.Contains(body, form) || strings.Contains(html.UnescapeString(body), secret) {
 					t.Errorf("%s shows a whole secret %.12s…", target, secret)
@@ -77,6 +77,7 @@ func TestNoPageShowsAWholeSecret(t *testing.T) {
 		"/queues/detail?name=valuation-requests":                              {lambdalog.Token(secretToken)},
 		"/queues/detail?name=valuation-requests-dlq":                          {lambdalog.Token(goneToken), "app-1003"},
 		"/executions/detail?arn=" + url.QueryEscape(secretToken):              {"describe execution " + lambdalog.Token(secretToken)},
+		"/topics": {`"taskToken": "` + lambdalog.Token(goneToken) + `"`, "signed with " + keyShown},
 	} {
 		mustContain(t, target, html.UnescapeString(pages[target]), wants...)
 	}
@@ -87,7 +88,7 @@ func TestPagesFailClosedWithoutTheSecrets(t *testing.T) {
 	src := newFakeSource()
 	src.secretsErr = errors.New("scan token table: throttled")
 	h := newTestConsole(src, nil)
-	for _, target := range []string{"/", "/queues/detail?name=valuation-requests", "/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1004"))} {
+	for _, target := range []string{"/", "/queues/detail?name=valuation-requests", "/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1004")), "/topics"} {
 		code, body := get(t, h, target)
 		if code != http.StatusInternalServerError {
 			t.Errorf("%s: status %d, want 500", target, code)
@@ -133,5 +134,25 @@ func TestValueRedactorReplacesEveryForm(t *testing.T) {
 	}
 	if got := r.Replace("id " + secretCallbackID + ", short"); got != "id cb7f3a9e…, short" {
 		t.Errorf("callback id: %s", got)
+	}
+}
+
+// A page that shows the beginning of a long text hides the known secrets
+// in it first: the cut must not leave a long prefix of one, which the
+// value pass over the whole page would no longer recognise.
+func TestCutTextKeepsNoPrefixOfASecret(t *testing.T) {
+	src := newFakeSource()
+	src.messages["valuation-requests"] = append(src.messages["valuation-requests"],
+		Message{ID: "m-note", Body: "operator note: token " + secretToken + " and key " + secretSigningKey, SentAt: now})
+	h := newTestConsole(src, nil)
+	for _, target := range []string{"/queues/detail?name=valuation-requests", "/topics"} {
+		_, body := get(t, h, target)
+		shown := html.UnescapeString(body)
+		mustContain(t, target, shown, "operator note: token "+lambdalog.Token(secretToken))
+		for _, secret := range []string{secretToken, secretSigningKey} {
+			if strings.Contains(shown, secret[:12]) {
+				t.Errorf("%s shows the first 12 characters of a secret %.8s…", target, secret)
+			}
+		}
 	}
 }

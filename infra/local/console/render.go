@@ -18,7 +18,7 @@ var files embed.FS
 
 // pages are the templates that render a whole page; each defines "main",
 // the live part of the page, inside the shared layout.
-var pages = []string{"overview", "executions", "execution", "queue", "error"}
+var pages = []string{"overview", "executions", "execution", "queue", "topics", "error"}
 
 // templates holds one template set per page.
 type templates struct {
@@ -78,6 +78,9 @@ type page struct {
 	Self      string // this page's URL, for the refresh link
 	Updated   time.Time
 	View      any
+	// known are the secrets a handler listed already, to hide them before
+	// it cut text short; render lists them itself when nil.
+	known *Secrets
 }
 
 // render writes a page, or only its live part when the page's script asks
@@ -86,7 +89,13 @@ type page struct {
 // whole secret the stack knows leaves in it (redact.go). A page whose
 // secrets cannot be listed is not shown.
 func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, p page) {
-	sec, err := s.src.Secrets(r.Context())
+	var sec Secrets
+	var err error
+	if p.known != nil {
+		sec = *p.known
+	} else {
+		sec, err = s.src.Secrets(r.Context())
+	}
 	if err != nil {
 		if name != "error" {
 			s.fail(w, r, fmt.Errorf("list the secrets the %s page must hide: %w", name, err))

@@ -1,6 +1,7 @@
 // Package console serves the local stack's web console at "/": queues,
 // executions with their history and a drawing of the state machine, pending
-// callbacks, recent bus events and failed deliveries. It reads everything
+// callbacks, recent bus events and failed deliveries, SNS topics with their
+// subscriptions and recent messages. It reads everything
 // through Source, so it knows nothing of how the stack stores it.
 package console
 
@@ -27,9 +28,13 @@ type Source interface {
 	RecentEvents(ctx context.Context, limit int) ([]Event, error)
 	FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error)
 	Functions(ctx context.Context) ([]Function, error)
+	// Topics lists the SNS topics by name, each with its subscriptions and
+	// its newest messages, newest first, at most recent of them (none when
+	// recent is 0).
+	Topics(ctx context.Context, recent int) ([]Topic, error)
 
-	// Secrets lists the whole task tokens and callback ids the stack knows,
-	// pending or not: no page may show one (redact.go).
+	// Secrets lists the whole task tokens, callback ids and keys the stack
+	// knows, pending or not: no page may show one (redact.go).
 	Secrets(ctx context.Context) (Secrets, error)
 }
 
@@ -59,9 +64,12 @@ func containsFold(s, substr string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(substr))
 }
 
-// Secrets are values the console shows only as a short prefix.
+// Secrets are values no page shows whole: task tokens and callback ids
+// are shown as a short prefix, keys not even in part.
 type Secrets struct {
 	TaskTokens, CallbackIDs []string
+	// Keys are the signing keys and API keys the stack holds.
+	Keys []string
 }
 
 // Queue is one SQS queue's figures.
@@ -137,4 +145,36 @@ type Function struct {
 	Name                           string
 	Invocations, Errors, Throttles int64
 	InFlight, Concurrency          int
+}
+
+// Topic is one SNS topic with its subscriptions and its newest messages.
+type Topic struct {
+	ARN, Name, DisplayName string
+	Subscriptions          []Subscription
+	Recent                 []TopicMessage // newest first
+}
+
+// Subscription is one subscription of a topic.
+type Subscription struct {
+	ARN, Protocol, Endpoint string
+	// Pending says the subscription waits for its confirmation.
+	Pending            bool
+	RawMessageDelivery bool
+	FilterPolicy       string // JSON, "" when it takes every message
+}
+
+// TopicMessage is one message published to a topic and what became of its
+// deliveries.
+type TopicMessage struct {
+	ID, Subject string
+	Body        string
+	// Size is the body's length in bytes as published; when Cut, Body is
+	// only its beginning and the message is at least Size bytes.
+	Size        int
+	Cut         bool
+	PublishedAt time.Time
+	// Matched is how many subscriptions the message was for (after their
+	// filter policies); the others count those deliveries by state.
+	Matched, Delivered, Pending, Failed, Dropped int
+	LastError                                    string // the latest failure of one of its deliveries
 }
