@@ -20,8 +20,7 @@ func awsCLI(t *testing.T, endpoint string, out any, args ...string) (string, err
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+	cmd.Env = cliEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -31,6 +30,21 @@ func awsCLI(t *testing.T, endpoint string, out any, args ...string) (string, err
 		}
 	}
 	return stderr.String(), err
+}
+
+// cliEnv is the environment of the aws CLI and boto3 in tests: fixed
+// credentials and region, no config files, no pager.
+func cliEnv() []string {
+	return append(os.Environ(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+}
+
+// newTestServer serves s's DynamoDB protocol over HTTP.
+func newTestServer(t *testing.T, s *Store) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(awsjson.NewMux(slog.New(slog.DiscardHandler), s.Service()))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func TestAWSCLI(t *testing.T) {

@@ -66,29 +66,20 @@ type queryer interface {
 	QueryRow(query string, args ...any) *sql.Row
 }
 
-// load reads an item; expired items (TTL) read as absent. whole is false
-// when the stored item cannot be decoded and reads as its key only.
+// load reads an item. One past its TTL reads like any other until the
+// sweeper deletes it, as in DynamoDB. whole is false when the stored item
+// cannot be decoded and reads as its key only.
 func (s *Store) load(ctx context.Context, q queryer, t *table, pk, sk string) (it Item, whole bool, err error) {
-	var (
-		raw string
-		exp sql.NullInt64
-	)
-	err = q.QueryRow(`SELECT item, expires_at FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?`, t.Name, pk, sk).Scan(&raw, &exp)
+	var raw string
+	err = q.QueryRow(`SELECT item FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?`, t.Name, pk, sk).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, true, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("dynamo read %s: %w", t.Name, err)
 	}
-	if s.expired(exp) {
-		return nil, true, nil
-	}
 	it, whole = s.decodeRow(ctx, t, pk, sk, raw)
 	return it, whole, nil
-}
-
-func (s *Store) expired(exp sql.NullInt64) bool {
-	return exp.Valid && exp.Int64 <= s.now().Unix()
 }
 
 // decodeRow decodes a stored row. One whose JSON cannot be decoded (damaged,

@@ -3,9 +3,14 @@ package dynamo
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 )
+
+// maxPageBytes is how much item data one Query or Scan reads (1 MB, before
+// any filter); a page that reaches it ends with a LastEvaluatedKey.
+const maxPageBytes = 1 << 20
 
 // QueryInput is the Query request: a partition key equality, optionally an
 // AND-ed sort key condition.
@@ -38,12 +43,35 @@ type ScanInput struct {
 	legacy
 }
 
-// ItemsOutput is the Query and Scan response.
+// ItemsOutput is the Query and Scan response. Items is nil with Select
+// COUNT, and the response then has no Items, as DynamoDB's; otherwise it
+// is a list, empty when nothing matched.
 type ItemsOutput struct {
-	Items            []Item `json:"Items"`
-	Count            int    `json:"Count"`
-	ScannedCount     int    `json:"ScannedCount"`
-	LastEvaluatedKey Item   `json:"LastEvaluatedKey,omitempty"`
+	Items            []Item
+	Count            int
+	ScannedCount     int
+	LastEvaluatedKey Item
+}
+
+// MarshalJSON encodes the response as DynamoDB does: "Items" absent with
+// Select COUNT, [] when nothing matched.
+func (o ItemsOutput) MarshalJSON() ([]byte, error) {
+	var items *[]Item
+	if o.Items != nil {
+		items = &o.Items
+	}
+	return json.Marshal(struct {
+		Items            *[]Item `json:"Items,omitempty"`
+		Count            int     `json:"Count"`
+		ScannedCount     int     `json:"ScannedCount"`
+		LastEvaluatedKey Item    `json:"LastEvaluatedKey,omitempty"`
+	}{items, o.Count, o.ScannedCount, o.LastEvaluatedKey})
+}
+
+// row is an item read for Query or Scan, with its stored size.
+type row struct {
+	item Item
+	size int
 }
 
 // readPlan is what Query and Scan share: filter, projection, limit, select.
@@ -83,27 +111,32 @@ func (s *Store) plan(ec *exprContext, filter, projection, sel string, limit *int
 	return p, ec.checkUnused()
 }
 
-// collect applies the plan to items in order.
-func (p *readPlan) collect(t *table, items []Item) (*ItemsOutput, error) {
+// collect applies the plan to rows in order. Like DynamoDB, it stops once
+// it has read Limit items or 1 MB, and then returns the key of the last one
+// read as LastEvaluatedKey without looking ahead: the next page may be
+// empty.
+func (p *readPlan) collect(t *table, rows []row) (*ItemsOutput, error) {
 	out := &ItemsOutput{Items: []Item{}}
-	for _, it := range items {
-		if p.limit > 0 && out.ScannedCount == p.limit {
-			out.LastEvaluatedKey = t.keyOf(items[out.ScannedCount-1])
-			break
-		}
+	read := 0
+	for _, r := range rows {
 		out.ScannedCount++
+		read += r.size
+		match := true
 		if p.filter != nil {
-			ok, err := evalCond(p.filter, it)
-			if err != nil {
+			var err error
+			if match, err = evalCond(p.filter, r.item); err != nil {
 				return nil, err
 			}
-			if !ok {
-				continue
+		}
+		if match {
+			out.Count++
+			if !p.count {
+				out.Items = append(out.Items, project(r.item, p.proj))
 			}
 		}
-		out.Count++
-		if !p.count {
-			out.Items = append(out.Items, project(it, p.proj))
+		if (p.limit > 0 && out.ScannedCount == p.limit) || read >= maxPageBytes {
+			out.LastEvaluatedKey = t.keyOf(r.item)
+			break
 		}
 	}
 	if p.count {
@@ -144,7 +177,7 @@ func (s *Store) Query(ctx context.Context, in *QueryInput) (*ItemsOutput, error)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT pk, sk, item, expires_at FROM ddb_items WHERE tbl = ? AND pk = ? ORDER BY sk`, t.Name, pkCol)
+	rows, err := s.db.QueryContext(ctx, `SELECT pk, sk, item FROM ddb_items WHERE tbl = ? AND pk = ? ORDER BY sk`, t.Name, pkCol)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo query %s: %w", t.Name, err)
 	}
@@ -154,35 +187,46 @@ func (s *Store) Query(ctx context.Context, in *QueryInput) (*ItemsOutput, error)
 	}
 	rk := t.rangeKey()
 	if rk != "" && t.attrType(rk) == TypeN {
-		slices.SortStableFunc(items, func(a, b Item) int { return compareNumbers(a[rk].S, b[rk].S) })
+		slices.SortStableFunc(items, func(a, b row) int { return compareNumbers(a.item[rk].S, b.item[rk].S) })
 	}
-	if in.ScanIndexForward != nil && !*in.ScanIndexForward {
+	forward := in.ScanIndexForward == nil || *in.ScanIndexForward
+	if !forward {
 		slices.Reverse(items)
 	}
-	var kept []Item
-	for _, it := range items {
+	var kept []row
+	for _, r := range items {
 		if skCond != nil {
-			if ok, err := evalCond(skCond, it); err != nil || !ok {
+			if ok, err := evalCond(skCond, r.item); err != nil || !ok {
 				if err != nil {
 					return nil, err
 				}
 				continue
 			}
 		}
-		kept = append(kept, it)
+		kept = append(kept, r)
 	}
 	if in.ExclusiveStartKey != nil {
 		if _, _, err := t.keyCols(in.ExclusiveStartKey, true); err != nil {
 			return nil, validation("The provided starting key is invalid: %s", err.(*Error).Message)
 		}
-		for i, it := range kept {
-			if t.keyOf(it)[rk].Equal(in.ExclusiveStartKey[rk]) || rk == "" {
-				kept = kept[i+1:]
-				break
-			}
-		}
+		kept = after(kept, rk, in.ExclusiveStartKey, forward)
 	}
 	return p.collect(t, kept)
+}
+
+// after drops the rows up to and including the start key, in the order of
+// the Query; the start key's item need not exist any more.
+func after(rows []row, rk string, start Item, forward bool) []row {
+	if rk == "" {
+		return nil // a partition without a sort key holds one item
+	}
+	for i, r := range rows {
+		c, _ := compare(r.item[rk], start[rk])
+		if (forward && c > 0) || (!forward && c < 0) {
+			return rows[i:]
+		}
+	}
+	return nil
 }
 
 // splitKeyCondition checks a key condition's shape and returns the
@@ -261,7 +305,7 @@ func (s *Store) Scan(ctx context.Context, in *ScanInput) (*ItemsOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT pk, sk, item, expires_at FROM ddb_items WHERE tbl = ?`
+	query := `SELECT pk, sk, item FROM ddb_items WHERE tbl = ?`
 	args := []any{t.Name}
 	if in.ExclusiveStartKey != nil {
 		pk, sk, err := t.keyCols(in.ExclusiveStartKey, true)
@@ -273,7 +317,7 @@ func (s *Store) Scan(ctx context.Context, in *ScanInput) (*ItemsOutput, error) {
 	}
 	query += ` ORDER BY pk, sk`
 	if p.limit > 0 {
-		query += fmt.Sprintf(` LIMIT %d`, p.limit+1)
+		query += fmt.Sprintf(` LIMIT %d`, p.limit)
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -286,23 +330,18 @@ func (s *Store) Scan(ctx context.Context, in *ScanInput) (*ItemsOutput, error) {
 	return p.collect(t, items)
 }
 
-// scanRows decodes (pk, sk, item, expires_at) rows, leaving out expired items.
-func (s *Store) scanRows(ctx context.Context, t *table, rows *sql.Rows) ([]Item, error) {
+// scanRows decodes (pk, sk, item) rows. Items past their TTL are read
+// like any other until the sweeper deletes them, as DynamoDB's are.
+func (s *Store) scanRows(ctx context.Context, t *table, rows *sql.Rows) ([]row, error) {
 	defer rows.Close()
-	var out []Item
+	var out []row
 	for rows.Next() {
-		var (
-			pk, sk, raw string
-			exp         sql.NullInt64
-		)
-		if err := rows.Scan(&pk, &sk, &raw, &exp); err != nil {
+		var pk, sk, raw string
+		if err := rows.Scan(&pk, &sk, &raw); err != nil {
 			return nil, fmt.Errorf("dynamo read %s: %w", t.Name, err)
 		}
-		if s.expired(exp) {
-			continue
-		}
 		it, _ := s.decodeRow(ctx, t, pk, sk, raw)
-		out = append(out, it)
+		out = append(out, row{item: it, size: len(raw)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("dynamo read %s: %w", t.Name, err)

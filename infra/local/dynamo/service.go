@@ -23,7 +23,7 @@ var unsupportedOps = []string{
 // (X-Amz-Target "DynamoDB_20120810.*"), with CRC32 response checksums.
 func (s *Store) Service() *awsjson.Service {
 	ops := map[string]awsjson.Operation{
-		"CreateTable":        op(s.CreateTable),
+		"CreateTable":        op(s.apiCreateTable),
 		"DescribeTable":      op(s.apiDescribeTable),
 		"DeleteTable":        op(s.apiDeleteTable),
 		"ListTables":         op(s.apiListTables),
@@ -75,6 +75,14 @@ func toAWS(err error) error {
 		ae.Fields = map[string]any{"Item": e.Item}
 	}
 	return ae
+}
+
+func (s *Store) apiCreateTable(ctx context.Context, in *CreateTableInput) (any, error) {
+	d, err := s.CreateTable(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"TableDescription": d}, nil
 }
 
 type tableNameInput struct {

@@ -34,16 +34,36 @@ type Options struct {
 	// Region goes into table ARNs (default us-east-1).
 	Region string
 	// Now is the clock TTL expiry uses (default time.Now).
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
+	// TTLDeletionDelay is how long an item stays, readable, past the time in
+	// its TTL attribute before Sweep deletes it (default
+	// DefaultTTLDeletionDelay; negative: none).
+	TTLDeletionDelay time.Duration
+	Logger           *slog.Logger
 }
+
+// DefaultTTLDeletionDelay is the local stand-in for the delay of
+// DynamoDB's background TTL deletion (typically within two days): long
+// enough that an expired item is always seen by reads for a while, as it
+// is in AWS, and short enough to watch. With the stack's sweep every
+// minute, an item is deleted one to two minutes after it expires.
+const DefaultTTLDeletionDelay = time.Minute
+
+// ttlMaxAge is how far in the past a TTL may be for DynamoDB to act on it:
+// an item whose TTL is more than five years old is never deleted.
+const ttlMaxAge = 5 * 365 * 24 * time.Hour
+
+// ttlPrincipal is the identity DynamoDB's TTL deletions carry (in
+// DynamoDB Streams records, as userIdentity.principalId).
+const ttlPrincipal = "dynamodb.amazonaws.com"
 
 // Store owns the DynamoDB tables stored in one SQLite database.
 type Store struct {
-	db     *sql.DB
-	region string
-	now    func() time.Time
-	log    *slog.Logger
+	db       *sql.DB
+	region   string
+	now      func() time.Time
+	ttlDelay time.Duration
+	log      *slog.Logger
 
 	w *sqlitedb.Writer // commits writes together with the other components on db
 
@@ -62,7 +82,14 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, w: sqlitedb.WriterOf(db), region: opts.Region, now: opts.Now, log: opts.Logger, tables: map[string]*table{}}
+	switch {
+	case opts.TTLDeletionDelay == 0:
+		opts.TTLDeletionDelay = DefaultTTLDeletionDelay
+	case opts.TTLDeletionDelay < 0:
+		opts.TTLDeletionDelay = 0
+	}
+	s := &Store{db: db, w: sqlitedb.WriterOf(db), region: opts.Region, now: opts.Now, ttlDelay: opts.TTLDeletionDelay,
+		log: opts.Logger, tables: map[string]*table{}}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("dynamo: create tables: %w", err)
 	}
@@ -118,16 +145,39 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	return s.w.Write(ctx, "dynamo "+op, fn)
 }
 
-// Sweep deletes the items whose TTL has passed and returns how many.
+// Sweep is DynamoDB's background TTL deletion: it deletes the items of
+// every table with TTL enabled whose TTL attribute is a number of epoch
+// seconds at least the TTL deletion delay in the past, and returns how many.
+// As in DynamoDB, it acts on the item as it is when deleted (one whose TTL
+// was moved forward or removed stays), ignores a TTL more than five years
+// old, and deletes without conditions; each table's count is logged, like
+// the TimeToLiveDeletedItemCount metric.
 func (s *Store) Sweep(ctx context.Context) (int64, error) {
-	var n int64
+	now := s.now()
+	due, oldest := now.Add(-s.ttlDelay).Unix(), now.Add(-ttlMaxAge).Unix()
+	names := s.TableNames() // not under the writer: CreateTable takes s.mu, then the writer
+	var total int64
+	counts := map[string]int64{}
 	err := s.write(ctx, "sweep", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM ddb_items WHERE expires_at <= ?`, s.now().Unix())
-		if err != nil {
-			return fmt.Errorf("dynamo sweep: %w", err)
+		total = 0
+		clear(counts)
+		for _, name := range names {
+			res, err := tx.ExecContext(ctx, `DELETE FROM ddb_items WHERE tbl = ? AND expires_at <= ? AND expires_at >= ?`, name, due, oldest)
+			if err != nil {
+				return fmt.Errorf("dynamo sweep %s: %w", name, err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				counts[name] = n
+				total += n
+			}
 		}
-		n, _ = res.RowsAffected()
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	for name, n := range counts {
+		s.log.InfoContext(ctx, "TTL deleted expired items", "table", name, "timeToLiveDeletedItemCount", n, "principalId", ttlPrincipal)
+	}
+	return total, nil
 }

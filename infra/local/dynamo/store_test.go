@@ -194,40 +194,77 @@ func TestDeleteItemAndReturnValues(t *testing.T) {
 	}
 }
 
-func TestTTLHidesExpiredItems(t *testing.T) {
+func TestTTLExpiredItemsReadableUntilSwept(t *testing.T) {
 	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
 	s := newTestStore(t, clock)
 	ctx := context.Background()
 	tokensTable(t, s, "tok", false)
-	put := func(pk string, exp int64) {
+	put := func(pk string, exp Value) {
 		t.Helper()
-		if _, err := s.PutItem(ctx, &PutItemInput{TableName: "tok", Item: Item{"pk": S(pk), "expiresAt": N(strconv.FormatInt(exp, 10))}}); err != nil {
+		if _, err := s.PutItem(ctx, &PutItemInput{TableName: "tok", Item: Item{"pk": S(pk), "expiresAt": exp}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put("old", 1_700_000_100)
+	get := func(pk string) Item {
+		t.Helper()
+		out, err := s.GetItem(ctx, &GetItemInput{TableName: "tok", Key: Item{"pk": S(pk)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item
+	}
+	put("old", N("1700000100"))
 	if err := s.UpdateTimeToLive(ctx, "tok", "expiresAt", true); err != nil {
 		t.Fatal(err)
 	}
-	put("new", 1_700_000_200)
+	put("new", N("1700000200"))
+	put("extended", N("1700000100"))
+	put("text", S("1700000100"))                            // not a number: TTL ignores it
+	put("ancient", N(strconv.FormatInt(1_500_000_000, 10))) // more than five years old at the sweep
 	if d, _ := s.DescribeTimeToLive("tok"); d.TimeToLiveStatus != "ENABLED" || d.AttributeName != "expiresAt" {
 		t.Errorf("DescribeTimeToLive = %+v", d)
 	}
+
 	clock.Set(time.Unix(1_700_000_150, 0))
-	if got, _ := s.GetItem(ctx, &GetItemInput{TableName: "tok", Key: Item{"pk": S("old")}}); got.Item != nil {
-		t.Error("expired item visible to GetItem")
+	if get("old") == nil {
+		t.Error("an item past its TTL is hidden from GetItem before the sweeper deleted it")
 	}
 	scan, err := s.Scan(ctx, &ScanInput{TableName: "tok"})
-	if err != nil || scan.Count != 1 || scan.Items[0]["pk"].S != "new" {
+	if err != nil || scan.Count != 5 {
 		t.Fatalf("scan = %+v, %v", scan, err)
 	}
-	// An expired item does not exist for conditions either.
-	if _, err := s.PutItem(ctx, &PutItemInput{TableName: "tok", Item: Item{"pk": S("old")}, ConditionExpression: "attribute_not_exists(pk)"}); err != nil {
-		t.Errorf("put over expired item: %v", err)
+	live, err := s.Scan(ctx, &ScanInput{TableName: "tok", FilterExpression: "expiresAt > :now",
+		Expressions: Expressions{ExpressionAttributeValues: map[string]Value{":now": N("1700000150")}}})
+	if err != nil || live.Count != 1 || live.Items[0]["pk"].S != "new" {
+		t.Errorf("scan filtered on the TTL = %+v, %v", live, err)
 	}
-	clock.Set(time.Unix(1_700_000_300, 0))
+	// It exists for conditions too.
+	_, err = s.PutItem(ctx, &PutItemInput{TableName: "tok", Item: Item{"pk": S("old")}, ConditionExpression: "attribute_not_exists(pk)"})
+	wantKind(t, err, ErrConditionalCheckFailed, "put over an item past its TTL")
+	if _, err := s.UpdateItem(ctx, &UpdateItemInput{TableName: "tok", Key: Item{"pk": S("extended")}, UpdateExpression: "SET expiresAt = :later",
+		Expressions: Expressions{ExpressionAttributeValues: map[string]Value{":later": N("1800000000")}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Within the deletion delay nothing is deleted.
+	if n, err := s.Sweep(ctx); err != nil || n != 0 {
+		t.Errorf("sweep within the delay = %d, %v", n, err)
+	}
+	clock.Set(time.Unix(1_700_000_100, 0).Add(DefaultTTLDeletionDelay))
 	if n, err := s.Sweep(ctx); err != nil || n != 1 {
-		t.Errorf("sweep = %d, %v", n, err)
+		t.Errorf("sweep = %d, %v; want 1 (old)", n, err)
+	}
+	if get("old") != nil {
+		t.Error("swept item still readable")
+	}
+	for _, pk := range []string{"new", "extended", "text", "ancient"} {
+		if get(pk) == nil {
+			t.Errorf("sweep deleted %s", pk)
+		}
+	}
+	clock.Set(time.Unix(1_700_000_200, 0).Add(DefaultTTLDeletionDelay))
+	if n, err := s.Sweep(ctx); err != nil || n != 1 || get("new") != nil {
+		t.Errorf("second sweep = %d, %v", n, err)
 	}
 }
 

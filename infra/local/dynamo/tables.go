@@ -84,22 +84,31 @@ type CreateTableInput struct {
 
 // TableDescription describes a table as DescribeTable does.
 type TableDescription struct {
-	TableName             string                 `json:"TableName"`
-	TableArn              string                 `json:"TableArn"`
-	TableID               string                 `json:"TableId"`
-	TableStatus           string                 `json:"TableStatus"`
-	CreationDateTime      float64                `json:"CreationDateTime"`
-	KeySchema             []KeySchemaElement     `json:"KeySchema"`
-	AttributeDefinitions  []AttributeDefinition  `json:"AttributeDefinitions"`
-	ItemCount             int64                  `json:"ItemCount"`
-	TableSizeBytes        int64                  `json:"TableSizeBytes"`
-	BillingModeSummary    *billingModeSummary    `json:"BillingModeSummary,omitempty"`
-	ProvisionedThroughput *ProvisionedThroughput `json:"ProvisionedThroughput,omitempty"`
-	DeletionProtection    bool                   `json:"DeletionProtectionEnabled"`
+	TableName             string                            `json:"TableName"`
+	TableArn              string                            `json:"TableArn"`
+	TableID               string                            `json:"TableId"`
+	TableStatus           string                            `json:"TableStatus"`
+	CreationDateTime      float64                           `json:"CreationDateTime"`
+	KeySchema             []KeySchemaElement                `json:"KeySchema"`
+	AttributeDefinitions  []AttributeDefinition             `json:"AttributeDefinitions"`
+	ItemCount             int64                             `json:"ItemCount"`
+	TableSizeBytes        int64                             `json:"TableSizeBytes"`
+	BillingModeSummary    *billingModeSummary               `json:"BillingModeSummary,omitempty"`
+	ProvisionedThroughput *ProvisionedThroughputDescription `json:"ProvisionedThroughput,omitempty"`
+	DeletionProtection    bool                              `json:"DeletionProtectionEnabled"`
+}
+
+// ProvisionedThroughputDescription is a table's throughput as described:
+// zero capacity for an on-demand table.
+type ProvisionedThroughputDescription struct {
+	NumberOfDecreasesToday int64 `json:"NumberOfDecreasesToday"`
+	ReadCapacityUnits      int64 `json:"ReadCapacityUnits"`
+	WriteCapacityUnits     int64 `json:"WriteCapacityUnits"`
 }
 
 type billingModeSummary struct {
-	BillingMode string `json:"BillingMode"`
+	BillingMode                       string   `json:"BillingMode"`
+	LastUpdateToPayPerRequestDateTime *float64 `json:"LastUpdateToPayPerRequestDateTime,omitempty"`
 }
 
 // CreateTable creates a table with a partition key and an optional sort key
@@ -176,15 +185,20 @@ func (t *table) validate() error {
 }
 
 func (s *Store) describe(t *table, count, size int64) *TableDescription {
+	created := float64(t.created) / 1000
 	d := &TableDescription{
 		TableName: t.Name, TableArn: "arn:aws:dynamodb:" + s.region + ":000000000000:table/" + t.Name,
 		TableID: fmt.Sprintf("%08x-0000-4000-8000-%012x", len(t.Name), t.created), TableStatus: "ACTIVE",
-		CreationDateTime: float64(t.created) / 1000, KeySchema: t.KeySchema, AttributeDefinitions: t.AttributeDefinitions,
+		CreationDateTime: created, KeySchema: t.KeySchema, AttributeDefinitions: t.AttributeDefinitions,
 		ItemCount: count, TableSizeBytes: size, BillingModeSummary: &billingModeSummary{BillingMode: t.BillingMode},
-		ProvisionedThroughput: &ProvisionedThroughput{},
+		ProvisionedThroughput: &ProvisionedThroughputDescription{},
+	}
+	if t.BillingMode == "PAY_PER_REQUEST" {
+		d.BillingModeSummary.LastUpdateToPayPerRequestDateTime = &created
 	}
 	if t.Provisioned != nil {
-		d.ProvisionedThroughput = t.Provisioned
+		d.ProvisionedThroughput.ReadCapacityUnits = t.Provisioned.ReadCapacityUnits
+		d.ProvisionedThroughput.WriteCapacityUnits = t.Provisioned.WriteCapacityUnits
 	}
 	return d
 }
@@ -234,7 +248,8 @@ type TimeToLiveDescription struct {
 }
 
 // UpdateTimeToLive enables or disables TTL on attr. Items whose attr is a
-// number of epoch seconds in the past are then hidden from every read.
+// number of epoch seconds in the past are then deleted by Sweep, after
+// Options.TTLDeletionDelay; until then they are read like any other.
 func (s *Store) UpdateTimeToLive(ctx context.Context, name, attr string, enabled bool) error {
 	t, err := s.table(name)
 	if err != nil {
