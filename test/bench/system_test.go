@@ -19,8 +19,8 @@ func TestSystemQuick(t *testing.T) {
 	if res.LoansPerSec <= 0 || res.BareExecsPerSec <= 0 || res.WebhookP50 <= 0 || res.DirectP50 <= 0 || len(figs) != 3 {
 		t.Fatalf("figures not measured: %+v", res)
 	}
-	if res.Transitions != 3 {
-		t.Fatalf("a happy-path loan entered %d states, want 3 (RequestValuation, AssessLoan, Approved)", res.Transitions)
+	if res.Transitions != 4 {
+		t.Fatalf("a happy-path loan entered %d states, want 4 (RequestValuation, AssessLoan, Approved, PublishDecision)", res.Transitions)
 	}
 	if res.LambdaInvocations < 1 || res.LambdaInvocations > 2 {
 		t.Fatalf("%.2f processor invocations per loan, want between 1 and 2", res.LambdaInvocations)
