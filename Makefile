@@ -25,7 +25,9 @@ lint:
 	go vet ./...
 
 # The whole suite: lint, unit, conformance, CDK assertions, end-to-end scenarios
-# on the local stack, race detector on the concurrent packages, and a short fuzz pass.
+# on the local stack, the templates held to a local run (test/template: IAM and
+# parity) and the cloud suite run against a local stack (test/cloudlocal), race
+# detector on the concurrent packages, and a short fuzz pass.
 test: lint
 	go test -count=1 -timeout 40m ./...
 	go test -count=1 -timeout 40m -race ./consumers/... ./infra/local/...

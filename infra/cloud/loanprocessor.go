@@ -147,18 +147,12 @@ func (s *LoanProcessorStack) table() {
 }
 
 // deadLetterMargin is the least time a dead-lettered valuation request stays
-// in its dead-letter queue: DeadLetterRetention less the longest the request
-// may have waited in its own queue.
-const deadLetterMargin = 7 * 24 * time.Hour
+// in its dead-letter queue (config.DeadLetterMargin).
+const deadLetterMargin = config.DeadLetterMargin
 
-// RequestRetention is how long a valuation request may wait in its queue:
-// the config's Queue.Retention, but no longer than the callback timeout (by
-// then its execution has stopped waiting and the request is worthless) and
-// short enough that a dead-lettered request stays deadLetterMargin in the
-// dead-letter queue, which keeps it DeadLetterRetention.
-func RequestRetention(c config.Config) time.Duration {
-	return max(time.Minute, min(c.Queue.Retention, c.CallbackTimeout, DeadLetterRetention-deadLetterMargin))
-}
+// RequestRetention is how long a valuation request may wait in its queue
+// (config.Config.RequestRetention, which the local stack deploys too).
+func RequestRetention(c config.Config) time.Duration { return c.RequestRetention() }
 
 func (s *LoanProcessorStack) queue() {
 	q := s.props.Settings.Config.Queue

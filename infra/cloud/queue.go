@@ -9,14 +9,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"loanflow/infra/config"
 )
 
-// DeadLetterRetention is how long every dead-letter queue keeps a message:
-// SQS's longest. SQS measures retention from when a message was first sent
-// to its source queue, so a dead-letter queue must keep messages longer than
-// its source (ReliableQueue refuses otherwise) or a message that waited in
-// the source expires soon after it is dead-lettered.
-const DeadLetterRetention = 14 * 24 * time.Hour
+// DeadLetterRetention is how long every dead-letter queue keeps a message
+// (config.DeadLetterRetention): ReliableQueue refuses a source queue that
+// keeps its messages as long.
+const DeadLetterRetention = config.DeadLetterRetention
 
 // DeadLetterAgeAlarm is how long a dead letter may wait unattended before
 // its queue's age alarm fires, well before DeadLetterRetention deletes it.

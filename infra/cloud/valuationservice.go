@@ -16,6 +16,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"loanflow/infra/config"
 	"loanflow/infra/functionenv"
 	"loanflow/infra/statemachines"
 )
@@ -75,7 +76,7 @@ const (
 // ".../valuations/") in the default stage; Settings.AllowedCallbackParameterName
 // qualifies it for the others. The LoanProcessor stack writes it; the mock,
 // deployed first, reads it at run time.
-const AllowedCallbackParameterName = "/loanflow/valuation-service/allowed-callback-prefix"
+const AllowedCallbackParameterName = config.AllowedCallbackParameter
 
 // mockStage is the mock HTTP API's only stage.
 const mockStage = "$default"

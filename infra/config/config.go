@@ -163,6 +163,37 @@ func Local() Config {
 	return c
 }
 
+// DeadLetterRetention is how long every dead-letter queue keeps a message:
+// SQS's longest. SQS measures retention from when a message was first sent
+// to its source queue, so a dead-letter queue must keep messages longer than
+// its source or a message that waited in the source expires soon after it
+// is dead-lettered.
+const DeadLetterRetention = 14 * 24 * time.Hour
+
+// DeadLetterMargin is the least time a dead-lettered valuation request stays
+// in its dead-letter queue: DeadLetterRetention less the longest the request
+// may have waited in its own queue.
+const DeadLetterMargin = 7 * 24 * time.Hour
+
+// RequestRetention is how long a valuation request may wait in its queue:
+// Queue.Retention, but no longer than the callback timeout (by then its
+// execution has stopped waiting and the request is worthless), yet long
+// enough for every receive the redrive policy allows (a request that keeps
+// failing must reach the dead-letter queue, not expire on the way), and
+// short enough that a dead-lettered request stays DeadLetterMargin in the
+// dead-letter queue. The CDK app and the local stack both deploy it.
+func (c Config) RequestRetention() time.Duration {
+	r := max(min(c.Queue.Retention, c.CallbackTimeout), c.Queue.deadLetterDelay(), time.Minute)
+	return min(r, DeadLetterRetention-DeadLetterMargin)
+}
+
+// deadLetterDelay bounds how long a request that fails every receive takes
+// to reach the dead-letter queue: a visibility timeout per receive, and one
+// more for the receive that moves it.
+func (q QueueConfig) deadLetterDelay() time.Duration {
+	return time.Duration(q.MaxReceiveCount+1) * q.VisibilityTimeout()
+}
+
 // Validate checks every field against the limits AWS imposes, naming the field and the rule.
 func (c Config) Validate() error {
 	var errs []error
@@ -183,6 +214,8 @@ func (c Config) Validate() error {
 	check(c.Queue.ConsumerTimeout >= time.Second && c.Queue.ConsumerTimeout <= 15*time.Minute, "Queue.ConsumerTimeout", "must be between 1s and 15m")
 	check(c.Queue.VisibilityTimeout() <= 12*time.Hour, "Queue.ConsumerTimeout", "six times it (the visibility timeout) must be <= 12h")
 	check(c.Queue.Retention >= time.Minute && c.Queue.Retention <= 14*24*time.Hour, "Queue.Retention", "must be between 1m and 14d")
+	check(c.Queue.deadLetterDelay() <= DeadLetterRetention-DeadLetterMargin, "Queue.MaxReceiveCount",
+		"(receives + 1) x the visibility timeout must be at most 7 days, so that a request that keeps failing reaches the dead-letter queue before it expires")
 	check(c.Queue.AgeAlarm > 0, "Queue.AgeAlarm", "must be > 0")
 	check(c.Callback.RetryAttempts >= 0 && c.Callback.RetryAttempts <= 185, "Callback.RetryAttempts", "must be between 0 and 185")
 	check(c.Callback.MaxEventAge >= time.Minute && c.Callback.MaxEventAge <= 24*time.Hour, "Callback.MaxEventAge", "must be between 1m and 24h")
@@ -217,6 +250,13 @@ func validRetention(d int) bool {
 	}
 	return false
 }
+
+// AllowedCallbackParameter is the SSM parameter, in the default stage, that
+// holds the only callback URL prefix the mock valuation service calls back
+// under (the webhook's ".../valuations/"): the LoanProcessor stack writes it
+// and the mock reads it at run time, on AWS and on the local stack.
+// StagePath qualifies it for the other stages.
+const AllowedCallbackParameter = "/loanflow/valuation-service/allowed-callback-prefix"
 
 // Placeholder values shared by the state machine definitions.
 const (

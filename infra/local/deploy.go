@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"loanflow/events"
+	"loanflow/infra/config"
 	"loanflow/infra/local/asl"
+	"loanflow/infra/local/cfn"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
+	"loanflow/infra/local/sqs"
 	"loanflow/infra/statemachines"
 )
 
@@ -19,20 +22,22 @@ import (
 func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error {
 	c := s.Config
 	secs := func(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
-	dlqURL, err := s.Queues.CreateQueue(ctx, DLQName, map[string]string{"MessageRetentionPeriod": secs(c.Queue.Retention)})
+	// Retention as the CDK app sets it: the requests' from the callback
+	// timeout and the redrive policy, the dead letters' SQS's longest.
+	dlqURL, err := s.ensureQueue(ctx, DLQName, map[string]string{"MessageRetentionPeriod": secs(config.DeadLetterRetention)})
 	if err != nil {
 		return fmt.Errorf("queue %s: %w", DLQName, err)
 	}
 	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": s.Queues.QueueARN(DLQName), "maxReceiveCount": strconv.Itoa(c.Queue.MaxReceiveCount)})
-	queueURL, err := s.Queues.CreateQueue(ctx, QueueName, map[string]string{
+	queueURL, err := s.ensureQueue(ctx, QueueName, map[string]string{
 		"VisibilityTimeout":      secs(c.Queue.VisibilityTimeout()),
-		"MessageRetentionPeriod": secs(c.Queue.Retention),
+		"MessageRetentionPeriod": secs(c.RequestRetention()),
 		"RedrivePolicy":          string(redrive),
 	})
 	if err != nil {
 		return fmt.Errorf("queue %s: %w", QueueName, err)
 	}
-	cbDLQURL, err := s.Queues.CreateQueue(ctx, CallbackDLQName, map[string]string{"MessageRetentionPeriod": secs(c.Queue.Retention)})
+	cbDLQURL, err := s.ensureQueue(ctx, CallbackDLQName, map[string]string{"MessageRetentionPeriod": secs(config.DeadLetterRetention)})
 	if err != nil {
 		return fmt.Errorf("queue %s: %w", CallbackDLQName, err)
 	}
@@ -44,6 +49,11 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 	serviceURL := c.ValuationService.URL
 	if serviceURL == "" {
 		serviceURL = endpoint + MockServicePathPrefix + "/valuations"
+	}
+	// As the LoanProcessor stack does: the mock may call back only under
+	// this webhook.
+	if _, err := s.Parameters.Put(config.AllowedCallbackParameter, webhookBase+"/valuations/"); err != nil {
+		return fmt.Errorf("parameter %s: %w", config.AllowedCallbackParameter, err)
 	}
 	if err := s.registerFunctions(ctx, endpoint, webhookBase, serviceURL, opts); err != nil {
 		return err
@@ -70,7 +80,8 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 		switch r.Target {
 		case events.TargetResolver:
 		case events.TargetNotifications:
-			target = eventbus.Target{ID: "notifications", ARN: topicARN}
+			// With a role, as the cloud rule publishes to the encrypted topic.
+			target = eventbus.Target{ID: "notifications", ARN: topicARN, RoleARN: NotificationsPublisherRoleARN}
 		default:
 			return fmt.Errorf("rule %s: unknown target %q", r.Name, r.Target)
 		}
@@ -115,12 +126,13 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 		defer s.wg.Done()
 		s.sweepTables(ctx, time.Minute)
 	}()
-	mapping := &functions.SQSMapping{Queue: QueueName, BatchSize: c.Queue.BatchSize, MaxConcurrency: c.Queue.MaxConcurrency,
-		ReportBatchItemFailures: true, Region: s.Region, Log: s.log}
+	mapping := &functions.SQSMapping{Queue: QueueName, BatchSize: c.Queue.BatchSize, MaxBatchingWindow: c.Queue.MaxBatchingWindow,
+		MaxConcurrency: c.Queue.MaxConcurrency, ReportBatchItemFailures: true, Region: s.Region, Log: s.log}
 	mapping.Function, _ = s.Functions.Lookup(FnValuationRequest)
+	s.EventSourceMappings = []*functions.SQSMapping{mapping}
 	go func() {
 		defer s.wg.Done()
-		mapping.Run(ctx, s.Queues)
+		mapping.Run(ctx, s.auditQueue(s.Queues, FnValuationRequest))
 	}()
 
 	s.Outputs = Outputs{
@@ -128,7 +140,49 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 		QueueURL: queueURL, DLQURL: dlqURL, CallbackDLQURL: cbDLQURL, NotificationsTopicARN: topicARN, EventBusName: c.EventBusName,
 		TokenTableName: TableName, WebhookURL: webhookBase + "/valuations/{callbackId}", ValuationServiceURL: serviceURL,
 	}
+	s.describeStacks(webhookBase)
 	return nil
+}
+
+// describeStacks tells the local CloudFormation what is deployed: the
+// LoanProcessor and (with the mock) ValuationService stacks under the names
+// and output keys of the CDK app's default stage, so that a tool that reads
+// a deployed stack's outputs finds the local one the same way.
+func (s *Stack) describeStacks(webhookBase string) {
+	o := s.Outputs
+	s.CloudFormation.Put(cfn.Stack{Name: LoanProcessorName, Description: "loanflow: loan processor with wait-for-callback valuations (local stack)",
+		Outputs: []cfn.Output{
+			{Key: "WebhookUrl", Value: webhookBase + "/valuations", Description: "POST {WebhookUrl}/{callbackId} with a signed valuation response"},
+			{Key: "StateMachineArn", Value: o.LoanProcessorARN, Description: "Start a loan application here"},
+			{Key: "QueueUrl", Value: o.QueueURL, Description: "Valuation requests waiting for the consumer"},
+			{Key: "EventBusName", Value: o.EventBusName, Description: "The bus the webhook publishes to"},
+			{Key: "CallbackDlqUrl", Value: o.CallbackDLQURL, Description: "Callback events the resolver could not take"},
+			{Key: "DashboardUrl", Value: o.ConsoleURL, Description: "The local stack's console"},
+			{Key: "TokenTableName", Value: o.TokenTableName, Description: "Task tokens by callback id"},
+			{Key: "LoanNotificationsTopicArn", Value: o.NotificationsTopicARN, Description: "Loans referred because their valuation failed or timed out"},
+		}})
+	if s.Config.ValuationService.URL == "" {
+		s.CloudFormation.Put(cfn.Stack{Name: ValuationServiceName, Description: "loanflow: mock valuation service (local stack)",
+			Outputs: []cfn.Output{
+				{Key: "ValuationServiceUrl", Value: o.ValuationServiceURL, Description: "POST a ValuationRequest here"},
+				{Key: "StateMachineArn", Value: o.ValuationServiceMachineARN, Description: "The mock's surveys, one execution per request"},
+			}})
+	}
+}
+
+// ensureQueue creates the queue, or updates the attributes of the one a
+// restart finds, as a CloudFormation update would (a changed config takes
+// effect; its messages are kept).
+func (s *Stack) ensureQueue(ctx context.Context, name string, attrs map[string]string) (string, error) {
+	u, err := s.Queues.CreateQueue(ctx, name, attrs)
+	if !errors.Is(err, sqs.ErrQueueNameExists) {
+		return u, err
+	}
+	if err := s.Queues.SetAttributes(ctx, name, attrs); err != nil {
+		return "", fmt.Errorf("update attributes: %w", err)
+	}
+	s.log.InfoContext(ctx, "queue attributes updated to the config", "queue", name)
+	return s.Queues.QueueURL(name), nil
 }
 
 // putStateMachine creates the state machine, or updates it when a restart
@@ -151,7 +205,7 @@ func (s *Stack) putStateMachine(ctx context.Context, name, def string) (string, 
 }
 
 // sweepTables deletes items past their TTL, as DynamoDB does in the
-// background (reads already hide them).
+// background (reads return them until then; see dynamo.Options.TTLDeletionDelay).
 func (s *Stack) sweepTables(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()

@@ -9,22 +9,34 @@ import (
 	"strings"
 
 	"loanflow/infra/local/awsjson"
+	"loanflow/infra/local/cfn"
 	"loanflow/infra/local/httpapi"
 	"loanflow/infra/local/sns"
+	"loanflow/infra/local/sts"
+	"loanflow/infra/local/unserved"
 	"loanflow/infra/local/webhook"
 )
 
 // routes serves, on one port: the AWS JSON protocols (any request with
-// X-Amz-Target), SNS's query protocol (sns.IsRequest), the webhook REST API
-// under /valuations/, the mock valuation service's HTTP API under
-// /valuation-service/, and the console everywhere else; all of them only to
-// requests whose Host is on the allow-list.
+// X-Amz-Target), CloudFormation's and SNS's query protocols (cfn.IsRequest,
+// sns.IsRequest), the webhook REST API under /valuations/, the mock
+// valuation service's HTTP API under /valuation-service/, STS's
+// GetCallerIdentity (sts.IsRequest), an AWS-style error to any other AWS
+// API call (unserved.IsRequest), and the console everywhere else; all of
+// them only to requests whose Host is on the allow-list.
 func (s *Stack) routes() http.Handler {
-	aws := awsjson.NewMux(s.log, s.sfnService(), s.Queues.Service(), s.Bus.Service(), s.Tables.Service(), s.Secrets.Service())
-	hook := &webhook.Handler{Bus: s.Bus, BusName: s.Config.EventBusName, Log: s.log,
+	aws := s.auditJSON(awsjson.NewMux(s.log, s.sfnService(), s.Queues.Service(), s.Bus.Service(), s.Tables.Service(), s.Secrets.Service(),
+		s.Parameters.Service()))
+	hook := &webhook.Handler{Bus: s.auditPublisher(s.Bus), BusName: s.Config.EventBusName, Log: s.log,
 		APIKeys: func() []string { return []string{s.WebhookAPIKey()} }}
-	mock := &httpapi.API{Prefix: MockServicePathPrefix, Fn: s.Functions, Log: s.log,
-		Routes: []httpapi.Route{{Method: http.MethodPost, Path: "/valuations", Function: FnServiceAPI}}}
+	mock := s.auditMockAPI(&httpapi.API{Prefix: MockServicePathPrefix, Fn: s.Functions, Log: s.log,
+		Routes: []httpapi.Route{{Method: http.MethodPost, Path: "/valuations", Function: FnServiceAPI}}})
+	topics := s.auditSNS(s.Topics)
+	callerIdentity := &sts.Handler{AccountID: AccountID, Log: s.log}
+	unservedAPI := &unserved.Handler{Log: s.log,
+		Served: []string{"DynamoDB", "SQS (AWS JSON protocol)", "Step Functions", "EventBridge", "Secrets Manager", "SSM Parameter Store",
+			"SNS", "CloudFormation", "STS GetCallerIdentity"},
+		Hints: map[string]string{"sqs": "SQS is served over the AWS JSON protocol only, which current AWS SDKs and the AWS CLI use."}}
 	console := s.consoleHandler()
 	return s.hosts.guard(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -34,8 +46,14 @@ func (s *Stack) routes() http.Handler {
 			hook.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, MockServicePathPrefix+"/"):
 			mock.ServeHTTP(w, r)
+		case cfn.IsRequest(r):
+			s.CloudFormation.ServeHTTP(w, r)
 		case sns.IsRequest(r):
-			s.Topics.ServeHTTP(w, r)
+			topics.ServeHTTP(w, r)
+		case sts.IsRequest(r):
+			callerIdentity.ServeHTTP(w, r)
+		case unserved.IsRequest(r):
+			unservedAPI.ServeHTTP(w, r)
 		default:
 			console.ServeHTTP(w, r)
 		}

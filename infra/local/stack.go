@@ -23,6 +23,8 @@ import (
 
 	"loanflow/infra/config"
 	"loanflow/infra/local/asl"
+	"loanflow/infra/local/audit"
+	"loanflow/infra/local/cfn"
 	"loanflow/infra/local/dynamo"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
@@ -31,6 +33,7 @@ import (
 	"loanflow/infra/local/sns"
 	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/local/sqs"
+	"loanflow/infra/local/ssm"
 )
 
 // AccountID is the account of every local resource.
@@ -82,6 +85,11 @@ type Options struct {
 	// the stack's port: "name" on any port, "name:port" on that port only.
 	// Every other Host is refused (DNS rebinding).
 	AllowHosts []string
+	// Audit, when set, records every AWS call each principal makes: the
+	// functions (each signs with its own access key id), the state
+	// machines' task integrations, the event bus's deliveries and the
+	// webhook's integration (see package audit). Nil records nothing.
+	Audit *audit.Recorder
 }
 
 // Outputs are what a deployment prints, like a stack's outputs.
@@ -125,6 +133,14 @@ type Stack struct {
 	Metrics   *Counters
 	// Secrets holds the webhook signing key and the mock provider's API key.
 	Secrets *secretsmgr.Store
+	// Parameters is SSM Parameter Store: the mock's allowed callback prefix.
+	Parameters *ssm.Store
+	// CloudFormation describes the deployment as the CDK app's stacks.
+	CloudFormation *cfn.Service
+	// EventSourceMappings are the functions' SQS event sources.
+	EventSourceMappings []*functions.SQSMapping
+
+	audit *audit.Recorder
 
 	log      *slog.Logger
 	hosts    *hostAllowList
@@ -139,7 +155,7 @@ type Stack struct {
 // Start opens the state, serves the endpoint, deploys the system and starts
 // every background worker. Close stops it.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
-	s := &Stack{log: opts.Logger}
+	s := &Stack{log: opts.Logger, audit: opts.Audit}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -248,9 +264,12 @@ func (s *Stack) build(ctx context.Context, endpoint string, opts Options) error 
 		return fmt.Errorf("dynamodb: %w", err)
 	}
 	s.Functions = functions.NewRegistry(s.Region, AccountID, s.log)
+	s.Parameters = ssm.New(s.Region, AccountID)
+	s.CloudFormation = cfn.New(s.Region, AccountID)
 	hub := &integrations.Hub{Queues: s.Queues, Functions: s.Functions}
+	targets := s.auditTargets(hub)
 	if s.Bus, err = eventbus.New(ctx, s.DB, eventbus.Options{Region: s.Region, AccountID: AccountID, Logger: s.log,
-		RetryBase: 200 * time.Millisecond, RetryMax: time.Minute, DeliveryTimeout: s.Config.Callback.Timeout}, hub, hub); err != nil {
+		RetryBase: 200 * time.Millisecond, RetryMax: time.Minute, DeliveryTimeout: s.Config.Callback.Timeout}, targets, targets); err != nil {
 		return fmt.Errorf("eventbridge: %w", err)
 	}
 	hub.Bus = s.Bus
@@ -258,7 +277,7 @@ func (s *Stack) build(ctx context.Context, endpoint string, opts Options) error 
 		Queues: s.Queues, Functions: s.Functions}); err != nil {
 		return fmt.Errorf("sns: %w", err)
 	}
-	if s.Engine, err = asl.New(s.DB, asl.Options{Clock: opts.Clock, Invoker: hub, Logger: s.log, Region: s.Region, AccountID: AccountID}); err != nil {
+	if s.Engine, err = asl.New(s.DB, asl.Options{Clock: opts.Clock, Invoker: s.auditTasks(hub), Logger: s.log, Region: s.Region, AccountID: AccountID}); err != nil {
 		return fmt.Errorf("step functions: %w", err)
 	}
 	hub.Executions = s.Engine // state machines as rule targets

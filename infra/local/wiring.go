@@ -20,18 +20,31 @@ import (
 	"loanflow/consumers/valuationrequest"
 	"loanflow/infra/functionenv"
 	"loanflow/infra/local/asl/sfnapi"
+	"loanflow/infra/local/audit"
 	"loanflow/infra/local/awsjson"
 	"loanflow/infra/local/functions"
 )
 
 func (s *Stack) sfnService() *awsjson.Service { return sfnapi.Service(s.Engine) }
 
-// awsConfig is what a function's main would load in Lambda, pointed at this
-// stack: the handlers' SDK calls cross the same protocol as on AWS.
+// awsConfig is the stack's own SDK configuration (it creates its token
+// table through the DynamoDB protocol, as CloudFormation would).
 func (s *Stack) awsConfig(endpoint string) aws.Config {
+	return s.awsConfigAs(endpoint, audit.Principal{Kind: audit.KindCaller, Name: "local"})
+}
+
+// awsConfigAs is what a function's main would load in Lambda, pointed at
+// this stack: the handlers' SDK calls cross the same protocol as on AWS,
+// signed with an access key id of the principal's own, as each function's
+// role has its own credentials on AWS (see package audit).
+func (s *Stack) awsConfigAs(endpoint string, p audit.Principal) aws.Config {
+	key := p.Name
+	if p.Kind != audit.KindCaller {
+		key = audit.AccessKeyID(p)
+	}
 	return aws.Config{
 		Region:       s.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(key, "local", ""),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   &http.Client{Transport: s.loop, Timeout: 30 * time.Second},
 	}
@@ -47,9 +60,8 @@ func (s *Stack) functionHTTPClient(c *http.Client) *http.Client {
 // environment variables the CDK app sets, and registers it.
 func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, serviceURL string, opts Options) error {
 	c := s.Config
-	awsCfg := s.awsConfig(endpoint)
-	sfnClient := sfn.NewFromConfig(awsCfg)
-	store := tokenstore.NewDynamoStore(dynamodb.NewFromConfig(awsCfg), TableName)
+	reqCfg := s.awsConfigAs(endpoint, audit.Function(FnValuationRequest))
+	resCfg := s.awsConfigAs(endpoint, audit.Function(FnValuationCallback))
 	base := opts.FunctionLogger
 	if base == nil {
 		base = s.log
@@ -63,40 +75,42 @@ func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, se
 	if c.ValuationService.URL == "" {
 		auth = valuationrequest.AuthIAM
 	}
-	rc, err := valuationrequest.ConfigFromEnv(functionenv.ValuationRequest(c, TableName, serviceURL, webhookBase, auth).Getenv)
+	reqEnv := functionenv.ValuationRequest(c, TableName, serviceURL, webhookBase, auth)
+	rc, err := valuationrequest.ConfigFromEnv(reqEnv.Getenv)
 	if err != nil {
 		return err
 	}
 	reqHTTP := s.functionHTTPClient(valuationrequest.NewHTTPClient(rc))
 	if rc.ServiceAuth == valuationrequest.AuthIAM {
-		reqHTTP.Transport = &valuationrequest.SigV4Transport{Next: reqHTTP.Transport, Credentials: awsCfg.Credentials, Region: awsCfg.Region}
+		reqHTTP.Transport = &valuationrequest.SigV4Transport{Next: reqHTTP.Transport, Credentials: reqCfg.Credentials, Region: reqCfg.Region}
 	}
-	req, err := valuationrequest.NewHandler(rc, valuationrequest.Deps{Store: store, Tasks: sfnClient,
-		HTTP: reqHTTP, Logger: flog.With("function", FnValuationRequest)})
+	req, err := valuationrequest.NewHandler(rc, valuationrequest.Deps{Store: tokenstore.NewDynamoStore(dynamodb.NewFromConfig(reqCfg), TableName),
+		Tasks: sfn.NewFromConfig(reqCfg), HTTP: reqHTTP, Logger: flog.With("function", FnValuationRequest)})
 	if err != nil {
 		return err
 	}
-	cc, err := valuationcallback.ConfigFromEnv(functionenv.ValuationCallback(c, TableName, functionenv.Secret{ARN: c.Signature.SecretName}).Getenv)
+	resEnv := functionenv.ValuationCallback(c, TableName, functionenv.Secret{ARN: c.Signature.SecretName})
+	cc, err := valuationcallback.ConfigFromEnv(resEnv.Getenv)
 	if err != nil {
 		return err
 	}
 	// As main does: the keys come from Secrets Manager (this stack's), cached.
-	keys := &secrets.Keyring{Getter: secretsmanager.NewFromConfig(awsCfg), ID: cc.SigningSecretID, TTL: cc.SecretCacheTTL}
+	keys := &secrets.Keyring{Getter: secretsmanager.NewFromConfig(resCfg), ID: cc.SigningSecretID, TTL: cc.SecretCacheTTL}
 	if _, err := keys.Keys(ctx, false); err != nil {
 		return fmt.Errorf("function %s: %w", FnValuationCallback, err)
 	}
-	res, err := valuationcallback.NewHandler(cc, valuationcallback.Deps{Store: store, Tasks: sfnClient, Keys: keys, Metrics: s.Metrics,
-		Logger: flog.With("function", FnValuationCallback)})
+	res, err := valuationcallback.NewHandler(cc, valuationcallback.Deps{Store: tokenstore.NewDynamoStore(dynamodb.NewFromConfig(resCfg), TableName),
+		Tasks: sfn.NewFromConfig(resCfg), Keys: keys, Metrics: s.Metrics, Logger: flog.With("function", FnValuationCallback)})
 	if err != nil {
 		return err
 	}
 	for _, spec := range []functions.Spec{
-		{Name: FnValuationRequest, Handler: req.Handle, Timeout: c.Queue.ConsumerTimeout, Concurrency: c.Queue.MaxConcurrency},
-		{Name: FnValuationCallback, Handler: res.Handle, Timeout: c.Callback.Timeout},
+		{Name: FnValuationRequest, Handler: req.Handle, Timeout: c.Queue.ConsumerTimeout, Concurrency: c.Queue.MaxConcurrency, Environment: reqEnv},
+		{Name: FnValuationCallback, Handler: res.Handle, Timeout: c.Callback.Timeout, Environment: resEnv},
 	} {
 		if _, err := s.Functions.Register(spec); err != nil {
 			return fmt.Errorf("function %s: %w", spec.Name, err)
 		}
 	}
-	return s.registerMockService(ctx, awsCfg, webhookBase, flog)
+	return s.registerMockService(ctx, endpoint, webhookBase, flog)
 }

@@ -167,7 +167,7 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 		b.deadLetter(ctx, d, t, err)
 		return
 	}
-	dctx, cancel := context.WithTimeout(ctx, b.opts.DeliveryTimeout)
+	dctx, cancel := context.WithTimeout(withDelivery(ctx, Delivery{RuleARN: b.RuleARN(d.bus, d.rule), RoleARN: t.RoleARN}), b.opts.DeliveryTimeout)
 	err = b.deliv.Deliver(dctx, t.ARN, input)
 	cancel()
 	if ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
@@ -30,15 +31,21 @@ type Spec struct {
 	Timeout time.Duration
 	// Concurrency is the reserved concurrency; 0 means 100.
 	Concurrency int
+	// Environment is the environment the function was configured from
+	// (its main reads it with os.Getenv on AWS), kept to be compared with
+	// the deployed function's.
+	Environment map[string]string
 }
 
 // Function is a registered function.
 type Function struct {
-	Name     string
-	ARN      string
-	Timeout  time.Duration
-	handlers *handlerPool
-	sem      chan struct{}
+	Name    string
+	ARN     string
+	Timeout time.Duration
+	// Environment is Spec.Environment.
+	Environment map[string]string
+	handlers    *handlerPool
+	sem         chan struct{}
 
 	invocations atomic.Int64
 	errors      atomic.Int64
@@ -104,8 +111,8 @@ func (r *Registry) Register(s Spec) (*Function, error) {
 	if s.Concurrency <= 0 {
 		s.Concurrency = 100
 	}
-	f := &Function{Name: s.Name, ARN: r.ARN(s.Name), Timeout: s.Timeout, handlers: newHandlerPool(s.Handler),
-		sem: make(chan struct{}, s.Concurrency)}
+	f := &Function{Name: s.Name, ARN: r.ARN(s.Name), Timeout: s.Timeout, Environment: maps.Clone(s.Environment),
+		handlers: newHandlerPool(s.Handler), sem: make(chan struct{}, s.Concurrency)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.fns[s.Name]; ok {

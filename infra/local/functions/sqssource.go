@@ -29,6 +29,10 @@ type SQSMapping struct {
 	Function *Function
 	// BatchSize is 1-10.
 	BatchSize int
+	// MaxBatchingWindow is how long a poller keeps receiving to fill a
+	// batch before it invokes the function (0: it invokes with what the
+	// first receive returned).
+	MaxBatchingWindow time.Duration
 	// MaxConcurrency caps the concurrent invocations (default 2).
 	MaxConcurrency int
 	// ReportBatchItemFailures: when true a response's BatchItemFailures are
@@ -54,18 +58,22 @@ func (m *SQSMapping) Run(ctx context.Context, q Queue) {
 		m.Log = slog.Default()
 	}
 	slots := make(chan struct{}, m.MaxConcurrency)
+	// With a batching window one poller at a time receives and fills its
+	// batch, so that the messages of one window are not split between
+	// pollers.
+	var filling sync.Mutex
 	var wg sync.WaitGroup
 	for range min(m.MaxConcurrency, 2) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m.poll(ctx, q, slots, &wg)
+			m.poll(ctx, q, slots, &filling, &wg)
 		}()
 	}
 	wg.Wait()
 }
 
-func (m *SQSMapping) poll(ctx context.Context, q Queue, slots chan struct{}, wg *sync.WaitGroup) {
+func (m *SQSMapping) poll(ctx context.Context, q Queue, slots chan struct{}, filling *sync.Mutex, wg *sync.WaitGroup) {
 	wait := 20 * time.Second
 	for ctx.Err() == nil {
 		select {
@@ -73,7 +81,16 @@ func (m *SQSMapping) poll(ctx context.Context, q Queue, slots chan struct{}, wg 
 		case <-ctx.Done():
 			return
 		}
+		if m.MaxBatchingWindow > 0 {
+			filling.Lock()
+		}
 		msgs, err := q.Receive(ctx, m.Queue, sqs.ReceiveOptions{MaxMessages: m.BatchSize, WaitTime: &wait})
+		if err == nil && len(msgs) > 0 && m.MaxBatchingWindow > 0 && len(msgs) < m.BatchSize {
+			msgs = m.fill(ctx, q, msgs)
+		}
+		if m.MaxBatchingWindow > 0 {
+			filling.Unlock()
+		}
 		if err != nil || len(msgs) == 0 {
 			<-slots
 			if err != nil && ctx.Err() == nil {
@@ -95,6 +112,24 @@ func (m *SQSMapping) poll(ctx context.Context, q Queue, slots chan struct{}, wg 
 			}
 		}()
 	}
+}
+
+// fill receives more messages into a batch until it is full or the
+// batching window, counted from now, has passed.
+func (m *SQSMapping) fill(ctx context.Context, q Queue, msgs []sqs.Message) []sqs.Message {
+	deadline := time.Now().Add(m.MaxBatchingWindow)
+	for len(msgs) < m.BatchSize && ctx.Err() == nil {
+		wait := min(time.Until(deadline), 20*time.Second)
+		if wait <= 0 {
+			break
+		}
+		more, err := q.Receive(ctx, m.Queue, sqs.ReceiveOptions{MaxMessages: m.BatchSize - len(msgs), WaitTime: &wait})
+		if err != nil {
+			break
+		}
+		msgs = append(msgs, more...)
+	}
+	return msgs
 }
 
 // handle invokes the function with one batch and deletes what succeeded.

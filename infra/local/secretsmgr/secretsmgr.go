@@ -163,18 +163,50 @@ func errNotFound(name string) *awsjson.Error {
 	return awsjson.Errorf("ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 }
 
-// ARN is the secret's ARN as this store names it.
+// ARN is the secret's ARN as this store names it: as Secrets Manager does,
+// the name followed by a hyphen and six characters (here derived from the
+// name, so they are the same at every start). A policy that grants the bare
+// name's ARN does not match it, on AWS or here.
 func (s *Store) ARN(name string) string {
+	return s.partialARN(name) + "-" + arnSuffix(s.region, s.account, name)
+}
+
+// partialARN is the ARN without the six-character suffix, which Secrets
+// Manager accepts as a SecretId.
+func (s *Store) partialARN(name string) string {
 	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s", s.region, s.account, name)
 }
 
-// lookup finds a secret by name or by the ARN this store gives it.
+const suffixChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func arnSuffix(region, account, name string) string {
+	sum := sha256.Sum256([]byte(region + "\x00" + account + "\x00" + name))
+	b := make([]byte, 6)
+	for i := range b {
+		b[i] = suffixChars[int(sum[i])%len(suffixChars)]
+	}
+	return string(b)
+}
+
+// ARNOf is the full ARN of the secret a SecretId (a name, a full or a
+// partial ARN) names.
+func (s *Store) ARNOf(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, ok := s.lookup(id)
+	if !ok {
+		return "", false
+	}
+	return s.ARN(sec.Name), true
+}
+
+// lookup finds a secret by name, or by its full or partial ARN.
 func (s *Store) lookup(id string) (*secret, bool) {
 	if sec, ok := s.secrets[id]; ok {
 		return sec, true
 	}
 	for name, sec := range s.secrets {
-		if s.ARN(name) == id {
+		if s.ARN(name) == id || s.partialARN(name) == id {
 			return sec, true
 		}
 	}
