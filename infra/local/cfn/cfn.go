@@ -13,13 +13,12 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"sort"
-	"strings"
 	"sync"
 	"time"
+
+	"loanflow/infra/local/awsquery"
 )
 
 // The query protocol.
@@ -105,44 +104,10 @@ func IsRequest(r *http.Request) bool {
 	if r.Header.Get("X-Amz-Target") != "" || (r.URL.Path != "/" && r.URL.Path != "") {
 		return false
 	}
-	if svc, ok := credentialService(r); ok {
+	if svc, ok := awsquery.CredentialService(r); ok {
 		return svc == "cloudformation"
 	}
-	if a := r.URL.Query().Get("Action"); a != "" {
-		return actions[a]
-	}
-	if r.Method != http.MethodPost || r.Body == nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		return false
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(body), r.Body), Closer: r.Body}
-	if err != nil {
-		return false
-	}
-	vals, _ := url.ParseQuery(string(body))
-	return actions[vals.Get("Action")]
-}
-
-type replayBody struct {
-	io.Reader
-	io.Closer
-}
-
-// credentialService is the service named by r's SigV4 credential scope.
-func credentialService(r *http.Request) (string, bool) {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		_, after, ok := strings.Cut(auth, "Credential=")
-		if !ok {
-			return "", false
-		}
-		cred, _, _ = strings.Cut(after, ",")
-	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return "", false
-	}
-	return parts[3], true
+	return actions[awsquery.Action(r, MaxBody)]
 }
 
 // apiError is a CloudFormation error: its code and message.

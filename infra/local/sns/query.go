@@ -7,12 +7,13 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"loanflow/infra/local/awsquery"
 )
 
 // The SNS query protocol.
@@ -61,55 +62,14 @@ func IsRequest(r *http.Request) bool {
 	if r.URL.Path != "/" && r.URL.Path != "" {
 		return false
 	}
-	if svc, ok := credentialService(r); ok {
+	if svc, ok := awsquery.CredentialService(r); ok {
 		return svc == "sns"
 	}
-	if a := r.URL.Query().Get("Action"); a != "" {
-		return modelActions[a]
-	}
-	if r.Method != http.MethodPost || !isForm(r) || r.Body == nil {
-		return false
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	r.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(body), r.Body), Closer: r.Body}
-	if err != nil {
-		return false
-	}
-	vals, _ := url.ParseQuery(string(body))
-	return modelActions[vals.Get("Action")]
-}
-
-type replayBody struct {
-	io.Reader
-	io.Closer
-}
-
-func isForm(r *http.Request) bool {
-	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	return strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded")
-}
-
-// credentialService is the service of a SigV4 credential scope
-// (AKID/date/region/service/aws4_request), from the Authorization header
-// or a presigned URL.
-func credentialService(r *http.Request) (string, bool) {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		_, after, ok := strings.Cut(auth, "Credential=")
-		if !ok {
-			return "", false
-		}
-		cred, _, _ = strings.Cut(after, ",")
-	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return "", false
-	}
-	return parts[3], true
+	return modelActions[awsquery.Action(r, MaxBody)]
 }
 
 func isSigned(r *http.Request) bool {
-	_, ok := credentialService(r)
+	_, ok := awsquery.CredentialService(r)
 	return ok
 }
 

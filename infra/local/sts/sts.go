@@ -12,11 +12,11 @@ import (
 	"crypto/rand"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
+
+	"loanflow/infra/local/awsquery"
 )
 
 // The STS query protocol.
@@ -57,53 +57,10 @@ func IsRequest(r *http.Request) bool {
 	if r.Header.Get("X-Amz-Target") != "" || (r.URL.Path != "/" && r.URL.Path != "") {
 		return false
 	}
-	if svc, ok := credentialService(r); ok {
+	if svc, ok := awsquery.CredentialService(r); ok {
 		return svc == "sts"
 	}
-	return actions[queryAction(r)]
-}
-
-// credentialService is the service of a SigV4 credential scope
-// (AKID/date/region/service/aws4_request), from the Authorization header
-// or a presigned URL.
-func credentialService(r *http.Request) (string, bool) {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		_, after, ok := strings.Cut(auth, "Credential=")
-		if !ok {
-			return "", false
-		}
-		cred, _, _ = strings.Cut(after, ",")
-	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return "", false
-	}
-	return parts[3], true
-}
-
-// queryAction is the Action parameter of r, from its URL or its
-// form-encoded POST body; the body is put back for the handler.
-func queryAction(r *http.Request) string {
-	if a := r.URL.Query().Get("Action"); a != "" {
-		return a
-	}
-	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	if r.Method != http.MethodPost || r.Body == nil || !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
-		return ""
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(body), r.Body), Closer: r.Body}
-	if err != nil {
-		return ""
-	}
-	vals, _ := url.ParseQuery(string(body))
-	return vals.Get("Action")
-}
-
-type replayBody struct {
-	io.Reader
-	io.Closer
+	return actions[awsquery.Action(r, maxBody)]
 }
 
 // CallerIdentity is the GetCallerIdentity result.

@@ -14,16 +14,15 @@
 package unserved
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
+
+	"loanflow/infra/local/awsquery"
 )
 
 // maxBody is how much of a form-encoded body is read to find its Action.
@@ -68,7 +67,7 @@ func IsRequest(r *http.Request) bool {
 	if r.Header.Get("X-Amz-Target") != "" {
 		return true
 	}
-	if _, ok := credentialService(r); ok {
+	if _, ok := awsquery.CredentialService(r); ok {
 		return true
 	}
 	if r.URL.Path != "/" && r.URL.Path != "" {
@@ -78,55 +77,15 @@ func IsRequest(r *http.Request) bool {
 	if q.Get("Action") != "" && (r.Method != http.MethodGet || q.Get("Version") != "") {
 		return true
 	}
-	return formAction(r) != ""
-}
-
-// credentialService is the service of a SigV4 (or SigV4a) credential scope,
-// AKID/date[/region]/service/aws4_request, from the Authorization header or
-// a presigned URL.
-func credentialService(r *http.Request) (string, bool) {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		_, after, ok := strings.Cut(auth, "Credential=")
-		if !ok {
-			return "", false
-		}
-		cred, _, _ = strings.Cut(after, ",")
-	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if n := len(parts); (n == 4 || n == 5) && parts[n-1] == "aws4_request" && parts[n-2] != "" {
-		return parts[n-2], true
-	}
-	return "", false
-}
-
-// formAction is the Action of a form-encoded POST body; the body is put
-// back.
-func formAction(r *http.Request) string {
-	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	if r.Method != http.MethodPost || r.Body == nil || !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
-		return ""
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(body), r.Body), Closer: r.Body}
-	if err != nil {
-		return ""
-	}
-	vals, _ := url.ParseQuery(string(body))
-	return vals.Get("Action")
-}
-
-type replayBody struct {
-	io.Reader
-	io.Closer
+	return awsquery.FormAction(r, maxBody) != ""
 }
 
 func identify(r *http.Request) call {
 	c := call{target: r.Header.Get("X-Amz-Target")}
-	c.service, _ = credentialService(r)
+	c.service, _ = awsquery.CredentialService(r)
 	if c.target == "" {
 		if c.action = r.URL.Query().Get("Action"); c.action == "" {
-			c.action = formAction(r)
+			c.action = awsquery.FormAction(r, maxBody)
 		}
 	}
 	return c
