@@ -57,7 +57,7 @@ func defaultAttrs() map[string]string {
 	return map[string]string{
 		AttrVisibilityTimeout:            "30",
 		AttrDelaySeconds:                 "0",
-		AttrMaximumMessageSize:           "262144",
+		AttrMaximumMessageSize:           "1048576", // AWS's default since August 2025 (botocore: "Default: 1,048,576 bytes")
 		AttrMessageRetentionPeriod:       "345600",
 		AttrReceiveMessageWaitTimeSecond: "0",
 		AttrSqsManagedSseEnabled:         "false",
