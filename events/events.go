@@ -103,11 +103,20 @@ const (
 	// TargetNotifications is the loan notifications topic: people who
 	// must act on a loan subscribe to it.
 	TargetNotifications Target = "notifications"
+	// TargetNone is no target at all: the rule counts the events it
+	// matches (EventBridge's MatchedEvents metric, by rule), which is how
+	// the dashboard shows the loans by decision and reason.
+	TargetNone Target = "none"
 )
 
 // ruleTargets names the rules that feed another target than the resolver.
 var ruleTargets = map[string]Target{
-	"loan-referred": TargetNotifications,
+	"loan-referred":                 TargetNotifications,
+	"decided-ltv-within-policy":     TargetNone,
+	"decided-ltv-needs-underwriter": TargetNone,
+	"decided-ltv-above-policy":      TargetNone,
+	"decided-valuation-timed-out":   TargetNone,
+	"decided-valuation-failed":      TargetNone,
 }
 
 // Rules returns every rule in patterns/, sorted by name.

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +20,8 @@ func compileRules(t *testing.T) map[string]*eventpattern.Pattern {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rules) != 3 {
-		t.Fatalf("want the completed, failed and loan-referred rules, got %d", len(rules))
+	if len(rules) != 8 {
+		t.Fatalf("want the completed, failed and loan-referred rules and five decided- rules, got %d", len(rules))
 	}
 	out := map[string]*eventpattern.Pattern{}
 	for _, r := range rules {
@@ -130,8 +132,11 @@ func TestLoanReferredRuleTakesOnlyFailedOrTimedOutValuations(t *testing.T) {
 	all, _ := events.Rules()
 	for _, r := range all {
 		want := events.TargetResolver
-		if r.Name == "loan-referred" {
+		switch {
+		case r.Name == "loan-referred":
 			want = events.TargetNotifications
+		case strings.HasPrefix(r.Name, "decided-"):
+			want = events.TargetNone
 		}
 		if r.Target != want {
 			t.Errorf("rule %s feeds %q, want %q", r.Name, r.Target, want)
@@ -148,8 +153,10 @@ func TestLoanReferredRuleTakesOnlyFailedOrTimedOutValuations(t *testing.T) {
 	if sample.Source != contracts.DecisionSource || sample.DetailType != contracts.DetailTypeLoanDecided {
 		t.Fatalf("sample source %q detail-type %q", sample.Source, sample.DetailType)
 	}
-	if got := matching(t, rules, sample); !reflect.DeepEqual(got, []string{"loan-referred"}) {
-		t.Fatalf("sample matches %v, want [loan-referred]", got)
+	got := matching(t, rules, sample)
+	sort.Strings(got)
+	if !reflect.DeepEqual(got, []string{"decided-valuation-timed-out", "loan-referred"}) {
+		t.Fatalf("sample matches %v, want [decided-valuation-timed-out loan-referred]", got)
 	}
 	for _, c := range []struct {
 		decision, reason string
@@ -164,8 +171,14 @@ func TestLoanReferredRuleTakesOnlyFailedOrTimedOutValuations(t *testing.T) {
 		e := sample
 		e.Detail = `{"version":"1","applicationId":"A","executionId":"arn:aws:states:us-east-1:0:execution:LoanProcessor:A","decision":"` + c.decision + `","reason":"` + c.reason + `"}`
 		got := matching(t, rules, e)
-		if (len(got) == 1 && got[0] == "loan-referred") != c.notify || (!c.notify && len(got) != 0) {
-			t.Errorf("%s %s: matches %v, notify %v", c.decision, c.reason, got, c.notify)
+		sort.Strings(got)
+		counter := "decided-" + strings.ReplaceAll(strings.ToLower(c.reason), "_", "-")
+		want := []string{counter}
+		if c.notify {
+			want = append(want, "loan-referred")
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s %s: matches %v, want %v (each decision is counted by exactly its rule)", c.decision, c.reason, got, want)
 		}
 	}
 }

@@ -2,10 +2,12 @@ package cloud
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -32,6 +34,21 @@ type DashboardProps struct {
 	ProcessorAlarms *ProcessorAlarms
 	// ValuationsTimedOut counts timed-out valuations.
 	ValuationsTimedOut awscloudwatch.Metric
+	// Bus and OutcomeRules count the loans by decision and reason: each
+	// rule matches one outcome's Loan Decided events.
+	Bus          awsevents.IEventBus
+	OutcomeRules []OutcomeRule
+}
+
+// OutcomeRule is a rule that counts one outcome (events/patterns/decided-*).
+type OutcomeRule struct {
+	Name string // the pattern file's, e.g. "decided-valuation-timed-out"
+	Rule awsevents.Rule
+}
+
+// outcomeLabel turns "decided-valuation-timed-out" into "valuation timed out".
+func outcomeLabel(name string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(name, "decided-"), "-", " ")
 }
 
 // Dashboard is the operator's view of the loan processor: the request queue
@@ -46,8 +63,9 @@ type Dashboard struct {
 // NewDashboard builds the dashboard.
 func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) *Dashboard {
 	if props == nil || props.Requests == nil || props.CallbackDLQ == nil || props.Workflow == nil || props.Webhook == nil ||
-		props.Resolver == nil || props.ProcessorAlarms == nil || props.ValuationsTimedOut == nil || len(props.Functions) != len(props.FunctionLabels) {
-		panic(fmt.Sprintf("Dashboard %s: Requests, CallbackDLQ, Workflow, Webhook, Resolver, ProcessorAlarms, ValuationsTimedOut and one label per function are required", id))
+		props.Resolver == nil || props.ProcessorAlarms == nil || props.ValuationsTimedOut == nil || len(props.Functions) != len(props.FunctionLabels) ||
+		props.Bus == nil || len(props.OutcomeRules) == 0 {
+		panic(fmt.Sprintf("Dashboard %s: Requests, CallbackDLQ, Workflow, Webhook, Resolver, ProcessorAlarms, ValuationsTimedOut, Bus, OutcomeRules and one label per function are required", id))
 	}
 	c := constructs.NewConstruct(scope, &id)
 	d := &Dashboard{Construct: c}
@@ -63,6 +81,19 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String(title), Width: jsii.Number(width), Height: jsii.Number(6), Left: &left,
 		})
+	}
+
+	// Loans by decision and reason: each outcome rule's MatchedEvents.
+	var outcomes []awscloudwatch.IMetric
+	for _, o := range props.OutcomeRules {
+		outcomes = append(outcomes, sum(awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:  jsii.String("AWS/Events"),
+			MetricName: jsii.String("MatchedEvents"),
+			DimensionsMap: &map[string]*string{
+				"EventBusName": props.Bus.EventBusName(),
+				"RuleName":     o.Rule.RuleName(),
+			},
+		}), outcomeLabel(o.Name)))
 	}
 
 	q := props.Requests.Queue
@@ -116,6 +147,9 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 				graph("Dead-letter queues: depth", 8,
 					max(dlq.MetricApproximateNumberOfMessagesVisible(nil), "Valuation requests DLQ"),
 					max(props.CallbackDLQ.Queue.MetricApproximateNumberOfMessagesVisible(nil), "Callback deliveries DLQ")),
+			},
+			{
+				graph("Loans by decision and reason", 24, outcomes...),
 			},
 			{
 				graph("Executions", 8,

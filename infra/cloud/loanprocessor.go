@@ -69,8 +69,10 @@ type LoanProcessorStack struct {
 	CallbackDLQ           *DeadLetterQueue
 	// Notifications receives the Loan Decided events that need a person.
 	Notifications *NotificationTopic
-	Resolver      *GoFunction
-	Rules         []awsevents.Rule
+	// OutcomeRules count the loans by decision and reason.
+	OutcomeRules []OutcomeRule
+	Resolver     *GoFunction
+	Rules        []awsevents.Rule
 	// ValuationTimeouts counts the RequestValuation tasks that timed out,
 	// from the state machine's log group.
 	ValuationTimeouts awslogs.MetricFilter
@@ -361,22 +363,27 @@ func (s *LoanProcessorStack) rules() {
 		if err := json.Unmarshal(r.Pattern, &pattern); err != nil {
 			panic(fmt.Sprintf("LoanProcessorStack: rule %s: %v", r.Name, err))
 		}
-		target, source, to := awsevents.IRuleTarget(resolver), contracts.EventSource, "the callback resolver"
+		targets, source, to := []awsevents.IRuleTarget{resolver}, contracts.EventSource, "to the callback resolver"
 		switch r.Target {
 		case events.TargetResolver:
 		case events.TargetNotifications:
-			target, source, to = notifications, contracts.DecisionSource, "the loan notifications topic"
+			targets, source, to = []awsevents.IRuleTarget{notifications}, contracts.DecisionSource, "to the loan notifications topic"
+		case events.TargetNone:
+			targets, source, to = nil, contracts.DecisionSource, "counted (MatchedEvents) for the dashboard"
 		default:
 			panic(fmt.Sprintf("LoanProcessorStack: rule %s: unknown target %q", r.Name, r.Target))
 		}
 		rule := awsevents.NewRule(s.Stack, jsii.String(ruleID(r.Name)), &awsevents.RuleProps{
 			EventBus:    s.Bus,
-			Description: jsii.String("events/patterns/" + r.Name + ".json to " + to),
+			Description: jsii.String("events/patterns/" + r.Name + ".json " + to),
 			// The typed pattern satisfies the L2 construct; the file's text,
 			// operators and all, is what CloudFormation gets.
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings(source)},
-			Targets:      &[]awsevents.IRuleTarget{target},
+			Targets:      &targets,
 		})
+		if r.Target == events.TargetNone {
+			s.OutcomeRules = append(s.OutcomeRules, OutcomeRule{Name: r.Name, Rule: rule})
+		}
 		rule.Node().DefaultChild().(awsevents.CfnRule).SetEventPattern(pattern)
 		s.Rules = append(s.Rules, rule)
 	}
@@ -429,6 +436,8 @@ func (s *LoanProcessorStack) monitoring() {
 		FunctionLabels:     []string{"Request consumer", "Callback resolver"},
 		ProcessorAlarms:    s.ProcessorAlarms,
 		ValuationsTimedOut: s.ValuationsTimedOut,
+		Bus:                s.Bus,
+		OutcomeRules:       s.OutcomeRules,
 	})
 }
 

@@ -36,6 +36,12 @@ func TestLoanProcessorResourceCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	resolverRules := 0
+	for _, r := range rules {
+		if r.Target == events.TargetResolver {
+			resolverRules++
+		}
+	}
 	for typ, n := range map[string]int{
 		"AWS::StepFunctions::StateMachine":      1,
 		"AWS::SQS::Queue":                       3, // requests, their DLQ, the callback DLQ
@@ -65,7 +71,7 @@ func TestLoanProcessorResourceCounts(t *testing.T) {
 		"AWS::CloudWatch::Alarm":                5 + len(d.stacks.LoanProcessor.ProcessorAlarms.All()), // the queues' five, ProcessorAlarms
 		"AWS::Logs::MetricFilter":               1,                                                     // timed-out valuations
 		"AWS::SNS::TopicPolicy":                 2,                                                     // the alarm and notification topics
-		"AWS::Lambda::Permission":               len(rules) - 1,                                        // the resolver's rules; loan-referred feeds a topic
+		"AWS::Lambda::Permission":               resolverRules,                                         // loan-referred feeds a topic, the decided- rules only count
 		"AWS::SecretsManager::RotationSchedule": 0,
 		"AWS::SNS::Topic":                       2,
 		"AWS::SNS::Subscription":                0, // no alarmEmail in cdk.json
@@ -476,6 +482,12 @@ func TestLoanProcessorBusAndRules(t *testing.T) {
 		if err := json.Unmarshal(r.Pattern, &pattern); err != nil {
 			t.Fatal(err)
 		}
+		if r.Target == events.TargetNone {
+			check(t, "counting rule "+r.Name, has(d.lp, "AWS::Events::Rule", map[string]any{
+				"EventBusName": ref(lp.Bus), "EventPattern": pattern, "State": "ENABLED", "Targets": assertions.Match_Absent(),
+			}))
+			continue
+		}
 		var target any = getAtt(lp.Resolver.Function, "Arn")
 		if r.Target == events.TargetNotifications {
 			target = ref(lp.Notifications.Topic)
@@ -558,7 +570,20 @@ func TestLoanProcessorDashboardAndOutputs(t *testing.T) {
 			t.Errorf("dashboard lacks %s", want)
 		}
 	}
-	for _, o := range []string{"WebhookUrl", "StateMachineArn", "QueueUrl", "EventBusName", "CallbackDlqUrl", "DashboardUrl", "TokenTableName", "AlarmTopicArn"} {
+	// Loans by decision and reason: one line per outcome rule, its
+	// MatchedEvents on the bus.
+	if !strings.Contains(body, "Loans by decision and reason") || strings.Count(body, `MatchedEvents`) != len(lp.OutcomeRules) {
+		t.Errorf("dashboard lacks the outcome lines (%d outcome rules)", len(lp.OutcomeRules))
+	}
+	for _, o := range lp.OutcomeRules {
+		if !strings.Contains(body, logicalID(o.Rule)) {
+			t.Errorf("dashboard does not graph outcome rule %s", o.Name)
+		}
+	}
+	if len(lp.OutcomeRules) != 5 {
+		t.Errorf("%d outcome rules, want one per reason (5)", len(lp.OutcomeRules))
+	}
+	for _, o := range []string{"WebhookUrl", "StateMachineArn", "QueueUrl", "EventBusName", "CallbackDlqUrl", "DashboardUrl", "TokenTableName", "AlarmTopicArn", "LoanNotificationsTopicArn"} {
 		check(t, "output "+o, func() { d.lp.HasOutput(jsii.String(o), map[string]any{"Value": assertions.Match_AnyValue()}) })
 	}
 	outputs := d.lp.ToJSON()
