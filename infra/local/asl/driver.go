@@ -199,29 +199,43 @@ func updateRunning(tx *sql.Tx, r *run, set string, args ...any) error {
 }
 
 // flush writes the buffered events and task rows of r inside tx. The
-// execution's next_event follows the events written, so that ids are never
-// reused after a restart, whichever thread's checkpoint wrote them.
+// top-level checkpoints set next_event themselves; a nested thread's
+// checkpoint writes with flushNested.
 func (e *Engine) flush(tx *sql.Tx, r *run) error {
+	_, err := e.flushEvents(tx, r)
+	return err
+}
+
+// flushNested is flush for a checkpoint that does not hold the top-level
+// cursor (a nested thread's, or buffered history alone): it also checks
+// that the execution still runs, and moves next_event past the events
+// written, so that ids are never reused after a restart.
+func (e *Engine) flushNested(tx *sql.Tx, r *run) error {
+	next, err := e.flushEvents(tx, r)
+	if err != nil {
+		return err
+	}
+	return updateRunning(tx, r, `next_event = MAX(next_event, ?)`, next)
+}
+
+// flushEvents writes the buffered events and task rows and returns the id
+// that follows the last event written.
+func (e *Engine) flushEvents(tx *sql.Tx, r *run) (int64, error) {
 	r.mu.Lock()
 	events, tasks, next := r.events, r.tasks, r.nextID
 	r.events, r.tasks = historyBuf{}, nil
 	r.mu.Unlock()
 	if err := writeEvents(tx, r.id, events); err != nil {
-		return err
-	}
-	if events.n > 0 {
-		if _, err := tx.Exec(`UPDATE sfn_executions SET next_event = MAX(next_event, ?) WHERE id = ?`, next, r.id); err != nil {
-			return fmt.Errorf("update next event: %w", err)
-		}
+		return 0, err
 	}
 	now := e.clock.Now().UnixNano()
 	for _, t := range tasks {
 		if _, err := tx.Exec(`INSERT OR IGNORE INTO sfn_tasks (token, exec_id, state, nested, status, timeout_ns, hb_ns, hb_seconds, created_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.token, r.id, t.state, t.nested, taskPending, nullInt(t.timeoutAt), nullInt(t.hbAt), t.hbSeconds, now); err != nil {
-			return fmt.Errorf("insert task: %w", err)
+			return 0, fmt.Errorf("insert task: %w", err)
 		}
 	}
-	return nil
+	return next, nil
 }
 
 // writeEvents stores buffered events: execution events in their own
@@ -298,12 +312,7 @@ func marshalCursor(cur *cursor) ([]byte, error) {
 // persistEvents writes the events buffered by threads that are not
 // checkpointed (they only compute), bounding the memory they hold.
 func (e *Engine) persistEvents(r *run) bool {
-	err := e.write(context.Background(), func(tx *sql.Tx) error {
-		if err := updateRunning(tx, r, `waiting = waiting`); err != nil {
-			return err
-		}
-		return e.flush(tx, r)
-	})
+	err := e.write(context.Background(), func(tx *sql.Tx) error { return e.flushNested(tx, r) })
 	if err != nil {
 		r.setFault(fmt.Errorf("write history of %s: %w", r.arn, err))
 		return false

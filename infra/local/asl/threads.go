@@ -96,15 +96,12 @@ func (e *Engine) saveThread(r *run, path, status string, cur *cursor, output any
 		errName, cause = se.Name, se.Cause
 	}
 	err := e.write(context.Background(), func(tx *sql.Tx) error {
-		if err := updateRunning(tx, r, `waiting = waiting`); err != nil {
-			return err
-		}
 		if _, err := tx.Exec(`INSERT INTO sfn_threads (exec_id, path, status, cursor, output, error, cause) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (exec_id, path) DO UPDATE SET status = excluded.status, cursor = excluded.cursor, output = excluded.output, error = excluded.error, cause = excluded.cause`,
 			r.id, path, status, curText, outText, errName, cause); err != nil {
 			return fmt.Errorf("write thread: %w", err)
 		}
-		return e.flush(tx, r)
+		return e.flushNested(tx, r)
 	})
 	if err != nil {
 		return fmt.Errorf("checkpoint %s thread %s: %w", r.arn, path, err)
