@@ -1,0 +1,251 @@
+package jsonata
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
+
+// Step Functions' additions to the JSONata library, documented in "Transforming
+// data with JSONata in Step Functions": $partition, $range, $hash, $random
+// (with an optional seed), $uuid and $parse. Their failures use codes in
+// the D315x block, which the reference implementation leaves unused.
+
+func init() {
+	define("partition", "<an:a>", 2, fnPartition)
+	define("range", "<nnn?:a>", 3, fnRange)
+	define("hash", "<ss:s>", 2, fnHash)
+	define("uuid", "<:s>", 0, fnUUID)
+	define("parse", "<s-:x>", 1, fnParse)
+}
+
+// maxRangeItems is the limit Step Functions puts on States.ArrayRange and
+// $range.
+const maxRangeItems = 1000
+
+func fnPartition(c *call, a []any) any {
+	if a[0] == nil {
+		return nil
+	}
+	arr := a[0].(*array)
+	size := argNumber(a, 1)
+	if !isInteger(size) || size < 1 {
+		throw(&Error{Code: "D3150", Value: size, Index: 2})
+	}
+	n := int(math.Min(size, float64(len(arr.vals)+1)))
+	out := &array{vals: []any{}}
+	for i := 0; i < len(arr.vals); i += n {
+		end := min(i+n, len(arr.vals))
+		out.push(&array{vals: append([]any(nil), arr.vals[i:end]...)})
+	}
+	return out
+}
+
+func fnRange(c *call, a []any) any {
+	start, end := a[0], a[1]
+	if start == nil || end == nil {
+		return nil
+	}
+	s, e := start.(float64), end.(float64)
+	step := 1.0
+	if st, ok := argAt(a, 2).(float64); ok {
+		step = st
+	}
+	if !isInteger(s) || !isInteger(e) {
+		throw(&Error{Code: "D3151", Value: step, Index: 1})
+	}
+	if !isInteger(step) || step == 0 {
+		throw(&Error{Code: "D3151", Value: step, Index: 3})
+	}
+	count := math.Floor((e-s)/step) + 1
+	if count < 0 {
+		count = 0
+	}
+	if count > maxRangeItems {
+		throw(&Error{Code: "D3154", Value: count})
+	}
+	out := &array{vals: make([]any, 0, int(count))}
+	for i := 0; i < int(count); i++ {
+		out.push(s + float64(i)*step)
+	}
+	return out
+}
+
+func fnHash(c *call, a []any) any {
+	if a[0] == nil {
+		return nil
+	}
+	alg, _ := argAt(a, 1).(string)
+	var h hash.Hash
+	switch alg {
+	case "MD5":
+		h = md5.New()
+	case "SHA-1":
+		h = sha1.New()
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-384":
+		h = sha512.New384()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		throw(&Error{Code: "D3152", Value: alg, Index: 2})
+	}
+	io.WriteString(h, a[0].(string))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fnRandom is $random([seed]): with a seed the number depends on the seed
+// alone; without, it comes from the evaluation's random source.
+func fnRandom(c *call, a []any) any {
+	if seed, ok := argAt(a, 0).(float64); ok {
+		bits := math.Float64bits(seed)
+		r := rand.New(rand.NewPCG(bits, bits^0x9E3779B97F4A7C15))
+		return r.Float64()
+	}
+	return c.ev.random()
+}
+
+func (ev *evaluator) random() float64 {
+	if ev.opts != nil && ev.opts.Random != nil {
+		f := ev.opts.Random()
+		if f >= 0 && f < 1 {
+			return f
+		}
+		return math.Abs(math.Mod(f, 1))
+	}
+	return rand.Float64()
+}
+
+func fnUUID(c *call, a []any) any {
+	if c.ev.opts != nil && c.ev.opts.UUID != nil {
+		return c.ev.opts.UUID()
+	}
+	var b [16]byte
+	if c.ev.opts != nil && c.ev.opts.Random != nil {
+		for i := range b {
+			b[i] = byte(c.ev.random() * 256)
+		}
+	} else {
+		binary.BigEndian.PutUint64(b[:8], rand.Uint64())
+		binary.BigEndian.PutUint64(b[8:], rand.Uint64())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func fnParse(c *call, a []any) any {
+	if a[0] == nil {
+		return nil
+	}
+	v, err := parseJSON(a[0].(string))
+	if err != nil {
+		throw(&Error{Code: "D3153", Value: a[0]})
+	}
+	return v
+}
+
+// parseJSON decodes one JSON document into evaluator values, keeping the
+// order of object keys.
+func parseJSON(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	v, err := decodeOrdered(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("unexpected data after the JSON document")
+	}
+	return v, nil
+}
+
+// DecodeJSON decodes one JSON document into a value that Eval accepts and
+// that keeps the document's key order (as AWS does), unlike map[string]any.
+func DecodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := decodeOrdered(dec)
+	if err != nil {
+		return nil, fmt.Errorf("decode JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode JSON: unexpected data after the document")
+	}
+	return &Document{v: v}, nil
+}
+
+// Document is a decoded JSON document that keeps key order; pass it to
+// Eval as the input or as a variable's value.
+type Document struct{ v any }
+
+func decodeOrdered(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			o := newObject(4)
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, ok := kt.(string)
+				if !ok {
+					return nil, fmt.Errorf("object key is not a string")
+				}
+				v, err := decodeOrdered(dec)
+				if err != nil {
+					return nil, err
+				}
+				o.set(k, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return o, nil
+		case '[':
+			arr := &array{vals: []any{}}
+			for dec.More() {
+				v, err := decodeOrdered(dec)
+				if err != nil {
+					return nil, err
+				}
+				arr.push(v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return arr, nil
+		}
+		return nil, fmt.Errorf("unexpected delimiter %v", t)
+	case json.Number:
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil && !math.IsInf(f, 0) {
+			return nil, err
+		}
+		return f, nil
+	case nil:
+		return null, nil
+	case string, bool:
+		return t, nil
+	}
+	return nil, fmt.Errorf("unexpected token %v", tok)
+}
