@@ -18,10 +18,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"loanflow/consumers/mockvaluation"
 	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"
-	"loanflow/consumers/valuationservice"
 	"loanflow/contracts"
 )
 
@@ -67,11 +67,11 @@ func (p *processor) SendTaskFailure(_ context.Context, in *sfn.SendTaskFailureIn
 // each execution's input; the test plays the states.
 type serviceMachine struct {
 	mu     sync.Mutex
-	inputs []valuationservice.ExecutionInput
+	inputs []mockvaluation.ExecutionInput
 }
 
 func (m *serviceMachine) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
-	var ei valuationservice.ExecutionInput
+	var ei mockvaluation.ExecutionInput
 	if err := json.Unmarshal([]byte(*in.Input), &ei); err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (m *serviceMachine) StartExecution(_ context.Context, in *sfn.StartExecutio
 	return &sfn.StartExecutionOutput{ExecutionArn: in.Name}, nil
 }
 
-func (m *serviceMachine) take() []valuationservice.ExecutionInput {
+func (m *serviceMachine) take() []mockvaluation.ExecutionInput {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := m.inputs
@@ -95,18 +95,26 @@ type world struct {
 	machine  *serviceMachine
 	metrics  *valuationcallback.Tally
 	consumer *valuationrequest.Handler
-	sender   *valuationservice.CallbackSender
+	sender   *mockvaluation.CallbackSender
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{store: tokenstore.NewMemoryStore(), proc: &processor{}, machine: &serviceMachine{}, metrics: &valuationcallback.Tally{}}
-	scfg := valuationservice.DefaultConfig()
-	scfg.StateMachineARN = "arn:aws:states:eu-west-2:000000000000:stateMachine:ValuationService"
-	scfg.SigningSecret = secret
-	scfg.WebhookAPIKey = "provider-api-key"
+	scfg := mockvaluation.Config{
+		StateMachineARN:  "arn:aws:states:eu-west-2:000000000000:stateMachine:ValuationService",
+		CallbackDelay:    30 * time.Second,
+		LateDelay:        25 * time.Hour,
+		SlowResponse:     3 * time.Second,
+		SigningSecret:    secret,
+		SecretCacheTTL:   5 * time.Minute,
+		WebhookAPIKey:    "provider-api-key",
+		CallbackAttempts: 3,
+		CallbackTimeout:  10 * time.Second,
+		LogLevel:         "INFO",
+	}
 	hookPrefix := &lateBoundPrefix{}
-	api, err := valuationservice.NewAPIHandler(scfg, valuationservice.APIDeps{Executions: w.machine, Callbacks: hookPrefix})
+	api, err := mockvaluation.NewAPIHandler(scfg, mockvaluation.APIDeps{Executions: w.machine, Callbacks: hookPrefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +132,7 @@ func newWorld(t *testing.T) *world {
 			return
 		}
 		rw.WriteHeader(resp.StatusCode)
-		io.WriteString(rw, resp.Body)
+		_, _ = io.WriteString(rw, resp.Body)
 	}))
 	t.Cleanup(apiSrv.Close)
 
@@ -164,20 +172,29 @@ func newWorld(t *testing.T) *world {
 			return
 		}
 		rw.WriteHeader(http.StatusAccepted)
-		io.WriteString(rw, `{}`)
+		_, _ = io.WriteString(rw, `{}`)
 	}))
 	t.Cleanup(hook.Close)
 
-	rcfg := valuationrequest.DefaultConfig()
-	rcfg.ValuationServiceURL = apiSrv.URL + "/valuations"
-	rcfg.WebhookBaseURL = hook.URL + "/prod"
+	rcfg := valuationrequest.Config{
+		TableName:           "tokens",
+		ValuationServiceURL: apiSrv.URL + "/valuations",
+		WebhookBaseURL:      hook.URL + "/prod",
+		CallbackTimeout:     24 * time.Hour,
+		TokenGrace:          7 * 24 * time.Hour,
+		MaxReceiveCount:     2,
+		RequestTimeout:      5 * time.Second,
+		RequestAttempts:     3,
+		BaseBackoff:         time.Millisecond,
+		BatchConcurrency:    10,
+		ServiceAuth:         valuationrequest.AuthNone,
+		LogLevel:            "INFO",
+	}
 	hookPrefix.prefix.Store(rcfg.WebhookBaseURL + "/valuations/")
-	rcfg.MaxReceiveCount = 2
-	rcfg.BaseBackoff = time.Millisecond
 	if w.consumer, err = valuationrequest.NewHandler(rcfg, valuationrequest.Deps{Store: w.store, Tasks: w.proc}); err != nil {
 		t.Fatal(err)
 	}
-	if w.sender, err = valuationservice.NewCallbackSender(scfg, valuationservice.SenderDeps{}); err != nil {
+	if w.sender, err = mockvaluation.NewCallbackSender(scfg, mockvaluation.SenderDeps{}); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -207,11 +224,11 @@ func (w *world) request(t *testing.T, token, propertyName string, receive int) [
 func (w *world) survey(t *testing.T) {
 	t.Helper()
 	for _, in := range w.machine.take() {
-		if in.Mode == valuationservice.ModeNoCallback {
+		if in.Mode == mockvaluation.ModeNoCallback {
 			continue
 		}
 		sends := 1
-		if in.Mode == valuationservice.ModeDuplicate {
+		if in.Mode == mockvaluation.ModeDuplicate {
 			sends = 2
 		}
 		for range sends {

@@ -2,28 +2,30 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"runtime/pprof"
 
-	"loanflow/test/bench"
+	"loanflow/infra/local/bench"
 )
 
 // cmdBench measures the figures of README's "Guarantees and figures", each
 // against a baseline taken in the same run.
-func cmdBench(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+func cmdBench(ctx context.Context, w stdio, args []string) error {
+	fs := newFlagSet("bench", "bench [--quick] [--engine=false] [--system=false] [--peer=false] [--loans N] [--sockets] [--log FILE] [--cpuprofile FILE]")
 	quick := fs.Bool("quick", false, "a short run (fewer loans, executions and samples)")
 	engine := fs.Bool("engine", true, "measure the ASL engine (Map vs the npm peer, waiting memory, restart, transitions)")
 	peer := fs.Bool("peer", true, "compare with the npm peer ("+bench.PeerInstall+")")
 	system := fs.Bool("system", true, "measure the local stack end to end (loans/s, webhook-to-resume latency, cloud cost)")
 	loans := fs.Int("loans", 0, "loans for loans/s (default 10,000; quick 1,000)")
 	sockets := fs.Bool("sockets", false, "the functions call the stack over TCP instead of in-process")
-	logFile := fs.String("log", "", "append the local stack's warnings and errors (JSON lines) to this file")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	logFile := fs.String("log", "", "append the local stack's warnings and errors (JSON lines) to this `FILE`")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `FILE` (go tool pprof)")
+	if err := parseFlags(fs, w, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, w, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -47,23 +49,23 @@ func cmdBench(ctx context.Context, args []string) error {
 	}
 	var figures []bench.Figure
 	if *system {
-		_, figs, err := bench.RunSystem(ctx, *quick, bench.SystemOptions{Loans: *loans, FunctionsOverSockets: *sockets}, os.Stdout)
+		_, figs, err := bench.RunSystem(ctx, *quick, sys, w.out)
 		if err != nil {
 			return err
 		}
 		figures = append(figures, figs...)
 		if !*engine {
-			return bench.WriteTable(os.Stdout, figures)
+			return bench.WriteTable(w.out, figures)
 		}
 	}
 	if *engine {
-		rep, err := bench.Run(ctx, bench.Options{Quick: *quick, Peer: *peer}, os.Stdout)
+		rep, err := bench.Run(ctx, bench.Options{Quick: *quick, Peer: *peer}, w.out)
 		if err != nil {
 			return err
 		}
 		if len(figures) > 0 {
-			fmt.Println("\nAll figures:")
-			return bench.WriteTable(os.Stdout, append(figures, rep.Figures...))
+			fmt.Fprintln(w.out, "\nAll figures:")
+			return bench.WriteTable(w.out, append(figures, rep.Figures...))
 		}
 	}
 	return nil

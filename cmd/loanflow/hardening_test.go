@@ -22,7 +22,7 @@ func TestBackupCopiesTheStateOfARunningStack(t *testing.T) {
 	}
 	defer s.Close()
 	to := filepath.Join(t.TempDir(), "copy.db")
-	if code := run(context.Background(), []string{"backup", "--state", dir, "--to", to}); code != 0 {
+	if code := run(context.Background(), []string{"backup", "--state", dir, "--to", to}, discard); code != 0 {
 		t.Fatalf("backup exited %d", code)
 	}
 	db, err := sqlitedb.Open(to)
@@ -34,14 +34,14 @@ func TestBackupCopiesTheStateOfARunningStack(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).Scan(&machines); err != nil || machines == 0 {
 		t.Fatalf("the copy holds %d tables (%v)", machines, err)
 	}
-	if code := run(context.Background(), []string{"backup", "--state", dir, "--to", to}); code != 1 {
+	if code := run(context.Background(), []string{"backup", "--state", dir, "--to", to}, discard); code != 1 {
 		t.Fatalf("a backup over an existing file exited %d, want 1", code)
 	}
-	if code := run(context.Background(), []string{"backup", "--state", dir}); code != 2 {
+	if code := run(context.Background(), []string{"backup", "--state", dir}, discard); code != 2 {
 		t.Fatalf("backup without --to exited %d, want 2", code)
 	}
 	missing := filepath.Join(t.TempDir(), "none")
-	if code := run(context.Background(), []string{"backup", "--state", missing, "--to", filepath.Join(t.TempDir(), "x.db")}); code != 1 {
+	if code := run(context.Background(), []string{"backup", "--state", missing, "--to", filepath.Join(t.TempDir(), "x.db")}, discard); code != 1 {
 		t.Fatalf("backup of a missing state exited %d, want 1", code)
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
@@ -56,7 +56,7 @@ func TestUpRefusesAPublicAddressWithoutTheFlag(t *testing.T) {
 		{"up", "--addr", "0.0.0.0:0", "--state", dir},
 		{"up", "--addr", "127.0.0.1:0", "--allow-host", "http://evil.example/", "--state", dir},
 	} {
-		if code := run(context.Background(), args); code != 1 {
+		if code := run(context.Background(), args, discard); code != 1 {
 			t.Errorf("%v exited %d, want 1", args, code)
 		}
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -26,10 +27,27 @@ Usage:
   loanflow redrive-callbacks [--endpoint-url URL] [--queue-url URL] [--bus NAME]
   loanflow bench           [--quick]
 
-Run "loanflow <command> -h" for a command's flags.
+Run "loanflow <command> --help" (or "loanflow help <command>") for a command's flags.
 `
 
-type command func(ctx context.Context, args []string) error
+// stdio is where a command writes: what it was asked for to out, usage
+// mistakes and warnings to errOut.
+type stdio struct{ out, errOut io.Writer }
+
+type command func(ctx context.Context, w stdio, args []string) error
+
+// commands maps each command's name to its function.
+func commands() map[string]command {
+	return map[string]command{
+		"up":                cmdUp,
+		"backup":            cmdBackup,
+		"demo":              cmdDemo,
+		"run-definition":    cmdRunDefinition,
+		"sign-event":        cmdSignEvent,
+		"bench":             cmdBench,
+		"redrive-callbacks": cmdRedriveCallbacks,
+	}
+}
 
 func main() {
 	// The local stack's heap is small (tens of MB) and its garbage short-lived
@@ -39,48 +57,51 @@ func main() {
 		debug.SetGCPercent(300)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:]))
+	code := run(ctx, os.Args[1:], stdio{out: os.Stdout, errOut: os.Stderr})
+	stop()
+	os.Exit(code)
 }
 
-// errUsage marks a usage mistake (exit 2); errFailed a run whose outcome was a failure (exit 1, already reported).
+// errUsage marks a usage mistake (exit 2, usage already on errOut); errHelp
+// a request for usage (exit 0, usage already on out); errFailed a run whose
+// outcome was a failure (exit 1, already reported).
 var (
 	errUsage  = errors.New("usage")
+	errHelp   = errors.New("help")
 	errFailed = errors.New("failed")
 )
 
-func run(ctx context.Context, args []string) int {
-	cmds := map[string]command{
-		"up":             cmdUp,
-		"backup":         cmdBackup,
-		"demo":           cmdDemo,
-		"run-definition": cmdRunDefinition,
-		"sign-event":     cmdSignEvent,
-		"bench":          cmdBench,
-
-		"redrive-callbacks": cmdRedriveCallbacks,
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(os.Stderr, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "loanflow: unknown command %q\n\n%s", args[0], usage)
+// run runs the command args name and returns the process's exit code.
+func run(ctx context.Context, args []string, w stdio) int {
+	if len(args) == 0 {
+		fmt.Fprint(w.errOut, usage)
 		return 2
 	}
-	err := cmd(ctx, args[1:])
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(w.out, usage)
+		return 0
+	case "help":
+		if len(args) == 1 {
+			fmt.Fprint(w.out, usage)
+			return 0
+		}
+		args = []string{args[1], "--help"}
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(w.errOut, "loanflow: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	err := cmd(ctx, w, args[1:])
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
 	case errors.Is(err, errFailed):
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "loanflow %s: %v\n", args[0], err)
+	fmt.Fprintf(w.errOut, "loanflow %s: %v\n", args[0], err)
 	return 1
 }

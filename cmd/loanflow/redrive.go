@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 
@@ -21,14 +20,17 @@ import (
 // queue back on the bus, against AWS (your credentials, --queue-url and
 // --bus) or a local stack (--endpoint-url; the queue and bus default to the
 // local stack's).
-func cmdRedriveCallbacks(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("redrive-callbacks", flag.ContinueOnError)
+func cmdRedriveCallbacks(ctx context.Context, w stdio, args []string) error {
+	fs := newFlagSet("redrive-callbacks", "redrive-callbacks --queue-url URL --bus NAME [--endpoint-url URL] [--max N]")
 	endpoint := fs.String("endpoint-url", "", "a local stack's endpoint, e.g. http://127.0.0.1:4566 (default: AWS)")
 	queueURL := fs.String("queue-url", "", "the callback DLQ's URL (the LoanProcessor stack's CallbackDlqUrl output; default on a local stack: its callback DLQ)")
 	bus := fs.String("bus", "", "the event bus name (the EventBusName output; default on a local stack: "+config.Local().EventBusName+")")
 	maxN := fs.Int("max", 0, "redrive at most this many messages (0: all)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, w, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, w, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	var cfg aws.Config
 	if *endpoint != "" {
@@ -47,11 +49,10 @@ func cmdRedriveCallbacks(ctx context.Context, args []string) error {
 		}
 	}
 	if *queueURL == "" || *bus == "" {
-		fmt.Fprintln(os.Stderr, "usage: loanflow redrive-callbacks --queue-url URL --bus NAME [--endpoint-url URL] [--max N]")
-		return errUsage
+		return usageError(fs, w, "--queue-url and --bus are required against AWS")
 	}
 	res, err := redrive.Run(ctx, sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), redrive.Options{QueueURL: *queueURL, BusName: *bus, Max: *maxN})
-	fmt.Printf("redriven %d, skipped %d (not events), failed %d (refused by the bus)\n", res.Redriven, res.Skipped, res.Failed)
+	fmt.Fprintf(w.out, "redriven %d, skipped %d (not events), failed %d (refused by the bus)\n", res.Redriven, res.Skipped, res.Failed)
 	if err != nil {
 		return err
 	}

@@ -3,28 +3,26 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 
-	"loanflow/infra/local/asl"
+	"loanflow/infra/local/sfn"
 )
 
 // cmdRunDefinition runs one ASL file to its end and prints
 // {"status", "output" | "error", "cause"} as JSON; exit 1 when it fails.
-func cmdRunDefinition(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("run-definition", flag.ContinueOnError)
-	input := fs.String("input", "", "file holding the execution input (JSON); default {}")
+func cmdRunDefinition(ctx context.Context, w stdio, args []string) error {
+	fs := newFlagSet("run-definition", "run-definition FILE [--input FILE]")
+	input := fs.String("input", "", "`FILE` holding the execution input (JSON); default {}")
 	file, rest := splitPositional(args)
-	if err := fs.Parse(rest); err != nil {
-		return errUsage
+	if err := parseFlags(fs, w, rest); err != nil {
+		return err
 	}
 	if file == "" && fs.NArg() > 0 {
 		file = fs.Arg(0)
 	}
 	if file == "" {
-		fmt.Fprintln(os.Stderr, "usage: loanflow run-definition FILE [--input FILE]")
-		return errUsage
+		return usageError(fs, w, "FILE is required")
 	}
 	def, err := os.ReadFile(file)
 	if err != nil {
@@ -36,7 +34,7 @@ func cmdRunDefinition(ctx context.Context, args []string) error {
 			return fmt.Errorf("read input: %w", err)
 		}
 	}
-	res, err := asl.RunDefinition(ctx, def, in, nil)
+	res, err := sfn.RunDefinition(ctx, def, in, nil)
 	if err != nil {
 		return err
 	}
@@ -51,10 +49,10 @@ func cmdRunDefinition(ctx context.Context, args []string) error {
 			out["cause"] = res.Cause
 		}
 	}
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(w.out)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
-		return err
+		return fmt.Errorf("write result: %w", err)
 	}
 	if res.Status != "SUCCEEDED" {
 		return errFailed

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -19,22 +18,21 @@ func stackFlags(fs *flag.FlagSet) (addr, state *string) {
 }
 
 // cmdUp serves the local stack until interrupted.
-func cmdUp(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+func cmdUp(ctx context.Context, w stdio, args []string) error {
+	fs := newFlagSet("up", "up [--addr 127.0.0.1:4566] [--state .loanflow] [--reset] [--log-level LEVEL] [--allow-host NAME]... [--listen-public]")
 	addr, state := stackFlags(fs)
 	reset := fs.Bool("reset", false, "delete the state (executions, queues, tokens; not the signing keys) and start clean")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	public := fs.Bool("listen-public", false, "allow an --addr that is not a loopback address (other machines can then call the stack, with any credentials)")
 	var hosts stringList
 	fs.Var(&hosts, "allow-host", "another name the stack answers to in the Host header (`name` on any port, or name:port); repeatable")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, w, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "loanflow up: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+		return usageError(fs, w, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	log := newLogger(os.Stderr, *level)
+	log := newLogger(w.errOut, *level)
 	s, err := local.Start(ctx, local.Options{Addr: *addr, StateDir: *state, Reset: *reset, Logger: log,
 		ListenPublic: *public, AllowHosts: hosts})
 	if err != nil {
@@ -42,14 +40,14 @@ func cmdUp(ctx context.Context, args []string) error {
 	}
 	defer s.Close()
 	if s.Outputs.Public {
-		fmt.Fprintf(os.Stderr, "WARNING: listening on %s, which is not a loopback address (--listen-public): any machine that reaches it can "+
+		fmt.Fprintf(w.errOut, "WARNING: listening on %s, which is not a loopback address (--listen-public): any machine that reaches it can "+
 			"use the local stack with any credentials and read task tokens from it. It answers only Host names on this list: %s.\n\n",
 			s.Outputs.ListenAddress, strings.Join(s.Outputs.AllowedHosts, ", "))
 	}
-	printOutputs(os.Stdout, s.Outputs)
-	fmt.Println("\nServing; Ctrl-C stops (state is kept: waiting executions, queued messages and timers resume on the next start).")
+	printOutputs(w.out, s.Outputs)
+	fmt.Fprintln(w.out, "\nServing; Ctrl-C stops (state is kept: waiting executions, queued messages and timers resume on the next start).")
 	<-ctx.Done()
-	fmt.Println("\nStopping...")
+	fmt.Fprintln(w.out, "\nStopping...")
 	return nil
 }
 

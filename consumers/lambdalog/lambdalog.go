@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -19,6 +20,19 @@ import (
 func New(w io.Writer, level string) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: ParseLevel(level)})
 	return slog.New(Wrap(h))
+}
+
+// Function is the logger a function logs with: l when its builder was given
+// one (the local stack's), otherwise a JSON logger writing to w (os.Stdout,
+// which Lambda collects, when w is nil) at the configured level.
+func Function(l *slog.Logger, w io.Writer, level string) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	if w == nil {
+		w = os.Stdout
+	}
+	return New(w, level)
 }
 
 // ParseLevel maps a Lambda log level name to a slog level.

@@ -220,14 +220,14 @@ func (p *parser) not() bool {
 }
 
 func (p *parser) primary() bool {
-	switch t := p.next(); {
-	case t == "(":
+	switch t := p.next(); t {
+	case "(":
 		v := p.or()
 		if p.next() != ")" {
 			p.fail("missing )")
 		}
 		return v
-	case t == "attribute_exists" || t == "attribute_not_exists":
+	case "attribute_exists", "attribute_not_exists":
 		if p.next() != "(" {
 			p.fail("missing ( after %s", t)
 		}

@@ -7,13 +7,14 @@ import (
 	"loanflow/consumers/internal/envconf"
 )
 
-// Environment variables the function reads. Durations are Go durations
-// ("5m0s") or whole seconds.
+// Environment variables the function reads. The CDK app and the local stack
+// set them from the typed config, which holds the defaults: every tunable is
+// required here. Durations are Go durations ("5m0s") or whole seconds.
 const (
 	// EnvTableName is the token table's name (required).
 	EnvTableName = "TOKEN_TABLE_NAME"
 	// EnvSigningSecretARN is the ARN or name of the Secrets Manager secret
-	// holding the HMAC key; main reads it once at start.
+	// holding the HMAC key; Build reads it once at start.
 	EnvSigningSecretARN = "SIGNING_SECRET_ARN"
 	// EnvSigningSecret is the HMAC key itself, for local use. One of it and
 	// EnvSigningSecretARN is required: the function does not start without
@@ -23,20 +24,21 @@ const (
 	// local use; on AWS it is the secret's AWSPREVIOUS version.
 	EnvSigningSecretPrevious = "SIGNING_SECRET_PREVIOUS"
 	// EnvSecretCacheTTL is how long the keys read from Secrets Manager are
-	// used before they are read again (default 5m).
+	// used before they are read again (required).
 	EnvSecretCacheTTL = "SIGNING_SECRET_CACHE_TTL"
 	// EnvSignatureTolerance is the accepted age and clock skew of a signed
-	// callback (default 5m).
+	// callback (required).
 	EnvSignatureTolerance = "SIGNATURE_TOLERANCE"
-	// EnvLogLevel is the log level; Lambda's AWS_LAMBDA_LOG_LEVEL wins.
+	// EnvLogLevel is the log level (required); Lambda's AWS_LAMBDA_LOG_LEVEL
+	// wins.
 	EnvLogLevel = "LOG_LEVEL"
 )
 
 // Config is the resolver's typed configuration.
 type Config struct {
 	TableName string
-	// SigningSecretID is the secret's ARN or name; main loads it into
-	// SigningSecret.
+	// SigningSecretID is the secret's ARN or name; Build reads the keys
+	// from it.
 	SigningSecretID string
 	// SigningSecret is the HMAC key, when given directly (locally).
 	SigningSecret []byte
@@ -55,9 +57,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		TableName:          r.Required(EnvTableName),
 		SigningSecretID:    r.String(EnvSigningSecretARN, ""),
-		SignatureTolerance: r.Duration(EnvSignatureTolerance, 5*time.Minute),
-		SecretCacheTTL:     r.Duration(EnvSecretCacheTTL, 5*time.Minute),
-		LogLevel:           r.String("AWS_LAMBDA_LOG_LEVEL", r.String(EnvLogLevel, "INFO")),
+		SignatureTolerance: r.PositiveDuration(EnvSignatureTolerance),
+		SecretCacheTTL:     r.PositiveDuration(EnvSecretCacheTTL),
+		LogLevel:           r.LogLevel(EnvLogLevel),
 	}
 	if s := getenv(EnvSigningSecret); s != "" {
 		c.SigningSecret = []byte(s)
@@ -65,16 +67,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if s := getenv(EnvSigningSecretPrevious); s != "" {
 		c.SigningSecretPrevious = []byte(s)
 	}
+	r.Check(c.SigningSecretID != "" || len(c.SigningSecret) > 0, EnvSigningSecretARN+" or "+EnvSigningSecret,
+		"one is required (callbacks cannot be verified without a key)")
 	if err := r.Err(); err != nil {
 		return Config{}, fmt.Errorf("valuation-callback config: %w", err)
-	}
-	switch {
-	case c.SigningSecretID == "" && len(c.SigningSecret) == 0:
-		return Config{}, fmt.Errorf("valuation-callback config: %s or %s: one is required (callbacks cannot be verified without a key)", EnvSigningSecretARN, EnvSigningSecret)
-	case c.SignatureTolerance <= 0:
-		return Config{}, fmt.Errorf("valuation-callback config: %s: must be > 0", EnvSignatureTolerance)
-	case c.SecretCacheTTL <= 0:
-		return Config{}, fmt.Errorf("valuation-callback config: %s: must be > 0", EnvSecretCacheTTL)
 	}
 	return c, nil
 }

@@ -82,13 +82,13 @@ type Handler struct {
 	now     func() time.Time
 }
 
-// NewHandler checks deps and returns the handler.
+// NewHandler checks cfg and deps and returns the handler.
 func NewHandler(cfg Config, d Deps) (*Handler, error) {
 	if d.Store == nil || d.Tasks == nil {
 		return nil, errors.New("valuation-callback: Store and Tasks are required")
 	}
 	if cfg.SignatureTolerance <= 0 {
-		cfg.SignatureTolerance = 5 * time.Minute
+		return nil, errors.New("valuation-callback: SignatureTolerance: must be > 0")
 	}
 	keys := d.Keys
 	if keys == nil {

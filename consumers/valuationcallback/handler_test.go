@@ -567,9 +567,9 @@ func TestNoSigningKeyNoResolver(t *testing.T) {
 	if _, err := valuationcallback.NewHandler(valuationcallback.Config{}, valuationcallback.Deps{Store: tokenstore.NewMemoryStore(), Tasks: &fakeTasks{}}); err == nil {
 		t.Fatal("a resolver without a signing key started")
 	}
-	if _, err := valuationcallback.ConfigFromEnv(func(k string) string {
-		return map[string]string{valuationcallback.EnvTableName: "t"}[k]
-	}); err == nil ||
+	env := fullEnv()
+	delete(env, valuationcallback.EnvSigningSecret)
+	if _, err := valuationcallback.ConfigFromEnv(func(k string) string { return env[k] }); err == nil ||
 		!strings.Contains(err.Error(), valuationcallback.EnvSigningSecretARN) {
 		t.Fatalf("config without a key = %v; want an error naming %s", err, valuationcallback.EnvSigningSecretARN)
 	}
@@ -639,16 +639,40 @@ func TestEMFLineIsAMetric(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	env := map[string]string{valuationcallback.EnvSigningSecret: "k", valuationcallback.EnvSignatureTolerance: "2m"}
-	_, err := valuationcallback.ConfigFromEnv(func(k string) string { return env[k] })
-	if err == nil || !strings.Contains(err.Error(), valuationcallback.EnvTableName) {
-		t.Fatalf("err = %v; want it to name %s", err, valuationcallback.EnvTableName)
+// fullEnv sets every variable the function reads, as the typed config does
+// locally (the key itself rather than a secret's ARN).
+func fullEnv() map[string]string {
+	return map[string]string{
+		valuationcallback.EnvTableName:          "tokens",
+		valuationcallback.EnvSigningSecret:      "k",
+		valuationcallback.EnvSignatureTolerance: "2m",
+		valuationcallback.EnvSecretCacheTTL:     "90",
+		valuationcallback.EnvLogLevel:           "WARN",
 	}
-	env[valuationcallback.EnvTableName] = "tokens"
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	env := fullEnv()
 	c, err := valuationcallback.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil || string(c.SigningSecret) != "k" || c.SignatureTolerance != 2*time.Minute {
+	if err != nil || c.TableName != "tokens" || string(c.SigningSecret) != "k" || c.SignatureTolerance != 2*time.Minute ||
+		c.SecretCacheTTL != 90*time.Second || c.LogLevel != "WARN" {
 		t.Fatalf("config = %+v, %v", c, err)
+	}
+	// The defaults live in the typed config only: a variable it did not
+	// set is an error that names it.
+	for _, name := range []string{valuationcallback.EnvTableName, valuationcallback.EnvSignatureTolerance,
+		valuationcallback.EnvSecretCacheTTL, valuationcallback.EnvLogLevel} {
+		env := fullEnv()
+		delete(env, name)
+		if _, err := valuationcallback.ConfigFromEnv(func(k string) string { return env[k] }); err == nil ||
+			!strings.Contains(err.Error(), name+": must be set") {
+			t.Errorf("without %s: err = %v", name, err)
+		}
+	}
+	env[valuationcallback.EnvSignatureTolerance] = "0s"
+	if _, err := valuationcallback.ConfigFromEnv(func(k string) string { return env[k] }); err == nil ||
+		!strings.Contains(err.Error(), valuationcallback.EnvSignatureTolerance+": must be > 0") {
+		t.Errorf("a zero tolerance: err = %v", err)
 	}
 }
 

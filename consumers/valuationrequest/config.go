@@ -9,8 +9,9 @@ import (
 )
 
 // Environment variables the function reads. The CDK app and the local stack
-// set them from the typed config. Durations are Go durations ("30s", "24h0m0s")
-// or whole seconds.
+// set them from the typed config, which holds their defaults: every one is
+// required here. Durations are Go durations ("30s", "24h0m0s") or whole
+// seconds.
 const (
 	// EnvTableName is the token table's name (required).
 	EnvTableName = "TOKEN_TABLE_NAME"
@@ -20,26 +21,27 @@ const (
 	// EnvWebhookBaseURL is the webhook API's base URL; callback URLs are
 	// WEBHOOK_BASE_URL + "/valuations/" + callbackId (required).
 	EnvWebhookBaseURL = "WEBHOOK_BASE_URL"
-	// EnvCallbackTimeout is RequestValuation's timeout (default 24h).
+	// EnvCallbackTimeout is RequestValuation's timeout.
 	EnvCallbackTimeout = "CALLBACK_TIMEOUT"
 	// EnvTokenGrace is how long a token record outlives the callback
-	// timeout before its TTL (default 168h).
+	// timeout before its TTL.
 	EnvTokenGrace = "TOKEN_GRACE"
 	// EnvMaxReceiveCount is the queue's redrive maxReceiveCount: on that
-	// receive a transient failure fails the task (default 5).
+	// receive a transient failure fails the task.
 	EnvMaxReceiveCount = "MAX_RECEIVE_COUNT"
-	// EnvRequestTimeout bounds one HTTP attempt (default 5s).
+	// EnvRequestTimeout bounds one HTTP attempt.
 	EnvRequestTimeout = "REQUEST_TIMEOUT"
-	// EnvRequestAttempts is HTTP attempts per invocation (default 3).
+	// EnvRequestAttempts is HTTP attempts per invocation.
 	EnvRequestAttempts = "REQUEST_ATTEMPTS"
 	// EnvRequestBaseBackoff is the first retry's backoff cap; later ones
-	// double, with full jitter (default 200ms).
+	// double, with full jitter.
 	EnvRequestBaseBackoff = "REQUEST_BASE_BACKOFF"
-	// EnvBatchConcurrency bounds the messages processed at once (default 10).
+	// EnvBatchConcurrency bounds the messages processed at once.
 	EnvBatchConcurrency = "BATCH_CONCURRENCY"
 	// EnvValuationServiceAuth is how requests to the valuation service are
-	// authenticated: "none" (default) or "iam" (SigV4 for execute-api with
-	// the function's role, as the mock's IAM-authorized API requires).
+	// authenticated: "none" (a real service) or "iam" (SigV4 for
+	// execute-api with the function's role, as the mock's IAM-authorized
+	// API requires).
 	EnvValuationServiceAuth = "VALUATION_SERVICE_AUTH"
 	// EnvLogLevel is the log level (DEBUG, INFO, WARN, ERROR); Lambda's own
 	// AWS_LAMBDA_LOG_LEVEL wins when set.
@@ -70,37 +72,22 @@ const (
 	AuthIAM  = "iam"
 )
 
-// DefaultConfig returns the defaults; the required URLs and table are empty.
-func DefaultConfig() Config {
-	return Config{
-		CallbackTimeout:  24 * time.Hour,
-		TokenGrace:       7 * 24 * time.Hour,
-		MaxReceiveCount:  5,
-		RequestTimeout:   5 * time.Second,
-		RequestAttempts:  3,
-		BaseBackoff:      200 * time.Millisecond,
-		BatchConcurrency: 10,
-		LogLevel:         "INFO",
-	}
-}
-
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in main).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	d := DefaultConfig()
 	r := envconf.New(getenv)
 	c := Config{
 		TableName:           r.Required(EnvTableName),
-		ValuationServiceURL: r.URL(EnvValuationServiceURL, true),
-		WebhookBaseURL:      r.URL(EnvWebhookBaseURL, true),
-		CallbackTimeout:     r.Duration(EnvCallbackTimeout, d.CallbackTimeout),
-		TokenGrace:          r.Duration(EnvTokenGrace, d.TokenGrace),
-		MaxReceiveCount:     r.Int(EnvMaxReceiveCount, d.MaxReceiveCount, 1, 1000),
-		RequestTimeout:      r.Duration(EnvRequestTimeout, d.RequestTimeout),
-		RequestAttempts:     r.Int(EnvRequestAttempts, d.RequestAttempts, 1, 10),
-		BaseBackoff:         r.Duration(EnvRequestBaseBackoff, d.BaseBackoff),
-		BatchConcurrency:    r.Int(EnvBatchConcurrency, d.BatchConcurrency, 1, 100),
-		ServiceAuth:         r.String(EnvValuationServiceAuth, AuthNone),
-		LogLevel:            r.String("AWS_LAMBDA_LOG_LEVEL", r.String(EnvLogLevel, d.LogLevel)),
+		ValuationServiceURL: r.URL(EnvValuationServiceURL),
+		WebhookBaseURL:      r.URL(EnvWebhookBaseURL),
+		CallbackTimeout:     r.Duration(EnvCallbackTimeout),
+		TokenGrace:          r.Duration(EnvTokenGrace),
+		MaxReceiveCount:     r.Int(EnvMaxReceiveCount, 1, 1000),
+		RequestTimeout:      r.Duration(EnvRequestTimeout),
+		RequestAttempts:     r.Int(EnvRequestAttempts, 1, 10),
+		BaseBackoff:         r.Duration(EnvRequestBaseBackoff),
+		BatchConcurrency:    r.Int(EnvBatchConcurrency, 1, 100),
+		ServiceAuth:         r.OneOf(EnvValuationServiceAuth, AuthNone, AuthIAM),
+		LogLevel:            r.LogLevel(EnvLogLevel),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, fmt.Errorf("valuation-request config: %w", err)
@@ -132,7 +119,7 @@ func (c Config) Validate() error {
 	if c.BatchConcurrency < 1 {
 		errs = append(errs, errors.New("BatchConcurrency: must be >= 1"))
 	}
-	if c.ServiceAuth != AuthNone && c.ServiceAuth != AuthIAM && c.ServiceAuth != "" {
+	if c.ServiceAuth != AuthNone && c.ServiceAuth != AuthIAM {
 		errs = append(errs, fmt.Errorf("ServiceAuth: must be %q or %q, not %q", AuthNone, AuthIAM, c.ServiceAuth))
 	}
 	if err := errors.Join(errs...); err != nil {

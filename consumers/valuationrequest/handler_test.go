@@ -88,7 +88,7 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	io.WriteString(w, body)
+	_, _ = io.WriteString(w, body)
 }
 
 func (s *service) posts() []recorded {
@@ -112,15 +112,20 @@ func newRig(t *testing.T, svc *service, tweak ...func(*valuationrequest.Config))
 	}
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)
-	cfg := valuationrequest.DefaultConfig()
-	cfg.TableName = "tokens"
-	cfg.ValuationServiceURL = srv.URL + "/valuations"
-	cfg.WebhookBaseURL = "https://webhook.example.com/prod"
-	cfg.CallbackTimeout = time.Hour
-	cfg.TokenGrace = 2 * time.Hour
-	cfg.MaxReceiveCount = 3
-	cfg.RequestTimeout = 2 * time.Second
-	cfg.BaseBackoff = time.Millisecond
+	cfg := valuationrequest.Config{
+		TableName:           "tokens",
+		ValuationServiceURL: srv.URL + "/valuations",
+		WebhookBaseURL:      "https://webhook.example.com/prod",
+		CallbackTimeout:     time.Hour,
+		TokenGrace:          2 * time.Hour,
+		MaxReceiveCount:     3,
+		RequestTimeout:      2 * time.Second,
+		RequestAttempts:     3,
+		BaseBackoff:         time.Millisecond,
+		BatchConcurrency:    10,
+		ServiceAuth:         valuationrequest.AuthNone,
+		LogLevel:            "DEBUG",
+	}
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -438,8 +443,12 @@ func TestLastReceiveFailsTheExecutionAndKeepsTheEvidence(t *testing.T) {
 
 func TestLastReceiveAfterTheCallbackSettledDoesNotFail(t *testing.T) {
 	var store *tokenstore.MemoryStore
-	svc := &service{answer: func(_ int, r *http.Request, _ contracts.ValuationRequest) (int, string) {
-		store.Resolve(r.Context(), r.Header.Get(contracts.HeaderIdempotencyKey), "", "SUCCEEDED", "", now)
+	svc := &service{answer: func(n int, r *http.Request, _ contracts.ValuationRequest) (int, string) {
+		// The callback settles the record during the first attempt; the
+		// retries find it settled.
+		if err := store.Resolve(r.Context(), r.Header.Get(contracts.HeaderIdempotencyKey), "", "SUCCEEDED", "", now); n == 1 && err != nil {
+			t.Errorf("settle the record: %v", err)
+		}
 		return http.StatusBadGateway, `lost the answer`
 	}}
 	r := newRig(t, svc)

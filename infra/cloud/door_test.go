@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"loanflow/consumers/mockvaluation"
 	"loanflow/consumers/valuationcallback"
-	"loanflow/consumers/valuationservice"
 )
 
 // The webhook's stage is guarded by a web ACL: a rate limit per IP address
@@ -105,7 +105,7 @@ func TestWebhookUsagePlanAndMockKey(t *testing.T) {
 		"GenerateSecretString": map[string]any{"PasswordLength": 40, "ExcludePunctuation": true},
 	}))
 	sender := props(t, d.vs, "AWS::Lambda::Function", logicalID(vs.CallbackSender.Function))
-	equalJSON(t, "sender's key secret", sender["Environment"].(map[string]any)["Variables"].(map[string]any)[valuationservice.EnvWebhookAPIKeySecretARN],
+	equalJSON(t, "sender's key secret", sender["Environment"].(map[string]any)["Variables"].(map[string]any)[mockvaluation.EnvWebhookAPIKeySecretARN],
 		ref(vs.WebhookAPIKey))
 	equalJSON(t, "sender on its key secret", sorted(actionsOn(t, statements(t, d.vs, vs.CallbackSender.Role))[toJSON(t, ref(vs.WebhookAPIKey))]),
 		[]string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"})
@@ -148,7 +148,7 @@ func TestMockServiceAuthorization(t *testing.T) {
 		t.Errorf("the request consumer may invoke %v, want the mock's route only", invoke)
 	}
 	// The ARN names the mock's API: built in the mock stack, it resolves there.
-	if got := toJSON(t, vs.Stack.Resolve(vs.RequestRouteArn())); !strings.Contains(got, toJSON(t, ref(vs.API))) || !strings.Contains(got, "/$default/POST/valuations") {
+	if got := toJSON(t, vs.Resolve(vs.RequestRouteARN())); !strings.Contains(got, toJSON(t, ref(vs.API))) || !strings.Contains(got, "/$default/POST/valuations") {
 		t.Errorf("request route ARN %s", got)
 	}
 	// Nobody else in either stack may invoke it.
@@ -181,8 +181,8 @@ func TestMockAllowedCallbackPrefix(t *testing.T) {
 
 	api := props(t, d.vs, "AWS::Lambda::Function", logicalID(vs.RequestHandler.Function))
 	env := api["Environment"].(map[string]any)["Variables"].(map[string]any)
-	equalJSON(t, "api's callback parameter", env[valuationservice.EnvAllowedCallbackParameter], AllowedCallbackParameterName)
-	if _, ok := env[valuationservice.EnvAllowedCallbackPrefix]; ok {
+	equalJSON(t, "api's callback parameter", env[mockvaluation.EnvAllowedCallbackParameter], AllowedCallbackParameterName)
+	if _, ok := env[mockvaluation.EnvAllowedCallbackPrefix]; ok {
 		t.Error("the deployed mock is given a prefix of its own")
 	}
 	var ssm []string
@@ -232,5 +232,5 @@ func TestSigningSecretEveryVersion(t *testing.T) {
 	env := props(t, d.lp, "AWS::Lambda::Function", logicalID(lp.Resolver.Function))["Environment"].(map[string]any)["Variables"].(map[string]any)
 	equalJSON(t, "resolver's cache TTL", env[valuationcallback.EnvSecretCacheTTL], d.settings.Config.Signature.CacheTTL.String())
 	env = props(t, d.vs, "AWS::Lambda::Function", logicalID(vs.CallbackSender.Function))["Environment"].(map[string]any)["Variables"].(map[string]any)
-	equalJSON(t, "sender's cache TTL", env[valuationservice.EnvSigningSecretCacheTTL], d.settings.Config.Signature.CacheTTL.String())
+	equalJSON(t, "sender's cache TTL", env[mockvaluation.EnvSigningSecretCacheTTL], d.settings.Config.Signature.CacheTTL.String())
 }

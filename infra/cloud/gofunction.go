@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"loanflow/infra/functionspec"
 )
 
 // GoFunctionProps configures a GoFunction.
@@ -46,6 +48,28 @@ type GoFunctionProps struct {
 	// RetryAttempts (0-2) and MaxEventAge bound asynchronous retries.
 	RetryAttempts *int
 	MaxEventAge   time.Duration
+	// ReservedConcurrency reserves that much of the account's concurrency
+	// for the function; 0 reserves none.
+	ReservedConcurrency int
+}
+
+// specProps are the props of a function spec (infra/functionspec), the one
+// the local stack registers too: main package, description, environment,
+// timeout, memory, reserved concurrency and log level. The caller adds what
+// only the cloud has: a dead-letter queue and retries for asynchronous
+// invocations.
+func specProps(moduleRoot string, s functionspec.Spec, logRetentionDays int) *GoFunctionProps {
+	return &GoFunctionProps{
+		ModuleRoot:          moduleRoot,
+		Main:                s.Main,
+		Description:         s.Description,
+		MemoryMB:            s.MemoryMB,
+		Timeout:             s.Timeout,
+		ReservedConcurrency: s.ReservedConcurrency,
+		LogRetentionDays:    logRetentionDays,
+		LogLevel:            s.LogLevel,
+		Environment:         s.Environment.Pointers(),
+	}
 }
 
 // GoFunction is a Go Lambda function with the project's defaults:
@@ -70,6 +94,9 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 	}
 	if props.Timeout < time.Second || props.Timeout > 15*time.Minute || props.Timeout%time.Second != 0 {
 		panic(fmt.Sprintf("GoFunction %s: Timeout %s must be whole seconds between 1s and 15m", id, props.Timeout))
+	}
+	if props.ReservedConcurrency < 0 {
+		panic(fmt.Sprintf("GoFunction %s: ReservedConcurrency %d must be >= 0", id, props.ReservedConcurrency))
 	}
 	retention, ok := retentionDays[props.LogRetentionDays]
 	if !ok {
@@ -118,6 +145,9 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 	}
 	if props.RetryAttempts != nil {
 		fp.RetryAttempts = jsii.Number(float64(*props.RetryAttempts))
+	}
+	if props.ReservedConcurrency > 0 {
+		fp.ReservedConcurrentExecutions = jsii.Number(float64(props.ReservedConcurrency))
 	}
 	if props.MaxEventAge > 0 {
 		fp.MaxEventAge = awscdk.Duration_Seconds(jsii.Number(props.MaxEventAge.Seconds()))

@@ -25,7 +25,7 @@ import (
 	"loanflow/contracts"
 	"loanflow/events"
 	"loanflow/infra/config"
-	"loanflow/infra/functionenv"
+	"loanflow/infra/functionspec"
 	"loanflow/infra/statemachines"
 )
 
@@ -269,18 +269,11 @@ func providerName(serviceURL string) string {
 }
 
 func (s *LoanProcessorStack) requestConsumer() {
-	cfg := s.props.Settings.Config
-	s.RequestConsumer = NewGoFunction(s.Stack, "ValuationRequestConsumer", &GoFunctionProps{
-		ModuleRoot:       s.props.ModuleRoot,
-		Main:             "consumers/functions/valuation-request",
-		Description:      "Stores each request's task token, then orders the valuation.",
-		MemoryMB:         cfg.Functions.MemoryMB,
-		Timeout:          cfg.Queue.ConsumerTimeout,
-		LogRetentionDays: s.props.Settings.LogRetentionDays(),
-		LogLevel:         cfg.Functions.LogLevel,
-		// One mapping from the typed config to the environment, shared with the local stack.
-		Environment: functionenv.ValuationRequest(cfg, *s.TokenTable.TableName(), *s.props.ValuationServiceURL, *s.Webhook.API.Url(), s.serviceAuth()).Pointers(),
+	spec := functionspec.ValuationRequest(s.props.Settings.Config, functionspec.Resources{
+		TokenTable: *s.TokenTable.TableName(), ValuationServiceURL: *s.props.ValuationServiceURL, WebhookBaseURL: *s.Webhook.API.Url(),
 	})
+	// One spec from the typed config, shared with the local stack.
+	s.RequestConsumer = NewGoFunction(s.Stack, "ValuationRequestConsumer", specProps(s.props.ModuleRoot, spec, s.props.Settings.LogRetentionDays()))
 	fn := s.RequestConsumer
 	if mock := s.props.MockService; mock != nil {
 		mock.GrantRequest(fn.Role)
@@ -292,11 +285,12 @@ func (s *LoanProcessorStack) requestConsumer() {
 	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("states:SendTaskFailure"), Resources: &[]*string{s.Workflow.StateMachine.StateMachineArn()},
 	}))
+	q := spec.Queue
 	fn.Function.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Requests.Queue, &awslambdaeventsources.SqsEventSourceProps{
-		BatchSize:               jsii.Number(float64(cfg.Queue.BatchSize)),
-		MaxBatchingWindow:       seconds(cfg.Queue.MaxBatchingWindow),
-		MaxConcurrency:          jsii.Number(float64(cfg.Queue.MaxConcurrency)),
-		ReportBatchItemFailures: jsii.Bool(true),
+		BatchSize:               jsii.Number(float64(q.BatchSize)),
+		MaxBatchingWindow:       seconds(q.MaxBatchingWindow),
+		MaxConcurrency:          jsii.Number(float64(q.MaxConcurrency)),
+		ReportBatchItemFailures: jsii.Bool(q.ReportBatchItemFailures),
 	}))
 }
 
@@ -309,19 +303,14 @@ func (s *LoanProcessorStack) resolver() {
 	// Lambda retries an accepted asynchronous invocation itself; when those
 	// retries fail too, the event joins EventBridge's undeliverable ones.
 	retries := 2
-	s.Resolver = NewGoFunction(s.Stack, "CallbackResolver", &GoFunctionProps{
-		ModuleRoot:       s.props.ModuleRoot,
-		Main:             "consumers/functions/valuation-callback",
-		Description:      "Verifies each valuation callback and resumes its execution exactly once.",
-		MemoryMB:         cfg.Functions.MemoryMB,
-		Timeout:          cfg.Callback.Timeout,
-		LogRetentionDays: s.props.Settings.LogRetentionDays(),
-		LogLevel:         cfg.Functions.LogLevel,
-		Environment:      s.resolverEnvironment(),
-		DeadLetterQueue:  s.CallbackDLQ.Queue,
-		RetryAttempts:    &retries,
-		MaxEventAge:      min(cfg.Callback.MaxEventAge, maxAsyncEventAge),
+	spec := functionspec.ValuationCallback(cfg, functionspec.Resources{
+		TokenTable: *s.TokenTable.TableName(), Signing: functionspec.Secret{ARN: *s.SigningSecret.SecretArn()},
 	})
+	props := specProps(s.props.ModuleRoot, spec, s.props.Settings.LogRetentionDays())
+	props.DeadLetterQueue = s.CallbackDLQ.Queue
+	props.RetryAttempts = &retries
+	props.MaxEventAge = min(cfg.Callback.MaxEventAge, maxAsyncEventAge)
+	s.Resolver = NewGoFunction(s.Stack, "CallbackResolver", props)
 	fn := s.Resolver
 	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: &tokenStoreActions, Resources: &[]*string{s.TokenTable.TableArn()},
@@ -462,23 +451,4 @@ func (s *LoanProcessorStack) outputs() {
 	out("TokenTableName", "Task tokens by callback id", s.TokenTable.TableName())
 	out("AlarmTopicArn", "Subscribe on-call here: every alarm notifies this topic", s.Alarms.Topic.TopicArn())
 	out("LoanNotificationsTopicArn", "Subscribe underwriters here: loans referred because their valuation failed or timed out", s.Notifications.Topic.TopicArn())
-}
-
-// How the request consumer authenticates to the valuation service
-// (valuationrequest.EnvValuationServiceAuth): SigV4 with its role for the
-// mock's IAM-authorized API, nothing for a real service.
-const (
-	serviceAuthIAM  = "iam"
-	serviceAuthNone = "none"
-)
-
-func (s *LoanProcessorStack) serviceAuth() string {
-	if s.props.MockService != nil {
-		return serviceAuthIAM
-	}
-	return serviceAuthNone
-}
-
-func (s *LoanProcessorStack) resolverEnvironment() map[string]*string {
-	return functionenv.ValuationCallback(s.props.Settings.Config, *s.TokenTable.TableName(), functionenv.Secret{ARN: *s.SigningSecret.SecretArn()}).Pointers()
 }

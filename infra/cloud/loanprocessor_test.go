@@ -116,16 +116,16 @@ func TestLoanProcessorStateMachine(t *testing.T) {
 	// actions.
 	sts := statements(t, d.lp, lp.Workflow.StateMachine.Role())
 	byResource := actionsOn(t, sts)
-	queueArn := toJSON(t, getAtt(lp.Requests.Queue, "Arn"))
-	if got := byResource[queueArn]; len(got) != 1 || got[0] != "sqs:SendMessage" {
+	queueARN := toJSON(t, getAtt(lp.Requests.Queue, "Arn"))
+	if got := byResource[queueARN]; len(got) != 1 || got[0] != "sqs:SendMessage" {
 		t.Errorf("state machine role on the queue: %v, want [sqs:SendMessage]", got)
 	}
-	busArn := toJSON(t, getAtt(lp.Bus, "Arn"))
-	if got := byResource[busArn]; len(got) != 1 || got[0] != "events:PutEvents" {
+	busARN := toJSON(t, getAtt(lp.Bus, "Arn"))
+	if got := byResource[busARN]; len(got) != 1 || got[0] != "events:PutEvents" {
 		t.Errorf("state machine role on the bus: %v, want [events:PutEvents]", got)
 	}
 	for res, actions := range byResource {
-		if res == queueArn || res == busArn {
+		if res == queueARN || res == busARN {
 			continue
 		}
 		if res != `"*"` {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 
+	"loanflow/consumers/mockvaluation"
 	"loanflow/consumers/valuationcallback"
-	"loanflow/consumers/valuationservice"
 )
 
 // physicalNameKeys are the properties that give a resource an explicit
@@ -120,9 +120,9 @@ func TestStageNamesReachTheFunctions(t *testing.T) {
 		return props(t, tpl, "AWS::Lambda::Function", logicalID(f.Function))["Environment"].(map[string]any)["Variables"].(map[string]any)
 	}
 	equalJSON(t, "resolver's secret", env(d.lp, lp.Resolver)[valuationcallback.EnvSigningSecretARN], ref(lp.SigningSecret))
-	equalJSON(t, "sender's secret", env(d.vs, vs.CallbackSender)[valuationservice.EnvSigningSecretARN], secret)
-	equalJSON(t, "handler's secret", env(d.vs, vs.RequestHandler)[valuationservice.EnvSigningSecretARN], secret)
-	equalJSON(t, "handler's parameter", env(d.vs, vs.RequestHandler)[valuationservice.EnvAllowedCallbackParameter], param)
+	equalJSON(t, "sender's secret", env(d.vs, vs.CallbackSender)[mockvaluation.EnvSigningSecretARN], secret)
+	equalJSON(t, "handler's secret", env(d.vs, vs.RequestHandler)[mockvaluation.EnvSigningSecretARN], secret)
+	equalJSON(t, "handler's parameter", env(d.vs, vs.RequestHandler)[mockvaluation.EnvAllowedCallbackParameter], param)
 	grants := toJSON(t, statements(t, d.vs, vs.CallbackSender.Role)) + toJSON(t, statements(t, d.vs, vs.RequestHandler.Role))
 	for _, want := range []string{":secret:" + secret + "-??????", ":parameter" + param + `"`} {
 		if !strings.Contains(grants, want) {

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"loanflow/infra/config"
-	"loanflow/infra/functionenv"
+	"loanflow/infra/functionspec"
 	"loanflow/infra/statemachines"
 )
 
@@ -116,7 +116,7 @@ func (s *ValuationServiceStack) localURL() *string {
 // exports publishes what other stacks use, under stage-qualified names.
 func (s *ValuationServiceStack) exports() {
 	export := func(name, desc string, v *string) *string {
-		return s.Stack.ExportValue(v, &awscdk.ExportValueOptions{
+		return s.ExportValue(v, &awscdk.ExportValueOptions{
 			Name: jsii.String(s.props.Settings.Name(name)), Description: jsii.String(desc),
 		})
 	}
@@ -133,9 +133,9 @@ func (s *ValuationServiceStack) URL() *string { return s.importedURL }
 // of this stack's export.
 func (s *ValuationServiceStack) WebhookAPIKeyARN() *string { return s.importedWebhookAPIKeyARN }
 
-// RequestRouteArn is the execute-api ARN of POST /valuations on the mock's
+// RequestRouteARN is the execute-api ARN of POST /valuations on the mock's
 // stage: what a caller must be allowed to invoke.
-func (s *ValuationServiceStack) RequestRouteArn() *string {
+func (s *ValuationServiceStack) RequestRouteARN() *string {
 	return s.API.ArnForExecuteApi(jsii.String("POST"), jsii.String("/valuations"), jsii.String(mockStage))
 }
 
@@ -156,11 +156,11 @@ func (s *ValuationServiceStack) GrantRequest(grantee awsiam.IRole) awsiam.Grant 
 	})
 }
 
-// allowedCallbackParameterArn is the ARN of the stage's allowed callback
+// allowedCallbackParameterARN is the ARN of the stage's allowed callback
 // parameter in this stack's account and region, built from the name: the
 // parameter belongs to the LoanProcessor stack, deployed after this one.
-func (s *ValuationServiceStack) allowedCallbackParameterArn() *string {
-	return s.Stack.FormatArn(&awscdk.ArnComponents{
+func (s *ValuationServiceStack) allowedCallbackParameterARN() *string {
+	return s.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("ssm"),
 		Resource:     jsii.String("parameter"),
 		ResourceName: jsii.String(strings.TrimPrefix(s.props.Settings.AllowedCallbackParameterName(), "/")),
@@ -182,20 +182,12 @@ func (s *ValuationServiceStack) webhookAPIKey() {
 
 func (s *ValuationServiceStack) callbackSender() {
 	cfg := s.props.Settings.Config
-	s.CallbackSender = NewGoFunction(s.Stack, "CallbackSender", &GoFunctionProps{
-		ModuleRoot:       s.props.ModuleRoot,
-		Main:             "consumers/functions/valuation-service-callback",
-		Description:      "Signs a valuation and POSTs it to the loan processor's webhook.",
-		MemoryMB:         cfg.Functions.MemoryMB,
-		Timeout:          cfg.Queue.ConsumerTimeout,
-		LogRetentionDays: s.props.Settings.LogRetentionDays(),
-		LogLevel:         cfg.Functions.LogLevel,
-		// The sender needs the keys and the log level; the state machine ARN is not known yet.
-		Environment: functionenv.ValuationService(cfg, functionenv.MockService{
-			Signing:       functionenv.Secret{ARN: s.props.Settings.SigningSecretName()},
-			WebhookAPIKey: functionenv.Secret{ARN: *s.WebhookAPIKey.SecretArn()},
-		}).Pointers(),
+	// The sender needs the keys and the log level; the state machine ARN is not known yet.
+	spec := functionspec.MockCallbackSender(cfg, functionspec.MockResources{
+		Signing:       functionspec.Secret{ARN: s.props.Settings.SigningSecretName()},
+		WebhookAPIKey: functionspec.Secret{ARN: *s.WebhookAPIKey.SecretArn()},
 	})
+	s.CallbackSender = NewGoFunction(s.Stack, "CallbackSender", specProps(s.props.ModuleRoot, spec, s.props.Settings.LogRetentionDays()))
 	// By name: the secret belongs to the LoanProcessor stack, which depends
 	// on this one. GetSecretValue on the secret covers every version stage.
 	secret := awssecretsmanager.Secret_FromSecretNameV2(s.Stack, jsii.String("SigningSecret"), jsii.String(s.props.Settings.SigningSecretName()))
@@ -220,28 +212,20 @@ func (s *ValuationServiceStack) workflow() {
 
 func (s *ValuationServiceStack) requestHandler() {
 	cfg := s.props.Settings.Config
-	s.RequestHandler = NewGoFunction(s.Stack, "RequestHandler", &GoFunctionProps{
-		ModuleRoot:       s.props.ModuleRoot,
-		Main:             "consumers/functions/valuation-service-api",
-		Description:      "Accepts a valuation request and starts a survey.",
-		MemoryMB:         cfg.Functions.MemoryMB,
-		Timeout:          cfg.Queue.ConsumerTimeout,
-		LogRetentionDays: s.props.Settings.LogRetentionDays(),
-		LogLevel:         cfg.Functions.LogLevel,
-		// A late valuation arrives after the processor has stopped waiting (functionenv.LateDelay).
-		Environment: functionenv.ValuationService(cfg, functionenv.MockService{
-			StateMachineARN:          *s.Workflow.StateMachine.StateMachineArn(),
-			Signing:                  functionenv.Secret{ARN: s.props.Settings.SigningSecretName()},
-			AllowedCallbackParameter: s.props.Settings.AllowedCallbackParameterName(),
-		}).Pointers(),
+	// A late valuation arrives after the processor has stopped waiting (functionspec.LateDelay).
+	spec := functionspec.MockAPI(cfg, functionspec.MockResources{
+		StateMachineARN:          *s.Workflow.StateMachine.StateMachineArn(),
+		Signing:                  functionspec.Secret{ARN: s.props.Settings.SigningSecretName()},
+		AllowedCallbackParameter: s.props.Settings.AllowedCallbackParameterName(),
 	})
+	s.RequestHandler = NewGoFunction(s.Stack, "RequestHandler", specProps(s.props.ModuleRoot, spec, s.props.Settings.LogRetentionDays()))
 	s.RequestHandler.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("states:StartExecution"),
 		Resources: &[]*string{s.Workflow.StateMachine.StateMachineArn()},
 	}))
 	s.RequestHandler.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("ssm:GetParameter"),
-		Resources: &[]*string{s.allowedCallbackParameterArn()},
+		Resources: &[]*string{s.allowedCallbackParameterARN()},
 	}))
 }
 
@@ -308,5 +292,5 @@ func (s *ValuationServiceStack) api() {
 // lateDelay is how long a mock:late valuation takes: past the processor's
 // callback timeout by a margin that outlasts clock skew and retries.
 func lateDelay(callbackTimeout time.Duration) time.Duration {
-	return functionenv.LateDelay(callbackTimeout)
+	return functionspec.LateDelay(callbackTimeout)
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"loanflow/consumers/mockvaluation"
 	"loanflow/consumers/valuationrequest"
-	"loanflow/consumers/valuationservice"
 	"loanflow/infra/statemachines"
 )
 
@@ -64,16 +64,16 @@ func TestValuationServiceStack(t *testing.T) {
 
 	api := props(t, d.vs, "AWS::Lambda::Function", logicalID(vs.RequestHandler.Function))
 	env := api["Environment"].(map[string]any)["Variables"].(map[string]any)
-	equalJSON(t, "api state machine", env[valuationservice.EnvStateMachineARN], ref(vs.Workflow.StateMachine))
-	equalJSON(t, "api callback delay", env[valuationservice.EnvCallbackDelay], cfg.Mock.CallbackDelay.String())
-	if late, _ := env[valuationservice.EnvLateDelay].(string); late == "" || lateDelay(cfg.CallbackTimeout) <= cfg.CallbackTimeout {
+	equalJSON(t, "api state machine", env[mockvaluation.EnvStateMachineARN], ref(vs.Workflow.StateMachine))
+	equalJSON(t, "api callback delay", env[mockvaluation.EnvCallbackDelay], cfg.Mock.CallbackDelay.String())
+	if late, _ := env[mockvaluation.EnvLateDelay].(string); late == "" || lateDelay(cfg.CallbackTimeout) <= cfg.CallbackTimeout {
 		t.Errorf("late delay %q must exceed the callback timeout %s", late, cfg.CallbackTimeout)
 	}
 	equalJSON(t, "api on the state machine", actionsOn(t, statements(t, d.vs, vs.RequestHandler.Role))[toJSON(t, ref(vs.Workflow.StateMachine))],
 		[]string{"states:StartExecution"})
 
 	sender := props(t, d.vs, "AWS::Lambda::Function", logicalID(vs.CallbackSender.Function))
-	equalJSON(t, "sender secret", sender["Environment"].(map[string]any)["Variables"].(map[string]any)[valuationservice.EnvSigningSecretARN], d.settings.SigningSecretName())
+	equalJSON(t, "sender secret", sender["Environment"].(map[string]any)["Variables"].(map[string]any)[mockvaluation.EnvSigningSecretARN], d.settings.SigningSecretName())
 	var secretActions []string
 	for res, actions := range actionsOn(t, statements(t, d.vs, vs.CallbackSender.Role)) {
 		if strings.Contains(res, ":secret:"+d.settings.SigningSecretName()+"-??????") {

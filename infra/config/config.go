@@ -109,6 +109,11 @@ type MockConfig struct {
 	CallbackDelay time.Duration
 	// SlowResponse is how long a "slow" request takes to be accepted.
 	SlowResponse time.Duration
+	// CallbackAttempts is how many times the mock tries one callback POST
+	// on 429, 5xx or a network error before its state machine's own retry.
+	CallbackAttempts int
+	// CallbackTimeout bounds one callback POST.
+	CallbackTimeout time.Duration
 }
 
 // Default returns the production defaults.
@@ -143,7 +148,8 @@ func Default() Config {
 			CacheTTL:   5 * time.Minute,
 		},
 		Functions: FunctionConfig{MemoryMB: 256, LogRetentionDays: 30, LogLevel: "INFO"},
-		Mock:      MockConfig{CallbackDelay: 30 * time.Second, SlowResponse: 3 * time.Second},
+		Mock: MockConfig{CallbackDelay: 30 * time.Second, SlowResponse: 3 * time.Second,
+			CallbackAttempts: 3, CallbackTimeout: 10 * time.Second},
 	}
 }
 
@@ -239,6 +245,9 @@ func (c Config) Validate() error {
 		check(false, "Functions.LogLevel", "must be DEBUG, INFO, WARN or ERROR")
 	}
 	check(c.Mock.CallbackDelay >= 0, "Mock.CallbackDelay", "must be >= 0")
+	check(c.Mock.SlowResponse >= 0, "Mock.SlowResponse", "must be >= 0")
+	check(c.Mock.CallbackAttempts >= 1 && c.Mock.CallbackAttempts <= 10, "Mock.CallbackAttempts", "must be between 1 and 10")
+	check(c.Mock.CallbackTimeout > 0, "Mock.CallbackTimeout", "must be > 0")
 	return errors.Join(errs...)
 }
 

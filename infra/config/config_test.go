@@ -30,6 +30,8 @@ func TestValidateNamesFieldAndRule(t *testing.T) {
 			c.ValuationService.RequestTimeout = 10 * time.Second
 		}, "must fit in Queue.ConsumerTimeout"},
 		{func(c *Config) { c.Functions.LogLevel = "TRACE" }, "Functions.LogLevel"},
+		{func(c *Config) { c.Mock.CallbackAttempts = 0 }, "Mock.CallbackAttempts: must be between 1 and 10"},
+		{func(c *Config) { c.Mock.CallbackTimeout = 0 }, "Mock.CallbackTimeout: must be > 0"},
 	}
 	for _, tc := range cases {
 		c := Default()

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 
-	"loanflow/events"
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/audit"
 	"loanflow/infra/local/awsjson"
@@ -375,7 +374,7 @@ type auditedPublisher struct {
 	s    *Stack
 }
 
-func (p auditedPublisher) PutEvents(ctx context.Context, entries []events.Entry) ([]eventbus.Result, int, error) {
+func (p auditedPublisher) PutEvents(ctx context.Context, entries []eventbus.Entry) ([]eventbus.Result, int, error) {
 	for _, e := range entries {
 		p.s.audit.Record(audit.Call{Principal: WebhookIntegration, Action: "events:PutEvents", Resource: p.s.busARN(e.EventBusName)})
 	}

@@ -17,8 +17,8 @@ import (
 
 	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/tokenstore"
-	"loanflow/infra/local/asl"
 	"loanflow/infra/local/console"
+	"loanflow/infra/local/sfn"
 	"loanflow/infra/local/sqs"
 )
 
@@ -36,8 +36,8 @@ type consoleSource struct {
 var _ console.Source = (*consoleSource)(nil)
 
 func notFound(err error) error {
-	if errors.Is(err, sqs.ErrQueueDoesNotExist) || asl.ErrorCode(err) == asl.CodeExecutionDoesNotExist ||
-		asl.ErrorCode(err) == asl.CodeStateMachineDoesNotExist || asl.ErrorCode(err) == "InvalidArn" {
+	if errors.Is(err, sqs.ErrQueueDoesNotExist) || sfn.ErrorCode(err) == sfn.CodeExecutionDoesNotExist ||
+		sfn.ErrorCode(err) == sfn.CodeStateMachineDoesNotExist || sfn.ErrorCode(err) == "InvalidArn" {
 		return fmt.Errorf("%w: %v", console.ErrNotFound, err)
 	}
 	return err
@@ -50,8 +50,13 @@ func (c *consoleSource) Queues(ctx context.Context) ([]console.Queue, error) {
 	}
 	out := make([]console.Queue, 0, len(st))
 	for _, q := range st {
-		out = append(out, console.Queue{Name: q.Name, URL: q.URL, Visible: q.Visible, InFlight: q.InFlight, Delayed: q.Delayed,
-			OldestAge: q.OldestAge, DeadLetterQueue: q.DeadLetterQueue, MaxReceiveCount: q.MaxReceiveCount, SourceQueues: q.SourceQueues})
+		cq := console.Queue{Name: q.Name, URL: q.URL, Visible: q.Visible, InFlight: q.InFlight, Delayed: q.Delayed,
+			OldestAge: q.OldestAge, DeadLetterQueue: q.DeadLetterQueue, MaxReceiveCount: q.MaxReceiveCount, SourceQueues: q.SourceQueues,
+			FIFO: q.FIFO, GroupCount: q.GroupCount}
+		for _, g := range q.Groups {
+			cq.Groups = append(cq.Groups, console.QueueGroup{ID: g.ID, Messages: g.Messages, InFlight: g.InFlight})
+		}
+		out = append(out, cq)
 	}
 	return out, nil
 }
@@ -89,7 +94,11 @@ func (c *consoleSource) ExecutionCounts(ctx context.Context) (map[string]int, er
 	if err != nil {
 		return nil, err
 	}
-	return st.Executions, nil
+	counts := make(map[string]int, len(st.Executions))
+	for status, n := range st.Executions {
+		counts[string(status)] = n
+	}
+	return counts, nil
 }
 
 var _ console.ExecutionSearcher = (*consoleSource)(nil)
@@ -101,12 +110,12 @@ func (c *consoleSource) Executions(ctx context.Context, status string, limit int
 	}
 	var out []console.Execution
 	for _, sm := range sms {
-		xs, _, err := c.s.Engine.ListExecutions(ctx, asl.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: status, MaxResults: limit})
+		xs, _, err := c.s.Engine.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: sfn.Status(status), MaxResults: limit})
 		if err != nil {
 			return nil, err
 		}
 		for _, x := range xs {
-			out = append(out, console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: x.Status,
+			out = append(out, console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status),
 				Start: x.StartDate, Stop: x.StopDate})
 		}
 	}
@@ -129,12 +138,12 @@ func (c *consoleSource) SearchExecutions(ctx context.Context, status, query stri
 	for _, sm := range sms {
 		found, next := 0, ""
 		for found <= limit {
-			xs, tok, err := c.s.Engine.ListExecutions(ctx, asl.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: status, MaxResults: 1000, NextToken: next})
+			xs, tok, err := c.s.Engine.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: sfn.Status(status), MaxResults: 1000, NextToken: next})
 			if err != nil {
 				return nil, false, err
 			}
 			for _, x := range xs {
-				e := console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: x.Status, Start: x.StartDate, Stop: x.StopDate}
+				e := console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate, Stop: x.StopDate}
 				if found <= limit && console.MatchExecution(e, query) {
 					out, found = append(out, e), found+1
 				}
@@ -162,7 +171,7 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 		return console.ExecutionDetail{}, notFound(err)
 	}
 	d := console.ExecutionDetail{
-		Execution: console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: x.Status, Start: x.StartDate},
+		Execution: console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate},
 		Input:     x.Input, Definition: sm.Definition,
 	}
 	if x.StopDate != nil {
@@ -179,7 +188,7 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 	}
 	next := ""
 	for {
-		evs, tok, err := c.s.Engine.GetExecutionHistory(ctx, asl.HistoryInput{ExecutionArn: arn, MaxResults: 1000, NextToken: next})
+		evs, tok, err := c.s.Engine.GetExecutionHistory(ctx, sfn.HistoryInput{ExecutionArn: arn, MaxResults: 1000, NextToken: next})
 		if err != nil {
 			return console.ExecutionDetail{}, err
 		}
@@ -327,7 +336,7 @@ func (c *consoleSource) Topics(ctx context.Context, recent int) ([]console.Topic
 	for _, t := range ts {
 		ct := console.Topic{ARN: t.ARN, Name: t.Name, DisplayName: t.DisplayName}
 		for _, sub := range t.Subscriptions {
-			ct.Subscriptions = append(ct.Subscriptions, console.Subscription{ARN: sub.SubscriptionArn, Protocol: sub.Protocol,
+			ct.Subscriptions = append(ct.Subscriptions, console.Subscription{ARN: sub.SubscriptionARN, Protocol: sub.Protocol,
 				Endpoint: sub.Endpoint, Pending: sub.Pending, RawMessageDelivery: sub.RawMessageDelivery, FilterPolicy: sub.FilterPolicy})
 		}
 		for _, p := range t.Recent {

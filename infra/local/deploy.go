@@ -8,14 +8,23 @@ import (
 	"strconv"
 	"time"
 
+	"loanflow/contracts"
 	"loanflow/events"
 	"loanflow/infra/config"
-	"loanflow/infra/local/asl"
 	"loanflow/infra/local/cfn"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
+	"loanflow/infra/local/sfn"
 	"loanflow/infra/local/sqs"
 	"loanflow/infra/statemachines"
+)
+
+// The archive of the callback bus, as the cloud stack's
+// (infra/cloud/loanprocessor.go: its name is CloudFormation's to make up):
+// a user replays callbacks from it locally as after an incident in the cloud.
+const (
+	CallbackArchiveName          = "valuation-callbacks"
+	CallbackArchiveRetentionDays = 30
 )
 
 // deploy creates (or finds, on restart) every resource, then starts the workers.
@@ -61,6 +70,12 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 
 	if _, err := s.Bus.CreateBus(ctx, c.EventBusName); err != nil {
 		return err
+	}
+	// Every callback is kept for replay after an incident, as in the cloud stack.
+	archivePattern, _ := json.Marshal(map[string][]string{"source": {contracts.EventSource}})
+	if err := s.Bus.EnsureArchive(ctx, CallbackArchiveName, c.EventBusName, string(archivePattern), "Valuation callbacks, for replay.",
+		CallbackArchiveRetentionDays); err != nil {
+		return fmt.Errorf("archive %s: %w", CallbackArchiveName, err)
 	}
 	rules, err := events.Rules()
 	if err != nil {
@@ -128,9 +143,7 @@ func (s *Stack) deploy(ctx context.Context, endpoint string, opts Options) error
 		defer s.wg.Done()
 		s.sweepTables(ctx, time.Minute)
 	}()
-	mapping := &functions.SQSMapping{Queue: QueueName, BatchSize: c.Queue.BatchSize, MaxBatchingWindow: c.Queue.MaxBatchingWindow,
-		MaxConcurrency: c.Queue.MaxConcurrency, ReportBatchItemFailures: true, Region: s.Region, Log: s.log}
-	mapping.Function, _ = s.Functions.Lookup(FnValuationRequest)
+	mapping := s.requestMapping()
 	s.EventSourceMappings = []*functions.SQSMapping{mapping}
 	go func() {
 		defer s.wg.Done()
@@ -195,8 +208,8 @@ func (s *Stack) putStateMachine(ctx context.Context, name, def string) (string, 
 	if err == nil {
 		return arn, nil
 	}
-	var apiErr *asl.APIError
-	if errors.As(err, &apiErr) && apiErr.Code == asl.CodeStateMachineAlreadyExists {
+	var apiErr *sfn.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == sfn.CodeStateMachineAlreadyExists {
 		arn = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.Region, AccountID, name)
 		if _, err := s.Engine.UpdateStateMachine(ctx, arn, def, role); err != nil {
 			return "", fmt.Errorf("update state machine %s: %w", name, err)

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"loanflow/infra/config"
-	"loanflow/infra/local/asl"
+	"loanflow/infra/functionspec"
 	"loanflow/infra/local/audit"
 	"loanflow/infra/local/cfn"
 	"loanflow/infra/local/dynamo"
@@ -30,6 +30,7 @@ import (
 	"loanflow/infra/local/functions"
 	"loanflow/infra/local/integrations"
 	"loanflow/infra/local/secretsmgr"
+	"loanflow/infra/local/sfn"
 	"loanflow/infra/local/sns"
 	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/local/sqs"
@@ -48,10 +49,10 @@ const (
 	TableName             = "loanflow-tokens"
 	LoanProcessorName     = "LoanProcessor"
 	ValuationServiceName  = "ValuationService"
-	FnValuationRequest    = "valuation-request"
-	FnValuationCallback   = "valuation-callback"
-	FnServiceAPI          = "valuation-service-api"
-	FnServiceCallback     = "valuation-service-callback"
+	FnValuationRequest    = functionspec.NameValuationRequest
+	FnValuationCallback   = functionspec.NameValuationCallback
+	FnServiceAPI          = functionspec.NameMockAPI
+	FnServiceCallback     = functionspec.NameMockCallbackSender
 	MockServicePathPrefix = "/valuation-service"
 )
 
@@ -71,7 +72,7 @@ type Options struct {
 	// FunctionLogger receives the Lambda handlers' logs (default: Logger).
 	FunctionLogger *slog.Logger
 	// Clock drives the ASL engine (tests); nil is the wall clock.
-	Clock asl.Clock
+	Clock sfn.Clock
 	// FunctionsOverSockets sends the functions' calls to the stack over TCP,
 	// like any client; by default they reach its handler in-process (the same
 	// HTTP bytes, no socket).
@@ -124,7 +125,7 @@ type Stack struct {
 	Region  string
 
 	DB        *sql.DB
-	Engine    *asl.Engine
+	Engine    *sfn.Engine
 	Queues    *sqs.Broker
 	Tables    *dynamo.Store
 	Bus       *eventbus.Bus
@@ -277,7 +278,7 @@ func (s *Stack) build(ctx context.Context, endpoint string, opts Options) error 
 		Queues: s.Queues, Functions: s.Functions}); err != nil {
 		return fmt.Errorf("sns: %w", err)
 	}
-	if s.Engine, err = asl.New(s.DB, asl.Options{Clock: opts.Clock, Invoker: s.auditTasks(hub), Logger: s.log, Region: s.Region, AccountID: AccountID}); err != nil {
+	if s.Engine, err = sfn.New(s.DB, sfn.Options{Clock: opts.Clock, Invoker: s.auditTasks(hub), Logger: s.log, Region: s.Region, AccountID: AccountID}); err != nil {
 		return fmt.Errorf("step functions: %w", err)
 	}
 	hub.Executions = s.Engine // state machines as rule targets

@@ -9,20 +9,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"loanflow/consumers/lambdalog"
-	"loanflow/consumers/secrets"
-	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationcallback"
 	"loanflow/consumers/valuationrequest"
-	"loanflow/infra/functionenv"
-	"loanflow/infra/local/asl/sfnapi"
+	"loanflow/infra/functionspec"
 	"loanflow/infra/local/audit"
 	"loanflow/infra/local/awsjson"
 	"loanflow/infra/local/functions"
+	"loanflow/infra/local/sfn/sfnapi"
 )
 
 func (s *Stack) sfnService() *awsjson.Service { return sfnapi.Service(s.Engine) }
@@ -50,67 +45,78 @@ func (s *Stack) awsConfigAs(endpoint string, p audit.Principal) aws.Config {
 	}
 }
 
-// functionHTTPClient is c with the stack's transport: calls to the stack stay
-// in-process, calls elsewhere (a real valuation service) go out as c would.
-func (s *Stack) functionHTTPClient(c *http.Client) *http.Client {
-	return &http.Client{Timeout: c.Timeout, Transport: &loopback{host: s.loop.host, next: c.Transport, target: s.loop.target}}
+// functionTransport wraps a function's own HTTP transport with the stack's:
+// calls to the stack stay in-process, calls elsewhere (a real valuation
+// service) go out through next.
+func (s *Stack) functionTransport(next http.RoundTripper) http.RoundTripper {
+	return &loopback{host: s.loop.host, next: next, target: s.loop.target}
 }
 
-// registerFunctions builds each handler as its main would, through the same
-// environment variables the CDK app sets, and registers it.
+// localFunction is a function spec and how to build its handler: with its
+// package's Build, as its main does in Lambda.
+type localFunction struct {
+	spec  functionspec.Spec
+	build func(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (handler any, err error)
+}
+
+// registerFunctions builds every function from its spec, the one the CDK app
+// deploys, and registers it with the spec's timeout, memory and concurrency.
 func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, serviceURL string, opts Options) error {
 	c := s.Config
-	reqCfg := s.awsConfigAs(endpoint, audit.Function(FnValuationRequest))
-	resCfg := s.awsConfigAs(endpoint, audit.Function(FnValuationCallback))
 	base := opts.FunctionLogger
 	if base == nil {
 		base = s.log
 	}
 	// As in Lambda: every line carries the request id and the handler's context attributes.
 	flog := slog.New(lambdalog.Wrap(base.Handler()))
-
-	// The mock sits behind an IAM-authorized API, as on AWS; a real
-	// service is called as it is.
-	auth := valuationrequest.AuthNone
-	if c.ValuationService.URL == "" {
-		auth = valuationrequest.AuthIAM
+	// The key comes from Secrets Manager (this stack's), as on AWS.
+	res := functionspec.Resources{TokenTable: TableName, ValuationServiceURL: serviceURL, WebhookBaseURL: webhookBase,
+		Signing: functionspec.Secret{ARN: c.Signature.SecretName}}
+	fns := []localFunction{
+		{functionspec.ValuationRequest(c, res), func(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (any, error) {
+			h, err := valuationrequest.Build(ctx, getenv, awsCfg, valuationrequest.BuildOptions{Logger: log, Transport: s.functionTransport})
+			if err != nil {
+				return nil, err
+			}
+			return h.Handle, nil
+		}},
+		{functionspec.ValuationCallback(c, res), func(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (any, error) {
+			h, err := valuationcallback.Build(ctx, getenv, awsCfg, valuationcallback.BuildOptions{Logger: log, Metrics: s.Metrics})
+			if err != nil {
+				return nil, err
+			}
+			return h.Handle, nil
+		}},
 	}
-	reqEnv := functionenv.ValuationRequest(c, TableName, serviceURL, webhookBase, auth)
-	rc, err := valuationrequest.ConfigFromEnv(reqEnv.Getenv)
-	if err != nil {
-		return err
-	}
-	reqHTTP := s.functionHTTPClient(valuationrequest.NewHTTPClient(rc))
-	if rc.ServiceAuth == valuationrequest.AuthIAM {
-		reqHTTP.Transport = &valuationrequest.SigV4Transport{Next: reqHTTP.Transport, Credentials: reqCfg.Credentials, Region: reqCfg.Region}
-	}
-	req, err := valuationrequest.NewHandler(rc, valuationrequest.Deps{Store: tokenstore.NewDynamoStore(dynamodb.NewFromConfig(reqCfg), TableName),
-		Tasks: sfn.NewFromConfig(reqCfg), HTTP: reqHTTP, Logger: flog.With("function", FnValuationRequest)})
-	if err != nil {
-		return err
-	}
-	resEnv := functionenv.ValuationCallback(c, TableName, functionenv.Secret{ARN: c.Signature.SecretName})
-	cc, err := valuationcallback.ConfigFromEnv(resEnv.Getenv)
-	if err != nil {
-		return err
-	}
-	// As main does: the keys come from Secrets Manager (this stack's), cached.
-	keys := &secrets.Keyring{Getter: secretsmanager.NewFromConfig(resCfg), ID: cc.SigningSecretID, TTL: cc.SecretCacheTTL}
-	if _, err := keys.Keys(ctx, false); err != nil {
-		return fmt.Errorf("function %s: %w", FnValuationCallback, err)
-	}
-	res, err := valuationcallback.NewHandler(cc, valuationcallback.Deps{Store: tokenstore.NewDynamoStore(dynamodb.NewFromConfig(resCfg), TableName),
-		Tasks: sfn.NewFromConfig(resCfg), Keys: keys, Metrics: s.Metrics, Logger: flog.With("function", FnValuationCallback)})
-	if err != nil {
-		return err
-	}
-	for _, spec := range []functions.Spec{
-		{Name: FnValuationRequest, Handler: req.Handle, Timeout: c.Queue.ConsumerTimeout, Concurrency: c.Queue.MaxConcurrency, Environment: reqEnv},
-		{Name: FnValuationCallback, Handler: res.Handle, Timeout: c.Callback.Timeout, Environment: resEnv},
-	} {
-		if _, err := s.Functions.Register(spec); err != nil {
-			return fmt.Errorf("function %s: %w", spec.Name, err)
+	fns = append(fns, s.mockFunctions()...)
+	for _, f := range fns {
+		if err := s.registerFunction(ctx, endpoint, f, flog); err != nil {
+			return err
 		}
 	}
-	return s.registerMockService(ctx, endpoint, webhookBase, flog)
+	return nil
+}
+
+// registerFunction builds f with the environment of its spec and SDK
+// clients that sign as its own principal, and registers it.
+func (s *Stack) registerFunction(ctx context.Context, endpoint string, f localFunction, flog *slog.Logger) error {
+	sp := f.spec
+	h, err := f.build(ctx, sp.Environment.Getenv, s.awsConfigAs(endpoint, audit.Function(sp.Name)), flog.With("function", sp.Name))
+	if err != nil {
+		return fmt.Errorf("function %s: %w", sp.Name, err)
+	}
+	if _, err := s.Functions.Register(functions.Spec{Name: sp.Name, Handler: h, Timeout: sp.Timeout, MemoryMB: sp.MemoryMB,
+		ReservedConcurrency: sp.ReservedConcurrency, Environment: sp.Environment}); err != nil {
+		return fmt.Errorf("function %s: %w", sp.Name, err)
+	}
+	return nil
+}
+
+// requestMapping is the request consumer's SQS event source, as its spec
+// describes it (the CDK app's event source mapping has the same settings).
+func (s *Stack) requestMapping() *functions.SQSMapping {
+	q := functionspec.RequestQueue(s.Config)
+	fn, _ := s.Functions.Lookup(functionspec.NameValuationRequest)
+	return &functions.SQSMapping{Queue: QueueName, Function: fn, BatchSize: q.BatchSize, MaxBatchingWindow: q.MaxBatchingWindow,
+		MaxConcurrency: q.MaxConcurrency, ReportBatchItemFailures: q.ReportBatchItemFailures, Region: s.Region, Log: s.log}
 }

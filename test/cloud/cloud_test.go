@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 func TestScenariosOnAWS(t *testing.T) {

@@ -47,7 +47,7 @@ import (
 	"loanflow/consumers/tokenstore"
 	"loanflow/infra/config"
 	"loanflow/infra/local"
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 var (

@@ -32,7 +32,7 @@ import (
 	"loanflow/consumers/tokenstore"
 	"loanflow/contracts"
 	"loanflow/infra/local"
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 type env struct {

@@ -21,7 +21,7 @@ import (
 
 	"loanflow/infra/local"
 	"loanflow/infra/local/sqlitedb"
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 // startAt starts a stack on addr with the state in dir, its log in dir's

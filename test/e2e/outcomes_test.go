@@ -14,7 +14,7 @@ import (
 
 	"loanflow/contracts"
 	"loanflow/events"
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 // underwriters subscribes a new SQS queue to the loan notifications topic,
@@ -124,8 +124,12 @@ func (e *env) checkOutcomes(t *testing.T, results []scenarios.Result, underwrite
 			quiet++
 		}
 		for _, m := range out.Messages {
-			var note struct{ Type, TopicArn, Message string }
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &note); err != nil || note.Type != "Notification" || note.TopicArn != e.stack.Outputs.NotificationsTopicARN {
+			var note struct {
+				Type     string `json:"Type"`
+				TopicARN string `json:"TopicArn"`
+				Message  string `json:"Message"`
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &note); err != nil || note.Type != "Notification" || note.TopicARN != e.stack.Outputs.NotificationsTopicARN {
 				t.Errorf("not an SNS notification from the topic: %s", aws.ToString(m.Body))
 				continue
 			}

@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"loanflow/consumers/lambdalog"
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 // secret is a whole value no log line and no console page may hold.

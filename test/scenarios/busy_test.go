@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"loanflow/consumers/valuationservice"
-	"loanflow/infra/functionenv"
+	"loanflow/consumers/mockvaluation"
+	"loanflow/infra/functionspec"
 	"loanflow/infra/local"
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 // The fast config's budgets leave a busy machine room: every budget for
@@ -60,7 +60,7 @@ func TestFastConfigBudgetsHoldOnABusyMachine(t *testing.T) {
 	// A late callback is late by construction, not by a race: the mock's
 	// survey waits longer than the callback timeout, in whole seconds, and
 	// starts after the loan's task did.
-	mock, err := valuationservice.ConfigFromEnv(functionenv.ValuationService(c, functionenv.MockService{}).Getenv)
+	mock, err := mockvaluation.ConfigFromEnv(functionspec.MockAPI(c, functionspec.MockResources{}).Environment.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

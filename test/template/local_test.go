@@ -21,7 +21,7 @@ import (
 	"loanflow/infra/local"
 	"loanflow/infra/local/audit"
 	"loanflow/infra/local/sqs"
-	"loanflow/test/scenarios"
+	"loanflow/infra/scenarios"
 )
 
 // closers close what the tests share, once they have all run.

@@ -1,51 +1,37 @@
 // Command valuation-request is the Lambda that consumes the valuation-request
-// queue. It only wires: config, SDK clients, handler.
+// queue. It only wires: a startup logger, the AWS config, and
+// valuationrequest.Build, the function's one assembly, which the local stack
+// uses too.
 package main
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"loanflow/consumers/lambdalog"
-	"loanflow/consumers/tokenstore"
 	"loanflow/consumers/valuationrequest"
 )
 
 func main() {
-	log := lambdalog.New(os.Stdout, "INFO") // until the config names the level
-	h, err := build(context.Background(), log)
+	// Until the configuration names the level: only a failure to start is
+	// logged with it. The handler logs at the configured level.
+	log := lambdalog.New(os.Stdout, "INFO")
+	h, err := build(context.Background())
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.StartWithOptions(h.Handle, lambda.WithEnableSIGTERM(func() { log.Info("shutting down") }))
+	lambda.StartWithOptions(h.Handle, lambda.WithEnableSIGTERM(func() { h.Logger().Info("shutting down") }))
 }
 
-func build(ctx context.Context, log *slog.Logger) (*valuationrequest.Handler, error) {
-	cfg, err := valuationrequest.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	log = lambdalog.New(os.Stdout, cfg.LogLevel)
+func build(ctx context.Context) (*valuationrequest.Handler, error) {
 	aws, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	client := valuationrequest.NewHTTPClient(cfg)
-	if cfg.ServiceAuth == valuationrequest.AuthIAM {
-		client.Transport = &valuationrequest.SigV4Transport{Next: client.Transport, Credentials: aws.Credentials, Region: aws.Region}
-	}
-	return valuationrequest.NewHandler(cfg, valuationrequest.Deps{
-		Store:  tokenstore.NewDynamoStore(dynamodb.NewFromConfig(aws), cfg.TableName),
-		Tasks:  sfn.NewFromConfig(aws),
-		HTTP:   client,
-		Logger: log,
-	})
+	return valuationrequest.Build(ctx, os.Getenv, aws, valuationrequest.BuildOptions{Logs: os.Stdout})
 }

@@ -1,51 +1,37 @@
 // Command valuation-service-api is the mock valuation service's API Lambda
-// (POST /valuations). It only wires: config, SDK client, handler.
+// (POST /valuations), a stand-in for the real Valuation Service. It only
+// wires: a startup logger, the AWS config, and mockvaluation.BuildAPI, the
+// function's one assembly, which the local stack uses too.
 package main
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"loanflow/consumers/internal/ssmparam"
 	"loanflow/consumers/lambdalog"
-	"loanflow/consumers/valuationservice"
+	"loanflow/consumers/mockvaluation"
 )
 
 func main() {
-	log := lambdalog.New(os.Stdout, "INFO") // until the config names the level
-	h, err := build(context.Background(), log)
+	// Until the configuration names the level: only a failure to start is
+	// logged with it. The handler logs at the configured level.
+	log := lambdalog.New(os.Stdout, "INFO")
+	h, err := build(context.Background())
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.StartWithOptions(h.Handle, lambda.WithEnableSIGTERM(func() { log.Info("shutting down") }))
+	lambda.StartWithOptions(h.Handle, lambda.WithEnableSIGTERM(func() { h.Logger().Info("shutting down") }))
 }
 
-func build(ctx context.Context, log *slog.Logger) (*valuationservice.APIHandler, error) {
-	cfg, err := valuationservice.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	log = lambdalog.New(os.Stdout, cfg.LogLevel)
+func build(ctx context.Context) (*mockvaluation.APIHandler, error) {
 	aws, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	var callbacks valuationservice.PrefixSource
-	if cfg.AllowedCallbackParameter != "" {
-		callbacks = &ssmparam.Cached{Getter: ssm.NewFromConfig(aws), Name: cfg.AllowedCallbackParameter, TTL: time.Minute}
-	}
-	return valuationservice.NewAPIHandler(cfg, valuationservice.APIDeps{
-		Executions: sfn.NewFromConfig(aws),
-		Callbacks:  callbacks,
-		Logger:     log,
-	})
+	return mockvaluation.BuildAPI(ctx, os.Getenv, aws, mockvaluation.BuildOptions{Logs: os.Stdout})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,9 @@ func (r *Reader) fail(name, format string, args ...any) {
 	r.errs = append(r.errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
 }
 
-// String returns the variable, or def when it is unset or blank.
+// String returns the variable, or def when it is unset or blank: for
+// values that are optional by nature (a secret given one way or another),
+// never for a tunable, whose default lives in the typed config that sets it.
 func (r *Reader) String(name, def string) string {
 	if v := strings.TrimSpace(r.getenv(name)); v != "" {
 		return v
@@ -44,50 +47,64 @@ func (r *Reader) Required(name string) string {
 	return v
 }
 
-// Duration parses a Go duration ("90s", "24h0m0s") or a whole number of
-// seconds; def when unset. Negative values are refused.
-func (r *Reader) Duration(name string, def time.Duration) time.Duration {
-	v := strings.TrimSpace(r.getenv(name))
+// Duration parses a required Go duration ("90s", "24h0m0s") or a whole
+// number of seconds. Negative values are refused.
+func (r *Reader) Duration(name string) time.Duration {
+	v := r.Required(name)
 	if v == "" {
-		return def
+		return 0
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n < 0 {
 			r.fail(name, "must not be negative, got %q", v)
-			return def
+			return 0
 		}
 		return time.Duration(n) * time.Second
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
 		r.fail(name, "must be a duration such as 30s or 24h, or whole seconds, got %q", v)
-		return def
+		return 0
 	}
 	return d
 }
 
-// Int parses an integer in [lo, hi]; def when unset.
-func (r *Reader) Int(name string, def, lo, hi int) int {
-	v := strings.TrimSpace(r.getenv(name))
+// PositiveDuration is Duration, and refuses zero.
+func (r *Reader) PositiveDuration(name string) time.Duration {
+	before := len(r.errs)
+	d := r.Duration(name)
+	if len(r.errs) == before && d <= 0 {
+		r.fail(name, "must be > 0, got %q", strings.TrimSpace(r.getenv(name)))
+	}
+	return d
+}
+
+// Check records the problem "name: rule" unless ok, for a rule that spans
+// variables.
+func (r *Reader) Check(ok bool, name, rule string) {
+	if !ok {
+		r.fail(name, "%s", rule)
+	}
+}
+
+// Int parses a required integer in [lo, hi].
+func (r *Reader) Int(name string, lo, hi int) int {
+	v := r.Required(name)
 	if v == "" {
-		return def
+		return 0
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
 		r.fail(name, "must be an integer between %d and %d, got %q", lo, hi, v)
-		return def
+		return 0
 	}
 	return n
 }
 
-// URL parses an absolute http(s) URL, trimming a trailing slash. required
-// records a problem when it is unset.
-func (r *Reader) URL(name string, required bool) string {
-	v := strings.TrimSpace(r.getenv(name))
+// URL parses a required absolute http(s) URL, trimming a trailing slash.
+func (r *Reader) URL(name string) string {
+	v := r.Required(name)
 	if v == "" {
-		if required {
-			r.fail(name, "must be set")
-		}
 		return ""
 	}
 	u, err := url.Parse(v)
@@ -96,4 +113,36 @@ func (r *Reader) URL(name string, required bool) string {
 		return ""
 	}
 	return strings.TrimRight(v, "/")
+}
+
+// OneOf returns a required variable that must be one of allowed.
+func (r *Reader) OneOf(name string, allowed ...string) string {
+	v := r.Required(name)
+	if v != "" && !slices.Contains(allowed, v) {
+		r.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+		return ""
+	}
+	return v
+}
+
+// LambdaLogLevel is the variable Lambda sets to a function's application
+// log level when its logs are JSON.
+const LambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
+
+// LogLevels are the level names Lambda knows.
+var LogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+// LogLevel returns the function's log level: Lambda's own
+// AWS_LAMBDA_LOG_LEVEL when set (the level Lambda filters at), else the
+// required variable name. Either must be one of LogLevels.
+func (r *Reader) LogLevel(name string) string {
+	level := r.OneOf(name, LogLevels...)
+	if v := strings.TrimSpace(r.getenv(LambdaLogLevel)); v != "" {
+		if !slices.Contains(LogLevels, v) {
+			r.fail(LambdaLogLevel, "must be one of %s, got %q", strings.Join(LogLevels, ", "), v)
+			return level
+		}
+		return v
+	}
+	return level
 }

@@ -48,5 +48,5 @@ func (c *Cached) Value(ctx context.Context) (string, error) {
 	return c.value, nil
 }
 
-// CallbackPrefix makes Cached a valuationservice.PrefixSource.
+// CallbackPrefix makes Cached a mockvaluation.PrefixSource.
 func (c *Cached) CallbackPrefix(ctx context.Context) (string, error) { return c.Value(ctx) }

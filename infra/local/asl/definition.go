@@ -6,19 +6,22 @@ import (
 	"loanflow/infra/local/asl/expr"
 )
 
-// machine is a parsed, validated state machine or a Parallel branch / Map
-// item processor (which share the StartAt/States shape).
-type machine struct {
-	StartAt        string
-	States         map[string]*state
-	TimeoutSeconds int64 // top level only; 0 means none
+// Machine is a parsed, validated state machine (see Parse), or a Parallel
+// branch or Map item processor, which share the StartAt/States shape.
+type Machine struct {
+	startAt        string
+	states         map[string]*state
+	timeoutSeconds int64 // top level only; 0 means none
 }
+
+// TimeoutSeconds is the definition's TimeoutSeconds, 0 when it has none.
+func (m *Machine) TimeoutSeconds() int64 { return m.timeoutSeconds }
 
 // computeOnly reports whether m only computes: no state of it (or of its
 // nested branches and processors) invokes a task, waits or retries, so a
 // thread of it never blocks.
-func (m *machine) computeOnly() bool {
-	for _, st := range m.States {
+func (m *Machine) computeOnly() bool {
+	for _, st := range m.states {
 		switch st.Type {
 		case "Pass", "Choice", "Succeed", "Fail":
 		case "Parallel":
@@ -82,7 +85,7 @@ type state struct {
 	wait *waitSpec
 
 	// Parallel
-	branches []*machine
+	branches []*Machine
 	// branchesComputeOnly: no branch can block (see machine.computeOnly).
 	branchesComputeOnly bool
 
@@ -133,7 +136,7 @@ type waitSpec struct {
 }
 
 type mapSpec struct {
-	processor *machine
+	processor *Machine
 	// computeOnly is processor.computeOnly(), set at parse time.
 	computeOnly          bool
 	itemsPath            valueRef

@@ -1,13 +1,17 @@
-// Package asl is a durable interpreter for the Amazon States Language
-// (JSONPath query language) that behaves like AWS Step Functions Standard
-// workflows: every state type, the data-flow fields, the context object,
-// variables, Retry/Catch, timeouts, task tokens and execution history.
+// Package asl is the Amazon States Language interpreter (JSONPath query
+// language) with the semantics of AWS Step Functions Standard workflows: it
+// parses and validates definitions (Parse, ValidateDefinition), evaluates
+// the data-flow fields, and steps an execution state by state
+// (Execution.Step): every state type, the context object, variables,
+// Retry/Catch, Wait times, Map and Parallel, timeouts and Step Functions'
+// limits.
 //
-// Executions are checkpointed in SQLite (tables prefixed sfn_). A waiting
-// execution (task token, Wait state, retry backoff) costs a row, not a
-// goroutine; a crash loses no execution and re-runs no state whose completion
-// was checkpointed. Task integrations are plugged in through [Invoker]; the
-// package knows no concrete service.
+// It keeps no storage, reads no clock and starts no goroutine: what an
+// execution needs from outside (the time, task invocations through an
+// Invoker, history events and task tokens to persist, checkpoints of Map
+// iterations and Parallel branches, running them concurrently, waiting for
+// a task token's answer) comes through the Host interface, which the
+// durable runtime, package sfn, implements over SQLite.
 //
 // Paths, payload templates, intrinsic functions and Choice rules live in the
 // sibling package expr.

@@ -15,14 +15,14 @@ type member struct {
 	start, end int
 }
 
-// encodeIndexed encodes v exactly as encodeJSON does; for a non-nil object
+// encodeIndexed encodes v exactly as EncodeJSON does; for a non-nil object
 // it also returns the spans of its members, in key order, so that a state
 // that only sets one member of its input (ResultPath "$.key") can splice
 // its output's JSON instead of encoding it again.
 func encodeIndexed(v any) (string, []member) {
 	m, ok := v.(map[string]any)
 	if !ok || m == nil {
-		return encodeJSON(v), nil
+		return EncodeJSON(v), nil
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -41,7 +41,7 @@ func encodeIndexed(v any) (string, []member) {
 		b = append(b, ':')
 		var err error
 		if b, err = expr.AppendJSON(b, m[k], false); err != nil {
-			return encodeJSON(v), nil
+			return EncodeJSON(v), nil
 		}
 		idx = append(idx, member{k, start, len(b)})
 	}
@@ -52,7 +52,7 @@ func encodeIndexed(v any) (string, []member) {
 // spliceMember returns the JSON (and member spans) of the object encoded as
 // js with spans idx after setting member key to val, and the splice that
 // describes the change; false if val cannot be encoded.
-func spliceMember(js string, idx []member, key string, val any) (string, []member, *splice, bool) {
+func spliceMember(js string, idx []member, key string, val any) (string, []member, *Splice, bool) {
 	i, found := slices.BinarySearchFunc(idx, key, func(m member, k string) int { return strings.Compare(m.key, k) })
 	tb := expr.AppendString(make([]byte, 0, 64), key, false)
 	tb = append(tb, ':')
@@ -79,7 +79,7 @@ func spliceMember(js string, idx []member, key string, val any) (string, []membe
 			out = append(out, member{m.key, m.start + shift, m.end + shift})
 		}
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b)), out, &splice{at: i, replace: found, text: text}, true
+	return unsafe.String(unsafe.SliceData(b), len(b)), out, &Splice{At: i, Replace: found, Text: text}, true
 }
 
 // spliceText appends to b the object js (with member spans idx) with member
@@ -103,7 +103,7 @@ func spliceText(b []byte, js string, idx []member, at int, replace bool, text st
 }
 
 // scanMembers returns the member spans of a compact JSON object (as
-// encodeJSON writes it); false if js is not one.
+// EncodeJSON writes it); false if js is not one.
 func scanMembers(js string) ([]member, bool) {
 	if len(js) < 2 || js[0] != '{' || js[len(js)-1] != '}' {
 		return nil, false

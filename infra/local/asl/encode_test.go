@@ -14,28 +14,28 @@ func TestSpliceMemberMatchesEncode(t *testing.T) {
 		for _, val := range []any{nil, "v", json.Number("2.5"), map[string]any{"k": true}, []any{}} {
 			for _, in := range []map[string]any{base, {}, {"b": 1.0}} {
 				js, idx := encodeIndexed(in)
-				if js != encodeJSON(in) {
-					t.Fatalf("encodeIndexed(%v) = %s, want %s", in, js, encodeJSON(in))
+				if js != EncodeJSON(in) {
+					t.Fatalf("encodeIndexed(%v) = %s, want %s", in, js, EncodeJSON(in))
 				}
 				out := maps.Clone(in)
 				out[key] = val
 				got, gotIdx, sp, ok := spliceMember(js, idx, key, val)
-				if !ok || got != encodeJSON(out) {
-					t.Fatalf("splice %s=%v into %s: %s, want %s", key, val, js, got, encodeJSON(out))
+				if !ok || got != EncodeJSON(out) {
+					t.Fatalf("splice %s=%v into %s: %s, want %s", key, val, js, got, EncodeJSON(out))
 				}
 				// The splice replayed on the scanned text gives the same.
 				members, ok := scanMembers(js)
 				if !ok || len(members) != len(idx) {
 					t.Fatalf("scanMembers(%s) = %v", js, members)
 				}
-				if re := string(spliceText(nil, js, members, sp.at, sp.replace, sp.text)); re != got {
+				if re := string(spliceText(nil, js, members, sp.At, sp.Replace, sp.Text)); re != got {
 					t.Fatalf("replayed splice %s, want %s", re, got)
 				}
 				// The spans stay valid for the next splice.
 				again, _, _, _ := spliceMember(got, gotIdx, "b", "again")
 				out["b"] = "again"
-				if again != encodeJSON(out) {
-					t.Fatalf("second splice: %s, want %s", again, encodeJSON(out))
+				if again != EncodeJSON(out) {
+					t.Fatalf("second splice: %s, want %s", again, EncodeJSON(out))
 				}
 			}
 		}
@@ -49,7 +49,7 @@ func TestSpliceMemberMatchesEncode(t *testing.T) {
 // input's cached JSON.
 func TestMarshalCursorReusesInput(t *testing.T) {
 	in := map[string]any{"a": []any{json.Number("1.50"), "<x>"}, "b": nil}
-	cur := &cursor{State: "S", Input: in, Vars: map[string]any{"v": true}, Phase: phaseRun, Entered: 3}
+	cur := &Cursor{State: "S", Input: in, Vars: map[string]any{"v": true}, Phase: phaseRun, Entered: 3}
 	plain, err := json.Marshal(cur)
 	if err != nil {
 		t.Fatal(err)

@@ -5,30 +5,19 @@ import (
 	"fmt"
 )
 
-// Error codes returned by Engine methods, as the Step Functions API names them.
-const (
-	CodeStateMachineDoesNotExist  = "StateMachineDoesNotExist"
-	CodeStateMachineAlreadyExists = "StateMachineAlreadyExists"
-	CodeExecutionDoesNotExist     = "ExecutionDoesNotExist"
-	CodeExecutionAlreadyExists    = "ExecutionAlreadyExists"
-	CodeInvalidDefinition         = "InvalidDefinition"
-	CodeInvalidName               = "InvalidName"
-	CodeInvalidArn                = "InvalidArn"
-	CodeInvalidExecutionInput     = "InvalidExecutionInput"
-	CodeTaskDoesNotExist          = "TaskDoesNotExist"
-	CodeTaskTimedOut              = "TaskTimedOut"
-	CodeInvalidToken              = "InvalidToken"
-	CodeInvalidOutput             = "InvalidOutput"
-	CodeValidationException       = "ValidationException"
-	CodeStateMachineTypeNotSupp   = "StateMachineTypeNotSupported"
-)
+// CodeInvalidDefinition is the AWS error code of a definition that does not
+// parse or validate (see ValidateDefinition).
+const CodeInvalidDefinition = "InvalidDefinition"
 
 // APIError is an error of the Step Functions API with its AWS error code.
+// The interpreter returns one for an invalid definition; the runtime returns
+// them for every API error.
 type APIError struct {
 	Code    string
 	Message string
 }
 
+// Error renders the error as "Code: Message".
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
 func apiErr(code, format string, args ...any) *APIError {
@@ -65,14 +54,16 @@ const (
 	ErrQueryEvaluationError   = "States.QueryEvaluationError"
 )
 
-// stateError is a runtime failure inside an execution, carrying an ASL error
-// name that Retry and Catch match on.
-type stateError struct {
+// StateError is a runtime failure inside an execution, carrying an ASL
+// error name that Retry and Catch match on; an execution that fails ends
+// with one.
+type StateError struct {
 	Name  string
 	Cause string
 }
 
-func (e *stateError) Error() string { return e.Name + ": " + e.Cause }
+// Error renders the error as "Name: Cause".
+func (e *StateError) Error() string { return e.Name + ": " + e.Cause }
 
 // TaskError is returned by an Invoker to fail the task with the given ASL
 // error name (for example "Lambda.ServiceException") and cause.
@@ -81,4 +72,5 @@ type TaskError struct {
 	Cause string
 }
 
+// Error renders the error as "Name: Cause".
 func (e *TaskError) Error() string { return e.Name + ": " + e.Cause }

@@ -12,34 +12,46 @@ import (
 	"loanflow/infra/local/asl/expr"
 )
 
-type stepKind int
+// StepKind says what a step of a thread needs next.
+type StepKind int
 
+// What a step needs next.
 const (
-	stepNext    stepKind = iota // moved to the next state; continue
-	stepEnd                     // the thread finished (output or err)
-	stepSuspend                 // waiting: until wakeAt (if set) or for a token
-	stepInvoke                  // task scheduled: checkpoint, then step again
+	// StepNext: the thread moved to its next state; step again.
+	StepNext StepKind = iota
+	// StepEnd: the thread finished, with Output or Err.
+	StepEnd
+	// StepSuspend: the thread waits until WakeAt (if set) or for an answer
+	// to its task token; the runtime checkpoints it and steps it again
+	// then.
+	StepSuspend
+	// StepInvoke: a task is scheduled (and its token, if any, recorded);
+	// the runtime checkpoints, then steps again to invoke it.
+	StepInvoke
 )
 
-type outcome struct {
-	kind       stepKind
-	output     any
-	outputJSON string // output encoded, when known
-	err        *stateError
-	wakeAt     time.Time
+// Outcome is the result of a step.
+type Outcome struct {
+	Kind       StepKind
+	Output     any
+	OutputJSON string // Output encoded, when known
+	Err        *StateError
+	WakeAt     time.Time
 }
 
-// errAborted reports that the execution was stopped or timed out while a
-// nested thread was running.
-var errAborted = errors.New("execution aborted")
+// Aborted reports whether the step ended because the execution was
+// interrupted while a Map iteration or Parallel branch ran (stopped, timed
+// out, at the history cap, or a checkpoint failed): the runtime, not the
+// definition, decides how the execution ends.
+func (o Outcome) Aborted() bool { return o.Err != nil && o.Err.Name == abortedName }
 
 // step advances the thread by one state (or one phase of a state).
-func (f *frame) step(ctx context.Context, cur *cursor) outcome {
-	st, ok := f.m.States[cur.State]
+func (f *frame) step(ctx context.Context, cur *Cursor) Outcome {
+	st, ok := f.m.states[cur.State]
 	if !ok {
-		return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("state %q does not exist", cur.State)}}
+		return Outcome{Kind: StepEnd, Err: &StateError{Name: ErrRuntime, Cause: fmt.Sprintf("state %q does not exist", cur.State)}}
 	}
-	now := f.r.e.clock.Now()
+	now := f.x.host.Now()
 	if cur.Phase == phaseEnter {
 		ref := int64(0)
 		if cur.inputJSON != "" {
@@ -47,10 +59,10 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 		} else {
 			cur.inputJSON, cur.inputIndex = encodeIndexed(cur.Input)
 		}
-		if len(cur.inputJSON) > maxPayload {
+		if len(cur.inputJSON) > MaxPayload {
 			// An input no state produced as an output: a Catch's ResultPath
 			// or a Map iteration's ItemSelector made it.
-			return outcome{kind: stepEnd, err: &stateError{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' received an input with a size exceeding the maximum number of bytes service limit.", st.Name)}}
+			return Outcome{Kind: StepEnd, Err: &StateError{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' received an input with a size exceeding the maximum number of bytes service limit.", st.Name)}}
 		}
 		cur.Entered = f.emitData(enteredType(st), "input", st.Name, cur.inputJSON, ref, nil)
 		cur.EnteredAt = now.UnixNano()
@@ -59,7 +71,7 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 	}
 	if cur.Phase == phaseRetry {
 		if now.UnixNano() < cur.WakeAt {
-			return outcome{kind: stepSuspend, wakeAt: time.Unix(0, cur.WakeAt)}
+			return Outcome{Kind: StepSuspend, WakeAt: time.Unix(0, cur.WakeAt)}
 		}
 		cur.Phase, cur.WakeAt = phaseRun, 0
 	}
@@ -89,7 +101,7 @@ func (f *frame) step(ctx context.Context, cur *cursor) outcome {
 	case "Map":
 		return f.mapState(ctx, st, cur, ev)
 	}
-	return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: "unknown state type " + st.Type}}
+	return Outcome{Kind: StepEnd, Err: &StateError{Name: ErrRuntime, Cause: "unknown state type " + st.Type}}
 }
 
 func mergeDetails(a, b map[string]any) map[string]any {
@@ -101,7 +113,7 @@ func mergeDetails(a, b map[string]any) map[string]any {
 
 // exitResult is exit for an output computed from the raw input and result
 // by the state's ResultPath and OutputPath.
-func (f *frame) exitResult(st *state, cur *cursor, output any, set map[string]any, result any) outcome {
+func (f *frame) exitResult(st *state, cur *Cursor, output any, set map[string]any, result any) Outcome {
 	if st.resultKey != "" && cur.inputIndex != nil {
 		if js, idx, sp, ok := spliceMember(cur.inputJSON, cur.inputIndex, st.resultKey, result); ok {
 			return f.leave(st, cur, output, set, js, idx, cur.Entered, sp)
@@ -112,7 +124,7 @@ func (f *frame) exitResult(st *state, cur *cursor, output any, set map[string]an
 
 // exit leaves st with output, applying the variables set, and moves the
 // cursor to the next state (or ends the thread).
-func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) outcome {
+func (f *frame) exit(st *state, cur *Cursor, output any, set map[string]any) Outcome {
 	if cur.inputJSON != "" && sameObject(output, cur.Input) {
 		return f.leave(st, cur, output, set, cur.inputJSON, cur.inputIndex, cur.Entered, nil)
 	}
@@ -122,43 +134,43 @@ func (f *frame) exit(st *state, cur *cursor, output any, set map[string]any) out
 
 // leave is exit with the output already encoded (out, with its spans idx);
 // ref and sp relate it to an earlier event's data (see event).
-func (f *frame) leave(st *state, cur *cursor, output any, set map[string]any, out string, idx []member, ref int64, sp *splice) outcome {
-	if len(out) > maxPayload {
-		return outcome{kind: stepEnd, err: dataLimit(st)}
+func (f *frame) leave(st *state, cur *Cursor, output any, set map[string]any, out string, idx []member, ref int64, sp *Splice) Outcome {
+	if len(out) > MaxPayload {
+		return Outcome{Kind: StepEnd, Err: dataLimit(st)}
 	}
 	f.emitData(exitedType(st), "output", st.Name, out, ref, sp)
 	cur.Vars = mergeVars(cur.Vars, set)
 	if st.End || st.Type == "Succeed" {
-		return outcome{kind: stepEnd, output: output, outputJSON: out}
+		return Outcome{Kind: StepEnd, Output: output, OutputJSON: out}
 	}
 	next := st.Next
 	if st.Type == "Choice" {
-		next = cur.Token // the chosen branch, stashed by choice
+		next = cur.chosen
 	}
-	*cur = cursor{State: next, Input: output, Vars: cur.Vars, inputJSON: out, inputIndex: idx}
-	return outcome{kind: stepNext}
+	*cur = Cursor{State: next, Input: output, Vars: cur.Vars, inputJSON: out, inputIndex: idx}
+	return Outcome{Kind: StepNext}
 }
 
 // stateErr turns an evaluation error into the ASL error, prefixing the
 // causes that AWS prefixes with the state context.
-func stateErr(st *state, cur *cursor, err error) *stateError {
-	var se *stateError
+func stateErr(st *state, cur *Cursor, err error) *StateError {
+	var se *StateError
 	if errors.As(err, &se) {
 		return se
 	}
 	var ee *expr.Error
 	if errors.As(err, &ee) {
-		return &stateError{Name: ee.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", st.Name, cur.Entered, ee.Cause)}
+		return &StateError{Name: ee.Name, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", st.Name, cur.Entered, ee.Cause)}
 	}
-	return &stateError{Name: ErrRuntime, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %v", st.Name, cur.Entered, err)}
+	return &StateError{Name: ErrRuntime, Cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %v", st.Name, cur.Entered, err)}
 }
 
 // fail ends the thread with err, without Retry/Catch.
-func (f *frame) fail(st *state, cur *cursor, err error) outcome {
-	return outcome{kind: stepEnd, err: stateErr(st, cur, err)}
+func (f *frame) fail(st *state, cur *Cursor, err error) Outcome {
+	return Outcome{Kind: StepEnd, Err: stateErr(st, cur, err)}
 }
 
-func (f *frame) pass(st *state, cur *cursor, ev *evalEnv) outcome {
+func (f *frame) pass(st *state, cur *Cursor, ev *evalEnv) Outcome {
 	eff, err := st.io.input(ev, cur.Input)
 	if err != nil {
 		return f.fail(st, cur, err)
@@ -168,8 +180,8 @@ func (f *frame) pass(st *state, cur *cursor, ev *evalEnv) outcome {
 		return f.fail(st, cur, err)
 	}
 	if !ok && st.hasResult {
-		if st.resultSize > maxPayload {
-			return outcome{kind: stepEnd, err: dataLimit(st)}
+		if st.resultSize > MaxPayload {
+			return Outcome{Kind: StepEnd, Err: dataLimit(st)}
 		}
 		res = st.result
 	}
@@ -184,11 +196,11 @@ func (f *frame) pass(st *state, cur *cursor, ev *evalEnv) outcome {
 	return f.exitResult(st, cur, out, set, res)
 }
 
-func dataLimit(st *state) *stateError {
-	return &stateError{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name)}
+func dataLimit(st *state) *StateError {
+	return &StateError{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name)}
 }
 
-func (f *frame) choice(st *state, cur *cursor, ev *evalEnv) outcome {
+func (f *frame) choice(st *state, cur *Cursor, ev *evalEnv) Outcome {
 	eff, err := st.io.input(ev, cur.Input)
 	if err != nil {
 		return f.fail(st, cur, err)
@@ -213,7 +225,7 @@ func (f *frame) choice(st *state, cur *cursor, ev *evalEnv) outcome {
 	}
 	if next == "" {
 		if st.dflt == "" {
-			return outcome{kind: stepEnd, err: &stateError{Name: ErrNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state '%s')", st.Name)}}
+			return Outcome{Kind: StepEnd, Err: &StateError{Name: ErrNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state '%s')", st.Name)}}
 		}
 		next = st.dflt
 		if set, err = st.io.assign(ev, eff); err != nil {
@@ -224,11 +236,11 @@ func (f *frame) choice(st *state, cur *cursor, ev *evalEnv) outcome {
 	if err != nil {
 		return f.fail(st, cur, err)
 	}
-	cur.Token = next
+	cur.chosen = next
 	return f.exit(st, cur, out, set)
 }
 
-func (f *frame) failState(st *state, cur *cursor, ev *evalEnv) outcome {
+func (f *frame) failState(st *state, cur *Cursor, ev *evalEnv) Outcome {
 	name, cause := st.errName, st.cause
 	sc := ev.scope(cur.Input)
 	if st.errPath != nil {
@@ -245,10 +257,10 @@ func (f *frame) failState(st *state, cur *cursor, ev *evalEnv) outcome {
 		}
 		cause, _ = v.(string)
 	}
-	return outcome{kind: stepEnd, err: &stateError{Name: name, Cause: cause}}
+	return Outcome{Kind: StepEnd, Err: &StateError{Name: name, Cause: cause}}
 }
 
-func (f *frame) waitState(st *state, cur *cursor, ev *evalEnv, now time.Time) outcome {
+func (f *frame) waitState(st *state, cur *Cursor, ev *evalEnv, now time.Time) Outcome {
 	eff, err := st.io.input(ev, cur.Input)
 	if err != nil {
 		return f.fail(st, cur, err)
@@ -261,7 +273,7 @@ func (f *frame) waitState(st *state, cur *cursor, ev *evalEnv, now time.Time) ou
 		cur.Phase, cur.WakeAt = phaseWait, until.UnixNano()
 	}
 	if now.UnixNano() < cur.WakeAt {
-		return outcome{kind: stepSuspend, wakeAt: time.Unix(0, cur.WakeAt)}
+		return Outcome{Kind: StepSuspend, WakeAt: time.Unix(0, cur.WakeAt)}
 	}
 	cur.WakeAt = 0
 	set, err := st.io.assign(ev, eff)
@@ -314,7 +326,7 @@ func encodeJSONPlain(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return encodeJSON(v)
+	return EncodeJSON(v)
 }
 
 // errorMatches reports whether a Retry/Catch ErrorEquals list matches name.
@@ -335,7 +347,7 @@ func errorMatches(list []string, name string) bool {
 }
 
 // handleError applies Retry then Catch to a failure of st.
-func (f *frame) handleError(st *state, cur *cursor, ev *evalEnv, se *stateError) outcome {
+func (f *frame) handleError(st *state, cur *Cursor, ev *evalEnv, se *StateError) Outcome {
 	for i, r := range st.Retry {
 		if !errorMatches(r.ErrorEquals, se.Name) {
 			continue
@@ -351,9 +363,9 @@ func (f *frame) handleError(st *state, cur *cursor, ev *evalEnv, se *stateError)
 		cur.RetryCount++
 		delay := retryDelay(r, n)
 		cur.Phase = phaseRetry
-		cur.WakeAt = f.r.e.clock.Now().Add(delay).UnixNano()
+		cur.WakeAt = f.x.host.Now().Add(delay).UnixNano()
 		cur.Token, cur.Args, cur.TimeoutAt, cur.HBAt, cur.outcome, cur.Started = "", nil, 0, 0, nil, false
-		return outcome{kind: stepSuspend, wakeAt: time.Unix(0, cur.WakeAt)}
+		return Outcome{Kind: StepSuspend, WakeAt: time.Unix(0, cur.WakeAt)}
 	}
 	for _, c := range st.Catch {
 		if !errorMatches(c.ErrorEquals, se.Name) {
@@ -369,10 +381,10 @@ func (f *frame) handleError(st *state, cur *cursor, ev *evalEnv, se *stateError)
 			return f.fail(st, cur, err)
 		}
 		vars := mergeVars(cur.Vars, set)
-		*cur = cursor{State: c.Next, Input: out, Vars: vars}
-		return outcome{kind: stepNext}
+		*cur = Cursor{State: c.Next, Input: out, Vars: vars}
+		return Outcome{Kind: StepNext}
 	}
-	return outcome{kind: stepEnd, err: se}
+	return Outcome{Kind: StepEnd, Err: se}
 }
 
 // retryDelay is the wait before retry number n+1 (n from 0).

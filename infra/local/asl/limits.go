@@ -11,13 +11,14 @@ import (
 // history cap, data that doubles ends at the payload cap, a wait ends at the
 // execution's one-year limit.
 const (
-	// maxPayload is the limit for state inputs, outputs and task results.
-	maxPayload = 256 * 1024
+	// MaxPayload is the limit for execution and state inputs, outputs, task
+	// results and task outcomes, in bytes.
+	MaxPayload = 256 * 1024
 
-	// maxHistoryEvents is the hard cap on an execution's history. Event
-	// maxHistoryEvents may only be ExecutionSucceeded; any other event at
+	// MaxHistoryEvents is the hard cap on an execution's history. Event
+	// MaxHistoryEvents may only be the execution's end; any other event at
 	// that id fails the execution instead (see frame.record).
-	maxHistoryEvents = 25_000
+	MaxHistoryEvents = 25_000
 
 	// maxExecutionDuration is how long a Standard execution may run; past
 	// it, the execution times out with States.Timeout whatever its
@@ -30,18 +31,19 @@ const (
 )
 
 // historyLimitCause is AWS's cause when an execution reaches the cap.
-var historyLimitCause = fmt.Sprintf("The execution reached the maximum number of history events (%d).", maxHistoryEvents)
+var historyLimitCause = fmt.Sprintf("The execution reached the maximum number of history events (%d).", MaxHistoryEvents)
 
-// historyLimitError is the failure of an execution that reached the cap.
-func historyLimitError() *stateError {
-	return &stateError{Name: ErrRuntime, Cause: historyLimitCause}
+// HistoryLimitError is the failure of an execution that reached the
+// history cap (Execution.HistoryFull).
+func HistoryLimitError() *StateError {
+	return &StateError{Name: ErrRuntime, Cause: historyLimitCause}
 }
 
-// executionDeadline is when an execution started at start times out: its
+// ExecutionDeadline is when an execution started at start times out: its
 // definition's TimeoutSeconds, and never later than the one-year limit.
 // AWS ends an execution that runs for *more than* the limit, so a task
 // timeout of exactly a year still fires first.
-func executionDeadline(start time.Time, timeoutSeconds int64) time.Time {
+func ExecutionDeadline(start time.Time, timeoutSeconds int64) time.Time {
 	limit := start.Add(maxExecutionDuration + time.Second)
 	if timeoutSeconds > 0 {
 		if d := start.Add(time.Duration(timeoutSeconds) * time.Second); d.Before(limit) {

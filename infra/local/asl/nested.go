@@ -3,11 +3,13 @@ package asl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
 
 	"loanflow/infra/local/asl/expr"
 )
@@ -21,27 +23,28 @@ const maxInlineConcurrency = 256
 
 // aborted is the outcome of a nested thread interrupted by StopExecution,
 // the execution's timeout, the history cap or a failed checkpoint.
-func aborted() *stateError { return &stateError{Name: abortedName} }
+func aborted() *StateError { return &StateError{Name: abortedName} }
 
 // runThread runs a Parallel branch or Map iteration from cur to its end,
-// blocking (holding a goroutine) on waits. A durable thread (f.durable) is
+// blocking (in Host.Await) on waits. A durable thread (f.durable) is
 // checkpointed before each task invocation, after each task result and at
 // each wait, as the top-level thread is.
-func (f *frame) runThread(ctx context.Context, m *machine, path string, cur *cursor, durable bool) (any, *stateError) {
-	r := f.r
-	child := &frame{r: r, m: m, prev: f.lastEvent(), path: path, durable: durable}
-	var suspendedAt *cursor // the cursor as saved at the last suspend
+func (f *frame) runThread(ctx context.Context, m *Machine, path string, cur *Cursor, durable bool) (any, *StateError) {
+	x := f.x
+	host := x.host
+	child := &frame{x: x, m: m, prev: f.lastEvent(), path: path, durable: durable}
+	var suspendedAt *Cursor // the cursor as saved at the last suspend
 	for {
 		if ctx.Err() != nil {
 			return nil, aborted()
 		}
 		invoking := cur.Phase == phaseInvoke
 		o := child.step(ctx, cur)
-		if r.historyFull() || r.faultErr() != nil {
+		if x.HistoryFull() || x.Fault() != nil {
 			return nil, aborted()
 		}
-		switch o.kind {
-		case stepNext:
+		switch o.Kind {
+		case StepNext:
 			suspendedAt = nil
 			switch {
 			case durable && invoking:
@@ -49,28 +52,28 @@ func (f *frame) runThread(ctx context.Context, m *machine, path string, cur *cur
 				if !child.save(cur) {
 					return nil, aborted()
 				}
-			case r.bufferFull():
+			case host.BufferFull():
 				ok := false
 				if durable {
 					ok = child.save(cur)
 				} else {
-					ok = r.e.persistEvents(r)
+					ok = child.flush()
 				}
 				if !ok {
 					return nil, aborted()
 				}
 			}
-		case stepEnd:
-			return o.output, o.err
-		case stepInvoke:
+		case StepEnd:
+			return o.Output, o.Err
+		case StepInvoke:
 			suspendedAt = nil
 			if cur.Token != "" {
-				r.e.watchToken(cur.Token)
+				host.Watch(cur.Token)
 			}
 			if !child.save(cur) {
 				return nil, aborted()
 			}
-		case stepSuspend:
+		case StepSuspend:
 			if suspendedAt == nil || !sameSuspension(suspendedAt, cur) {
 				if durable && !child.save(cur) {
 					return nil, aborted()
@@ -78,30 +81,38 @@ func (f *frame) runThread(ctx context.Context, m *machine, path string, cur *cur
 				c := *cur
 				suspendedAt = &c
 			}
-			if cur.Phase == phaseToken && cur.outcome == nil && r.e.watchToken(cur.Token) {
-				// Resumed after a restart: the answer may have come while
-				// nobody watched the token.
-				o, err := r.e.completedOutcome(ctx, cur.Token)
-				if err != nil {
-					r.setFault(err)
-					return nil, aborted()
-				}
-				if o != nil {
-					r.e.unwatchToken(cur.Token)
-					cur.outcome = o
-					continue
-				}
-			}
-			if !r.e.block(ctx, r, cur, o.wakeAt) {
+			if !child.await(ctx, cur, o.WakeAt) {
 				return nil, aborted()
 			}
 		}
 	}
 }
 
+// await blocks the thread until wakeAt, an answer to the token it waits on,
+// or the execution's deadline; false means the thread must end (aborted).
+func (f *frame) await(ctx context.Context, cur *Cursor, wakeAt time.Time) bool {
+	x := f.x
+	until, deadline := wakeAt, x.info.Deadline
+	if !deadline.IsZero() && (until.IsZero() || deadline.Before(until)) {
+		until = deadline
+	}
+	sig, err := x.host.Await(ctx, cur.AwaitedToken(), until)
+	if err != nil {
+		if !errors.Is(err, ErrInterrupted) {
+			x.setFault(err)
+		}
+		return false
+	}
+	if sig == (TaskSignal{}) && !deadline.IsZero() && !x.host.Now().Before(deadline) {
+		return false // the execution timed out
+	}
+	cur.Resume(sig.HeartbeatAt, sig.Outcome)
+	return true
+}
+
 // sameSuspension reports whether a thread suspends where it was already
 // checkpointed (a heartbeat woke it), so that no write is repeated.
-func sameSuspension(a, b *cursor) bool {
+func sameSuspension(a, b *Cursor) bool {
 	return a.State == b.State && a.Phase == b.Phase && a.Entered == b.Entered && a.WakeAt == b.WakeAt &&
 		a.Token == b.Token && a.HBAt == b.HBAt && a.RetryCount == b.RetryCount
 }
@@ -110,7 +121,7 @@ func sameSuspension(a, b *cursor) bool {
 // once (not again when resumed), and checkpoints its cursor when they are
 // durable so that their paths survive a restart. It returns the threads
 // already checkpointed, by index, and false when the execution must stop.
-func (f *frame) startThreads(cur *cursor, event string, details map[string]any, durable bool) (map[int]threadRecord, bool) {
+func (f *frame) startThreads(cur *Cursor, event string, details map[string]any, durable bool) (map[int]Thread, bool) {
 	if !cur.Started {
 		f.emit(event, details)
 		cur.Started = true
@@ -122,9 +133,9 @@ func (f *frame) startThreads(cur *cursor, event string, details map[string]any, 
 	if !durable {
 		return nil, true
 	}
-	prior, err := f.r.e.loadThreads(f.r, f.threadPrefix(cur))
+	prior, err := f.x.host.LoadThreads(f.threadPrefix(cur))
 	if err != nil {
-		f.r.setFault(err)
+		f.x.setFault(err)
 		return nil, false
 	}
 	return prior, true
@@ -133,14 +144,14 @@ func (f *frame) startThreads(cur *cursor, event string, details map[string]any, 
 // resumeThread runs thread i from its checkpoint, or from fresh (calling
 // begin first), and records its end when durable. replayed is set when the
 // thread had ended before a restart: its result is the recorded one.
-func (f *frame) resumeThread(ctx context.Context, m *machine, prefix string, i int, rec threadRecord, fresh func() *cursor, durable bool) (out any, se *stateError, replayed bool) {
-	switch rec.status {
-	case threadSucceeded:
-		return rec.output, nil, true
-	case threadFailed:
-		return nil, rec.err, true
+func (f *frame) resumeThread(ctx context.Context, m *Machine, prefix string, i int, rec Thread, fresh func() *Cursor, durable bool) (out any, se *StateError, replayed bool) {
+	switch rec.Status {
+	case ThreadSucceeded:
+		return rec.Output, nil, true
+	case ThreadFailed:
+		return nil, rec.Err, true
 	}
-	cur := rec.cur
+	cur := rec.Cursor
 	if cur == nil {
 		cur = fresh()
 	}
@@ -152,7 +163,7 @@ func (f *frame) resumeThread(ctx context.Context, m *machine, prefix string, i i
 	return out, se, false
 }
 
-func (f *frame) parallel(ctx context.Context, st *state, cur *cursor, ev *evalEnv) outcome {
+func (f *frame) parallel(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) Outcome {
 	eff, err := st.io.input(ev, cur.Input)
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
@@ -164,39 +175,36 @@ func (f *frame) parallel(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	durable := !st.branchesComputeOnly
 	prior, ok := f.startThreads(cur, "ParallelStateStarted", nil, durable)
 	if !ok {
-		return outcome{kind: stepEnd, err: aborted()}
+		return Outcome{Kind: StepEnd, Err: aborted()}
 	}
 	prefix := f.threadPrefix(cur)
 	results := make([]any, len(st.branches))
 	var (
 		mu    sync.Mutex
-		first *stateError
-		wg    sync.WaitGroup
+		first *StateError
 	)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for i, b := range st.branches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fresh := func() *cursor { return &cursor{State: b.StartAt, Input: args, Vars: cur.Vars} }
-			out, se, _ := f.resumeThread(bctx, b, prefix, i, prior[i], fresh, durable)
-			mu.Lock()
-			defer mu.Unlock()
-			if se != nil {
-				if first == nil || first.Name == abortedName {
-					first = se
-				}
-				cancel()
-				return
+	// Every branch begins at once: a failed branch cancels the others
+	// (bctx), not the start of any (ctx).
+	f.x.host.Run(ctx, len(st.branches), len(st.branches), func(i int) {
+		b := st.branches[i]
+		fresh := func() *Cursor { return &Cursor{State: b.startAt, Input: args, Vars: cur.Vars} }
+		out, se, _ := f.resumeThread(bctx, b, prefix, i, prior[i], fresh, durable)
+		mu.Lock()
+		defer mu.Unlock()
+		if se != nil {
+			if first == nil || first.Name == abortedName {
+				first = se
 			}
-			results[i] = out
-		}()
-	}
-	wg.Wait()
+			cancel()
+			return
+		}
+		results[i] = out
+	})
 	if first != nil {
 		if ctx.Err() != nil || first.Name == abortedName {
-			return outcome{kind: stepEnd, err: aborted()}
+			return Outcome{Kind: StepEnd, Err: aborted()}
 		}
 		f.emit("ParallelStateFailed", nil)
 		return f.handleError(st, cur, ev, first)
@@ -284,10 +292,10 @@ func quoteValue(v any) string {
 	if s, ok := v.(string); ok {
 		return `"` + s + `"`
 	}
-	return `"` + encodeJSON(v) + `"`
+	return `"` + EncodeJSON(v) + `"`
 }
 
-func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEnv) outcome {
+func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) Outcome {
 	ms := st.mapSpec
 	eff, err := st.io.input(ev, cur.Input)
 	if err != nil {
@@ -301,7 +309,7 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	}
 	items, ok := itemsV.([]any)
 	if !ok {
-		return f.handleError(st, cur, ev, stateErr(st, cur, &expr.Error{Name: ErrRuntime, Cause: "Map state input must be an array but was: " + encodeJSON(itemsV)}))
+		return f.handleError(st, cur, ev, stateErr(st, cur, &expr.Error{Name: ErrRuntime, Cause: "Map state input must be an array but was: " + EncodeJSON(itemsV)}))
 	}
 	maxConc, tolCount, tolPct, err := mapLimits(ms, ev.scope(eff))
 	if err != nil {
@@ -331,14 +339,14 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	durable := !ms.computeOnly
 	prior, ok := f.startThreads(cur, "MapStateStarted", map[string]any{"length": len(items)}, durable)
 	if !ok {
-		return outcome{kind: stepEnd, err: aborted()}
+		return Outcome{Kind: StepEnd, Err: aborted()}
 	}
 	prefix := f.threadPrefix(cur)
 	results := make([]any, len(items))
 	var (
 		mu         sync.Mutex
 		failures   int
-		firstErr   *stateError
+		firstErr   *StateError
 		wasAborted bool
 	)
 	mctx, cancel := context.WithCancel(ctx)
@@ -353,10 +361,10 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 		return tolPct >= 0 && len(items) > 0 && float64(n)*100/float64(len(items)) <= tolPct
 	}
 	iterate := func(i int) {
-		fresh := func() *cursor {
+		fresh := func() *Cursor {
 			f.emit("MapIterationStarted", map[string]any{"name": st.Name, "index": i})
 			in, _ := itemInput(i) // it built before the Map started
-			return &cursor{State: ms.processor.StartAt, Input: in, Vars: cur.Vars}
+			return &Cursor{State: ms.processor.startAt, Input: in, Vars: cur.Vars}
 		}
 		out, se, replayed := f.resumeThread(mctx, ms.processor, prefix, i, prior[i], fresh, durable)
 		mu.Lock()
@@ -399,45 +407,16 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *cursor, ev *evalEn
 	if workers > len(items) {
 		workers = len(items)
 	}
-	if workers <= 1 {
-		for i := range items {
-			if mctx.Err() != nil {
-				break
-			}
-			iterate(i)
-		}
-	} else {
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					iterate(i)
-				}
-			}()
-		}
-	feed:
-		for i := range items {
-			select {
-			case next <- i:
-			case <-mctx.Done():
-				break feed
-			}
-		}
-		close(next)
-		wg.Wait()
-	}
-	if ctx.Err() != nil || f.r.faultErr() != nil || f.r.historyFull() || (wasAborted && firstErr == nil) {
-		return outcome{kind: stepEnd, err: aborted()}
+	f.x.host.Run(mctx, len(items), workers, iterate)
+	if ctx.Err() != nil || f.x.Fault() != nil || f.x.HistoryFull() || (wasAborted && firstErr == nil) {
+		return Outcome{Kind: StepEnd, Err: aborted()}
 	}
 	if !tolerated(failures) {
 		f.emit("MapStateFailed", nil)
 		if tolCount < 0 && tolPct < 0 {
 			return f.handleError(st, cur, ev, firstErr)
 		}
-		return f.handleError(st, cur, ev, &stateError{Name: ErrExceedToleratedFailure, Cause: "The specified tolerated failure threshold was exceeded"})
+		return f.handleError(st, cur, ev, &StateError{Name: ErrExceedToleratedFailure, Cause: "The specified tolerated failure threshold was exceeded"})
 	}
 	f.emit("MapStateSucceeded", nil)
 	return f.complete(st, cur, ev, results)

@@ -14,10 +14,10 @@ import (
 // maxDefinitionBytes is AWS's definition size limit (1 MiB).
 const maxDefinitionBytes = 1 << 20
 
-// parseDefinition parses and validates an ASL document. Every problem is
-// reported as an InvalidDefinition APIError listing each one with its JSON
-// pointer, as AWS does.
-func parseDefinition(def []byte) (*machine, error) {
+// Parse parses and validates an ASL document. Every problem is reported as
+// an InvalidDefinition APIError listing each one with its JSON pointer, as
+// AWS does.
+func Parse(def []byte) (*Machine, error) {
 	if len(def) > maxDefinitionBytes {
 		return nil, apiErr(CodeInvalidDefinition, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: definition is larger than %d bytes'", maxDefinitionBytes)
 	}
@@ -36,6 +36,13 @@ func parseDefinition(def []byte) (*machine, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// ValidateDefinition parses and validates an ASL definition; the error is an
+// InvalidDefinition APIError listing every problem.
+func ValidateDefinition(def []byte) error {
+	_, err := Parse(def)
+	return err
 }
 
 var topFields = fieldSet("Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage")
@@ -72,24 +79,24 @@ func (c *compiler) language(raw map[string]any, at string, parent queryLanguage)
 	return l
 }
 
-func (c *compiler) machine(raw map[string]any, at string, lang queryLanguage, top bool) *machine {
+func (c *compiler) machine(raw map[string]any, at string, lang queryLanguage, top bool) *Machine {
 	allowed := branchFields
 	if top {
 		allowed = topFields
 	}
 	c.unknownFields(raw, at, allowed)
-	m := &machine{States: map[string]*state{}}
+	m := &Machine{states: map[string]*state{}}
 	startAt, ok := raw["StartAt"].(string)
 	if !ok {
 		c.schema(at+"/StartAt", "The field 'StartAt' is required and must be a STRING")
 	}
-	m.StartAt = startAt
+	m.startAt = startAt
 	if top {
 		if v, ok := raw["Version"]; ok && v != "1.0" {
 			c.schema("/Version", "The value for the field 'Version' must be '1.0'")
 		}
 		if v, ok := raw["TimeoutSeconds"]; ok {
-			m.TimeoutSeconds = c.posInt(v, "/TimeoutSeconds", "TimeoutSeconds")
+			m.timeoutSeconds = c.posInt(v, "/TimeoutSeconds", "TimeoutSeconds")
 		}
 	}
 	states, ok := raw["States"].(map[string]any)
@@ -112,10 +119,10 @@ func (c *compiler) machine(raw map[string]any, at string, lang queryLanguage, to
 			c.schema(sat, "A state must be an OBJECT")
 			continue
 		}
-		m.States[name] = c.state(name, sraw, sat, lang)
+		m.states[name] = c.state(name, sraw, sat, lang)
 	}
 	if startAt != "" {
-		if _, ok := m.States[startAt]; !ok {
+		if _, ok := m.states[startAt]; !ok {
 			c.fail("MISSING_TRANSITION_TARGET", at+"/StartAt", "Missing 'Next' target: %s", startAt)
 		}
 	}
@@ -125,7 +132,7 @@ func (c *compiler) machine(raw map[string]any, at string, lang queryLanguage, to
 
 // checkTransitions reports unknown targets, unreachable states and a machine
 // with no terminal state.
-func (c *compiler) checkTransitions(m *machine, at string) {
+func (c *compiler) checkTransitions(m *Machine, at string) {
 	targets := func(st *state) (out []string) {
 		if st.Next != "" {
 			out = append(out, st.Next)
@@ -141,33 +148,33 @@ func (c *compiler) checkTransitions(m *machine, at string) {
 		}
 		return out
 	}
-	names := make([]string, 0, len(m.States))
-	for n := range m.States {
+	names := make([]string, 0, len(m.states))
+	for n := range m.states {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		st := m.States[n]
+		st := m.states[n]
 		for _, t := range targets(st) {
-			if _, ok := m.States[t]; !ok && t != "" {
+			if _, ok := m.states[t]; !ok && t != "" {
 				c.fail("MISSING_TRANSITION_TARGET", st.path+"/Next", "Missing 'Next' target: %s", t)
 			}
 		}
 	}
-	if _, ok := m.States[m.StartAt]; !ok {
+	if _, ok := m.states[m.startAt]; !ok {
 		return
 	}
-	seen := map[string]bool{m.StartAt: true}
-	queue := []string{m.StartAt}
+	seen := map[string]bool{m.startAt: true}
+	queue := []string{m.startAt}
 	terminal := false
 	for len(queue) > 0 {
-		st := m.States[queue[0]]
+		st := m.states[queue[0]]
 		queue = queue[1:]
 		if st.End || st.Type == "Succeed" || st.Type == "Fail" {
 			terminal = true
 		}
 		for _, t := range targets(st) {
-			if _, ok := m.States[t]; ok && !seen[t] {
+			if _, ok := m.states[t]; ok && !seen[t] {
 				seen[t] = true
 				queue = append(queue, t)
 			}
@@ -175,11 +182,11 @@ func (c *compiler) checkTransitions(m *machine, at string) {
 	}
 	for _, n := range names {
 		if !seen[n] {
-			c.fail("MISSING_TRANSITION_TARGET", m.States[n].path, "State \"%s\" is not reachable.", n)
+			c.fail("MISSING_TRANSITION_TARGET", m.states[n].path, "State \"%s\" is not reachable.", n)
 		}
 	}
 	if !terminal {
-		c.fail("MISSING_TERMINAL_STATE", at+"/States", "No End state reachable from StartAt %q", m.StartAt)
+		c.fail("MISSING_TERMINAL_STATE", at+"/States", "No End state reachable from StartAt %q", m.startAt)
 	}
 }
 
@@ -319,9 +326,9 @@ func (c *compiler) task(st *state, raw map[string]any, at string, lang queryLang
 		c.schema(at+"/Resource", "The field 'Resource' is required and must be a STRING")
 		return
 	}
-	spec, err := parseResource(res)
-	if err != nil {
-		c.schema(at+"/Resource", "%v", err)
+	spec, problem := parseResource(res)
+	if spec == nil {
+		c.schema(at+"/Resource", "%s", problem)
 		return
 	}
 	st.task = spec

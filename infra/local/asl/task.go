@@ -10,8 +10,9 @@ import (
 	"loanflow/infra/local/asl/expr"
 )
 
-// Invoker performs Task states' service calls. The local stack implements
-// it; the engine ships none (tests use a fake).
+// Invoker performs Task states' service calls: the task integrations. The
+// local stack implements it and hands it to the runtime, whose Host.Invoke
+// calls it; the interpreter ships none.
 type Invoker interface {
 	Invoke(ctx context.Context, call TaskCall) (any, error)
 }
@@ -37,16 +38,6 @@ type InvokerFunc func(ctx context.Context, call TaskCall) (any, error)
 // Invoke calls fn.
 func (fn InvokerFunc) Invoke(ctx context.Context, call TaskCall) (any, error) { return fn(ctx, call) }
 
-// taskRow is a waitForTaskToken task to persist with the next checkpoint.
-type taskRow struct {
-	token     string
-	state     string
-	nested    bool
-	timeoutAt int64
-	hbAt      int64
-	hbSeconds int64
-}
-
 func (f *frame) taskDetails(st *state) map[string]any {
 	res := st.task.Action
 	if st.task.Pattern != "" {
@@ -60,8 +51,8 @@ func (f *frame) taskDetails(st *state) map[string]any {
 
 func isStatesARN(s string) bool { return len(s) > 15 && s[:15] == "arn:aws:states:" }
 
-func (f *frame) task(ctx context.Context, st *state, cur *cursor, ev *evalEnv) outcome {
-	now := f.r.e.clock.Now()
+func (f *frame) task(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) Outcome {
+	now := f.x.host.Now()
 	switch cur.Phase {
 	case phaseRun:
 		eff, err := st.io.input(ev, cur.Input)
@@ -76,7 +67,7 @@ func (f *frame) task(ctx context.Context, st *state, cur *cursor, ev *evalEnv) o
 		if err != nil {
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
 		}
-		cur.Token = newToken()
+		cur.Token = f.x.host.NewTaskToken()
 		ev.ctxObj["Task"] = map[string]any{"Token": cur.Token}
 		args, _, err := st.io.arguments(ev, eff)
 		if err != nil {
@@ -84,8 +75,8 @@ func (f *frame) task(ctx context.Context, st *state, cur *cursor, ev *evalEnv) o
 		}
 		cur.Args = args
 		d := f.taskDetails(st)
-		d["region"] = f.r.e.region
-		d["parameters"] = encodeJSON(args)
+		d["region"] = f.x.info.Region
+		d["parameters"] = EncodeJSON(args)
 		if timeout > 0 {
 			d["timeoutInSeconds"] = timeout
 			cur.TimeoutAt = now.Add(time.Duration(timeout) * time.Second).UnixNano()
@@ -98,40 +89,42 @@ func (f *frame) task(ctx context.Context, st *state, cur *cursor, ev *evalEnv) o
 		f.emit("TaskScheduled", d)
 		cur.Phase = phaseInvoke
 		if st.task.Pattern == patternToken {
-			f.r.mu.Lock()
-			f.r.tasks = append(f.r.tasks, taskRow{token: cur.Token, state: st.Name, nested: !f.top, timeoutAt: cur.TimeoutAt, hbAt: cur.HBAt, hbSeconds: hb})
-			f.r.mu.Unlock()
+			f.x.host.AddTask(PendingTask{Token: cur.Token, State: st.Name, Nested: !f.top, TimeoutAt: cur.TimeoutAt, HeartbeatAt: cur.HBAt, HeartbeatSeconds: hb})
 		}
-		return outcome{kind: stepInvoke}
+		return Outcome{Kind: StepInvoke}
 	case phaseInvoke:
 		f.emit("TaskStarted", f.taskDetails(st))
 		ictx := ctx
+		// A synchronous call is bounded by the task's timeout, as a duration
+		// on the host's clock: the context's timer is the only time the
+		// interpreter does not take from its Host (a fake clock cannot
+		// interrupt a call in flight).
 		if cur.TimeoutAt > 0 && st.task.Pattern != patternToken {
 			var cancel context.CancelFunc
 			ictx, cancel = context.WithTimeout(ctx, time.Duration(cur.TimeoutAt-now.UnixNano()))
 			defer cancel()
 		}
-		res, err := f.r.e.invoker.Invoke(ictx, TaskCall{
+		res, err := f.x.host.Invoke(ictx, TaskCall{
 			Resource: st.task.Resource, Service: st.task.Service, Action: st.task.Action, Pattern: st.task.Pattern,
-			Parameters: cur.Args, TaskToken: cur.Token, ExecutionArn: f.r.arn, StateMachineArn: f.r.smArn, StateName: st.Name,
+			Parameters: cur.Args, TaskToken: cur.Token, ExecutionArn: f.x.info.ARN, StateMachineArn: f.x.info.StateMachineARN, StateName: st.Name,
 		})
 		if err != nil {
 			if ctx.Err() != nil {
-				return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: "execution stopped"}}
+				return Outcome{Kind: StepEnd, Err: &StateError{Name: ErrRuntime, Cause: "execution stopped"}}
 			}
 			if ictx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-				return f.taskFailed(st, cur, ev, "TaskTimedOut", &stateError{Name: ErrTimeout})
+				return f.taskFailed(st, cur, ev, "TaskTimedOut", &StateError{Name: ErrTimeout})
 			}
-			se := &stateError{Name: ErrTaskFailed, Cause: err.Error()}
+			se := &StateError{Name: ErrTaskFailed, Cause: err.Error()}
 			var te *TaskError
 			if errors.As(err, &te) {
-				se = &stateError{Name: te.Name, Cause: te.Cause}
+				se = &StateError{Name: te.Name, Cause: te.Cause}
 			}
 			return f.taskFailed(st, cur, ev, "TaskFailed", se)
 		}
 		if st.task.Pattern == patternToken {
 			d := f.taskDetails(st)
-			mergeDetails(d, dataDetails("output", encodeJSON(res)))
+			mergeDetails(d, DataDetails("output", EncodeJSON(res)))
 			f.emit("TaskSubmitted", d)
 			cur.Phase = phaseToken
 			return f.tokenWait(st, cur, ev, now)
@@ -140,25 +133,25 @@ func (f *frame) task(ctx context.Context, st *state, cur *cursor, ev *evalEnv) o
 	case phaseToken:
 		return f.tokenWait(st, cur, ev, now)
 	}
-	return outcome{kind: stepEnd, err: &stateError{Name: ErrRuntime, Cause: "bad task phase " + cur.Phase}}
+	return Outcome{Kind: StepEnd, Err: &StateError{Name: ErrRuntime, Cause: "bad task phase " + cur.Phase}}
 }
 
 // tokenWait completes a waitForTaskToken task from its delivered outcome or
 // its deadlines, or suspends.
-func (f *frame) tokenWait(st *state, cur *cursor, ev *evalEnv, now time.Time) outcome {
+func (f *frame) tokenWait(st *state, cur *Cursor, ev *evalEnv, now time.Time) Outcome {
 	if o := cur.outcome; o != nil {
 		cur.outcome = nil
 		if o.Success {
 			return f.taskSucceeded(st, cur, ev, o.Output)
 		}
-		return f.taskFailed(st, cur, ev, "TaskFailed", &stateError{Name: o.Error, Cause: o.Cause})
+		return f.taskFailed(st, cur, ev, "TaskFailed", &StateError{Name: o.Error, Cause: o.Cause})
 	}
 	n := now.UnixNano()
 	if cur.TimeoutAt > 0 && n >= cur.TimeoutAt {
-		return f.taskFailed(st, cur, ev, "TaskTimedOut", &stateError{Name: ErrTimeout})
+		return f.taskFailed(st, cur, ev, "TaskTimedOut", &StateError{Name: ErrTimeout})
 	}
 	if cur.HBAt > 0 && n >= cur.HBAt {
-		return f.taskFailed(st, cur, ev, "TaskTimedOut", &stateError{Name: ErrHeartbeatTimeout})
+		return f.taskFailed(st, cur, ev, "TaskTimedOut", &StateError{Name: ErrHeartbeatTimeout})
 	}
 	var wake time.Time
 	for _, t := range []int64{cur.TimeoutAt, cur.HBAt} {
@@ -166,10 +159,10 @@ func (f *frame) tokenWait(st *state, cur *cursor, ev *evalEnv, now time.Time) ou
 			wake = time.Unix(0, t)
 		}
 	}
-	return outcome{kind: stepSuspend, wakeAt: wake}
+	return Outcome{Kind: StepSuspend, WakeAt: wake}
 }
 
-func (f *frame) taskFailed(st *state, cur *cursor, ev *evalEnv, event string, se *stateError) outcome {
+func (f *frame) taskFailed(st *state, cur *Cursor, ev *evalEnv, event string, se *StateError) Outcome {
 	d := f.taskDetails(st)
 	d["error"] = se.Name
 	if se.Cause != "" {
@@ -179,20 +172,20 @@ func (f *frame) taskFailed(st *state, cur *cursor, ev *evalEnv, event string, se
 	return f.handleError(st, cur, ev, se)
 }
 
-func (f *frame) taskSucceeded(st *state, cur *cursor, ev *evalEnv, res any) outcome {
-	out := encodeJSON(res)
-	if len(out) > maxPayload {
+func (f *frame) taskSucceeded(st *state, cur *Cursor, ev *evalEnv, res any) Outcome {
+	out := EncodeJSON(res)
+	if len(out) > MaxPayload {
 		return f.taskFailed(st, cur, ev, "TaskFailed", dataLimit(st))
 	}
 	d := f.taskDetails(st)
-	mergeDetails(d, dataDetails("output", out))
+	mergeDetails(d, DataDetails("output", out))
 	f.emit("TaskSucceeded", d)
 	return f.complete(st, cur, ev, res)
 }
 
 // complete finishes a Task, Parallel or Map with its raw result:
 // ResultSelector, Assign, ResultPath, OutputPath.
-func (f *frame) complete(st *state, cur *cursor, ev *evalEnv, res any) outcome {
+func (f *frame) complete(st *state, cur *Cursor, ev *evalEnv, res any) Outcome {
 	sel, err := st.io.selectResult(ev, res)
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
@@ -220,7 +213,7 @@ func seconds(fixed int64, ref valueRef, sc expr.Scope, field string) (int64, err
 	n, ok := v.(json.Number)
 	i, ierr := n.Int64()
 	if !ok || ierr != nil || i <= 0 {
-		return 0, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The %s field refers to value %s which is not a valid positive integer: %s", field, encodeJSON(v), ref)}
+		return 0, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The %s field refers to value %s which is not a valid positive integer: %s", field, EncodeJSON(v), ref)}
 	}
 	return i, nil
 }

@@ -121,10 +121,10 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &unavailable) && unavailable.Unavailable():
 			// The state file cannot be written (a full disk): nothing was
 			// done, and the SDKs retry a 503 on their own.
-			m.log.WarnContext(r.Context(), "operation not done: storage unavailable", "target", target, "error", err.Error())
+			m.log.WarnContext(r.Context(), "operation not done: storage unavailable", "target", target, "err", err.Error())
 			ae = &Error{Code: "ServiceUnavailable", Message: err.Error(), Status: http.StatusServiceUnavailable}
 		default:
-			m.log.ErrorContext(r.Context(), "operation failed", "target", target, "error", err.Error())
+			m.log.ErrorContext(r.Context(), "operation failed", "target", target, "err", err.Error())
 			ae = &Error{Code: "InternalFailure", Message: "internal error in " + target, Status: http.StatusInternalServerError}
 		}
 		fail(ae)
@@ -135,7 +135,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := json.Marshal(res)
 	if err != nil {
-		m.log.ErrorContext(r.Context(), "encode response", "target", target, "error", err.Error())
+		m.log.ErrorContext(r.Context(), "encode response", "target", target, "err", err.Error())
 		fail(&Error{Code: "InternalFailure", Message: "encode response", Status: http.StatusInternalServerError})
 		return
 	}

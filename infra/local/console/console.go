@@ -87,6 +87,7 @@ type server struct {
 //	GET  /queues/detail?name=      one queue's messages, peeked
 //	POST /queues/redrive           name=<dlq>: redrive a dead-letter queue (same origin only)
 //	GET  /topics                   SNS topics: subscriptions, recent messages and their deliveries
+//	GET  /tables                   DynamoDB tables and their secondary indexes (a TableLister Source only)
 //
 // Every GET page also answers ?fragment=1 with just its live part, which the
 // page's script polls.
@@ -100,6 +101,7 @@ func New(src Source, opts Options) http.Handler {
 	mux.HandleFunc("GET /queues/detail", s.queue)
 	mux.HandleFunc("POST /queues/redrive", s.redrive)
 	mux.HandleFunc("GET /topics", s.topics)
+	mux.HandleFunc("GET /tables", s.tables)
 	mux.HandleFunc("/", s.notFound)
 	return s.guard(mux)
 }

@@ -300,7 +300,7 @@ func TestHostileStringsAreEscapedEverywhere(t *testing.T) {
 	src.events[0].Matched = append(src.events[0].Matched, evil)
 	src.execs[3].Error = evil
 	src.execs[3].History[1].Details["name"] = evil
-	src.execs[3].Definition = strings.Replace(loanProcessor, `"RequestValuation"`, `"`+strings.ReplaceAll(evil, `"`, `\"`)+`"`, -1)
+	src.execs[3].Definition = strings.ReplaceAll(loanProcessor, `"RequestValuation"`, `"`+strings.ReplaceAll(evil, `"`, `\"`)+`"`)
 	h := newTestConsole(src, nil)
 	for _, target := range []string{"/", "/executions/detail?arn=" + url.QueryEscape(execARN("loan-app-1003"))} {
 		_, body := get(t, h, target)

@@ -18,7 +18,7 @@ var files embed.FS
 
 // pages are the templates that render a whole page; each defines "main",
 // the live part of the page, inside the shared layout.
-var pages = []string{"overview", "executions", "execution", "queue", "topics", "error"}
+var pages = []string{"overview", "executions", "execution", "queue", "topics", "tables", "error"}
 
 // templates holds one template set per page.
 type templates struct {
@@ -77,6 +77,7 @@ type page struct {
 	Live      bool   // keep refreshing; false once nothing on the page can change
 	Self      string // this page's URL, for the refresh link
 	Updated   time.Time
+	HasTables bool // the Source lists tables: the navigation links them
 	View      any
 	// known are the secrets a handler listed already, to hide them before
 	// it cut text short; render lists them itself when nil.
@@ -109,6 +110,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	}
 	set := s.tmpl.sets[name]
 	p.App, p.RefreshMS, p.Updated = s.tmpl.title, s.tmpl.refreshMS, s.opts.Now()
+	_, p.HasTables = s.src.(TableLister)
 	p.Self = r.URL.Path
 	if q := r.URL.Query(); len(q) > 0 {
 		q.Del("fragment")

@@ -80,6 +80,12 @@ type Queue struct {
 	DeadLetterQueue            string // the DLQ this queue redrives to, if any
 	MaxReceiveCount            int
 	SourceQueues               []string // non-empty when this queue is a DLQ
+	// FIFO marks a FIFO queue; Groups are its message groups, oldest first
+	// (a Source may list only the first of them), and GroupCount how many
+	// groups it has.
+	FIFO       bool
+	Groups     []QueueGroup
+	GroupCount int
 }
 
 // Message is a queue message as peeked (not received).

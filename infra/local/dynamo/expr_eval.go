@@ -150,7 +150,7 @@ func evalCond(c cond, it Item) (bool, error) {
 		case "=":
 			return aok && bok && a.Equal(b), nil
 		case "<>":
-			return !(aok && bok && a.Equal(b)), nil
+			return !aok || !bok || !a.Equal(b), nil
 		}
 		if !aok || !bok {
 			return false, nil

@@ -7,7 +7,8 @@ import (
 	"fmt"
 )
 
-// maxItemSize is DynamoDB's item size limit (400 KB).
+// maxItemSize is DynamoDB's item size limit (400 KB), of the item's size
+// as DynamoDB counts it (itemSize).
 const maxItemSize = 400 * 1024
 
 // legacy parameters are refused with a clear message.
@@ -19,7 +20,6 @@ type legacy struct {
 	KeyConditions       json.RawMessage `json:"KeyConditions"`
 	QueryFilter         json.RawMessage `json:"QueryFilter"`
 	ScanFilter          json.RawMessage `json:"ScanFilter"`
-	IndexName           string          `json:"IndexName"`
 }
 
 func (l legacy) check() error {
@@ -29,9 +29,6 @@ func (l legacy) check() error {
 		if len(v) > 0 && string(v) != "null" {
 			return unsupported("The legacy parameter " + name + " (use expressions)")
 		}
-	}
-	if l.IndexName != "" {
-		return unsupported("IndexName (secondary indexes)")
 	}
 	return nil
 }
@@ -60,30 +57,36 @@ type PutItemInput struct {
 	ConditionExpression                 string `json:"ConditionExpression,omitempty"`
 	ReturnValues                        string `json:"ReturnValues,omitempty"`
 	ReturnValuesOnConditionCheckFailure string `json:"ReturnValuesOnConditionCheckFailure,omitempty"`
+	ReturnConsumedCapacity              string `json:"ReturnConsumedCapacity,omitempty"`
 	Expressions
 	legacy
 }
 
 // ItemOutput is the response of the write operations: Attributes as asked by
-// ReturnValues.
+// ReturnValues, ConsumedCapacity as asked by ReturnConsumedCapacity.
 type ItemOutput struct {
-	Attributes Item `json:"Attributes,omitempty"`
+	Attributes       Item              `json:"Attributes,omitempty"`
+	ConsumedCapacity *ConsumedCapacity `json:"ConsumedCapacity,omitempty"`
 }
 
 // PutItem creates or replaces an item, subject to ConditionExpression.
 func (s *Store) PutItem(ctx context.Context, in *PutItemInput) (*ItemOutput, error) {
-	if err := in.legacy.check(); err != nil {
+	if err := in.check(); err != nil {
 		return nil, err
 	}
 	if err := in.Item.validate(); err != nil {
 		return nil, err
 	}
-	t, err := s.table(in.TableName)
+	t, err := s.itemTable(in.TableName)
 	if err != nil {
 		return nil, err
 	}
 	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
 		return nil, validation("ReturnValues can only be ALL_OLD or NONE")
+	}
+	mode, err := parseCapMode(in.ReturnConsumedCapacity)
+	if err != nil {
+		return nil, err
 	}
 	if in.Item == nil {
 		return nil, validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
@@ -92,34 +95,32 @@ func (s *Store) PutItem(ctx context.Context, in *PutItemInput) (*ItemOutput, err
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.prepareWrite(in.Expressions, in.ConditionExpression, in.ReturnValuesOnConditionCheckFailure)
+	check, err := s.prepareWrite(in.Expressions, in.ConditionExpression, in.ReturnValuesOnConditionCheckFailure)
 	if err != nil {
 		return nil, err
 	}
-	old, _, err := s.conditionalWrite(ctx, t, pk, sk, w, func(Item) (Item, error) { return in.Item, nil })
+	res, err := s.writeItem(ctx, &itemWrite{table: t.Name, pk: pk, sk: sk, check: check, put: in.Item})
 	if err != nil {
 		return nil, err
 	}
+	out := &ItemOutput{ConsumedCapacity: res.cost.report(t.Name, mode, axisNone)}
 	if in.ReturnValues == "ALL_OLD" {
-		return &ItemOutput{Attributes: old}, nil
+		out.Attributes = res.old
 	}
-	return &ItemOutput{}, nil
+	return out, nil
 }
 
 // writeCheck is the parsed condition of a write.
 type writeCheck struct {
 	cond    cond
 	retFail bool
-	// needWhole refuses the write when the old item reads as its key only
-	// (UpdateItem would drop what could not be decoded).
-	needWhole bool
 }
 
 func (s *Store) prepareWrite(e Expressions, condition, retFail string) (*writeCheck, error) {
-	if retFail != "" && retFail != "NONE" && retFail != "ALL_OLD" {
-		return nil, validation("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", retFail)
+	w, err := checkRetFail(retFail)
+	if err != nil {
+		return nil, err
 	}
-	w := &writeCheck{retFail: retFail == "ALL_OLD"}
 	ec, err := e.context()
 	if err != nil {
 		return nil, err
@@ -134,81 +135,179 @@ func (s *Store) prepareWrite(e Expressions, condition, retFail string) (*writeCh
 	return w, ec.checkUnused()
 }
 
-// conditionalWrite checks w against the current item and replaces it with
-// mutate's result (nil deletes it), atomically. It returns the old and new items.
-func (s *Store) conditionalWrite(ctx context.Context, t *table, pk, sk string, w *writeCheck, mutate func(old Item) (Item, error)) (Item, Item, error) {
-	var old, nw Item
-	err := s.write(ctx, "write "+t.Name, func(tx *sql.Tx) error {
-		var (
-			whole bool
-			err   error
-		)
-		if old, whole, err = s.load(ctx, tx, t, pk, sk); err != nil {
-			return err
+func checkRetFail(retFail string) (*writeCheck, error) {
+	if retFail != "" && retFail != "NONE" && retFail != "ALL_OLD" {
+		return nil, validation("1 validation error detected: Value '%s' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]", retFail)
+	}
+	return &writeCheck{retFail: retFail == "ALL_OLD"}, nil
+}
+
+// itemWrite is one write of an item: a put (put set), an update (update
+// set), a delete (neither), or a transaction's condition check alone
+// (checkOnly).
+type itemWrite struct {
+	table     string
+	pk, sk    string
+	check     *writeCheck
+	put       Item
+	update    func(old Item) (Item, error)
+	checkOnly bool
+}
+
+// writeResult is what a write did: the item before and after, and the
+// capacity it used.
+type writeResult struct {
+	old, nw Item
+	cost    units
+}
+
+// writeItem runs one write in a transaction of its own.
+func (s *Store) writeItem(ctx context.Context, w *itemWrite) (writeResult, error) {
+	var res writeResult
+	err := s.write(ctx, "write "+w.table, func(tx *sql.Tx) error {
+		var err error
+		res, err = s.apply(ctx, tx, w)
+		return err
+	})
+	return res, err
+}
+
+// apply runs w inside tx: it checks the condition against the current item
+// and stores the new one with its index entries. It uses the table as it
+// is now, after the writes committed before it (an index created or TTL
+// enabled meanwhile applies to it).
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, w *itemWrite) (writeResult, error) {
+	var res writeResult
+	t, err := s.itemTable(w.table)
+	if err != nil {
+		return res, err
+	}
+	if w.put != nil {
+		if err := t.checkIndexKeys(w.put, nil, false); err != nil {
+			return res, err
 		}
-		if !whole && w.needWhole {
-			return errUndecodable(t)
-		}
-		if w.cond != nil {
-			ok, err := evalCond(w.cond, old)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				e := &Error{Kind: ErrConditionalCheckFailed, Message: "The conditional request failed"}
-				if w.retFail {
-					e.Item = old
-				}
-				return e
-			}
-		}
-		if nw, err = mutate(old); err != nil {
-			return err
-		}
-		if nw == nil {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?`, t.Name, pk, sk); err != nil {
-				return fmt.Errorf("dynamo delete from %s: %w", t.Name, err)
-			}
-			return nil
-		}
-		raw, err := json.Marshal(nw)
+	}
+	old, whole, err := s.load(ctx, tx, t, w.pk, w.sk)
+	if err != nil {
+		return res, err
+	}
+	res.old = old
+	if !whole && w.update != nil {
+		return res, errUndecodable(t)
+	}
+	if w.check != nil && w.check.cond != nil {
+		ok, err := evalCond(w.check.cond, old)
 		if err != nil {
-			return fmt.Errorf("dynamo write %s: encode item: %w", t.Name, err)
+			return res, err
 		}
-		if len(raw) > maxItemSize {
-			return validation("Item size has exceeded the maximum allowed size")
+		if !ok {
+			e := &Error{Kind: ErrConditionalCheckFailed, Message: "The conditional request failed"}
+			if w.check.retFail {
+				e.Item = old
+			}
+			return res, e
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ddb_items (tbl, pk, sk, item, expires_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (tbl, pk, sk) DO UPDATE SET item = excluded.item, expires_at = excluded.expires_at`,
-			t.Name, pk, sk, string(raw), t.expiry(nw)); err != nil {
-			return fmt.Errorf("dynamo write %s: %w", t.Name, err)
+	}
+	if w.checkOnly {
+		res.nw = old
+		res.cost = units{table: writeUnits(itemSize(old))}
+		return res, nil
+	}
+	switch {
+	case w.put != nil:
+		res.nw = w.put
+	case w.update != nil:
+		if res.nw, err = w.update(old); err != nil {
+			return res, err
+		}
+		if err := t.checkIndexKeys(res.nw, old, true); err != nil {
+			return res, err
+		}
+	}
+	if res.nw != nil && itemSize(res.nw) > maxItemSize {
+		if w.update != nil {
+			return res, validation("Item size to update has exceeded the maximum allowed size")
+		}
+		return res, validation("Item size has exceeded the maximum allowed size")
+	}
+	if err := s.store(ctx, tx, t, w.pk, w.sk, res.nw); err != nil {
+		return res, err
+	}
+	res.cost = writeCost(t, old, res.nw)
+	return res, nil
+}
+
+// store writes nw (nil: deletes the item) with its index entries.
+func (s *Store) store(ctx context.Context, tx *sql.Tx, t *table, pk, sk string, nw Item) error {
+	if len(t.indexes) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ddb_index_items WHERE tbl = ? AND pk = ? AND sk = ?`, t.Name, pk, sk); err != nil {
+			return fmt.Errorf("dynamo write %s: index entries: %w", t.Name, err)
+		}
+	}
+	if nw == nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ddb_items WHERE tbl = ? AND pk = ? AND sk = ?`, t.Name, pk, sk); err != nil {
+			return fmt.Errorf("dynamo delete from %s: %w", t.Name, err)
 		}
 		return nil
-	})
-	return old, nw, err
+	}
+	raw, err := json.Marshal(nw)
+	if err != nil {
+		return fmt.Errorf("dynamo write %s: encode item: %w", t.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ddb_items (tbl, pk, sk, item, expires_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (tbl, pk, sk) DO UPDATE SET item = excluded.item, expires_at = excluded.expires_at`,
+		t.Name, pk, sk, string(raw), t.expiry(nw)); err != nil {
+		return fmt.Errorf("dynamo write %s: %w", t.Name, err)
+	}
+	for _, ix := range t.indexes {
+		if err := insertEntry(ctx, tx, t, ix, pk, sk, nw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertEntry adds the item's entry to the index, if it has one.
+func insertEntry(ctx context.Context, tx *sql.Tx, t *table, ix *index, pk, sk string, it Item) error {
+	ipk, isk, ok := ix.entry(it)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ddb_index_items (tbl, idx, ipk, isk, pk, sk, size) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.Name, ix.Name, ipk, isk, pk, sk, itemSize(ix.view(t, it))); err != nil {
+		return fmt.Errorf("dynamo write %s: index %s: %w", t.Name, ix.Name, err)
+	}
+	return nil
 }
 
 // GetItemInput is the GetItem request.
 type GetItemInput struct {
-	TableName            string `json:"TableName"`
-	Key                  Item   `json:"Key"`
-	ConsistentRead       *bool  `json:"ConsistentRead,omitempty"`
-	ProjectionExpression string `json:"ProjectionExpression,omitempty"`
+	TableName              string `json:"TableName"`
+	Key                    Item   `json:"Key"`
+	ConsistentRead         *bool  `json:"ConsistentRead,omitempty"`
+	ProjectionExpression   string `json:"ProjectionExpression,omitempty"`
+	ReturnConsumedCapacity string `json:"ReturnConsumedCapacity,omitempty"`
 	Expressions
 	legacy
 }
 
 // GetItemOutput is the GetItem response; Item is nil when there is none.
 type GetItemOutput struct {
-	Item Item `json:"Item,omitempty"`
+	Item             Item              `json:"Item,omitempty"`
+	ConsumedCapacity *ConsumedCapacity `json:"ConsumedCapacity,omitempty"`
 }
 
-// GetItem reads one item. Reads are always strongly consistent here.
+// GetItem reads one item. Reads are always strongly consistent here; the
+// capacity reported is that of the consistency asked for.
 func (s *Store) GetItem(ctx context.Context, in *GetItemInput) (*GetItemOutput, error) {
-	if err := in.legacy.check(); err != nil {
+	if err := in.check(); err != nil {
 		return nil, err
 	}
-	t, err := s.table(in.TableName)
+	t, err := s.itemTable(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := parseCapMode(in.ReturnConsumedCapacity)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +315,7 @@ func (s *Store) GetItem(ctx context.Context, in *GetItemInput) (*GetItemOutput, 
 	if err != nil {
 		return nil, err
 	}
-	ec, err := in.Expressions.context()
+	ec, err := in.context()
 	if err != nil {
 		return nil, err
 	}
@@ -230,10 +329,15 @@ func (s *Store) GetItem(ctx context.Context, in *GetItemInput) (*GetItemOutput, 
 		return nil, err
 	}
 	it, _, err := s.load(ctx, dbQueryer{ctx, s.db}, t, pk, sk)
-	if err != nil || it == nil {
-		return &GetItemOutput{}, err
+	if err != nil {
+		return nil, err
 	}
-	return &GetItemOutput{Item: project(it, proj)}, nil
+	u := units{table: readUnits(itemSize(it), in.ConsistentRead != nil && *in.ConsistentRead)}
+	out := &GetItemOutput{ConsumedCapacity: u.report(t.Name, mode, axisNone)}
+	if it != nil {
+		out.Item = project(it, proj)
+	}
+	return out, nil
 }
 
 type dbQueryer struct {
@@ -253,17 +357,70 @@ type UpdateItemInput struct {
 	ConditionExpression                 string `json:"ConditionExpression,omitempty"`
 	ReturnValues                        string `json:"ReturnValues,omitempty"`
 	ReturnValuesOnConditionCheckFailure string `json:"ReturnValuesOnConditionCheckFailure,omitempty"`
+	ReturnConsumedCapacity              string `json:"ReturnConsumedCapacity,omitempty"`
 	Expressions
 	legacy
+}
+
+// preparedUpdate is a parsed UpdateItem (of a request or a transaction).
+type preparedUpdate struct {
+	check   *writeCheck
+	upd     *updateExpr
+	touched map[string]bool // top-level attributes the update sets or removes
+	key     Item
+}
+
+// prepareUpdate parses an update's expressions and checks that it leaves
+// the key alone.
+func prepareUpdate(e Expressions, key Item, update, condition, retFail string) (*preparedUpdate, error) {
+	check, err := checkRetFail(retFail)
+	if err != nil {
+		return nil, err
+	}
+	ec, err := e.context()
+	if err != nil {
+		return nil, err
+	}
+	p := &preparedUpdate{check: check, upd: &updateExpr{}, touched: map[string]bool{}, key: key}
+	if update != "" {
+		if p.upd, err = ec.parseUpdate(update); err != nil {
+			return nil, err
+		}
+	}
+	for _, path := range p.upd.paths() {
+		if _, isKey := key[path[0].name]; isKey {
+			return nil, validation("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", path[0].name)
+		}
+		p.touched[path[0].name] = true
+	}
+	if condition != "" {
+		if check.cond, err = ec.parseCondition("ConditionExpression", condition); err != nil {
+			return nil, err
+		}
+	}
+	return p, ec.checkUnused()
+}
+
+// apply returns the item the update makes of old (absent: the key alone).
+func (p *preparedUpdate) apply(old Item) (Item, error) {
+	base := old
+	if base == nil {
+		base = p.key.clone()
+	}
+	nw, err := p.upd.apply(base)
+	if err != nil {
+		return nil, err
+	}
+	return nw, nw.checkNesting()
 }
 
 // UpdateItem edits an item (creating it if absent) with UpdateExpression,
 // subject to ConditionExpression.
 func (s *Store) UpdateItem(ctx context.Context, in *UpdateItemInput) (*ItemOutput, error) {
-	if err := in.legacy.check(); err != nil {
+	if err := in.check(); err != nil {
 		return nil, err
 	}
-	t, err := s.table(in.TableName)
+	t, err := s.itemTable(in.TableName)
 	if err != nil {
 		return nil, err
 	}
@@ -272,70 +429,43 @@ func (s *Store) UpdateItem(ctx context.Context, in *UpdateItemInput) (*ItemOutpu
 	default:
 		return nil, validation("1 validation error detected: Value '%s' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]", in.ReturnValues)
 	}
+	mode, err := parseCapMode(in.ReturnConsumedCapacity)
+	if err != nil {
+		return nil, err
+	}
 	pk, sk, err := t.keyCols(in.Key, true)
 	if err != nil {
 		return nil, err
 	}
-	ec, err := in.Expressions.context()
+	p, err := prepareUpdate(in.Expressions, in.Key, in.UpdateExpression, in.ConditionExpression, in.ReturnValuesOnConditionCheckFailure)
 	if err != nil {
 		return nil, err
 	}
-	upd := &updateExpr{}
-	if in.UpdateExpression != "" {
-		if upd, err = ec.parseUpdate(in.UpdateExpression); err != nil {
-			return nil, err
-		}
-	}
-	touched := map[string]bool{}
-	for _, p := range upd.paths() {
-		if _, isKey := in.Key[p[0].name]; isKey {
-			return nil, validation("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", p[0].name)
-		}
-		touched[p[0].name] = true
-	}
-	w := &writeCheck{retFail: in.ReturnValuesOnConditionCheckFailure == "ALL_OLD", needWhole: true}
-	if in.ConditionExpression != "" {
-		if w.cond, err = ec.parseCondition("ConditionExpression", in.ConditionExpression); err != nil {
-			return nil, err
-		}
-	}
-	if err := ec.checkUnused(); err != nil {
-		return nil, err
-	}
-	old, nw, err := s.conditionalWrite(ctx, t, pk, sk, w, func(old Item) (Item, error) {
-		base := old
-		if base == nil {
-			base = in.Key.clone()
-		}
-		nw, err := upd.apply(base)
-		if err != nil {
-			return nil, err
-		}
-		return nw, nw.checkNesting()
-	})
+	res, err := s.writeItem(ctx, &itemWrite{table: t.Name, pk: pk, sk: sk, check: p.check, update: p.apply})
 	if err != nil {
 		return nil, err
 	}
 	pick := func(it Item) Item {
 		out := Item{}
-		for k := range touched {
+		for k := range p.touched {
 			if v, ok := it[k]; ok {
 				out[k] = v
 			}
 		}
 		return out
 	}
+	out := &ItemOutput{ConsumedCapacity: res.cost.report(t.Name, mode, axisNone)}
 	switch in.ReturnValues {
 	case "ALL_OLD":
-		return &ItemOutput{Attributes: old}, nil
+		out.Attributes = res.old
 	case "ALL_NEW":
-		return &ItemOutput{Attributes: nw}, nil
+		out.Attributes = res.nw
 	case "UPDATED_OLD":
-		return &ItemOutput{Attributes: pick(old)}, nil
+		out.Attributes = pick(res.old)
 	case "UPDATED_NEW":
-		return &ItemOutput{Attributes: pick(nw)}, nil
+		out.Attributes = pick(res.nw)
 	}
-	return &ItemOutput{}, nil
+	return out, nil
 }
 
 // DeleteItemInput is the DeleteItem request.
@@ -345,36 +475,42 @@ type DeleteItemInput struct {
 	ConditionExpression                 string `json:"ConditionExpression,omitempty"`
 	ReturnValues                        string `json:"ReturnValues,omitempty"`
 	ReturnValuesOnConditionCheckFailure string `json:"ReturnValuesOnConditionCheckFailure,omitempty"`
+	ReturnConsumedCapacity              string `json:"ReturnConsumedCapacity,omitempty"`
 	Expressions
 	legacy
 }
 
 // DeleteItem deletes an item, subject to ConditionExpression.
 func (s *Store) DeleteItem(ctx context.Context, in *DeleteItemInput) (*ItemOutput, error) {
-	if err := in.legacy.check(); err != nil {
+	if err := in.check(); err != nil {
 		return nil, err
 	}
-	t, err := s.table(in.TableName)
+	t, err := s.itemTable(in.TableName)
 	if err != nil {
 		return nil, err
 	}
 	if in.ReturnValues != "" && in.ReturnValues != "NONE" && in.ReturnValues != "ALL_OLD" {
 		return nil, validation("ReturnValues can only be ALL_OLD or NONE")
 	}
+	mode, err := parseCapMode(in.ReturnConsumedCapacity)
+	if err != nil {
+		return nil, err
+	}
 	pk, sk, err := t.keyCols(in.Key, true)
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.prepareWrite(in.Expressions, in.ConditionExpression, in.ReturnValuesOnConditionCheckFailure)
+	check, err := s.prepareWrite(in.Expressions, in.ConditionExpression, in.ReturnValuesOnConditionCheckFailure)
 	if err != nil {
 		return nil, err
 	}
-	old, _, err := s.conditionalWrite(ctx, t, pk, sk, w, func(Item) (Item, error) { return nil, nil })
+	res, err := s.writeItem(ctx, &itemWrite{table: t.Name, pk: pk, sk: sk, check: check})
 	if err != nil {
 		return nil, err
 	}
+	out := &ItemOutput{ConsumedCapacity: res.cost.report(t.Name, mode, axisNone)}
 	if in.ReturnValues == "ALL_OLD" {
-		return &ItemOutput{Attributes: old}, nil
+		out.Attributes = res.old
 	}
-	return &ItemOutput{}, nil
+	return out, nil
 }

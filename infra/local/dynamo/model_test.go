@@ -176,6 +176,25 @@ func TestResponsesMatchBotocoreModel(t *testing.T) {
 		{"DeleteItem", `{"TableName":"mdl","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ReturnValues":"ALL_OLD"}`},
 		{"UpdateTimeToLive", `{"TableName":"mdl","TimeToLiveSpecification":{"Enabled":false,"AttributeName":"exp"}}`},
 		{"DeleteTable", `{"TableName":"mdl"}`},
+		// Indexes, batches, transactions, capacity.
+		{"CreateTable", `{"TableName":"idx","BillingMode":"PAY_PER_REQUEST","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"},{"AttributeName":"g","AttributeType":"S"},{"AttributeName":"l","AttributeType":"N"}],"GlobalSecondaryIndexes":[{"IndexName":"byG","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"INCLUDE","NonKeyAttributes":["v"]}}],"LocalSecondaryIndexes":[{"IndexName":"byL","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"l","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]}`},
+		{"PutItem", `{"TableName":"idx","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"g":{"S":"x"},"l":{"N":"2"},"v":{"S":"v"}},"ReturnConsumedCapacity":"INDEXES"}`},
+		{"DescribeTable", `{"TableName":"idx"}`},
+		{"GetItem", `{"TableName":"idx","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ReturnConsumedCapacity":"TOTAL"}`},
+		{"UpdateItem", `{"TableName":"idx","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET g = :y","ExpressionAttributeValues":{":y":{"S":"y"}},"ReturnConsumedCapacity":"INDEXES"}`},
+		{"Query", `{"TableName":"idx","IndexName":"byG","KeyConditionExpression":"g = :y","ExpressionAttributeValues":{":y":{"S":"y"}},"Limit":1,"ReturnConsumedCapacity":"INDEXES"}`},
+		{"Query", `{"TableName":"idx","IndexName":"byL","KeyConditionExpression":"pk = :a","ExpressionAttributeValues":{":a":{"S":"a"}},"Select":"ALL_ATTRIBUTES","ReturnConsumedCapacity":"INDEXES"}`},
+		{"Scan", `{"TableName":"idx","IndexName":"byG","Segment":0,"TotalSegments":1,"ReturnConsumedCapacity":"TOTAL"}`},
+		{"BatchWriteItem", `{"RequestItems":{"idx":[{"PutRequest":{"Item":{"pk":{"S":"b"},"sk":{"N":"1"}}}},{"DeleteRequest":{"Key":{"pk":{"S":"c"},"sk":{"N":"1"}}}}]},"ReturnConsumedCapacity":"INDEXES"}`},
+		{"BatchGetItem", `{"RequestItems":{"idx":{"Keys":[{"pk":{"S":"a"},"sk":{"N":"1"}},{"pk":{"S":"z"},"sk":{"N":"1"}}],"ProjectionExpression":"pk, v"}},"ReturnConsumedCapacity":"TOTAL"}`},
+		{"TransactWriteItems", `{"TransactItems":[{"Update":{"TableName":"idx","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET g = :x","ExpressionAttributeValues":{":x":{"S":"x"}}}},{"ConditionCheck":{"TableName":"idx","Key":{"pk":{"S":"b"},"sk":{"N":"1"}},"ConditionExpression":"attribute_exists(pk)"}}],"ClientRequestToken":"t1","ReturnConsumedCapacity":"INDEXES"}`},
+		{"TransactWriteItems", `{"TransactItems":[{"Update":{"TableName":"idx","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET g = :x","ExpressionAttributeValues":{":x":{"S":"x"}}}},{"ConditionCheck":{"TableName":"idx","Key":{"pk":{"S":"b"},"sk":{"N":"1"}},"ConditionExpression":"attribute_exists(pk)"}}],"ClientRequestToken":"t1","ReturnConsumedCapacity":"INDEXES"}`},
+		{"TransactGetItems", `{"TransactItems":[{"Get":{"TableName":"idx","Key":{"pk":{"S":"a"},"sk":{"N":"1"}}}},{"Get":{"TableName":"idx","Key":{"pk":{"S":"z"},"sk":{"N":"1"}}}}],"ReturnConsumedCapacity":"INDEXES"}`},
+		{"UpdateTable", `{"TableName":"idx","AttributeDefinitions":[{"AttributeName":"h","AttributeType":"N"}],"GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"byH","KeySchema":[{"AttributeName":"h","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"}}}]}`},
+		{"UpdateTable", `{"TableName":"idx","GlobalSecondaryIndexUpdates":[{"Delete":{"IndexName":"byG"}}]}`},
+		{"UpdateTable", `{"TableName":"idx","BillingMode":"PROVISIONED","ProvisionedThroughput":{"ReadCapacityUnits":1,"WriteCapacityUnits":1},"GlobalSecondaryIndexUpdates":[{"Update":{"IndexName":"byH","ProvisionedThroughput":{"ReadCapacityUnits":1,"WriteCapacityUnits":1}}}]}`},
+		{"DescribeTable", `{"TableName":"idx"}`},
+		{"DeleteItem", `{"TableName":"idx","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ReturnConsumedCapacity":"INDEXES"}`},
 	}
 	for i, c := range calls {
 		op, ok := model.Operations[c.op]

@@ -10,21 +10,21 @@ import (
 	"loanflow/infra/local/awsjson"
 )
 
-// unsupportedOps are DynamoDB actions outside the subset; they answer a
-// ValidationException naming the action.
-var unsupportedOps = []string{
-	"BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems", "ExecuteStatement",
-	"BatchExecuteStatement", "ExecuteTransaction", "UpdateTable", "CreateBackup", "DescribeContinuousBackups",
-	"UpdateContinuousBackups", "TagResource", "UntagResource", "ListTagsOfResource", "DescribeEndpoints",
-	"DescribeLimits", "CreateGlobalTable", "ListBackups", "RestoreTableFromBackup", "ExportTableToPointInTime",
+// Service returns the DynamoDB JSON protocol adapter
+// (X-Amz-Target "DynamoDB_20120810.*"), with CRC32 response checksums. An
+// operation it does not serve (Operations lists those it does) answers
+// UnknownOperationException, as DynamoDB answers one it does not know.
+func (s *Store) Service() *awsjson.Service {
+	return &awsjson.Service{TargetPrefix: "DynamoDB_20120810", JSONVersion: "1.0", CRC32: true, Ops: s.handlers()}
 }
 
-// Service returns the DynamoDB JSON protocol adapter
-// (X-Amz-Target "DynamoDB_20120810.*"), with CRC32 response checksums.
-func (s *Store) Service() *awsjson.Service {
-	ops := map[string]awsjson.Operation{
+// handlers maps each operation the Store serves to its handler. It makes
+// no use of s until a handler runs.
+func (s *Store) handlers() map[string]awsjson.Operation {
+	return map[string]awsjson.Operation{
 		"CreateTable":        op(s.apiCreateTable),
 		"DescribeTable":      op(s.apiDescribeTable),
+		"UpdateTable":        op(s.apiUpdateTable),
 		"DeleteTable":        op(s.apiDeleteTable),
 		"ListTables":         op(s.apiListTables),
 		"UpdateTimeToLive":   op(s.apiUpdateTimeToLive),
@@ -35,13 +35,17 @@ func (s *Store) Service() *awsjson.Service {
 		"DeleteItem":         op(s.DeleteItem),
 		"Query":              op(s.Query),
 		"Scan":               op(s.Scan),
+		"BatchWriteItem":     op(s.BatchWriteItem),
+		"BatchGetItem":       op(s.BatchGetItem),
+		"TransactWriteItems": op(s.TransactWriteItems),
+		"TransactGetItems":   op(s.TransactGetItems),
 	}
-	for _, name := range unsupportedOps {
-		ops[name] = func(context.Context, []byte) (any, error) {
-			return nil, toAWS(unsupported("DynamoDB " + name))
-		}
-	}
-	return &awsjson.Service{TargetPrefix: "DynamoDB_20120810", JSONVersion: "1.0", CRC32: true, Ops: ops}
+}
+
+// Operations lists, sorted, the DynamoDB operations the Store serves
+// (through Service); any other answers UnknownOperationException.
+func Operations() []string {
+	return sortedKeys((*Store)(nil).handlers())
 }
 
 // op adapts a typed handler: it decodes the request (attribute value errors
@@ -74,11 +78,22 @@ func toAWS(err error) error {
 	if e.Item != nil {
 		ae.Fields = map[string]any{"Item": e.Item}
 	}
+	if e.Reasons != nil {
+		ae.Fields = map[string]any{"CancellationReasons": e.Reasons}
+	}
 	return ae
 }
 
 func (s *Store) apiCreateTable(ctx context.Context, in *CreateTableInput) (any, error) {
 	d, err := s.CreateTable(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"TableDescription": d}, nil
+}
+
+func (s *Store) apiUpdateTable(ctx context.Context, in *UpdateTableInput) (any, error) {
+	d, err := s.UpdateTable(ctx, in)
 	if err != nil {
 		return nil, err
 	}

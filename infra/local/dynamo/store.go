@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,23 @@ CREATE TABLE IF NOT EXISTS ddb_items (
 	item       TEXT NOT NULL,
 	expires_at INTEGER,
 	PRIMARY KEY (tbl, pk, sk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_index_items (
+	tbl  TEXT NOT NULL,
+	idx  TEXT NOT NULL,
+	ipk  TEXT NOT NULL,
+	isk  TEXT NOT NULL,
+	pk   TEXT NOT NULL,
+	sk   TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	PRIMARY KEY (tbl, idx, ipk, isk, pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ddb_index_items_item ON ddb_index_items (tbl, pk, sk);
+CREATE TABLE IF NOT EXISTS ddb_tx_tokens (
+	token      TEXT PRIMARY KEY,
+	digest     TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	replay     TEXT NOT NULL
 ) WITHOUT ROWID;
 `
 
@@ -67,6 +86,9 @@ type Store struct {
 
 	w *sqlitedb.Writer // commits writes together with the other components on db
 
+	// mu guards tables. A table is changed from inside a write (publish),
+	// so that the writes queued after it see the change; nothing may hold
+	// mu while it waits for a write.
 	mu     sync.RWMutex
 	tables map[string]*table
 }
@@ -99,15 +121,16 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		t := &table{}
-		var spec string
-		if err := rows.Scan(&t.Name, &t.created, &spec); err != nil {
+		var name, raw string
+		var created int64
+		if err := rows.Scan(&name, &created, &raw); err != nil {
 			return nil, fmt.Errorf("dynamo: load tables: %w", err)
 		}
-		if err := json.Unmarshal([]byte(spec), &t.tableSpec); err != nil {
-			return nil, fmt.Errorf("dynamo: load table %s: %w", t.Name, err)
+		var spec tableSpec
+		if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+			return nil, fmt.Errorf("dynamo: load table %s: %w", name, err)
 		}
-		s.tables[t.Name] = t
+		s.tables[name] = newTable(name, created, spec)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("dynamo: load tables: %w", err)
@@ -115,9 +138,13 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// table returns the table called name, which may also be given as its ARN.
 func (s *Store) table(name string) (*table, error) {
 	if name == "" {
 		return nil, validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null")
+	}
+	if rest, ok := strings.CutPrefix(name, "arn:aws:dynamodb:"+s.region+":000000000000:table/"); ok && !strings.Contains(rest, "/") {
+		name = rest
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -126,6 +153,18 @@ func (s *Store) table(name string) (*table, error) {
 		return nil, tableNotFound(name)
 	}
 	return t, nil
+}
+
+// itemTable is table for the item operations (reads, writes, batches,
+// transactions): DynamoDB answers them "Requested resource not found" for
+// a table that does not exist, without naming it, as the table operations
+// do.
+func (s *Store) itemTable(name string) (*table, error) {
+	t, err := s.table(name)
+	if errors.Is(err, ErrResourceNotFound) {
+		return nil, resourceNotFound()
+	}
+	return t, err
 }
 
 // TableNames returns the names of all tables, sorted.
@@ -138,6 +177,12 @@ func (s *Store) TableNames() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// readTx begins a read-only transaction: the reads in it see one snapshot
+// of the database (WAL), and it takes no write lock.
+func (s *Store) readTx(ctx context.Context) (*sql.Tx, error) {
+	return s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 }
 
 // write runs fn in a write transaction serialised with the Store's others.
@@ -162,6 +207,12 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		total = 0
 		clear(counts)
 		for _, name := range names {
+			if t, err := s.table(name); err == nil && len(t.indexes) > 0 {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM ddb_index_items WHERE tbl = ? AND (pk, sk) IN
+					(SELECT pk, sk FROM ddb_items WHERE tbl = ? AND expires_at <= ? AND expires_at >= ?)`, name, name, due, oldest); err != nil {
+					return fmt.Errorf("dynamo sweep %s: index entries: %w", name, err)
+				}
+			}
 			res, err := tx.ExecContext(ctx, `DELETE FROM ddb_items WHERE tbl = ? AND expires_at <= ? AND expires_at >= ?`, name, due, oldest)
 			if err != nil {
 				return fmt.Errorf("dynamo sweep %s: %w", name, err)

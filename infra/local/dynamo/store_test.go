@@ -117,7 +117,7 @@ func TestUpdateExpressions(t *testing.T) {
 		out.Attributes["state"].S != "PENDING" || out.Attributes["pk"].Type != "" {
 		t.Fatalf("UPDATED_NEW = %+v", out.Attributes)
 	}
-	out, err = update("SET n = n - :half ADD tags :tags, c :one DELETE tags :x REMOVE l[0]", "",
+	_, err = update("SET n = n - :half ADD tags :tags, c :one DELETE tags :x REMOVE l[0]", "",
 		map[string]Value{":half": N("0.5"), ":tags": {Type: TypeSS, Set: []string{"x", "y"}}, ":one": N("1"), ":x": {Type: TypeSS, Set: []string{"x"}}}, "ALL_NEW")
 	if err == nil {
 		t.Fatal("overlapping ADD and DELETE on tags accepted")
@@ -354,11 +354,11 @@ func TestTables(t *testing.T) {
 	_, err := s.CreateTable(ctx, &CreateTableInput{TableName: "tbl", BillingMode: "PAY_PER_REQUEST",
 		KeySchema: []KeySchemaElement{{"pk", "HASH"}}, AttributeDefinitions: []AttributeDefinition{{"pk", "S"}}})
 	wantKind(t, err, ErrResourceInUse, "duplicate table")
-	_, err = s.CreateTable(ctx, &CreateTableInput{TableName: "gsi", BillingMode: "PAY_PER_REQUEST", GlobalSecondaryIndexes: []byte(`[{}]`),
+	_, err = s.CreateTable(ctx, &CreateTableInput{TableName: "gsi", BillingMode: "PAY_PER_REQUEST", GlobalSecondaryIndexes: []GlobalSecondaryIndex{{}},
 		KeySchema: []KeySchemaElement{{"pk", "HASH"}}, AttributeDefinitions: []AttributeDefinition{{"pk", "S"}}})
 	wantKind(t, err, ErrValidation, "GSI")
 	d, err := s.DescribeTable(ctx, "tbl")
-	if err != nil || d.TableStatus != "ACTIVE" || d.TableArn != "arn:aws:dynamodb:us-east-1:000000000000:table/tbl" {
+	if err != nil || d.TableStatus != "ACTIVE" || d.TableARN != "arn:aws:dynamodb:us-east-1:000000000000:table/tbl" {
 		t.Fatalf("describe = %+v, %v", d, err)
 	}
 	if _, err := s.DeleteTable(ctx, "tbl"); err != nil {

@@ -1,6 +1,9 @@
 // Package eventbus emulates Amazon EventBridge on the local stack: event buses,
-// rules with faithful pattern matching (package eventpattern), and targets
-// invoked with their retry policy, failures ending in a dead-letter queue.
+// rules with faithful pattern matching (package eventpattern) or a schedule
+// (rate and cron expressions, fired by a scheduler on an injectable clock),
+// targets invoked with their input settings and retry policy, failures
+// ending in a dead-letter queue, archives that keep a bus's events and
+// replays that send them again, and tags on buses and rules.
 // Accepted events are written to SQLite before PutEvents answers, so a crash
 // loses no delivery (delivery is at least once, as on AWS).
 package eventbus
@@ -48,7 +51,10 @@ type Options struct {
 	Workers int
 	// KeepRecent is how many recent events are kept for the console.
 	KeepRecent int
-	// Now is the clock; nil means time.Now.
+	// Clock tells the time and wakes the scheduler; nil means Now with
+	// real timers, or the wall clock.
+	Clock Clock
+	// Now is the clock when Clock is nil; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -72,41 +78,78 @@ type Target struct {
 	InputTransformer *InputTransformer `json:"InputTransformer,omitempty"`
 }
 
-// Rule is a rule on a bus.
+// Rule states.
+const (
+	StateEnabled  = "ENABLED"
+	StateDisabled = "DISABLED"
+)
+
+// Rule is a rule on a bus: it matches events by Pattern, fires on
+// ScheduleExpression, or both. A rule whose State is not ENABLED does
+// neither.
 type Rule struct {
-	Bus         string
-	Name        string
-	ARN         string
-	Pattern     string
-	State       string
-	Description string
-	compiled    *eventpattern.Pattern
+	Bus                string
+	Name               string
+	ARN                string
+	Pattern            string
+	ScheduleExpression string
+	State              string
+	Description        string
+	// NextFire is when a scheduled rule fires next (zero without a schedule).
+	NextFire time.Time
+
+	compiled *eventpattern.Pattern // nil without a pattern
+	sched    schedule              // nil without a schedule
 }
+
+// MaxTargetsPerRule is EventBridge's quota of targets on one rule.
+const MaxTargetsPerRule = 5
 
 // Bus is the local EventBridge.
 type Bus struct {
 	db    *sql.DB
 	w     *sqlitedb.Writer // commits writes together with the other components on db
 	opts  Options
+	clock Clock
 	log   *slog.Logger
 	deliv Deliverer
 	dlq   DeadLetterer
 
-	mu      sync.RWMutex
-	rules   map[string][]*Rule  // bus name -> rules
-	targets map[string][]Target // bus + "/" + rule -> targets
-	buses   map[string]bool     // bus names, so PutEvents checks them without a query
+	mu       sync.RWMutex
+	rules    map[string][]*Rule    // bus name -> rules
+	targets  map[string][]Target   // bus + "/" + rule -> targets
+	buses    map[string]bool       // bus names, so PutEvents checks them without a query
+	archives map[string][]*archive // bus name -> its archives
+	busInfo  map[string]BusInfo    // bus name -> what Describe/ListEventBuses show
 
-	wake chan struct{}
-	sem  chan struct{}
-	wg   sync.WaitGroup
-	stop context.CancelFunc
+	wake      chan struct{} // the delivery loop
+	schedWake chan struct{} // the scheduler and replay loop
+	sem       chan struct{}
+	wg        sync.WaitGroup
+	stop      context.CancelFunc
+}
+
+// BusInfo is what DescribeEventBus and ListEventBuses show of a bus.
+type BusInfo struct {
+	Name        string
+	ARN         string
+	Description string
+	Created     time.Time
 }
 
 // Errors a caller can test for.
 var (
 	ErrBusNotFound  = errors.New("event bus does not exist")
 	ErrRuleNotFound = errors.New("rule does not exist")
+	// ErrRuleHasTargets refuses to delete a rule that still has targets.
+	ErrRuleHasTargets = errors.New("rule has targets")
+	// ErrTooManyTargets refuses a sixth target on a rule.
+	ErrTooManyTargets = errors.New("too many targets on the rule")
+	// ErrBusHasRules refuses to delete a bus that still has rules (an
+	// archive's rule counts).
+	ErrBusHasRules = errors.New("event bus has rules")
+	// ErrDefaultBus refuses to delete the default bus.
+	ErrDefaultBus = errors.New("the default event bus cannot be deleted")
 )
 
 // New opens the bus on db, creating its tables and the default bus.
@@ -135,23 +178,26 @@ func New(ctx context.Context, db *sql.DB, opts Options, d Deliverer, dlq DeadLet
 	if opts.KeepRecent <= 0 {
 		opts.KeepRecent = 500
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	clock := opts.Clock
+	switch {
+	case clock != nil:
+		opts.Now = clock.Now
+	case opts.Now != nil:
+		clock = funcClock(opts.Now)
+	default:
+		clock, opts.Now = SystemClock{}, time.Now
 	}
-	b := &Bus{db: db, w: sqlitedb.WriterOf(db), opts: opts, log: opts.Logger, deliv: d, dlq: dlq, rules: map[string][]*Rule{}, targets: map[string][]Target{}, buses: map[string]bool{},
-		wake: make(chan struct{}, 1), sem: make(chan struct{}, opts.Workers)}
+	b := &Bus{db: db, w: sqlitedb.WriterOf(db), opts: opts, clock: clock, log: opts.Logger, deliv: d, dlq: dlq,
+		rules: map[string][]*Rule{}, targets: map[string][]Target{}, buses: map[string]bool{}, archives: map[string][]*archive{},
+		busInfo: map[string]BusInfo{}, wake: make(chan struct{}, 1), schedWake: make(chan struct{}, 1), sem: make(chan struct{}, opts.Workers)}
 	if err := b.migrate(ctx); err != nil {
 		return nil, err
 	}
 	if _, err := b.CreateBus(ctx, "default"); err != nil {
 		return nil, err
 	}
-	names, err := b.Buses(ctx)
-	if err != nil {
+	if err := b.loadBuses(ctx); err != nil {
 		return nil, err
-	}
-	for _, n := range names {
-		b.buses[n] = true
 	}
 	if err := b.loadRules(ctx); err != nil {
 		return nil, err
@@ -162,6 +208,9 @@ func New(ctx context.Context, db *sql.DB, opts Options, d Deliverer, dlq DeadLet
 				return nil, err
 			}
 		}
+	}
+	if err := b.loadArchives(ctx); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -181,9 +230,45 @@ CREATE TABLE IF NOT EXISTS evb_deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT,
 CREATE INDEX IF NOT EXISTS evb_deliveries_due ON evb_deliveries (next_at);
 CREATE TABLE IF NOT EXISTS evb_failed (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, bus TEXT NOT NULL,
   rule TEXT NOT NULL, target_arn TEXT NOT NULL, dlq_arn TEXT NOT NULL, attempts INTEGER NOT NULL, error TEXT NOT NULL,
-  at INTEGER NOT NULL, envelope TEXT NOT NULL);`)
+  at INTEGER NOT NULL, envelope TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS evb_tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, key));
+CREATE TABLE IF NOT EXISTS evb_archives (name TEXT PRIMARY KEY, bus TEXT NOT NULL, pattern TEXT NOT NULL,
+  description TEXT NOT NULL, retention_days INTEGER NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS evb_archived (seq INTEGER PRIMARY KEY AUTOINCREMENT, archive TEXT NOT NULL, event_id TEXT NOT NULL,
+  at INTEGER NOT NULL, ingested INTEGER NOT NULL, envelope TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS evb_archived_time ON evb_archived (archive, at);
+CREATE TABLE IF NOT EXISTS evb_replays (name TEXT PRIMARY KEY, archive TEXT NOT NULL, bus TEXT NOT NULL, filter_arns TEXT NOT NULL,
+  description TEXT NOT NULL, event_start INTEGER NOT NULL, event_end INTEGER NOT NULL, state TEXT NOT NULL,
+  state_reason TEXT NOT NULL DEFAULT '', replay_start INTEGER NOT NULL, replay_end INTEGER NOT NULL DEFAULT 0,
+  last_replayed INTEGER NOT NULL DEFAULT 0);`)
 	if err != nil {
 		return fmt.Errorf("migrate eventbus: %w", err)
+	}
+	// Columns added since the first version of the tables: a state file
+	// written before them gains them here.
+	for _, c := range []struct{ table, column, decl string }{
+		{"evb_buses", "description", "TEXT NOT NULL DEFAULT ''"},
+		{"evb_rules", "schedule", "TEXT NOT NULL DEFAULT ''"},
+		{"evb_rules", "next_fire", "INTEGER NOT NULL DEFAULT 0"},
+	} {
+		if err := b.addColumn(ctx, c.table, c.column, c.decl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addColumn adds a column to a table that lacks it.
+func (b *Bus) addColumn(ctx context.Context, table, column, decl string) error {
+	var n int
+	if err := b.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n); err != nil {
+		return fmt.Errorf("migrate eventbus: inspect %s: %w", table, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := b.w.Exec(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+decl); err != nil {
+		return fmt.Errorf("migrate eventbus: add %s.%s: %w", table, column, err)
 	}
 	return nil
 }
@@ -203,13 +288,42 @@ func (b *Bus) RuleARN(bus, rule string) string {
 
 // CreateBus creates a bus if it does not exist and returns its ARN.
 func (b *Bus) CreateBus(ctx context.Context, name string) (string, error) {
-	if _, err := b.w.Exec(ctx, `INSERT OR IGNORE INTO evb_buses (name, created) VALUES (?, ?)`, name, b.opts.Now().UnixMilli()); err != nil {
+	return b.createBus(ctx, name, "")
+}
+
+func (b *Bus) createBus(ctx context.Context, name, description string) (string, error) {
+	now := b.opts.Now()
+	if _, err := b.w.Exec(ctx, `INSERT OR IGNORE INTO evb_buses (name, created, description) VALUES (?, ?, ?)`,
+		name, now.UnixMilli(), description); err != nil {
 		return "", fmt.Errorf("create bus %s: %w", name, err)
 	}
 	b.mu.Lock()
-	b.buses[name] = true
+	if !b.buses[name] {
+		b.buses[name] = true
+		b.busInfo[name] = BusInfo{Name: name, ARN: b.BusARN(name), Description: description, Created: time.UnixMilli(now.UnixMilli())}
+	}
 	b.mu.Unlock()
 	return b.BusARN(name), nil
+}
+
+func (b *Bus) loadBuses(ctx context.Context) error {
+	rows, err := b.db.QueryContext(ctx, `SELECT name, created, description FROM evb_buses`)
+	if err != nil {
+		return fmt.Errorf("load buses: %w", err)
+	}
+	defer rows.Close()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for rows.Next() {
+		var i BusInfo
+		var created int64
+		if err := rows.Scan(&i.Name, &created, &i.Description); err != nil {
+			return fmt.Errorf("load buses: %w", err)
+		}
+		i.ARN, i.Created = b.BusARN(i.Name), time.UnixMilli(created)
+		b.buses[i.Name], b.busInfo[i.Name] = true, i
+	}
+	return rows.Err()
 }
 
 // Buses lists bus names.
@@ -230,14 +344,57 @@ func (b *Bus) Buses(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-func (b *Bus) busExists(ctx context.Context, name string) (bool, error) {
+// Bus describes one bus.
+func (b *Bus) Bus(name string) (BusInfo, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	i, ok := b.busInfo[name]
+	if !ok {
+		return BusInfo{}, fmt.Errorf("%w: %s", ErrBusNotFound, name)
+	}
+	return i, nil
+}
+
+// DeleteBus deletes a custom bus that has no rules and no archives, and its
+// tags. Deleting a bus that does not exist succeeds, as on AWS.
+func (b *Bus) DeleteBus(ctx context.Context, name string) error {
+	if name == "default" {
+		return ErrDefaultBus
+	}
+	b.mu.RLock()
+	exists, busy := b.buses[name], len(b.rules[name]) > 0 || len(b.archives[name]) > 0
+	b.mu.RUnlock()
+	if !exists {
+		return nil
+	}
+	if busy {
+		return fmt.Errorf("delete bus %s: %w", name, ErrBusHasRules)
+	}
+	err := b.w.Write(ctx, "delete bus", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM evb_buses WHERE name = ?`, name); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM evb_tags WHERE arn = ?`, b.BusARN(name))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete bus %s: %w", name, err)
+	}
+	b.mu.Lock()
+	delete(b.buses, name)
+	delete(b.busInfo, name)
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Bus) busExists(_ context.Context, name string) (bool, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.buses[name], nil
 }
 
 func (b *Bus) loadRules(ctx context.Context) error {
-	rows, err := b.db.QueryContext(ctx, `SELECT bus, name, pattern, state, description FROM evb_rules`)
+	rows, err := b.db.QueryContext(ctx, `SELECT bus, name, pattern, state, description, schedule, next_fire FROM evb_rules`)
 	if err != nil {
 		return fmt.Errorf("load rules: %w", err)
 	}
@@ -246,51 +403,119 @@ func (b *Bus) loadRules(ctx context.Context) error {
 	defer b.mu.Unlock()
 	for rows.Next() {
 		r := &Rule{}
-		if err := rows.Scan(&r.Bus, &r.Name, &r.Pattern, &r.State, &r.Description); err != nil {
+		var next int64
+		if err := rows.Scan(&r.Bus, &r.Name, &r.Pattern, &r.State, &r.Description, &r.ScheduleExpression, &next); err != nil {
 			return err
 		}
-		p, err := eventpattern.Compile([]byte(r.Pattern))
-		if err != nil {
-			b.log.Error("stored rule has an invalid pattern", "rule", r.Name, "error", err.Error())
+		if err := r.compile(); err != nil {
+			b.log.ErrorContext(ctx, "stored rule has an invalid pattern or schedule", "rule", r.Name, "err", err.Error())
 			continue
 		}
-		r.compiled, r.ARN = p, b.RuleARN(r.Bus, r.Name)
+		if r.sched != nil {
+			r.NextFire = time.UnixMilli(next).UTC()
+		}
+		r.ARN = b.RuleARN(r.Bus, r.Name)
 		b.rules[r.Bus] = append(b.rules[r.Bus], r)
 	}
 	return rows.Err()
 }
 
-// PutRule creates or updates a rule. An invalid pattern returns
-// *eventpattern.InvalidPatternError.
+// compile parses the rule's pattern and schedule.
+func (r *Rule) compile() error {
+	r.compiled, r.sched = nil, nil
+	if r.Pattern != "" {
+		p, err := eventpattern.Compile([]byte(r.Pattern))
+		if err != nil {
+			return err
+		}
+		r.compiled = p
+	}
+	if r.ScheduleExpression != "" {
+		s, err := parseSchedule(r.ScheduleExpression)
+		if err != nil {
+			return err
+		}
+		r.sched = s
+	}
+	return nil
+}
+
+// PutRule creates or updates a rule matching pattern. An invalid pattern
+// returns *eventpattern.InvalidPatternError.
 func (b *Bus) PutRule(ctx context.Context, bus, name, pattern, state, description string) (string, error) {
-	if ok, err := b.busExists(ctx, bus); err != nil {
+	return b.putRule(ctx, Rule{Bus: bus, Name: name, Pattern: pattern, State: state, Description: description})
+}
+
+// putRule creates or updates a rule: r's pattern, schedule (or both), state
+// and description replace the old ones; its targets and tags stay.
+func (b *Bus) putRule(ctx context.Context, r Rule) (string, error) {
+	if ok, err := b.busExists(ctx, r.Bus); err != nil {
 		return "", err
 	} else if !ok {
-		return "", fmt.Errorf("%w: %s", ErrBusNotFound, bus)
+		return "", fmt.Errorf("%w: %s", ErrBusNotFound, r.Bus)
 	}
-	p, err := eventpattern.Compile([]byte(pattern))
-	if err != nil {
+	if err := r.compile(); err != nil {
 		return "", err
 	}
-	if state == "" {
-		state = "ENABLED"
+	if r.State == "" {
+		r.State = StateEnabled
 	}
-	if _, err := b.w.Exec(ctx, `INSERT INTO evb_rules (bus, name, pattern, state, description) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (bus, name) DO UPDATE SET pattern = excluded.pattern, state = excluded.state, description = excluded.description`,
-		bus, name, pattern, state, description); err != nil {
-		return "", fmt.Errorf("put rule %s: %w", name, err)
+	r.ARN = b.RuleARN(r.Bus, r.Name)
+	r.NextFire = time.Time{}
+	if r.sched != nil {
+		now := b.opts.Now().UTC()
+		if at, ok := r.sched.next(now, now); ok {
+			r.NextFire = at
+		}
 	}
-	r := &Rule{Bus: bus, Name: name, ARN: b.RuleARN(bus, name), Pattern: pattern, State: state, Description: description, compiled: p}
+	if _, err := b.w.Exec(ctx, `INSERT INTO evb_rules (bus, name, pattern, state, description, schedule, next_fire) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (bus, name) DO UPDATE SET pattern = excluded.pattern, state = excluded.state, description = excluded.description,
+  schedule = excluded.schedule, next_fire = excluded.next_fire`,
+		r.Bus, r.Name, r.Pattern, r.State, r.Description, r.ScheduleExpression, unixMilli(r.NextFire)); err != nil {
+		return "", fmt.Errorf("put rule %s: %w", r.Name, err)
+	}
 	b.mu.Lock()
-	rs := b.rules[bus][:0:0]
-	for _, old := range b.rules[bus] {
-		if old.Name != name {
+	rs := b.rules[r.Bus][:0:0]
+	for _, old := range b.rules[r.Bus] {
+		if old.Name != r.Name {
 			rs = append(rs, old)
 		}
 	}
-	b.rules[bus] = append(rs, r)
+	b.rules[r.Bus] = append(rs, &r)
 	b.mu.Unlock()
+	if r.sched != nil {
+		b.pokeScheduler()
+	}
 	return r.ARN, nil
+}
+
+// unixMilli is t in epoch milliseconds, 0 for the zero time.
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// SetRuleState enables (ENABLED) or disables (DISABLED) a rule: a disabled
+// rule matches no event and its schedule does not fire.
+func (b *Bus) SetRuleState(ctx context.Context, bus, name, state string) error {
+	if _, err := b.Rule(bus, name); err != nil {
+		return err
+	}
+	if _, err := b.w.Exec(ctx, `UPDATE evb_rules SET state = ? WHERE bus = ? AND name = ?`, state, bus, name); err != nil {
+		return fmt.Errorf("set state of rule %s: %w", name, err)
+	}
+	b.mu.Lock()
+	for i, old := range b.rules[bus] {
+		if old.Name == name {
+			nr := *old
+			nr.State = state
+			b.rules[bus][i] = &nr
+		}
+	}
+	b.mu.Unlock()
+	return nil
 }
 
 // Rules lists the rules on a bus.
@@ -314,16 +539,29 @@ func (b *Bus) Rule(bus, name string) (Rule, error) {
 	return Rule{}, fmt.Errorf("%w: %s on %s", ErrRuleNotFound, name, bus)
 }
 
-// DeleteRule deletes a rule that has no targets.
+// DeleteRule deletes a rule that has no targets, and its tags. Deleting a
+// rule that does not exist succeeds, as on AWS ("If you call delete rule
+// multiple times for the same rule, all calls will succeed").
 func (b *Bus) DeleteRule(ctx context.Context, bus, name string) error {
+	r, err := b.Rule(bus, name)
+	if errors.Is(err, ErrRuleNotFound) {
+		return nil
+	}
 	ts, err := b.Targets(ctx, bus, name)
 	if err != nil {
 		return err
 	}
 	if len(ts) > 0 {
-		return fmt.Errorf("rule %s can't be deleted since it has targets", name)
+		return fmt.Errorf("delete rule %s: %w", name, ErrRuleHasTargets)
 	}
-	if _, err := b.w.Exec(ctx, `DELETE FROM evb_rules WHERE bus = ? AND name = ?`, bus, name); err != nil {
+	err = b.w.Write(ctx, "delete rule", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM evb_rules WHERE bus = ? AND name = ?`, bus, name); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM evb_tags WHERE arn = ?`, r.ARN)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("delete rule %s: %w", name, err)
 	}
 	b.mu.Lock()
@@ -340,7 +578,8 @@ func (b *Bus) DeleteRule(ctx context.Context, bus, name string) error {
 
 // PutTargets adds or replaces targets of a rule. A target EventBridge would
 // refuse, or one the local stack can't invoke, returns *InvalidTargetError
-// and none is stored.
+// and none is stored; more than MaxTargetsPerRule targets on the rule
+// returns ErrTooManyTargets.
 func (b *Bus) PutTargets(ctx context.Context, bus, rule string, targets []Target) error {
 	if _, err := b.Rule(bus, rule); err != nil {
 		return err
@@ -349,6 +588,16 @@ func (b *Bus) PutTargets(ctx context.Context, bus, rule string, targets []Target
 		if err := t.validate(); err != nil {
 			return err
 		}
+	}
+	ids := map[string]bool{}
+	for _, t := range b.cachedTargets(bus, rule) {
+		ids[t.ID] = true
+	}
+	for _, t := range targets {
+		ids[t.ID] = true
+	}
+	if len(ids) > MaxTargetsPerRule {
+		return fmt.Errorf("rule %s: %d targets: %w", rule, len(ids), ErrTooManyTargets)
 	}
 	for _, t := range targets {
 		spec, _ := json.Marshal(t)

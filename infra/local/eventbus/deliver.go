@@ -3,7 +3,6 @@ package eventbus
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -18,13 +17,19 @@ type delivery struct {
 	firstAt            time.Time
 }
 
-// Start runs the delivery loop until ctx ends; Close waits for in-flight deliveries.
+// Start runs the delivery loop, and the scheduler that fires scheduled
+// rules and runs replays, until ctx ends; Close waits for in-flight
+// deliveries.
 func (b *Bus) Start(ctx context.Context) {
 	ctx, b.stop = context.WithCancel(ctx)
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go func() {
 		defer b.wg.Done()
 		b.loop(ctx)
+	}()
+	go func() {
+		defer b.wg.Done()
+		b.schedulerLoop(ctx)
 	}()
 }
 
@@ -55,7 +60,7 @@ func (b *Bus) loop(ctx context.Context) {
 		if time.Since(lastPrune) > time.Minute {
 			lastPrune = time.Now()
 			if err := b.Prune(ctx); err != nil && ctx.Err() == nil {
-				b.log.Warn("prune recent events", "error", err.Error())
+				b.log.WarnContext(ctx, "prune recent events", "err", err.Error())
 			}
 		}
 		select {
@@ -66,7 +71,7 @@ func (b *Bus) loop(ctx context.Context) {
 		}
 		next, err := b.dispatchDue(ctx)
 		if err != nil && ctx.Err() == nil {
-			b.log.Error("event delivery loop", "error", err.Error())
+			b.log.ErrorContext(ctx, "event delivery loop", "err", err.Error())
 			next = time.Second
 		}
 		if !timer.Stop() {
@@ -195,16 +200,16 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 	backoff = backoff/2 + rand.N(backoff/2+1)
 	if _, uerr := b.w.Exec(ctx, `UPDATE evb_deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
 		d.attempts, now.Add(backoff).UnixMilli(), truncate(err.Error(), 1000), d.id); uerr != nil {
-		b.log.Error("reschedule delivery", "event_id", d.eventID, "error", uerr.Error())
+		b.log.ErrorContext(ctx, "reschedule delivery", "eventId", d.eventID, "err", uerr.Error())
 	}
-	b.log.Warn("event delivery failed; will retry", "event_id", d.eventID, "rule", d.rule, "target", t.ARN,
-		"attempt", d.attempts, "retry_in_ms", backoff.Milliseconds(), "error", truncate(err.Error(), 300))
+	b.log.WarnContext(ctx, "event delivery failed; will retry", "eventId", d.eventID, "rule", d.rule, "target", t.ARN,
+		"attempt", d.attempts, "retryInMs", backoff.Milliseconds(), "err", truncate(err.Error(), 300))
 	b.poke()
 }
 
 func (b *Bus) finish(ctx context.Context, id int64) {
 	if _, err := b.w.Exec(ctx, `DELETE FROM evb_deliveries WHERE id = ?`, id); err != nil {
-		b.log.Error("finish delivery", "id", id, "error", err.Error())
+		b.log.ErrorContext(ctx, "finish delivery", "id", id, "err", err.Error())
 	}
 }
 
@@ -219,11 +224,9 @@ func (b *Bus) deadLetter(ctx context.Context, d delivery, t Target, cause error)
 		"ERROR_MESSAGE":  truncate(cause.Error(), 1000),
 		"RETRY_ATTEMPTS": strconv.Itoa(d.attempts - 1),
 	}
-	dlqErr := errors.New("no dead-letter queue configured")
 	if t.DeadLetterARN != "" && b.dlq != nil {
-		dlqErr = b.dlq.SendToDLQ(ctx, t.DeadLetterARN, []byte(d.envelope), attrs)
-		if dlqErr != nil {
-			b.log.Error("send to dead-letter queue", "event_id", d.eventID, "dlq", t.DeadLetterARN, "error", dlqErr.Error())
+		if dlqErr := b.dlq.SendToDLQ(ctx, t.DeadLetterARN, []byte(d.envelope), attrs); dlqErr != nil {
+			b.log.ErrorContext(ctx, "send to dead-letter queue", "eventId", d.eventID, "dlq", t.DeadLetterARN, "err", dlqErr.Error())
 			// Keep the delivery; try the DLQ again later rather than lose the event.
 			_, _ = b.w.Exec(ctx, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, b.opts.Now().Add(b.opts.RetryMax).UnixMilli(), d.id)
 			return
@@ -232,12 +235,12 @@ func (b *Bus) deadLetter(ctx context.Context, d delivery, t Target, cause error)
 	if _, err := b.w.Exec(ctx, `INSERT INTO evb_failed (event_id, bus, rule, target_arn, dlq_arn, attempts, error, at, envelope)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.eventID, d.bus, d.rule, t.ARN, t.DeadLetterARN, d.attempts, truncate(cause.Error(), 1000),
 		b.opts.Now().UnixMilli(), d.envelope); err != nil {
-		b.log.Error("record failed delivery", "event_id", d.eventID, "error", err.Error())
+		b.log.ErrorContext(ctx, "record failed delivery", "eventId", d.eventID, "err", err.Error())
 		return
 	}
 	b.finish(ctx, d.id)
-	b.log.Error("event delivery exhausted its retry policy", "event_id", d.eventID, "rule", d.rule, "target", t.ARN,
-		"attempts", d.attempts, "dead_letter_queue", t.DeadLetterARN, "error", truncate(cause.Error(), 300))
+	b.log.ErrorContext(ctx, "event delivery exhausted its retry policy", "eventId", d.eventID, "rule", d.rule, "target", t.ARN,
+		"attempts", d.attempts, "deadLetterQueue", t.DeadLetterARN, "err", truncate(cause.Error(), 300))
 }
 
 func truncate(s string, n int) string {

@@ -78,8 +78,11 @@ func (b *Bus) Pending(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Prune keeps the last KeepRecent events.
+// Prune keeps the last KeepRecent events, and drops the archived events
+// older than their archive's retention.
 func (b *Bus) Prune(ctx context.Context) error {
-	_, err := b.w.Exec(ctx, `DELETE FROM evb_events WHERE seq <= (SELECT max(seq) FROM evb_events) - ?`, b.opts.KeepRecent)
-	return err
+	if _, err := b.w.Exec(ctx, `DELETE FROM evb_events WHERE seq <= (SELECT max(seq) FROM evb_events) - ?`, b.opts.KeepRecent); err != nil {
+		return fmt.Errorf("prune recent events: %w", err)
+	}
+	return b.pruneArchives(ctx)
 }

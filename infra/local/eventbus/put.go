@@ -6,24 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"loanflow/events"
+	"time"
 )
 
 // MaxEntrySize is PutEvents' limit on one entry (256 KiB).
 const MaxEntrySize = 256 * 1024
 
-// Result is one entry's outcome, as in the PutEvents response.
-type Result struct {
-	EventID      string `json:"EventId,omitempty"`
-	ErrorCode    string `json:"ErrorCode,omitempty"`
-	ErrorMessage string `json:"ErrorMessage,omitempty"`
-}
-
 // PutEvents validates, records and routes entries. Entries that fail
 // validation get an error code in their Result; the rest are written, with one
-// pending delivery per matched rule target, in one transaction.
-func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, int, error) {
+// pending delivery per matched rule target and a copy in each archive of the
+// bus whose pattern they match, in one transaction. An entry for a bus that
+// does not exist is accepted and dropped, as EventBridge does (LocalStack's
+// test_put_events_nonexistent_event_bus, recorded against AWS).
+func (b *Bus) PutEvents(ctx context.Context, entries []Entry) ([]Result, int, error) {
 	results := make([]Result, len(entries))
 	failed := 0
 	// Validate before the write transaction: it must not wait on a second connection.
@@ -34,14 +29,8 @@ func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, 
 	}
 	// Envelopes and rule matches are worked out before the write, which then
 	// only inserts.
-	type delivery struct{ rule, target string }
-	type accepted struct {
-		id, bus, source, detailType string
-		raw, matched                []byte
-		deliveries                  []delivery
-	}
 	now := b.opts.Now()
-	var todo []accepted
+	var todo []routed
 	for i, e := range entries {
 		if code, msg := codes[i][0], codes[i][1]; code != "" {
 			results[i] = Result{ErrorCode: code, ErrorMessage: msg}
@@ -54,53 +43,28 @@ func (b *Bus) PutEvents(ctx context.Context, entries []events.Entry) ([]Result, 
 		}
 		bus = busName(bus)
 		id := newID()
-		env, err := e.Envelope(id, b.opts.AccountID, b.opts.Region, now)
+		env, err := e.event(id, b.opts.AccountID, b.opts.Region, now)
 		if err != nil {
 			results[i] = Result{ErrorCode: "MalformedDetail", ErrorMessage: err.Error()}
 			failed++
+			continue
+		}
+		results[i] = Result{EventID: id}
+		if ok, _ := b.busExists(ctx, bus); !ok {
+			b.log.WarnContext(ctx, "event for an event bus that does not exist: accepted and dropped, as EventBridge does",
+				"eventId", id, "bus", bus, "source", e.Source, "detailType", e.DetailType)
 			continue
 		}
 		raw, err := json.Marshal(env)
 		if err != nil {
 			return nil, 0, fmt.Errorf("encode event: %w", err)
 		}
-		a := accepted{id: id, bus: bus, source: e.Source, detailType: e.DetailType, raw: raw}
-		matched := []string{}
-		for _, r := range b.Rules(bus) {
-			if r.State != "ENABLED" {
-				continue
-			}
-			ok, err := r.compiled.Match(raw)
-			if err != nil || !ok {
-				continue
-			}
-			matched = append(matched, r.Name)
-			for _, t := range b.cachedTargets(bus, r.Name) {
-				a.deliveries = append(a.deliveries, delivery{rule: r.Name, target: t.ID})
-			}
-		}
-		a.matched, _ = json.Marshal(matched)
+		a := b.route(bus, raw, nil)
+		a.id, a.source, a.detailType = id, e.Source, e.DetailType
+		a.archives = b.archivesFor(bus, raw)
 		todo = append(todo, a)
-		results[i] = Result{EventID: id}
 	}
-	queued := 0
-	err := b.w.Write(ctx, "put events", func(tx *sql.Tx) error {
-		queued = 0
-		for _, a := range todo {
-			for _, d := range a.deliveries {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now.UnixMilli(), now.UnixMilli()); err != nil {
-					return fmt.Errorf("queue delivery: %w", err)
-				}
-				queued++
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO evb_events (id, bus, at, source, detail_type, matched, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				a.id, a.bus, now.UnixMilli(), a.source, a.detailType, string(a.matched), string(a.raw)); err != nil {
-				return fmt.Errorf("record event: %w", err)
-			}
-		}
-		return nil
-	})
+	queued, err := b.record(ctx, "put events", now, todo)
 	if err != nil {
 		return nil, 0, fmt.Errorf("put events: %w", err)
 	}
@@ -108,6 +72,92 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now
 		b.poke()
 	}
 	return results, failed, nil
+}
+
+// routed is an event on its way in: the rules it matched and a delivery per
+// target of theirs, the archives that keep it.
+type routed struct {
+	id, bus, source, detailType string
+	raw                         []byte
+	at                          time.Time // the event's time, for the archives
+	matched                     []string
+	deliveries                  []routedDelivery
+	archives                    []string
+}
+
+type routedDelivery struct{ rule, target string }
+
+// route matches an event against the enabled rules of bus that have a
+// pattern, or, when only is not nil, against those of them it names.
+func (b *Bus) route(bus string, raw []byte, only map[string]bool) routed {
+	a := routed{bus: bus, raw: raw, matched: []string{}}
+	for _, r := range b.Rules(bus) {
+		if r.State != StateEnabled || r.compiled == nil || (only != nil && !only[r.ARN]) {
+			continue
+		}
+		ok, err := r.compiled.Match(raw)
+		if err != nil || !ok {
+			continue
+		}
+		a.matched = append(a.matched, r.Name)
+		for _, t := range b.cachedTargets(bus, r.Name) {
+			a.deliveries = append(a.deliveries, routedDelivery{rule: r.Name, target: t.ID})
+		}
+	}
+	return a
+}
+
+// record writes routed events in one transaction: their pending deliveries,
+// their archived copies and the recent-events row. It returns how many
+// deliveries it queued.
+func (b *Bus) record(ctx context.Context, what string, now time.Time, todo []routed) (int, error) {
+	queued := 0
+	err := b.w.Write(ctx, what, func(tx *sql.Tx) error {
+		queued = 0
+		return b.recordTx(ctx, tx, now, todo, &queued)
+	})
+	return queued, err
+}
+
+func (b *Bus) recordTx(ctx context.Context, tx *sql.Tx, now time.Time, todo []routed, queued *int) error {
+	for _, a := range todo {
+		for _, d := range a.deliveries {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now.UnixMilli(), now.UnixMilli()); err != nil {
+				return fmt.Errorf("queue delivery: %w", err)
+			}
+			*queued++
+		}
+		at := a.at
+		if at.IsZero() {
+			at = eventTime(a.raw, now)
+		}
+		for _, name := range a.archives {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO evb_archived (archive, event_id, at, ingested, envelope) VALUES (?, ?, ?, ?, ?)`,
+				name, a.id, at.UnixMilli(), now.UnixMilli(), string(a.raw)); err != nil {
+				return fmt.Errorf("archive event: %w", err)
+			}
+		}
+		matched, _ := json.Marshal(a.matched)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO evb_events (id, bus, at, source, detail_type, matched, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.id, a.bus, now.UnixMilli(), a.source, a.detailType, string(matched), string(a.raw)); err != nil {
+			return fmt.Errorf("record event: %w", err)
+		}
+	}
+	return nil
+}
+
+// eventTime reads an envelope's time, or returns def.
+func eventTime(raw []byte, def time.Time) time.Time {
+	var ev struct {
+		Time string `json:"time"`
+	}
+	if json.Unmarshal(raw, &ev) == nil {
+		if t, err := time.Parse(time.RFC3339, ev.Time); err == nil {
+			return t
+		}
+	}
+	return def
 }
 
 func busName(nameOrARN string) string {
@@ -118,7 +168,7 @@ func busName(nameOrARN string) string {
 }
 
 // validate checks one entry as PutEvents does and returns an error code and message.
-func (b *Bus) validate(ctx context.Context, e events.Entry) (string, string) {
+func (b *Bus) validate(ctx context.Context, e Entry) (string, string) {
 	switch {
 	case strings.TrimSpace(e.Source) == "":
 		return "InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."
@@ -139,13 +189,6 @@ func (b *Bus) validate(ctx context.Context, e events.Entry) (string, string) {
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(e.Detail), &obj); err != nil || obj == nil {
 		return "MalformedDetail", "Detail is malformed."
-	}
-	bus := e.EventBusName
-	if bus == "" {
-		bus = "default"
-	}
-	if ok, err := b.busExists(ctx, busName(bus)); err != nil || !ok {
-		return "ResourceNotFoundException", fmt.Sprintf("Event bus %s does not exist.", busName(bus))
 	}
 	return "", ""
 }

@@ -23,29 +23,41 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// Spec describes a function to register.
+// Spec describes a function to register: the handler, and what the function
+// was deployed with, kept to be compared with the deployed function's.
 type Spec struct {
 	Name string
 	// Handler is any handler lambda.Start accepts, e.g. h.Handle.
 	Handler any
+	// Timeout is the invocation's time limit; 0 means 3s, as Lambda's.
 	Timeout time.Duration
-	// Concurrency is the reserved concurrency; 0 means 100.
-	Concurrency int
+	// MemoryMB is the function's memory size. Nothing here limits memory:
+	// it is recorded only.
+	MemoryMB int
+	// ReservedConcurrency is the concurrency reserved for the function; 0
+	// reserves none, and the function may run 100 invocations at once here
+	// (the account's unreserved pool stands in for it).
+	ReservedConcurrency int
 	// Environment is the environment the function was configured from
-	// (its main reads it with os.Getenv on AWS), kept to be compared with
-	// the deployed function's.
+	// (its main reads it with os.Getenv on AWS).
 	Environment map[string]string
 }
+
+// unreservedConcurrency is how many invocations a function without reserved
+// concurrency may run at once.
+const unreservedConcurrency = 100
 
 // Function is a registered function.
 type Function struct {
 	Name    string
 	ARN     string
 	Timeout time.Duration
-	// Environment is Spec.Environment.
-	Environment map[string]string
-	handlers    *handlerPool
-	sem         chan struct{}
+	// MemoryMB, ReservedConcurrency and Environment are the Spec's.
+	MemoryMB            int
+	ReservedConcurrency int
+	Environment         map[string]string
+	handlers            *handlerPool
+	sem                 chan struct{}
 
 	invocations atomic.Int64
 	errors      atomic.Int64
@@ -108,11 +120,15 @@ func (r *Registry) Register(s Spec) (*Function, error) {
 	if s.Timeout <= 0 {
 		s.Timeout = 3 * time.Second
 	}
-	if s.Concurrency <= 0 {
-		s.Concurrency = 100
+	if s.ReservedConcurrency < 0 {
+		return nil, fmt.Errorf("register function %s: reserved concurrency %d must be >= 0", s.Name, s.ReservedConcurrency)
 	}
-	f := &Function{Name: s.Name, ARN: r.ARN(s.Name), Timeout: s.Timeout, Environment: maps.Clone(s.Environment),
-		handlers: newHandlerPool(s.Handler), sem: make(chan struct{}, s.Concurrency)}
+	limit := s.ReservedConcurrency
+	if limit == 0 {
+		limit = unreservedConcurrency
+	}
+	f := &Function{Name: s.Name, ARN: r.ARN(s.Name), Timeout: s.Timeout, MemoryMB: s.MemoryMB, ReservedConcurrency: s.ReservedConcurrency,
+		Environment: maps.Clone(s.Environment), handlers: newHandlerPool(s.Handler), sem: make(chan struct{}, limit)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.fns[s.Name]; ok {

@@ -156,7 +156,7 @@ func TestConcurrentInvocationsKeepTheirOwnResponses(t *testing.T) {
 		N   int
 		Pad string
 	}
-	if _, err := r.Register(functions.Spec{Name: "echo", Concurrency: 64, Handler: func(_ context.Context, e in) (out, error) {
+	if _, err := r.Register(functions.Spec{Name: "echo", ReservedConcurrency: 64, Handler: func(_ context.Context, e in) (out, error) {
 		return out{N: e.N, Pad: strings.Repeat("x", 64)}, nil
 	}}); err != nil {
 		t.Fatal(err)
@@ -185,5 +185,40 @@ func TestConcurrentInvocationsKeepTheirOwnResponses(t *testing.T) {
 	wg.Wait()
 	if m := mixed.Load(); m > 0 {
 		t.Fatalf("%d of 9,600 invocations read another invocation's response", m)
+	}
+}
+
+// A function keeps what it was registered with, to be compared with its
+// deployed twin, and its reserved concurrency bounds its invocations.
+func TestRegisterKeepsTheSpec(t *testing.T) {
+	r := functions.NewRegistry("us-east-1", "000000000000", quiet())
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	f, err := r.Register(functions.Spec{Name: "one", Timeout: 5 * time.Second, MemoryMB: 512, ReservedConcurrency: 1,
+		Environment: map[string]string{"K": "v"}, Handler: func(ctx context.Context) error {
+			started <- struct{}{}
+			<-release
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Timeout != 5*time.Second || f.MemoryMB != 512 || f.ReservedConcurrency != 1 || f.Environment["K"] != "v" {
+		t.Fatalf("registered %+v", f)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := r.Invoke(context.Background(), "one", nil); done <- err }()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := r.Invoke(ctx, "one", nil); !errors.Is(err, functions.ErrThrottled) {
+		t.Errorf("a second invocation beyond the reserved concurrency: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Register(functions.Spec{Name: "neg", ReservedConcurrency: -1, Handler: func() {}}); err == nil {
+		t.Error("a negative reserved concurrency was registered")
 	}
 }

@@ -88,13 +88,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := a.Fn.Invoke(r.Context(), route.Function, payload)
 	if err != nil {
-		a.log().Error("http api: function failed", "route", req.RouteKey, "error", err.Error())
+		a.log().ErrorContext(r.Context(), "http api: function failed", "route", req.RouteKey, "err", err.Error())
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal Server Error"})
 		return
 	}
 	var resp events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
-		a.log().Error("http api: malformed function response", "route", req.RouteKey)
+		a.log().ErrorContext(r.Context(), "http api: malformed function response", "route", req.RouteKey)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal Server Error"})
 		return
 	}

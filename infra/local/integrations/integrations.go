@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"loanflow/events"
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
+	"loanflow/infra/local/sfn"
 	"loanflow/infra/local/sns"
 	"loanflow/infra/local/sqs"
 )
@@ -34,7 +34,7 @@ type Functions interface {
 
 // Bus is what the integrations need of the local EventBridge.
 type Bus interface {
-	PutEvents(ctx context.Context, entries []events.Entry) ([]eventbus.Result, int, error)
+	PutEvents(ctx context.Context, entries []eventbus.Entry) ([]eventbus.Result, int, error)
 }
 
 // Topics is what the integrations need of the local SNS.
@@ -46,10 +46,10 @@ var _ Topics = (*sns.Service)(nil)
 
 // Executions is what the integrations need of the local Step Functions.
 type Executions interface {
-	StartExecution(ctx context.Context, smArn, name, input string) (string, time.Time, error)
+	StartExecution(ctx context.Context, smARN, name, input string) (string, time.Time, error)
 }
 
-var _ Executions = (*asl.Engine)(nil)
+var _ Executions = (*sfn.Engine)(nil)
 
 // Hub implements asl.Invoker, eventbus.Deliverer and eventbus.DeadLetterer.
 type Hub struct {
@@ -227,10 +227,10 @@ func (h *Hub) putEvents(ctx context.Context, call asl.TaskCall) (any, error) {
 	if len(raw) == 0 {
 		return nil, &asl.TaskError{Name: "EventBridge.AmazonEventBridgeException", Cause: "Entries is required"}
 	}
-	var entries []events.Entry
+	var entries []eventbus.Entry
 	for _, r := range raw {
 		m, _ := r.(map[string]any)
-		e := events.Entry{}
+		e := eventbus.Entry{}
 		e.Source, _ = m["Source"].(string)
 		e.DetailType, _ = m["DetailType"].(string)
 		e.EventBusName, _ = m["EventBusName"].(string)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"loanflow/events"
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
@@ -41,11 +40,11 @@ func (f *fakeFunctions) Invoke(_ context.Context, fn string, payload []byte) ([]
 }
 
 type fakeBus struct {
-	got    []events.Entry
+	got    []eventbus.Entry
 	failed int
 }
 
-func (f *fakeBus) PutEvents(_ context.Context, es []events.Entry) ([]eventbus.Result, int, error) {
+func (f *fakeBus) PutEvents(_ context.Context, es []eventbus.Entry) ([]eventbus.Result, int, error) {
 	f.got = append(f.got, es...)
 	res := make([]eventbus.Result, len(es))
 	for i := range res {

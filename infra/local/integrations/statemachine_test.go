@@ -7,15 +7,15 @@ import (
 	"time"
 )
 
-type startCall struct{ smArn, name, input string }
+type startCall struct{ smARN, name, input string }
 
 type fakeExecutions struct {
 	calls []startCall
 	err   error
 }
 
-func (f *fakeExecutions) StartExecution(_ context.Context, smArn, name, input string) (string, time.Time, error) {
-	f.calls = append(f.calls, startCall{smArn, name, input})
+func (f *fakeExecutions) StartExecution(_ context.Context, smARN, name, input string) (string, time.Time, error) {
+	f.calls = append(f.calls, startCall{smARN, name, input})
 	if f.err != nil {
 		return "", time.Time{}, f.err
 	}

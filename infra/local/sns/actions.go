@@ -19,31 +19,35 @@ type (
 		Attributes []entryXML `xml:"Attributes>entry"`
 	}
 	topicARNResult struct {
-		TopicArn string
+		TopicARN string `xml:"TopicArn"`
 	}
 	listTopicsResult struct {
 		Topics    []topicARNResult `xml:"Topics>member"`
 		NextToken string           `xml:",omitempty"`
 	}
 	subscriptionARNResult struct {
-		SubscriptionArn string
+		SubscriptionARN string `xml:"SubscriptionArn"`
 	}
 	subscriptionXML struct {
-		SubscriptionArn, Owner, Protocol, Endpoint, TopicArn string
+		SubscriptionARN           string `xml:"SubscriptionArn"`
+		Owner, Protocol, Endpoint string
+		TopicARN                  string `xml:"TopicArn"`
 	}
 	listSubscriptionsResult struct {
 		Subscriptions []subscriptionXML `xml:"Subscriptions>member"`
 		NextToken     string            `xml:",omitempty"`
 	}
 	publishResult struct {
-		MessageId string
+		MessageID string `xml:"MessageId"`
 	}
 	batchSuccessXML struct {
-		Id, MessageId string
+		ID        string `xml:"Id"`
+		MessageID string `xml:"MessageId"`
 	}
 	batchFailureXML struct {
-		Id, Code, Message string
-		SenderFault       bool
+		ID            string `xml:"Id"`
+		Code, Message string
+		SenderFault   bool
 	}
 	publishBatchResult struct {
 		Successful []batchSuccessXML `xml:"Successful>member"`
@@ -102,7 +106,7 @@ func (s *Service) actCreateTopic(ctx context.Context, q *query) (any, error) {
 	if cerr != nil {
 		return nil, cerr
 	}
-	return topicARNResult{TopicArn: arn}, nil
+	return topicARNResult{TopicARN: arn}, nil
 }
 
 func (s *Service) actDeleteTopic(ctx context.Context, q *query) (any, error) {
@@ -116,7 +120,7 @@ func (s *Service) actListTopics(_ context.Context, q *query) (any, error) {
 	}
 	res := listTopicsResult{Topics: make([]topicARNResult, len(arns)), NextToken: next}
 	for i, a := range arns {
-		res.Topics[i].TopicArn = a
+		res.Topics[i].TopicARN = a
 	}
 	return res, nil
 }
@@ -146,7 +150,7 @@ func (s *Service) actSubscribe(ctx context.Context, q *query) (any, error) {
 	if serr != nil {
 		return nil, serr
 	}
-	return subscriptionARNResult{SubscriptionArn: arn}, nil
+	return subscriptionARNResult{SubscriptionARN: arn}, nil
 }
 
 func (s *Service) actConfirmSubscription(ctx context.Context, q *query) (any, error) {
@@ -158,7 +162,7 @@ func (s *Service) actConfirmSubscription(ctx context.Context, q *query) (any, er
 	if cerr != nil {
 		return nil, cerr
 	}
-	return subscriptionARNResult{SubscriptionArn: arn}, nil
+	return subscriptionARNResult{SubscriptionARN: arn}, nil
 }
 
 func (s *Service) actUnsubscribe(ctx context.Context, q *query) (any, error) {
@@ -168,8 +172,8 @@ func (s *Service) actUnsubscribe(ctx context.Context, q *query) (any, error) {
 func subscriptionsResult(subs []SubscriptionInfo, next string) listSubscriptionsResult {
 	res := listSubscriptionsResult{Subscriptions: make([]subscriptionXML, len(subs)), NextToken: next}
 	for i, sub := range subs {
-		res.Subscriptions[i] = subscriptionXML{SubscriptionArn: sub.SubscriptionArn, Owner: sub.Owner, Protocol: sub.Protocol,
-			Endpoint: sub.Endpoint, TopicArn: sub.TopicArn}
+		res.Subscriptions[i] = subscriptionXML{SubscriptionARN: sub.SubscriptionARN, Owner: sub.Owner, Protocol: sub.Protocol,
+			Endpoint: sub.Endpoint, TopicARN: sub.TopicARN}
 	}
 	return res
 }
@@ -240,7 +244,7 @@ func (s *Service) actPublish(ctx context.Context, q *query) (any, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	return publishResult{MessageId: id}, nil
+	return publishResult{MessageID: id}, nil
 }
 
 // maxBatch is PublishBatch's limit on entries.
@@ -300,7 +304,7 @@ func (s *Service) actPublishBatch(ctx context.Context, q *query) (any, error) {
 	for i, e := range batch {
 		m, err := s.checkPublish(e.in, prefix+strconv.Itoa(idx[i])+".")
 		if err != nil {
-			res.Failed = append(res.Failed, batchFailureXML{Id: e.id, Code: err.Code(), Message: err.Message, SenderFault: true})
+			res.Failed = append(res.Failed, batchFailureXML{ID: e.id, Code: err.Code(), Message: err.Message, SenderFault: true})
 			continue
 		}
 		ok = append(ok, m)
@@ -312,7 +316,7 @@ func (s *Service) actPublishBatch(ctx context.Context, q *query) (any, error) {
 			return nil, err
 		}
 		for i, id := range ids {
-			res.Successful = append(res.Successful, batchSuccessXML{Id: okIDs[i], MessageId: id})
+			res.Successful = append(res.Successful, batchSuccessXML{ID: okIDs[i], MessageID: id})
 		}
 	}
 	return res, nil

@@ -37,21 +37,27 @@ func TestAWSCLI(t *testing.T) {
 	st := newStack(t, Options{})
 	queueARN := st.createQueue("cli-q")
 
-	var topic struct{ TopicArn string }
+	var topic struct {
+		TopicARN string `json:"TopicArn"`
+	}
 	if stderr, err := awsCLI(t, st.srv.URL, &topic, "sns", "create-topic", "--name", "cli-topic",
 		"--attributes", "DisplayName=From the CLI", "--tags", "Key=team,Value=credit"); err != nil {
 		t.Fatalf("create-topic: %v: %s", err, stderr)
 	}
-	if topic.TopicArn != "arn:aws:sns:us-east-1:000000000000:cli-topic" {
-		t.Fatalf("TopicArn = %q", topic.TopicArn)
+	if topic.TopicARN != "arn:aws:sns:us-east-1:000000000000:cli-topic" {
+		t.Fatalf("TopicArn = %q", topic.TopicARN)
 	}
-	var sub struct{ SubscriptionArn string }
-	if stderr, err := awsCLI(t, st.srv.URL, &sub, "sns", "subscribe", "--topic-arn", topic.TopicArn, "--protocol", "sqs",
+	var sub struct {
+		SubscriptionARN string `json:"SubscriptionArn"`
+	}
+	if stderr, err := awsCLI(t, st.srv.URL, &sub, "sns", "subscribe", "--topic-arn", topic.TopicARN, "--protocol", "sqs",
 		"--notification-endpoint", queueARN, "--attributes", "RawMessageDelivery=true"); err != nil {
 		t.Fatalf("subscribe: %v: %s", err, stderr)
 	}
-	var pub struct{ MessageId string }
-	if stderr, err := awsCLI(t, st.srv.URL, &pub, "sns", "publish", "--topic-arn", topic.TopicArn, "--message", "hi from the cli",
+	var pub struct {
+		MessageID string `json:"MessageId"`
+	}
+	if stderr, err := awsCLI(t, st.srv.URL, &pub, "sns", "publish", "--topic-arn", topic.TopicARN, "--message", "hi from the cli",
 		"--message-attributes", `{"k":{"DataType":"String","StringValue":"v"}}`); err != nil {
 		t.Fatalf("publish: %v: %s", err, stderr)
 	}
@@ -60,22 +66,25 @@ func TestAWSCLI(t *testing.T) {
 		t.Errorf("received %q %+v", m.Body, m.Attributes)
 	}
 	var attrs struct{ Attributes map[string]string }
-	if stderr, err := awsCLI(t, st.srv.URL, &attrs, "sns", "get-topic-attributes", "--topic-arn", topic.TopicArn); err != nil {
+	if stderr, err := awsCLI(t, st.srv.URL, &attrs, "sns", "get-topic-attributes", "--topic-arn", topic.TopicARN); err != nil {
 		t.Fatalf("get-topic-attributes: %v: %s", err, stderr)
 	}
 	if attrs.Attributes["DisplayName"] != "From the CLI" || attrs.Attributes["SubscriptionsConfirmed"] != "1" {
 		t.Errorf("attributes = %v", attrs.Attributes)
 	}
 	var subs struct {
-		Subscriptions []struct{ SubscriptionArn, Protocol, Endpoint string }
+		Subscriptions []struct {
+			SubscriptionARN    string `json:"SubscriptionArn"`
+			Protocol, Endpoint string
+		}
 	}
-	if stderr, err := awsCLI(t, st.srv.URL, &subs, "sns", "list-subscriptions-by-topic", "--topic-arn", topic.TopicArn); err != nil {
+	if stderr, err := awsCLI(t, st.srv.URL, &subs, "sns", "list-subscriptions-by-topic", "--topic-arn", topic.TopicARN); err != nil {
 		t.Fatalf("list-subscriptions-by-topic: %v: %s", err, stderr)
 	}
-	if len(subs.Subscriptions) != 1 || subs.Subscriptions[0].SubscriptionArn != sub.SubscriptionArn || subs.Subscriptions[0].Endpoint != queueARN {
+	if len(subs.Subscriptions) != 1 || subs.Subscriptions[0].SubscriptionARN != sub.SubscriptionARN || subs.Subscriptions[0].Endpoint != queueARN {
 		t.Errorf("subscriptions = %+v", subs)
 	}
-	stderr, err := awsCLI(t, st.srv.URL, nil, "sns", "publish", "--topic-arn", topic.TopicArn+"-missing", "--message", "x")
+	stderr, err := awsCLI(t, st.srv.URL, nil, "sns", "publish", "--topic-arn", topic.TopicARN+"-missing", "--message", "x")
 	if err == nil || !strings.Contains(stderr, "NotFound") || !strings.Contains(stderr, "Topic does not exist") {
 		t.Errorf("publish to a missing topic: %v: %s", err, stderr)
 	}

@@ -23,10 +23,13 @@ import (
 
 // notificationJSON is the envelope of a notification.
 type notificationJSON struct {
-	Type, MessageId, TopicArn, Subject, Message, Timestamp string
-	SignatureVersion, Signature, SigningCertURL            string
-	UnsubscribeURL, Token, SubscribeURL                    string
-	MessageAttributes                                      map[string]struct{ Type, Value string }
+	Type                                        string
+	MessageID                                   string `json:"MessageId"`
+	TopicARN                                    string `json:"TopicArn"`
+	Subject, Message, Timestamp                 string
+	SignatureVersion, Signature, SigningCertURL string
+	UnsubscribeURL, Token, SubscribeURL         string
+	MessageAttributes                           map[string]struct{ Type, Value string }
 }
 
 func decodeEnvelope(t *testing.T, body string) notificationJSON {
@@ -58,11 +61,11 @@ func verifySignature(t *testing.T, n notificationJSON) {
 	}
 	var fields [][2]string
 	if n.Type == "Notification" {
-		fields = [][2]string{{"Message", n.Message}, {"MessageId", n.MessageId}, {"Subject", n.Subject},
-			{"Timestamp", n.Timestamp}, {"TopicArn", n.TopicArn}, {"Type", n.Type}}
+		fields = [][2]string{{"Message", n.Message}, {"MessageId", n.MessageID}, {"Subject", n.Subject},
+			{"Timestamp", n.Timestamp}, {"TopicArn", n.TopicARN}, {"Type", n.Type}}
 	} else {
-		fields = [][2]string{{"Message", n.Message}, {"MessageId", n.MessageId}, {"SubscribeURL", n.SubscribeURL},
-			{"Timestamp", n.Timestamp}, {"Token", n.Token}, {"TopicArn", n.TopicArn}, {"Type", n.Type}}
+		fields = [][2]string{{"Message", n.Message}, {"MessageId", n.MessageID}, {"SubscribeURL", n.SubscribeURL},
+			{"Timestamp", n.Timestamp}, {"Token", n.Token}, {"TopicArn", n.TopicARN}, {"Type", n.Type}}
 	}
 	var b strings.Builder
 	for _, f := range fields {
@@ -116,7 +119,7 @@ func TestSQSSubscriptionGetsTheEnvelope(t *testing.T) {
 		t.Errorf("the envelope is not laid out as SNS lays it out:\n%s", m.Body)
 	}
 	n := decodeEnvelope(t, m.Body)
-	if n.Type != "Notification" || n.MessageId != aws.ToString(out.MessageId) || n.TopicArn != topicARN ||
+	if n.Type != "Notification" || n.MessageID != aws.ToString(out.MessageId) || n.TopicARN != topicARN ||
 		n.Subject != "Loan referred" || n.Message != `{"applicationId":"app-1","decision":"Referred"} <&>` ||
 		n.SignatureVersion != "1" || !strings.HasPrefix(n.SigningCertURL, st.srv.URL+"/SimpleNotificationService-") ||
 		n.UnsubscribeURL != st.srv.URL+"/?Action=Unsubscribe&SubscriptionArn="+subARN {
@@ -151,7 +154,7 @@ func TestSQSSubscriptionGetsTheEnvelope(t *testing.T) {
 		t.Errorf("second envelope = %s", m.Body)
 	}
 	verifySignature(t, n)
-	if got := st.deliveryStates(n.MessageId); got[stateDelivered] != 1 {
+	if got := st.deliveryStates(n.MessageID); got[stateDelivered] != 1 {
 		t.Errorf("delivery states = %v", got)
 	}
 }

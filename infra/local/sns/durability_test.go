@@ -45,7 +45,7 @@ func TestRestartKeepsTopicsSubscriptionsAndDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if decodeEnvelope(t, st.receive("q").Body).MessageId != m1 {
+	if decodeEnvelope(t, st.receive("q").Body).MessageID != m1 {
 		t.Fatal("m1 is not in the queue")
 	}
 	waitFor(t, "m1's failed attempt", func() bool {
@@ -76,14 +76,14 @@ func TestRestartKeepsTopicsSubscriptionsAndDeliveries(t *testing.T) {
 	if err != nil || sa.Attributes["FilterPolicy"] != `{"keep":["yes"]}` {
 		t.Fatalf("queue subscription after restart: %v, %v", sa, err)
 	}
-	if n := decodeEnvelope(t, st.receive("q").Body); n.MessageId != m2 {
-		t.Errorf("the queue got %s, want m2 %s", n.MessageId, m2)
+	if n := decodeEnvelope(t, st.receive("q").Body); n.MessageID != m2 {
+		t.Errorf("the queue got %s, want m2 %s", n.MessageID, m2)
 	}
 	posts := ep.waitPosts(t, 4)
 	got := map[string]bool{}
 	for _, p := range posts[2:] {
 		n := decodeEnvelope(t, p.body)
-		got[n.MessageId] = true
+		got[n.MessageID] = true
 		if n.SigningCertURL != certURL {
 			t.Errorf("SigningCertURL changed across the restart: %s, was %s", n.SigningCertURL, certURL)
 		}
@@ -152,7 +152,7 @@ func TestDeliveryCutShortIsResumedAtRestart(t *testing.T) {
 		t.Fatal("a stopped service delivered")
 	}
 	st.restart()
-	if n := decodeEnvelope(t, st.receive("q").Body); n.MessageId != id {
-		t.Errorf("got %s, want %s", n.MessageId, id)
+	if n := decodeEnvelope(t, st.receive("q").Body); n.MessageID != id {
+		t.Errorf("got %s, want %s", n.MessageID, id)
 	}
 }

@@ -175,7 +175,7 @@ func lambdaEvent(e *envelope, subARN string) ([]byte, error) {
 	type snsEntity struct {
 		Type              string              `json:"Type"`
 		MessageID         string              `json:"MessageId"`
-		TopicArn          string              `json:"TopicArn"`
+		TopicARN          string              `json:"TopicArn"`
 		Subject           *string             `json:"Subject"`
 		Message           string              `json:"Message"`
 		Timestamp         string              `json:"Timestamp"`
@@ -188,10 +188,10 @@ func lambdaEvent(e *envelope, subARN string) ([]byte, error) {
 	type record struct {
 		EventSource          string    `json:"EventSource"`
 		EventVersion         string    `json:"EventVersion"`
-		EventSubscriptionArn string    `json:"EventSubscriptionArn"`
+		EventSubscriptionARN string    `json:"EventSubscriptionArn"`
 		Sns                  snsEntity `json:"Sns"`
 	}
-	ent := snsEntity{Type: e.Type, MessageID: e.MessageID, TopicArn: e.TopicARN, Message: e.Message, Timestamp: e.Timestamp,
+	ent := snsEntity{Type: e.Type, MessageID: e.MessageID, TopicARN: e.TopicARN, Message: e.Message, Timestamp: e.Timestamp,
 		SignatureVersion: e.SignatureVersion, Signature: e.Signature, SigningCertURL: e.SigningCertURL,
 		UnsubscribeURL: e.UnsubscribeURL, MessageAttributes: map[string]attrJSON{}}
 	if e.Subject != "" {
@@ -202,5 +202,5 @@ func lambdaEvent(e *envelope, subARN string) ([]byte, error) {
 	}
 	return marshalNoEscape(struct {
 		Records []record `json:"Records"`
-	}{[]record{{EventSource: "aws:sns", EventVersion: "1.0", EventSubscriptionArn: subARN, Sns: ent}}})
+	}{[]record{{EventSource: "aws:sns", EventVersion: "1.0", EventSubscriptionARN: subARN, Sns: ent}}})
 }

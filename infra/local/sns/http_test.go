@@ -27,12 +27,12 @@ func TestHTTPSubscriptionConfirmationAndDelivery(t *testing.T) {
 	}
 	post := ep.waitPosts(t, 1)[0]
 	conf := decodeEnvelope(t, post.body)
-	if conf.Type != "SubscriptionConfirmation" || conf.TopicArn != topicARN || len(conf.Token) < 100 ||
+	if conf.Type != "SubscriptionConfirmation" || conf.TopicARN != topicARN || len(conf.Token) < 100 ||
 		conf.SubscribeURL != st.srv.URL+"/?Action=ConfirmSubscription&TopicArn="+topicARN+"&Token="+conf.Token ||
 		!strings.Contains(conf.Message, "You have chosen to subscribe to the topic "+topicARN) {
 		t.Errorf("confirmation = %+v", conf)
 	}
-	for h, want := range map[string]string{"x-amz-sns-message-type": "SubscriptionConfirmation", "x-amz-sns-message-id": conf.MessageId,
+	for h, want := range map[string]string{"x-amz-sns-message-type": "SubscriptionConfirmation", "x-amz-sns-message-id": conf.MessageID,
 		"x-amz-sns-topic-arn": topicARN, "Content-Type": "text/plain; charset=UTF-8", "User-Agent": "Amazon Simple Notification Service Agent"} {
 		if got := post.header.Get(h); got != want {
 			t.Errorf("header %s = %q, want %q", h, got, want)
@@ -88,7 +88,7 @@ func TestHTTPSubscriptionConfirmationAndDelivery(t *testing.T) {
 		t.Fatalf("%d posts, want 2 (nothing while pending)", len(posts))
 	}
 	n := decodeEnvelope(t, posts[1].body)
-	if n.Type != "Notification" || n.MessageId != id || n.Message != "after" || n.Subject != "Hello" || n.MessageAttributes["k"].Value != "v" {
+	if n.Type != "Notification" || n.MessageID != id || n.Message != "after" || n.Subject != "Hello" || n.MessageAttributes["k"].Value != "v" {
 		t.Errorf("notification = %+v", n)
 	}
 	for h, want := range map[string]string{"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": id,
@@ -154,7 +154,7 @@ func TestHTTPRetriesThenDeadLetterQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	posts := flaky.waitPosts(t, 4)
-	if n := decodeEnvelope(t, posts[3].body); n.MessageId != id {
+	if n := decodeEnvelope(t, posts[3].body); n.MessageID != id {
 		t.Errorf("fourth post = %+v", n)
 	}
 	waitFor(t, "the delivery to be recorded", func() bool { return st.deliveryStates(id)[stateDelivered] == 1 })
@@ -183,7 +183,7 @@ func TestHTTPRetriesThenDeadLetterQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := st.receive("sns-dlq")
-	if n := decodeEnvelope(t, m.Body); n.MessageId != id || m.Attributes["ErrorCode"].StringValue != "ServerError" ||
+	if n := decodeEnvelope(t, m.Body); n.MessageID != id || m.Attributes["ErrorCode"].StringValue != "ServerError" ||
 		!strings.Contains(m.Attributes["ErrorMessage"].StringValue, "HTTP 503") {
 		t.Errorf("dead-lettered = %s %+v", m.Body, m.Attributes)
 	}

@@ -42,7 +42,7 @@ func (s *Service) Topics(ctx context.Context, recent int) ([]Topic, error) {
 		tp := Topic{ARN: t.arn, Name: t.name, DisplayName: t.attrs["DisplayName"]}
 		for _, sub := range s.subscriptionsOf(t.arn) {
 			i := s.info(sub)
-			i.SubscriptionArn = sub.arn
+			i.SubscriptionARN = sub.arn
 			tp.Subscriptions = append(tp.Subscriptions, i)
 		}
 		var err error

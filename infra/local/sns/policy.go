@@ -203,7 +203,7 @@ func effectiveTopicPolicy(t *topic) string {
 // overrides, then the topic's, then AWS's defaults.
 func httpPolicy(t *topic, sub *subscription) (retryPolicy, string) {
 	retry, ctype := defaultHTTPRetry, defaultContentType
-	var override bool = true
+	override := true
 	if t != nil {
 		tp, _ := parseTopicDeliveryPolicy(t.attrs["DeliveryPolicy"])
 		if h := tp.HTTP; h != nil {

@@ -88,12 +88,12 @@ func checkSubAttribute(param, protocol, name, value string) *Error {
 			return nil
 		}
 		var rp struct {
-			DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+			DeadLetterTargetARN string `json:"deadLetterTargetArn"`
 		}
 		if err := decodeStrict(value, &rp); err != nil {
 			return invalidParam(param, "RedrivePolicy: %v", err)
 		}
-		if _, ok := queueNameOf(rp.DeadLetterTargetArn); !ok {
+		if _, ok := queueNameOf(rp.DeadLetterTargetARN); !ok {
 			return invalidParam(param, "RedrivePolicy: deadLetterTargetArn is an invalid arn")
 		}
 	case "SubscriptionRoleArn":
@@ -337,9 +337,9 @@ func (s *Service) Unsubscribe(ctx context.Context, arn string, signed bool) erro
 
 // SubscriptionInfo is a subscription as ListSubscriptions shows it.
 type SubscriptionInfo struct {
-	SubscriptionArn, Owner, Protocol, Endpoint, TopicArn string
+	SubscriptionARN, Owner, Protocol, Endpoint, TopicARN string
 	// Pending says the subscription waits for its confirmation (its
-	// SubscriptionArn reads "PendingConfirmation").
+	// SubscriptionARN reads "PendingConfirmation").
 	Pending bool
 	// RawMessageDelivery and FilterPolicy are the subscription's attributes.
 	RawMessageDelivery bool
@@ -347,10 +347,10 @@ type SubscriptionInfo struct {
 }
 
 func (s *Service) info(sub *subscription) SubscriptionInfo {
-	i := SubscriptionInfo{SubscriptionArn: sub.arn, Owner: s.opts.AccountID, Protocol: sub.protocol, Endpoint: sub.endpoint,
-		TopicArn: sub.topicARN, Pending: sub.pending, RawMessageDelivery: sub.raw(), FilterPolicy: sub.attrs["FilterPolicy"]}
+	i := SubscriptionInfo{SubscriptionARN: sub.arn, Owner: s.opts.AccountID, Protocol: sub.protocol, Endpoint: sub.endpoint,
+		TopicARN: sub.topicARN, Pending: sub.pending, RawMessageDelivery: sub.raw(), FilterPolicy: sub.attrs["FilterPolicy"]}
 	if sub.pending {
-		i.SubscriptionArn = pendingListARN
+		i.SubscriptionARN = pendingListARN
 	}
 	return i
 }
@@ -449,12 +449,12 @@ func (s *Service) SetSubscriptionAttribute(ctx context.Context, arn, name, value
 }
 
 // redriveQueue is the dead-letter queue of a subscription's RedrivePolicy.
-func (sub *subscription) redriveQueue() string {
+func (s *subscription) redriveQueue() string {
 	var rp struct {
-		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		DeadLetterTargetARN string `json:"deadLetterTargetArn"`
 	}
-	if json.Unmarshal([]byte(sub.attrs["RedrivePolicy"]), &rp) != nil {
+	if json.Unmarshal([]byte(s.attrs["RedrivePolicy"]), &rp) != nil {
 		return ""
 	}
-	return rp.DeadLetterTargetArn
+	return rp.DeadLetterTargetARN
 }

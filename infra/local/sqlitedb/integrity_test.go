@@ -87,7 +87,7 @@ func TestQuickCheckPassesAHealthyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(db)
+	defer closeDB(t, db)
 	db.SetMaxOpenConns(1)
 	if err := QuickCheck(context.Background(), db); err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestQuickCheckFindsGarbageInPages(t *testing.T) {
 		}
 		return
 	}
-	defer Close(db)
+	defer func() { _ = Close(db) }() // the file is damaged on purpose: closing it may fail too
 	err = QuickCheck(context.Background(), db)
 	if err == nil || !IsDamaged(err) {
 		t.Fatalf("quick_check of a file with garbage in pages %v: %v, want ErrDamaged", pages, err)
@@ -124,7 +124,7 @@ func TestOpenOfAFileThatIsNotADatabaseIsDamage(t *testing.T) {
 	db, err := Open(path)
 	if err == nil {
 		err = QuickCheck(context.Background(), db)
-		Close(db)
+		_ = Close(db) // the file is not a database: closing it may fail too
 	}
 	if !IsDamaged(err) {
 		t.Fatalf("got %v, want an error IsDamaged accepts", err)
@@ -189,7 +189,7 @@ func TestBackupIsAConsistentCopyWhileWritesGoOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(cp)
+	defer closeDB(t, cp)
 	if err := QuickCheck(ctx, cp); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestQuickCheckCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(db)
+	defer closeDB(t, db)
 	for i := range 2 {
 		started := time.Now()
 		if err := QuickCheck(context.Background(), db); err != nil {

@@ -14,13 +14,21 @@ import (
 	"time"
 )
 
+// closeDB closes db with Close and fails the test if that fails.
+func closeDB(t *testing.T, db *sql.DB) {
+	t.Helper()
+	if err := Close(db); err != nil {
+		t.Error(err)
+	}
+}
+
 func open(t *testing.T) *sql.DB {
 	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { Close(db) })
+	t.Cleanup(func() { closeDB(t, db) })
 	if _, err := db.Exec(`CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL); CREATE TABLE log (n INTEGER)`); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +88,7 @@ func TestCachedStatementsKeepResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
 	const q = `SELECT k, v FROM kv WHERE v >= ? ORDER BY v`
 	outer, err := tx.QueryContext(ctx, q, 40)
 	if err != nil {
@@ -301,7 +309,7 @@ func TestWriterCheckpointsBesideTheCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(db)
+	defer closeDB(t, db)
 	var auto int
 	if err := db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("wal_autocheckpoint = %d, %v; want 0", auto, err)
@@ -439,7 +447,7 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(db)
+	defer closeDB(t, db)
 	if _, err := db.Exec(`CREATE TABLE k (v BLOB)`); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package sqs
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,7 +16,7 @@ const (
 	AttrApproximateDelayed           = "ApproximateNumberOfMessagesDelayed"
 	AttrCreatedTimestamp             = "CreatedTimestamp"
 	AttrLastModifiedTimestamp        = "LastModifiedTimestamp"
-	AttrQueueArn                     = "QueueArn"
+	AttrQueueARN                     = "QueueArn"
 	AttrVisibilityTimeout            = "VisibilityTimeout"
 	AttrDelaySeconds                 = "DelaySeconds"
 	AttrMaximumMessageSize           = "MaximumMessageSize"
@@ -24,11 +25,26 @@ const (
 	AttrRedrivePolicy                = "RedrivePolicy"
 	AttrRedriveAllowPolicy           = "RedriveAllowPolicy"
 	AttrPolicy                       = "Policy"
-	AttrSqsManagedSseEnabled         = "SqsManagedSseEnabled"
+	AttrSQSManagedSSEEnabled         = "SqsManagedSseEnabled"
 	AttrKmsMasterKeyID               = "KmsMasterKeyId"
 	AttrKmsDataKeyReusePeriodSeconds = "KmsDataKeyReusePeriodSeconds"
 	AttrFifoQueue                    = "FifoQueue"
+	AttrContentBasedDeduplication    = "ContentBasedDeduplication"
+	AttrDeduplicationScope           = "DeduplicationScope"
+	AttrFifoThroughputLimit          = "FifoThroughputLimit"
 )
+
+// Values of DeduplicationScope and FifoThroughputLimit.
+const (
+	DedupScopeQueue        = "queue"
+	DedupScopeMessageGroup = "messageGroup"
+	ThroughputPerQueue     = "perQueue"
+	ThroughputPerGroup     = "perMessageGroupId"
+)
+
+// defaultKmsDataKeyReusePeriod is KmsDataKeyReusePeriodSeconds of a queue
+// encrypted with a KMS key that does not set it.
+const defaultKmsDataKeyReusePeriod = "300"
 
 // intRange is the allowed range of an integer attribute.
 type intRange struct{ min, max int }
@@ -42,17 +58,45 @@ var intAttrs = map[string]intRange{
 	AttrKmsDataKeyReusePeriodSeconds: {60, 86400},
 }
 
-// freeAttrs are stored as given.
+// freeAttrs are stored as given; an empty value removes them.
 var freeAttrs = map[string]bool{
-	AttrPolicy: true, AttrRedriveAllowPolicy: true, AttrKmsMasterKeyID: true, AttrSqsManagedSseEnabled: true,
+	AttrPolicy: true, AttrRedriveAllowPolicy: true, AttrKmsMasterKeyID: true,
+}
+
+// boolAttrs take true or false, in any case, and are stored in lower case.
+var boolAttrs = map[string]bool{
+	AttrSQSManagedSSEEnabled: true, AttrContentBasedDeduplication: true, AttrFifoQueue: true,
+}
+
+// fifoOnlyAttrs may be set on a FIFO queue only; AWS answers the first two
+// "Unknown Attribute" on a standard queue, the others with a sentence of
+// their own.
+var fifoOnlyAttrs = map[string]bool{
+	AttrFifoQueue: true, AttrContentBasedDeduplication: true, AttrDeduplicationScope: true, AttrFifoThroughputLimit: true,
+}
+
+// enumAttrs take one of a few values.
+var enumAttrs = map[string][]string{
+	AttrDeduplicationScope:  {DedupScopeQueue, DedupScopeMessageGroup},
+	AttrFifoThroughputLimit: {ThroughputPerQueue, ThroughputPerGroup},
 }
 
 // readOnlyAttrs are computed, never set.
 var readOnlyAttrs = map[string]bool{
 	AttrApproximateNumberOfMessages: true, AttrApproximateNotVisible: true, AttrApproximateDelayed: true,
-	AttrCreatedTimestamp: true, AttrLastModifiedTimestamp: true, AttrQueueArn: true,
+	AttrCreatedTimestamp: true, AttrLastModifiedTimestamp: true, AttrQueueARN: true,
 }
 
+// knownAttr reports whether name is a queue attribute of the SQS API
+// (botocore's QueueAttributeName, "All" aside).
+func knownAttr(name string) bool {
+	_, isInt := intAttrs[name]
+	_, isEnum := enumAttrs[name]
+	return isInt || isEnum || freeAttrs[name] || boolAttrs[name] || readOnlyAttrs[name] || name == AttrRedrivePolicy
+}
+
+// defaultAttrs are a new standard queue's: SSE-SQS is on by default, as for
+// every queue AWS has created since October 2022.
 func defaultAttrs() map[string]string {
 	return map[string]string{
 		AttrVisibilityTimeout:            "30",
@@ -60,21 +104,46 @@ func defaultAttrs() map[string]string {
 		AttrMaximumMessageSize:           "1048576", // AWS's default since August 2025 (botocore: "Default: 1,048,576 bytes")
 		AttrMessageRetentionPeriod:       "345600",
 		AttrReceiveMessageWaitTimeSecond: "0",
-		AttrSqsManagedSseEnabled:         "false",
+		AttrSQSManagedSSEEnabled:         "true",
 	}
+}
+
+// defaultFIFOAttrs are a new FIFO queue's.
+func defaultFIFOAttrs() map[string]string {
+	a := defaultAttrs()
+	a[AttrFifoQueue] = "true"
+	a[AttrContentBasedDeduplication] = "false"
+	a[AttrDeduplicationScope] = DedupScopeQueue
+	a[AttrFifoThroughputLimit] = ThroughputPerQueue
+	return a
 }
 
 // redrivePolicy is a parsed RedrivePolicy attribute.
 type redrivePolicy struct {
-	DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+	DeadLetterTargetARN string `json:"deadLetterTargetArn"`
 	MaxReceiveCount     int    `json:"maxReceiveCount"`
 	dlq                 string
 }
 
-// mergeAttrs validates changes and returns base with them applied.
-func (b *Broker) mergeAttrs(base, changes map[string]string) (map[string]string, error) {
+// errSSEConflict is AWS's answer to a request that turns on both kinds of
+// server-side encryption.
+func errSSEConflict() error {
+	return fail(ErrInvalidAttributeName, "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+}
+
+// mergeAttrs validates changes to the attributes of a queue (FIFO or not)
+// and returns base with them applied. Names are checked in sorted order, so
+// the error for a request with several bad attributes is always the same.
+func (b *Broker) mergeAttrs(base, changes map[string]string, fifo bool) (map[string]string, error) {
 	out := maps.Clone(base)
-	for name, v := range changes {
+	for _, name := range slices.Sorted(maps.Keys(changes)) {
+		v := changes[name]
+		if fifoOnlyAttrs[name] && !fifo {
+			if name == AttrFifoQueue || name == AttrContentBasedDeduplication {
+				return nil, fail(ErrInvalidAttributeName, "Unknown Attribute %s.", name)
+			}
+			return nil, fail(ErrInvalidAttributeName, "You can specify the %s only when FifoQueue is set to true.", name)
+		}
 		switch {
 		case intAttrs[name] != intRange{}:
 			r := intAttrs[name]
@@ -83,6 +152,23 @@ func (b *Broker) mergeAttrs(base, changes map[string]string) (map[string]string,
 				return nil, fail(ErrInvalidAttributeValue, "Invalid value for the parameter %s. Reason: must be an integer from %d to %d.", name, r.min, r.max)
 			}
 			out[name] = strconv.Itoa(n)
+			if name == AttrKmsDataKeyReusePeriodSeconds && out[name] == defaultKmsDataKeyReusePeriod {
+				delete(out, name) // the default is not stored, as on AWS
+			}
+		case boolAttrs[name]:
+			lv := strings.ToLower(strings.TrimSpace(v))
+			if lv != "true" && lv != "false" {
+				return nil, fail(ErrInvalidAttributeValue, "Invalid value for the parameter %s. Reason: must be true or false.", name)
+			}
+			if name == AttrFifoQueue && lv != "true" {
+				return nil, fail(ErrInvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+			}
+			out[name] = lv
+		case enumAttrs[name] != nil:
+			if !slices.Contains(enumAttrs[name], v) {
+				return nil, fail(ErrInvalidAttributeValue, "Invalid value for the parameter %s. Reason: must be one of %s.", name, strings.Join(enumAttrs[name], ", "))
+			}
+			out[name] = v
 		case freeAttrs[name]:
 			if v == "" {
 				delete(out, name)
@@ -94,28 +180,35 @@ func (b *Broker) mergeAttrs(base, changes map[string]string) (map[string]string,
 				delete(out, name)
 				continue
 			}
-			p, err := b.parseRedrivePolicy(v)
+			p, err := b.parseRedrivePolicy(v, fifo)
 			if err != nil {
 				return nil, err
 			}
 			norm, _ := json.Marshal(p)
 			out[name] = string(norm)
-		case name == AttrFifoQueue:
-			if v != "false" {
-				return nil, fail(ErrUnsupportedOperation, "FIFO queues are not supported by the loanflow local stack.")
-			}
-		case readOnlyAttrs[name]:
-			return nil, fail(ErrInvalidAttributeName, "Unknown Attribute %s.", name)
-		default:
+		default: // read-only or unknown
 			return nil, fail(ErrInvalidAttributeName, "Unknown Attribute %s.", name)
 		}
+	}
+	if fifo && out[AttrFifoThroughputLimit] == ThroughputPerGroup && out[AttrDeduplicationScope] != DedupScopeMessageGroup {
+		return nil, fail(ErrInvalidAttributeValue, "Invalid value for the parameter FifoThroughputLimit. Reason: %s is allowed only when DeduplicationScope is %s.", ThroughputPerGroup, DedupScopeMessageGroup)
+	}
+	// One kind of server-side encryption at a time: a KMS key turns SSE-SQS
+	// off, and a request may not turn both on.
+	if out[AttrKmsMasterKeyID] != "" {
+		if strings.EqualFold(strings.TrimSpace(changes[AttrSQSManagedSSEEnabled]), "true") {
+			return nil, errSSEConflict()
+		}
+		out[AttrSQSManagedSSEEnabled] = "false"
 	}
 	return out, nil
 }
 
-func (b *Broker) parseRedrivePolicy(v string) (*redrivePolicy, error) {
+// parseRedrivePolicy checks a RedrivePolicy; the dead-letter queue must
+// exist and be of the source queue's type (fifo).
+func (b *Broker) parseRedrivePolicy(v string, fifo bool) (*redrivePolicy, error) {
 	var raw struct {
-		DeadLetterTargetArn string          `json:"deadLetterTargetArn"`
+		DeadLetterTargetARN string          `json:"deadLetterTargetArn"`
 		MaxReceiveCount     json.RawMessage `json:"maxReceiveCount"`
 	}
 	bad := func(reason string) error {
@@ -124,19 +217,24 @@ func (b *Broker) parseRedrivePolicy(v string) (*redrivePolicy, error) {
 	if err := json.Unmarshal([]byte(v), &raw); err != nil {
 		return nil, bad("Redrive policy is not a valid JSON map.")
 	}
-	if raw.DeadLetterTargetArn == "" || len(raw.MaxReceiveCount) == 0 {
+	if raw.DeadLetterTargetARN == "" || len(raw.MaxReceiveCount) == 0 {
 		return nil, bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn and maxReceiveCount.")
 	}
 	n, err := strconv.Atoi(strings.Trim(string(raw.MaxReceiveCount), `"`))
 	if err != nil || n < 1 || n > 1000 {
 		return nil, bad("Invalid value for maxReceiveCount: must be an integer from 1 to 1000.")
 	}
-	name, ok := b.nameFromARN(raw.DeadLetterTargetArn)
+	name, ok := b.nameFromARN(raw.DeadLetterTargetARN)
 	if !ok {
 		return nil, bad("Invalid value for deadLetterTargetArn.")
 	}
-	if _, ok := b.lookup(name); !ok {
+	dlq, ok := b.lookup(name)
+	if !ok {
 		return nil, bad("Dead letter target does not exist.")
 	}
-	return &redrivePolicy{DeadLetterTargetArn: raw.DeadLetterTargetArn, MaxReceiveCount: n, dlq: name}, nil
+	if dlq.fifo != fifo {
+		// AWS's words, with their two full stops.
+		return nil, fail(ErrInvalidParameterValue, "Value %s for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source..", v)
+	}
+	return &redrivePolicy{DeadLetterTargetARN: raw.DeadLetterTargetARN, MaxReceiveCount: n, dlq: name}, nil
 }

@@ -3,9 +3,11 @@ package sqs
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"loanflow/infra/local/sqlitedb"
@@ -41,6 +43,10 @@ type Broker struct {
 	queues map[string]*queue // by name; values are never mutated, only replaced
 
 	waiters notifier
+
+	// tasksActive tells whether a message move task may be running or
+	// cancelling (see advanceMoveTasks); it is set inside write transactions.
+	tasksActive atomic.Bool
 }
 
 // New creates the sqs_ tables if needed and loads the existing queues.
@@ -72,6 +78,11 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Broker, error) {
 	if err := b.loadQueues(ctx); err != nil {
 		return nil, err
 	}
+	var active int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqs_move_tasks WHERE status IN (?, ?)`, MoveTaskRunning, MoveTaskCancelling).Scan(&active); err != nil {
+		return nil, fmt.Errorf("sqs: load move tasks: %w", err)
+	}
+	b.tasksActive.Store(active > 0)
 	return b, nil
 }
 

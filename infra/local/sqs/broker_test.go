@@ -296,7 +296,7 @@ func TestQueueManagement(t *testing.T) {
 	if _, err := b.CreateQueue(ctx, "alpha", map[string]string{"VisibilityTimeout": "6"}); !errors.Is(err, ErrQueueNameExists) {
 		t.Errorf("recreate with other attributes: %v", err)
 	}
-	for name, want := range map[string]error{"bad name!": ErrInvalidParameterValue, "x.fifo": ErrUnsupportedOperation} {
+	for name, want := range map[string]error{"bad name!": ErrInvalidParameterValue, "x.fifo": ErrInvalidParameterValue} {
 		if _, err := b.CreateQueue(ctx, name, nil); !errors.Is(err, want) {
 			t.Errorf("create %q: %v", name, err)
 		}

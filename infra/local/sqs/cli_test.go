@@ -47,20 +47,25 @@ func TestAWSCLI(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 
-	var created struct{ QueueUrl string }
+	var created struct {
+		QueueURL string `json:"QueueUrl"`
+	}
 	if stderr, err := awsCLI(t, srv.URL, &created, "sqs", "create-queue", "--queue-name", "cli"); err != nil {
 		t.Fatalf("create-queue: %v: %s", err, stderr)
 	}
-	if created.QueueUrl != srv.URL+"/000000000000/cli" {
-		t.Fatalf("QueueUrl = %q", created.QueueUrl)
+	if created.QueueURL != srv.URL+"/000000000000/cli" {
+		t.Fatalf("QueueUrl = %q", created.QueueURL)
 	}
-	var sent struct{ MessageId, MD5OfMessageBody string }
-	if stderr, err := awsCLI(t, srv.URL, &sent, "sqs", "send-message", "--queue-url", created.QueueUrl, "--message-body", "hi from the cli",
+	var sent struct {
+		MessageID        string `json:"MessageId"`
+		MD5OfMessageBody string
+	}
+	if stderr, err := awsCLI(t, srv.URL, &sent, "sqs", "send-message", "--queue-url", created.QueueURL, "--message-body", "hi from the cli",
 		"--message-attributes", `{"k":{"DataType":"String","StringValue":"v"}}`); err != nil {
 		t.Fatalf("send-message: %v: %s", err, stderr)
 	}
 	var attrs struct{ Attributes map[string]string }
-	if stderr, err := awsCLI(t, srv.URL, &attrs, "sqs", "get-queue-attributes", "--queue-url", created.QueueUrl, "--attribute-names", "All"); err != nil {
+	if stderr, err := awsCLI(t, srv.URL, &attrs, "sqs", "get-queue-attributes", "--queue-url", created.QueueURL, "--attribute-names", "All"); err != nil {
 		t.Fatalf("get-queue-attributes: %v: %s", err, stderr)
 	}
 	if attrs.Attributes["ApproximateNumberOfMessages"] != "1" {
@@ -68,19 +73,20 @@ func TestAWSCLI(t *testing.T) {
 	}
 	var recv struct {
 		Messages []struct {
-			MessageId, ReceiptHandle, Body string
-			Attributes                     map[string]string
+			MessageID           string `json:"MessageId"`
+			ReceiptHandle, Body string
+			Attributes          map[string]string
 		}
 	}
-	if stderr, err := awsCLI(t, srv.URL, &recv, "sqs", "receive-message", "--queue-url", created.QueueUrl,
+	if stderr, err := awsCLI(t, srv.URL, &recv, "sqs", "receive-message", "--queue-url", created.QueueURL,
 		"--attribute-names", "All", "--message-attribute-names", "All", "--wait-time-seconds", "1"); err != nil {
 		t.Fatalf("receive-message: %v: %s", err, stderr)
 	}
-	if len(recv.Messages) != 1 || recv.Messages[0].Body != "hi from the cli" || recv.Messages[0].MessageId != sent.MessageId ||
+	if len(recv.Messages) != 1 || recv.Messages[0].Body != "hi from the cli" || recv.Messages[0].MessageID != sent.MessageID ||
 		recv.Messages[0].Attributes["ApproximateReceiveCount"] != "1" {
 		t.Fatalf("received %+v", recv)
 	}
-	if stderr, err := awsCLI(t, srv.URL, nil, "sqs", "delete-message", "--queue-url", created.QueueUrl, "--receipt-handle", recv.Messages[0].ReceiptHandle); err != nil {
+	if stderr, err := awsCLI(t, srv.URL, nil, "sqs", "delete-message", "--queue-url", created.QueueURL, "--receipt-handle", recv.Messages[0].ReceiptHandle); err != nil {
 		t.Fatalf("delete-message: %v: %s", err, stderr)
 	}
 	stderr, err := awsCLI(t, srv.URL, nil, "sqs", "get-queue-url", "--queue-name", "missing")

@@ -17,6 +17,12 @@ var (
 	ErrReceiptHandleIsInvalid = errors.New("ReceiptHandleIsInvalid")
 	ErrInvalidMessageContents = errors.New("InvalidMessageContents")
 	ErrUnsupportedOperation   = errors.New("UnsupportedOperation")
+	// ErrPurgeQueueInProgress is a second PurgeQueue of a queue within 60
+	// seconds of the first (HTTP 403, as AWS).
+	ErrPurgeQueueInProgress = errors.New("PurgeQueueInProgress")
+	// ErrQueueDeletedRecently is a CreateQueue of a name whose queue was
+	// deleted less than 60 seconds ago.
+	ErrQueueDeletedRecently = errors.New("QueueDeletedRecently")
 	// ErrResourceNotFound is StartMessageMoveTask's answer for a queue ARN
 	// that names no queue (HTTP 404).
 	ErrResourceNotFound = errors.New("ResourceNotFoundException")
@@ -40,8 +46,10 @@ func fail(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
-func noQueue(name string) error {
-	return fail(ErrQueueDoesNotExist, "The specified queue %s does not exist.", name)
+// noQueue is AWS's answer (JSON protocol) for a queue that does not exist:
+// it does not name the queue.
+func noQueue(string) error {
+	return fail(ErrQueueDoesNotExist, "The specified queue does not exist.")
 }
 
 func invalidParam(name string, value any, reason string) error {

@@ -18,10 +18,17 @@ func FuzzSQSOps(f *testing.F) {
 	f.Add(`{"QueueUrl":"f","Entries":[{"Id":"a","MessageBody":"x","MessageAttributes":{"n":{"DataType":"Number","StringValue":"1"}}}]}`)
 	f.Add(`{"QueueUrl":"f","MaxNumberOfMessages":10,"WaitTimeSeconds":0,"AttributeNames":["All"]}`)
 	f.Add(`{"QueueUrl":"f","ReceiptHandle":"1.000000000000000000000000"}`)
+	f.Add(`{"QueueUrl":"f.fifo","MessageBody":"x","MessageGroupId":"g","MessageDeduplicationId":"d"}`)
+	f.Add(`{"QueueUrl":"f.fifo","Entries":[{"Id":"a","MessageBody":"x","MessageGroupId":"g"},{"Id":"b","MessageBody":"y","MessageGroupId":"h","MessageDeduplicationId":"d"}]}`)
+	f.Add(`{"QueueUrl":"f.fifo","MaxNumberOfMessages":10,"ReceiveRequestAttemptId":"r-1","MessageSystemAttributeNames":["All"]}`)
+	f.Add(`{"QueueUrl":"f","Tags":{"team":"loans"},"TagKeys":["team"]}`)
+	f.Add(`{"SourceArn":"arn:aws:sqs:us-east-1:000000000000:f","MaxResults":10,"TaskHandle":"eyJ0YXNrSWQiOiJ4In0="}`)
 	b := newTestBroker(f, newFakeClock())
 	mustCreate(f, b, "f", map[string]string{"ReceiveMessageWaitTimeSeconds": "0"})
+	mustCreate(f, b, "f.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
 	svc := b.Service()
-	ops := []string{"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibilityBatch", "GetQueueAttributes"}
+	ops := []string{"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibilityBatch", "GetQueueAttributes",
+		"TagQueue", "UntagQueue", "ListQueueTags", "ListMessageMoveTasks", "CancelMessageMoveTask"}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, name := range ops {
 			// The broker runs on a fake clock, so a long poll (WaitTimeSeconds)

@@ -10,7 +10,9 @@ import (
 // Delete deletes the message received with handle. Like SQS, a stale handle
 // (the message was received again since) or an already deleted message is
 // not an error, and deletes nothing; a malformed handle is
-// ErrReceiptHandleIsInvalid.
+// ErrReceiptHandleIsInvalid. On a FIFO queue, a handle whose message is
+// visible again (its visibility timeout expired) is ErrInvalidParameterValue:
+// "The receipt handle has expired", as AWS answers.
 func (b *Broker) Delete(ctx context.Context, name, handle string) error {
 	errs, err := b.DeleteBatch(ctx, name, []string{handle})
 	if err != nil {
@@ -27,20 +29,44 @@ func (b *Broker) DeleteBatch(ctx context.Context, name string, handles []string)
 		return nil, err
 	}
 	errs := make([]error, len(handles))
+	deleted := false
 	err = b.write(ctx, "delete", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt = ?`)
+		query := `DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt = ?`
+		if q.fifo {
+			query += ` AND visible_at > ?`
+		}
+		stmt, err := tx.PrepareContext(ctx, query)
 		if err != nil {
 			return fmt.Errorf("sqs delete from %s: prepare: %w", name, err)
 		}
 		defer stmt.Close()
+		now := b.nowMS()
 		for i, h := range handles {
 			seq, token, err := parseReceiptHandle(h)
 			if err != nil {
 				errs[i] = err
 				continue
 			}
-			if _, err := stmt.ExecContext(ctx, seq, q.id, token); err != nil {
+			args := []any{seq, q.id, token}
+			if q.fifo {
+				args = append(args, now)
+			}
+			res, err := stmt.ExecContext(ctx, args...)
+			if err != nil {
 				return fmt.Errorf("sqs delete from %s: %w", name, err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				deleted = true
+				continue
+			}
+			if q.fifo {
+				expired, err := handleExpired(ctx, tx, q.id, seq, token)
+				if err != nil {
+					return fmt.Errorf("sqs delete from %s: %w", name, err)
+				}
+				if expired {
+					errs[i] = invalidParam("ReceiptHandle", h, "The receipt handle has expired.")
+				}
 			}
 		}
 		return nil
@@ -48,7 +74,18 @@ func (b *Broker) DeleteBatch(ctx context.Context, name string, handles []string)
 	if err != nil {
 		return nil, err
 	}
+	if deleted && q.fifo {
+		b.waiters.notify(q.id) // the message's group may go on
+	}
 	return errs, nil
+}
+
+// handleExpired reports whether the message of a receipt handle is still
+// there, not received since, and visible again.
+func handleExpired(ctx context.Context, tx *sql.Tx, queueID, seq int64, token string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt = ?`, seq, queueID, token).Scan(&n)
+	return n > 0, err
 }
 
 // VisibilityChange is one entry of ChangeVisibilityBatch.

@@ -31,13 +31,29 @@ type NewMessage struct {
 	Attributes map[string]MessageAttribute
 	// TraceHeader is the AWSTraceHeader system attribute.
 	TraceHeader string
+	// GroupID is the MessageGroupId: required by a FIFO queue, optional on
+	// a standard one (where it names a fair queue's tenant).
+	GroupID string
+	// DeduplicationID is a FIFO message's MessageDeduplicationId; when it
+	// is empty, a queue with ContentBasedDeduplication uses the SHA-256 of
+	// the body.
+	DeduplicationID string
 }
 
-// Sent describes a message accepted by Send.
+// Sent describes a message accepted by Send. A FIFO message that repeats a
+// deduplication id of the last 5 minutes is accepted but not stored: its
+// MessageID and SequenceNumber are the first message's.
 type Sent struct {
 	MessageID       string
 	MD5OfBody       string
 	MD5OfAttributes string
+	// MD5OfSystemAttributes is the MD5OfMessageSystemAttributes of a
+	// message sent with an AWSTraceHeader, empty otherwise.
+	MD5OfSystemAttributes string
+	// SequenceNumber is a FIFO message's, empty on a standard queue.
+	SequenceNumber string
+	// Duplicate reports a FIFO message dropped as a duplicate.
+	Duplicate bool
 }
 
 // Message is a received or peeked message.
@@ -56,6 +72,9 @@ type Message struct {
 	TraceHeader     string
 	// DeadLetterSourceARN is the queue a dead-lettered message came from.
 	DeadLetterSourceARN string
+	// GroupID, DeduplicationID and SequenceNumber are a FIFO message's
+	// (GroupID also a fair standard queue's).
+	GroupID, DeduplicationID, SequenceNumber string
 }
 
 var attrNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)
@@ -71,6 +90,9 @@ func validate(q *queue, m NewMessage) error {
 	if m.Delay != nil && (*m.Delay < 0 || *m.Delay > 900*time.Second) {
 		return invalidParam("DelaySeconds", int64(*m.Delay/time.Second), "DelaySeconds must be >= 0 and <= 900.")
 	}
+	if err := validateFIFOFields(q, m); err != nil {
+		return err
+	}
 	if len(m.Attributes) > 10 {
 		return fail(ErrInvalidParameterValue, "Number of message attributes [%d] exceeds the allowed maximum [10].", len(m.Attributes))
 	}
@@ -83,6 +105,61 @@ func validate(q *queue, m NewMessage) error {
 	}
 	if size > q.maxSize {
 		return fail(ErrInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.maxSize)
+	}
+	return nil
+}
+
+// fifoIDRE is a MessageGroupId, MessageDeduplicationId or
+// ReceiveRequestAttemptId: 1 to 128 alphanumeric or punctuation characters.
+var fifoIDRE = regexp.MustCompile(`^[!-~]{1,128}$`)
+
+// checkFIFOID refuses a malformed id of the named parameter, in AWS's words.
+func checkFIFOID(param, id string) error {
+	if !fifoIDRE.MatchString(id) {
+		return fail(ErrInvalidParameterValue, "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", id, param, param)
+	}
+	return nil
+}
+
+// Errors of FIFO sends, in AWS's words.
+var (
+	errNoGroupID = func() error {
+		return fail(ErrMissingParameter, "The request must contain the parameter MessageGroupId.")
+	}
+	errNoDedupID = func() error {
+		return fail(ErrInvalidParameterValue, "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	}
+)
+
+// validateFIFOFields checks the group and deduplication ids and the delay
+// of m against the queue's type: a FIFO queue needs a group id, a
+// deduplication id unless it deduplicates by content, and takes no delay
+// of the message's own (its delay is the queue's).
+func validateFIFOFields(q *queue, m NewMessage) error {
+	if m.GroupID != "" {
+		if err := checkFIFOID("MessageGroupId", m.GroupID); err != nil {
+			return err
+		}
+	}
+	if m.DeduplicationID != "" {
+		if err := checkFIFOID("MessageDeduplicationId", m.DeduplicationID); err != nil {
+			return err
+		}
+		if !q.fifo {
+			return fail(ErrInvalidParameterValue, "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.", m.DeduplicationID)
+		}
+	}
+	if !q.fifo {
+		return nil
+	}
+	if m.GroupID == "" {
+		return errNoGroupID()
+	}
+	if m.DeduplicationID == "" && !q.contentDedup {
+		return errNoDedupID()
+	}
+	if m.Delay != nil && *m.Delay != 0 {
+		return fail(ErrInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", int64(*m.Delay/time.Second))
 	}
 	return nil
 }
@@ -188,6 +265,16 @@ func md5OfAttributes(attrs map[string]MessageAttribute) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// md5OfSystemAttributes is SQS's MD5OfMessageSystemAttributes: the
+// message attributes' digest over the system attributes sent (the only one
+// a sender may set is AWSTraceHeader, a String). Empty when none was sent.
+func md5OfSystemAttributes(traceHeader string) string {
+	if traceHeader == "" {
+		return ""
+	}
+	return md5OfAttributes(map[string]MessageAttribute{"AWSTraceHeader": {DataType: "String", StringValue: traceHeader}})
 }
 
 // newID returns a random UUID (version 4), the format of SQS message ids.

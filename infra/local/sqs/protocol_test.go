@@ -159,6 +159,7 @@ func TestSDKMessages(t *testing.T) {
 	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
 		t.Fatal(err)
 	}
+	// The SDK's deprecated AttributeNames, as older SDKs and the CLI still send it.
 	recv, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, AttributeNames: []types.QueueAttributeName{"ApproximateReceiveCount"}})
 	if err != nil || len(recv.Messages) != 1 || recv.Messages[0].Attributes["ApproximateReceiveCount"] != "2" {
 		t.Fatalf("receive after release = %+v, %v", recv, err)

@@ -17,6 +17,10 @@ type ReceiveOptions struct {
 	MaxMessages       int
 	VisibilityTimeout *time.Duration
 	WaitTime          *time.Duration
+	// ReceiveRequestAttemptID (FIFO queues only): a retry with the same id
+	// within 5 minutes returns the same messages and receipt handles, as
+	// long as none of them was deleted or had its visibility changed.
+	ReceiveRequestAttemptID string
 }
 
 // Receive returns up to MaxMessages visible messages, hiding them for the
@@ -24,6 +28,11 @@ type ReceiveOptions struct {
 // message is available (a send wakes it at once) or when the wait is over,
 // possibly with no messages. A message that has already been received
 // maxReceiveCount times moves to the queue's dead-letter queue instead.
+//
+// From a FIFO queue, messages come in the order they were sent within each
+// message group, as many of one group as possible; while a group has a
+// message in flight, no later message of it is delivered, and other groups
+// go on (see fifoCandidates).
 func (b *Broker) Receive(ctx context.Context, name string, opt ReceiveOptions) ([]Message, error) {
 	q, err := b.mustQueue(name)
 	if err != nil {
@@ -50,12 +59,26 @@ func (b *Broker) Receive(ctx context.Context, name string, opt ReceiveOptions) (
 			return nil, invalidParam("WaitTimeSeconds", int64(wait/time.Second), "Must be >= 0 and <= 20, if provided.")
 		}
 	}
+	attempt := ""
+	if q.fifo && opt.ReceiveRequestAttemptID != "" {
+		if err := checkFIFOID("ReceiveRequestAttemptId", opt.ReceiveRequestAttemptID); err != nil {
+			return nil, err
+		}
+		attempt = opt.ReceiveRequestAttemptID
+	}
 	deadline := b.clock.Now().Add(wait)
 	for {
 		wake := b.waiters.wait(q.id)
-		msgs, next, err := b.receiveOnce(ctx, q, limit, vis)
+		taskDue, err := b.advanceMoveTasks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		msgs, next, err := b.receiveOnce(ctx, q, limit, vis, attempt)
 		if err != nil || len(msgs) > 0 {
 			return msgs, err
+		}
+		if taskDue > 0 && (next == 0 || taskDue < next) {
+			next = taskDue // a move task may bring messages then
 		}
 		now := b.clock.Now()
 		if !now.Before(deadline) {
@@ -94,10 +117,11 @@ type candidate struct {
 	seq, receiveCount, expiresAt int64
 }
 
-// receiveOnce takes up to limit visible messages. When it finds none it returns
-// the time (Unix ms) at which the next message becomes visible, 0 if the
-// queue is empty.
-func (b *Broker) receiveOnce(ctx context.Context, q *queue, limit int, vis time.Duration) ([]Message, int64, error) {
+// receiveOnce takes up to limit visible messages (on a FIFO queue with a
+// ReceiveRequestAttemptId, possibly those of the attempt's first receive).
+// When it finds none it returns the time (Unix ms) at which the next message
+// becomes visible, 0 if none will.
+func (b *Broker) receiveOnce(ctx context.Context, q *queue, limit int, vis time.Duration, attempt string) ([]Message, int64, error) {
 	var (
 		out  []Message
 		next int64
@@ -112,9 +136,38 @@ func (b *Broker) receiveOnce(ctx context.Context, q *queue, limit int, vis time.
 	}
 	moved := false
 	err := b.write(ctx, "receive", func(tx *sql.Tx) error {
+		out = nil
 		now := b.nowMS()
+		visibleAt := now + vis.Milliseconds()
+		if attempt != "" {
+			msgs, ok, err := replayAttempt(ctx, tx, q, attempt, now, visibleAt)
+			if err != nil {
+				return fmt.Errorf("sqs receive from %s: %w", q.name, err)
+			}
+			if ok {
+				out = msgs
+				return nil
+			}
+		}
+		if q.fifo {
+			// An expired message would otherwise still hold its group back.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sqs_messages WHERE queue_id = ? AND expires_at <= ?`, q.id, now); err != nil {
+				return fmt.Errorf("sqs receive from %s: expire: %w", q.name, err)
+			}
+		}
+		token := newToken() // one per receive: a later receive makes these handles stale
+		delivered := map[int64]bool{}
 		for range 10 { // each round delivers, dead-letters or expires at least one message
-			cands, err := visibleCandidates(ctx, tx, q.id, now, limit-len(out))
+			want := limit - len(out)
+			var (
+				cands []candidate
+				err   error
+			)
+			if q.fifo {
+				cands, err = fifoCandidates(ctx, tx, q.id, now, want, delivered)
+			} else {
+				cands, err = visibleCandidates(ctx, tx, q.id, now, want, delivered)
+			}
 			if err != nil {
 				return fmt.Errorf("sqs receive from %s: %w", q.name, err)
 			}
@@ -147,19 +200,30 @@ func (b *Broker) receiveOnce(ctx context.Context, q *queue, limit int, vis time.
 				b.log.InfoContext(ctx, "messages moved to dead-letter queue", "queue", q.name, "dlq", dlq.name, "count", len(dead))
 			}
 			if len(deliver) > 0 {
-				msgs, err := deliverMessages(ctx, tx, deliver, now, now+vis.Milliseconds())
+				msgs, err := deliverMessages(ctx, tx, deliver, now, visibleAt, token)
 				if err != nil {
 					return fmt.Errorf("sqs receive from %s: %w", q.name, err)
 				}
 				out = append(out, msgs...)
+				for _, seq := range deliver {
+					delivered[seq] = true
+				}
 			}
-			if len(out) >= limit {
+			// Fewer candidates than asked for: there are no more. (Asking
+			// again would offer the messages just delivered with a
+			// visibility timeout of 0 a second time.)
+			if len(out) >= limit || len(cands) < want {
 				break
+			}
+		}
+		if attempt != "" {
+			if err := recordAttempt(ctx, tx, q, attempt, out, now, visibleAt); err != nil {
+				return fmt.Errorf("sqs receive from %s: %w", q.name, err)
 			}
 		}
 		if len(out) == 0 {
 			var n sql.NullInt64
-			if err := tx.QueryRowContext(ctx, `SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ?`, q.id).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ? AND visible_at > ?`, q.id, now).Scan(&n); err != nil {
 				return fmt.Errorf("sqs receive from %s: next visible: %w", q.name, err)
 			}
 			next = n.Int64
@@ -175,9 +239,18 @@ func (b *Broker) receiveOnce(ctx context.Context, q *queue, limit int, vis time.
 	return out, next, nil
 }
 
-func visibleCandidates(ctx context.Context, tx *sql.Tx, queueID, now int64, limit int) ([]candidate, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, receive_count, expires_at FROM sqs_messages
-		WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?`, queueID, now, limit)
+// visibleCandidates returns up to limit visible messages of a standard
+// queue, those that became visible first first, leaving out those in skip.
+func visibleCandidates(ctx context.Context, tx *sql.Tx, queueID, now int64, limit int, skip map[int64]bool) ([]candidate, error) {
+	query := `SELECT seq, receive_count, expires_at FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?`
+	args := []any{queueID, now}
+	if len(skip) > 0 {
+		query += ` AND seq NOT IN (` + placeholders(len(skip)) + `)`
+		for seq := range skip {
+			args = append(args, seq)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, query+` ORDER BY visible_at, seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("select visible: %w", err)
 	}
@@ -193,14 +266,14 @@ func visibleCandidates(ctx context.Context, tx *sql.Tx, queueID, now int64, limi
 	return out, rows.Err()
 }
 
-// deliverMessages marks messages received and returns them in seqs order.
-func deliverMessages(ctx context.Context, tx *sql.Tx, seqs []int64, now, visibleAt int64) ([]Message, error) {
-	token := newToken()
+// deliverMessages marks messages received with the receive's token and
+// returns them in seqs order.
+func deliverMessages(ctx context.Context, tx *sql.Tx, seqs []int64, now, visibleAt int64, token string) ([]Message, error) {
 	args := append([]any{visibleAt, now, token}, int64Args(seqs)...)
 	rows, err := tx.QueryContext(ctx, `UPDATE sqs_messages SET visible_at = ?, receive_count = receive_count + 1,
 		first_receive_at = COALESCE(first_receive_at, ?), receipt = ?
 		WHERE seq IN (`+placeholders(len(seqs))+`)
-		RETURNING seq, id, body, attributes, md5_body, md5_attributes, trace_header, source_arn, sent_at, receive_count, first_receive_at`, args...)
+		RETURNING `+messageColumns, args...)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: %w", err)
 	}
@@ -227,17 +300,22 @@ func deliverMessages(ctx context.Context, tx *sql.Tx, seqs []int64, now, visible
 }
 
 // messageColumns are the columns scanMessage reads, in order.
-const messageColumns = `seq, id, body, attributes, md5_body, md5_attributes, trace_header, source_arn, sent_at, receive_count, first_receive_at`
+const messageColumns = `seq, id, body, attributes, md5_body, md5_attributes, trace_header, source_arn, sent_at, receive_count, first_receive_at, group_id, dedup_id`
 
 func scanMessage(rows *sql.Rows) (int64, Message, error) {
 	var (
 		seq, sent, count               int64
 		m                              Message
 		attrs, md5Attrs, trace, source sql.NullString
+		group, dedup                   sql.NullString
 		first                          sql.NullInt64
 	)
-	if err := rows.Scan(&seq, &m.ID, &m.Body, &attrs, &m.MD5OfBody, &md5Attrs, &trace, &source, &sent, &count, &first); err != nil {
+	if err := rows.Scan(&seq, &m.ID, &m.Body, &attrs, &m.MD5OfBody, &md5Attrs, &trace, &source, &sent, &count, &first, &group, &dedup); err != nil {
 		return 0, Message{}, err
+	}
+	m.GroupID, m.DeduplicationID = group.String, dedup.String
+	if dedup.Valid {
+		m.SequenceNumber = sequenceNumber(seq) // only FIFO messages have a deduplication id
 	}
 	if attrs.Valid {
 		if err := json.Unmarshal([]byte(attrs.String), &m.Attributes); err != nil {

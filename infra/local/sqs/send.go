@@ -9,7 +9,10 @@ import (
 
 // Send enqueues messages in one transaction: all are stored or none is.
 // A message that breaks a limit fails the whole call; the protocol adapter
-// validates batch entries one by one to report them separately.
+// validates batch entries one by one to report them separately. On a FIFO
+// queue a message whose deduplication id (or, with ContentBasedDeduplication,
+// body) repeats one of the last 5 minutes is accepted and dropped: its Sent
+// carries the first message's id.
 func (b *Broker) Send(ctx context.Context, name string, msgs ...NewMessage) ([]Sent, error) {
 	q, err := b.mustQueue(name)
 	if err != nil {
@@ -30,21 +33,35 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 	}
 	now := b.nowMS()
 	out := make([]Sent, len(msgs))
+	stored := false
 	err := b.write(ctx, "send", func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO sqs_messages
-			(queue_id, id, body, attributes, md5_body, md5_attributes, trace_header, sent_at, visible_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			(queue_id, id, body, attributes, md5_body, md5_attributes, trace_header, sent_at, visible_at, expires_at, group_id, dedup_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`)
 		if err != nil {
 			return fmt.Errorf("sqs send to %s: prepare: %w", q.name, err)
 		}
 		defer stmt.Close()
 		for i, m := range msgs {
+			s := Sent{MessageID: newID(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes),
+				MD5OfSystemAttributes: md5OfSystemAttributes(m.TraceHeader)}
 			delay := q.delay
-			if m.Delay != nil {
+			var scope, dedupID string
+			if q.fifo {
+				scope, dedupID = dedupKey(q, m)
+				id, seq, dup, err := duplicateOf(ctx, tx, q.id, scope, dedupID, now)
+				if err != nil {
+					return fmt.Errorf("sqs send to %s: %w", q.name, err)
+				}
+				if dup {
+					s.MessageID, s.SequenceNumber, s.Duplicate = id, sequenceNumber(seq), true
+					out[i] = s
+					continue
+				}
+			} else if m.Delay != nil {
 				delay = *m.Delay
 			}
-			s := Sent{MessageID: newID(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes)}
-			var attrs, md5Attrs, trace any
+			var attrs, md5Attrs any
 			if len(m.Attributes) > 0 {
 				raw, err := json.Marshal(m.Attributes)
 				if err != nil {
@@ -52,13 +69,18 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 				}
 				attrs, md5Attrs = string(raw), s.MD5OfAttributes
 			}
-			if m.TraceHeader != "" {
-				trace = m.TraceHeader
-			}
-			if _, err := stmt.ExecContext(ctx, q.id, s.MessageID, m.Body, attrs, s.MD5OfBody, md5Attrs, trace,
-				now, now+delay.Milliseconds(), now+q.retention.Milliseconds()); err != nil {
+			var seq int64
+			if err := stmt.QueryRowContext(ctx, q.id, s.MessageID, m.Body, attrs, s.MD5OfBody, md5Attrs, nullIfEmpty(m.TraceHeader),
+				now, now+delay.Milliseconds(), now+q.retention.Milliseconds(), nullIfEmpty(m.GroupID), nullIfEmpty(dedupID)).Scan(&seq); err != nil {
 				return fmt.Errorf("sqs send to %s: %w", q.name, err)
 			}
+			if q.fifo {
+				s.SequenceNumber = sequenceNumber(seq)
+				if err := remember(ctx, tx, q.id, scope, dedupID, s.MessageID, seq, now); err != nil {
+					return fmt.Errorf("sqs send to %s: %w", q.name, err)
+				}
+			}
+			stored = true
 			out[i] = s
 		}
 		return nil
@@ -66,6 +88,16 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 	if err != nil {
 		return nil, err
 	}
-	b.waiters.notify(q.id)
+	if stored {
+		b.waiters.notify(q.id)
+	}
 	return out, nil
+}
+
+// nullIfEmpty stores an empty string as NULL.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -19,11 +19,12 @@ type sendEntry struct {
 	DelaySeconds            *int                        `json:"DelaySeconds"`
 	MessageAttributes       map[string]MessageAttribute `json:"MessageAttributes"`
 	MessageSystemAttributes map[string]systemAttribute  `json:"MessageSystemAttributes"`
-	MessageDeduplicationID  string                      `json:"MessageDeduplicationId"`
-	MessageGroupID          string                      `json:"MessageGroupId"`
+	MessageDeduplicationID  *string                     `json:"MessageDeduplicationId"`
+	MessageGroupID          *string                     `json:"MessageGroupId"`
 }
 
-// message converts and checks an entry against the queue.
+// message converts and checks an entry against the queue. An id sent
+// empty is refused here (the Go API reads an empty id as none).
 func (e *sendEntry) message(q *queue) (NewMessage, error) {
 	m := NewMessage{Body: e.MessageBody, Attributes: e.MessageAttributes}
 	if e.DelaySeconds != nil {
@@ -36,10 +37,33 @@ func (e *sendEntry) message(q *queue) (NewMessage, error) {
 		}
 		m.TraceHeader = a.StringValue
 	}
-	if e.MessageDeduplicationID != "" {
-		return m, fail(ErrInvalidParameterValue, "The request include parameter MessageDeduplicationId that is not valid for this queue type")
+	for _, id := range []struct {
+		param string
+		v     *string
+		dst   *string
+	}{{"MessageGroupId", e.MessageGroupID, &m.GroupID}, {"MessageDeduplicationId", e.MessageDeduplicationID, &m.DeduplicationID}} {
+		if id.v == nil {
+			continue
+		}
+		if err := checkFIFOID(id.param, *id.v); err != nil {
+			return m, err
+		}
+		*id.dst = *id.v
 	}
 	return m, validate(q, m)
+}
+
+// md5OfSystemAttributes is the MD5OfMessageSystemAttributes of the entry's
+// system attributes as sent, empty when there are none.
+func (e *sendEntry) md5OfSystemAttributes() string {
+	if len(e.MessageSystemAttributes) == 0 {
+		return ""
+	}
+	attrs := make(map[string]MessageAttribute, len(e.MessageSystemAttributes))
+	for k, a := range e.MessageSystemAttributes {
+		attrs[k] = MessageAttribute{DataType: a.DataType, StringValue: a.StringValue}
+	}
+	return md5OfAttributes(attrs)
 }
 
 type sendMessageInput struct {
@@ -48,9 +72,16 @@ type sendMessageInput struct {
 }
 
 type sendMessageOutput struct {
-	MessageID              string `json:"MessageId"`
-	MD5OfMessageBody       string `json:"MD5OfMessageBody"`
-	MD5OfMessageAttributes string `json:"MD5OfMessageAttributes,omitempty"`
+	MessageID                    string `json:"MessageId"`
+	MD5OfMessageBody             string `json:"MD5OfMessageBody"`
+	MD5OfMessageAttributes       string `json:"MD5OfMessageAttributes,omitempty"`
+	MD5OfMessageSystemAttributes string `json:"MD5OfMessageSystemAttributes,omitempty"`
+	SequenceNumber               string `json:"SequenceNumber,omitempty"`
+}
+
+func sendOutput(s Sent, e *sendEntry) sendMessageOutput {
+	return sendMessageOutput{MessageID: s.MessageID, MD5OfMessageBody: s.MD5OfBody, MD5OfMessageAttributes: s.MD5OfAttributes,
+		MD5OfMessageSystemAttributes: e.md5OfSystemAttributes(), SequenceNumber: s.SequenceNumber}
 }
 
 func (b *Broker) apiSendMessage(ctx context.Context, in *sendMessageInput) (any, error) {
@@ -66,7 +97,7 @@ func (b *Broker) apiSendMessage(ctx context.Context, in *sendMessageInput) (any,
 	if err != nil {
 		return nil, err
 	}
-	return sendMessageOutput{MessageID: sent[0].MessageID, MD5OfMessageBody: sent[0].MD5OfBody, MD5OfMessageAttributes: sent[0].MD5OfAttributes}, nil
+	return sendOutput(sent[0], &in.sendEntry), nil
 }
 
 type sendMessageBatchInput struct {
@@ -104,27 +135,39 @@ func (b *Broker) apiSendMessageBatch(ctx context.Context, in *sendMessageBatchIn
 	if size > q.maxSize {
 		return nil, fail(errBatchRequestTooLong, "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", q.maxSize, size)
 	}
+	if q.fifo {
+		// A FIFO batch missing a group or deduplication id fails as a
+		// whole, as on AWS, not entry by entry.
+		for _, e := range in.Entries {
+			if e.MessageDeduplicationID == nil && !q.contentDedup {
+				return nil, errNoDedupID()
+			}
+			if e.MessageGroupID == nil {
+				return nil, fail(ErrInvalidParameterValue, "The request must contain the parameter MessageGroupId.")
+			}
+		}
+	}
 	out := sendMessageBatchOutput{Successful: []sendBatchResult{}, Failed: []entryFailure{}}
 	var (
-		msgs   []NewMessage
-		okIDs  []string
-		failed []entryFailure
+		msgs    []NewMessage
+		entries []*sendEntry
+		failed  []entryFailure
 	)
-	for _, e := range in.Entries {
+	for i := range in.Entries {
+		e := &in.Entries[i]
 		m, err := e.message(q)
 		if err != nil {
 			failed = append(failed, failure(e.ID, err))
 			continue
 		}
-		msgs, okIDs = append(msgs, m), append(okIDs, e.ID)
+		msgs, entries = append(msgs, m), append(entries, e)
 	}
 	sent, err := b.send(ctx, q, msgs)
 	if err != nil {
 		return nil, err
 	}
 	for i, s := range sent {
-		out.Successful = append(out.Successful, sendBatchResult{ID: okIDs[i], sendMessageOutput: sendMessageOutput{
-			MessageID: s.MessageID, MD5OfMessageBody: s.MD5OfBody, MD5OfMessageAttributes: s.MD5OfAttributes}})
+		out.Successful = append(out.Successful, sendBatchResult{ID: entries[i].ID, sendMessageOutput: sendOutput(s, entries[i])})
 	}
 	out.Failed = append(out.Failed, failed...)
 	return out, nil
@@ -177,6 +220,7 @@ func (b *Broker) apiReceiveMessage(ctx context.Context, in *receiveMessageInput)
 	}
 	opt.VisibilityTimeout = seconds(in.VisibilityTimeout)
 	opt.WaitTime = seconds(in.WaitTimeSeconds)
+	opt.ReceiveRequestAttemptID = in.ReceiveRequestAttemptID
 	msgs, err := b.Receive(ctx, name, opt)
 	if err != nil {
 		return nil, err
@@ -220,6 +264,9 @@ func systemAttributes(m Message, names []string) map[string]string {
 	}
 	add("AWSTraceHeader", m.TraceHeader)
 	add("DeadLetterQueueSourceArn", m.DeadLetterSourceARN)
+	add("MessageGroupId", m.GroupID)
+	add("MessageDeduplicationId", m.DeduplicationID)
+	add("SequenceNumber", m.SequenceNumber)
 	if len(out) == 0 {
 		return nil
 	}

@@ -3,7 +3,6 @@ package sqs
 import (
 	"context"
 	"sort"
-	"time"
 )
 
 type createQueueInput struct {
@@ -20,7 +19,7 @@ func (b *Broker) apiCreateQueue(ctx context.Context, in *createQueueInput) (any,
 	if in.QueueName == "" {
 		return nil, fail(ErrMissingParameter, "The request must contain the parameter QueueName.")
 	}
-	u, err := b.CreateQueue(ctx, in.QueueName, in.Attributes)
+	u, err := b.createQueue(ctx, in.QueueName, in.Attributes, in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -179,43 +178,132 @@ func (b *Broker) apiListDeadLetterSourceQueues(_ context.Context, in *listDeadLe
 }
 
 type startMessageMoveTaskInput struct {
-	SourceArn      string `json:"SourceArn"`
-	DestinationArn string `json:"DestinationArn"`
+	SourceARN                    string `json:"SourceArn"`
+	DestinationARN               string `json:"DestinationArn"`
+	MaxNumberOfMessagesPerSecond *int   `json:"MaxNumberOfMessagesPerSecond"`
 }
 
 type startMessageMoveTaskOutput struct {
 	TaskHandle string `json:"TaskHandle"`
 }
 
-// apiStartMessageMoveTask redrives a dead-letter queue at once; the task is
-// complete when the call returns. Its errors are AWS's: ResourceNotFound for
-// a queue that does not exist, InvalidParameterValue for a source that is
-// not a dead-letter queue.
+// apiStartMessageMoveTask starts a move task (see StartMoveTask).
 func (b *Broker) apiStartMessageMoveTask(ctx context.Context, in *startMessageMoveTaskInput) (any, error) {
-	if in.SourceArn == "" {
-		return nil, fail(ErrMissingParameter, "The request must contain the parameter SourceArn.")
-	}
-	dlq, ok := b.nameFromARN(in.SourceArn)
-	if !ok {
-		return nil, invalidParam("SourceArn", in.SourceArn, "Not a queue ARN of this local stack.")
-	}
-	if _, ok := b.lookup(dlq); !ok {
-		return nil, fail(ErrResourceNotFound, "The resource that you specified for the SourceArn parameter doesn't exist.")
-	}
-	if len(b.DeadLetterSourceQueues(dlq)) == 0 {
-		return nil, ErrNotDeadLetterQueue
-	}
-	dest := ""
-	if in.DestinationArn != "" {
-		if dest, ok = b.nameFromARN(in.DestinationArn); !ok {
-			return nil, invalidParam("DestinationArn", in.DestinationArn, "Not a queue ARN of this local stack.")
-		}
-		if _, ok := b.lookup(dest); !ok {
-			return nil, fail(ErrResourceNotFound, "The resource that you specified for the DestinationArn parameter doesn't exist.")
+	rate := 0
+	if in.MaxNumberOfMessagesPerSecond != nil {
+		rate = *in.MaxNumberOfMessagesPerSecond
+		if rate < 1 || rate > maxMovePerSecond {
+			return nil, invalidParam("MaxNumberOfMessagesPerSecond", rate, "must be an integer from 1 to 500.")
 		}
 	}
-	if _, err := b.Redrive(ctx, dlq, dest); err != nil {
+	h, err := b.StartMoveTask(ctx, in.SourceARN, in.DestinationARN, rate)
+	if err != nil {
 		return nil, err
 	}
-	return startMessageMoveTaskOutput{TaskHandle: encodeToken(in.SourceArn + "|" + b.clock.Now().Format(time.RFC3339Nano))}, nil
+	return startMessageMoveTaskOutput{TaskHandle: h}, nil
+}
+
+type listMessageMoveTasksInput struct {
+	SourceARN  string `json:"SourceArn"`
+	MaxResults *int   `json:"MaxResults"`
+}
+
+type moveTaskEntry struct {
+	TaskHandle                        string `json:"TaskHandle,omitempty"`
+	Status                            string `json:"Status"`
+	SourceARN                         string `json:"SourceArn"`
+	DestinationARN                    string `json:"DestinationArn,omitempty"`
+	MaxNumberOfMessagesPerSecond      *int   `json:"MaxNumberOfMessagesPerSecond,omitempty"`
+	ApproximateNumberOfMessagesMoved  int64  `json:"ApproximateNumberOfMessagesMoved"`
+	ApproximateNumberOfMessagesToMove int64  `json:"ApproximateNumberOfMessagesToMove"`
+	FailureReason                     string `json:"FailureReason,omitempty"`
+	StartedTimestamp                  int64  `json:"StartedTimestamp"`
+}
+
+type listMessageMoveTasksOutput struct {
+	Results []moveTaskEntry `json:"Results"`
+}
+
+func (b *Broker) apiListMessageMoveTasks(ctx context.Context, in *listMessageMoveTasksInput) (any, error) {
+	limit := 0
+	if in.MaxResults != nil {
+		limit = *in.MaxResults
+		if limit < 1 || limit > maxMoveTasks {
+			return nil, invalidParam("MaxResults", limit, "You must enter a number that's between 1 and 10.")
+		}
+	}
+	tasks, err := b.ListMoveTasks(ctx, in.SourceARN, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := listMessageMoveTasksOutput{Results: []moveTaskEntry{}}
+	for _, t := range tasks {
+		e := moveTaskEntry{TaskHandle: t.Handle, Status: t.Status, SourceARN: t.SourceARN, DestinationARN: t.DestinationARN,
+			ApproximateNumberOfMessagesMoved: t.Moved, ApproximateNumberOfMessagesToMove: t.ToMove,
+			FailureReason: t.FailureReason, StartedTimestamp: t.StartedAt.UnixMilli()}
+		if t.MaxPerSecond > 0 {
+			rate := t.MaxPerSecond
+			e.MaxNumberOfMessagesPerSecond = &rate
+		}
+		out.Results = append(out.Results, e)
+	}
+	return out, nil
+}
+
+type cancelMessageMoveTaskInput struct {
+	TaskHandle string `json:"TaskHandle"`
+}
+
+type cancelMessageMoveTaskOutput struct {
+	ApproximateNumberOfMessagesMoved int64 `json:"ApproximateNumberOfMessagesMoved"`
+}
+
+func (b *Broker) apiCancelMessageMoveTask(ctx context.Context, in *cancelMessageMoveTaskInput) (any, error) {
+	moved, err := b.CancelMoveTask(ctx, in.TaskHandle)
+	if err != nil {
+		return nil, err
+	}
+	return cancelMessageMoveTaskOutput{ApproximateNumberOfMessagesMoved: moved}, nil
+}
+
+type tagQueueInput struct {
+	QueueURL string            `json:"QueueUrl"`
+	Tags     map[string]string `json:"Tags"`
+}
+
+func (b *Broker) apiTagQueue(ctx context.Context, in *tagQueueInput) (any, error) {
+	name, err := b.queueName(in.QueueURL)
+	if err != nil {
+		return nil, err
+	}
+	return nil, b.TagQueue(ctx, name, in.Tags)
+}
+
+type untagQueueInput struct {
+	QueueURL string   `json:"QueueUrl"`
+	TagKeys  []string `json:"TagKeys"`
+}
+
+func (b *Broker) apiUntagQueue(ctx context.Context, in *untagQueueInput) (any, error) {
+	name, err := b.queueName(in.QueueURL)
+	if err != nil {
+		return nil, err
+	}
+	return nil, b.UntagQueue(ctx, name, in.TagKeys)
+}
+
+type listQueueTagsOutput struct {
+	Tags map[string]string `json:"Tags,omitempty"`
+}
+
+func (b *Broker) apiListQueueTags(_ context.Context, in *queueURLInput) (any, error) {
+	name, err := b.queueName(in.QueueURL)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := b.Tags(name)
+	if err != nil {
+		return nil, err
+	}
+	return listQueueTagsOutput{Tags: tags}, nil
 }

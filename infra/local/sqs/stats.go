@@ -25,15 +25,27 @@ type QueueStats struct {
 	MaxReceiveCount int
 	// SourceQueues are the queues that dead-letter into this one.
 	SourceQueues []string
+	// FIFO marks a FIFO queue; Groups are its message groups, oldest
+	// first, at most 100 of them, and GroupCount how many it has.
+	FIFO       bool
+	Groups     []GroupStats
+	GroupCount int
 }
 
 // Stats returns the statistics of every queue, sorted by name.
 func (b *Broker) Stats(ctx context.Context) ([]QueueStats, error) {
+	if _, err := b.advanceMoveTasks(ctx); err != nil {
+		return nil, err
+	}
 	var out []QueueStats
 	for _, name := range b.ListQueues("") {
-		s, err := b.QueueStats(ctx, name)
-		if err != nil {
+		q, ok := b.lookup(name)
+		if !ok {
 			continue // deleted meanwhile
+		}
+		s, err := b.stats(ctx, q)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}
@@ -46,11 +58,14 @@ func (b *Broker) QueueStats(ctx context.Context, name string) (QueueStats, error
 	if err != nil {
 		return QueueStats{}, err
 	}
+	if _, err := b.advanceMoveTasks(ctx); err != nil {
+		return QueueStats{}, err
+	}
 	return b.stats(ctx, q)
 }
 
 func (b *Broker) stats(ctx context.Context, q *queue) (QueueStats, error) {
-	s := QueueStats{Name: q.name, URL: b.QueueURL(q.name), ARN: b.QueueARN(q.name), SourceQueues: b.DeadLetterSourceQueues(q.name)}
+	s := QueueStats{Name: q.name, URL: b.QueueURL(q.name), ARN: b.QueueARN(q.name), SourceQueues: b.DeadLetterSourceQueues(q.name), FIFO: q.fifo}
 	if q.redrive != nil {
 		s.DeadLetterQueue, s.MaxReceiveCount = q.redrive.dlq, q.redrive.MaxReceiveCount
 	}
@@ -68,20 +83,36 @@ func (b *Broker) stats(ctx context.Context, q *queue) (QueueStats, error) {
 	if oldest.Valid && oldest.Int64 < now {
 		s.OldestAge = time.Duration(now-oldest.Int64) * time.Millisecond
 	}
+	if q.fifo {
+		if s.Groups, s.GroupCount, err = b.groupStats(ctx, q, now); err != nil {
+			return QueueStats{}, err
+		}
+	}
 	return s, nil
 }
 
 // Sweep deletes the messages of every queue whose retention period is over
 // and returns how many it deleted. Receive also drops expired messages it
-// meets; Sweep keeps counts honest for idle queues.
+// meets; Sweep keeps counts honest for idle queues. It also forgets FIFO
+// deduplication ids and receive attempts older than 5 minutes, and moves
+// what rate-limited message move tasks are due to move.
 func (b *Broker) Sweep(ctx context.Context) (int64, error) {
+	if _, err := b.advanceMoveTasks(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := b.write(ctx, "sweep", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sqs_messages WHERE expires_at <= ?`, b.nowMS())
+		now := b.nowMS()
+		res, err := tx.ExecContext(ctx, `DELETE FROM sqs_messages WHERE expires_at <= ?`, now)
 		if err != nil {
 			return fmt.Errorf("sqs sweep: %w", err)
 		}
 		n, _ = res.RowsAffected()
+		for _, stmt := range []string{`DELETE FROM sqs_dedup WHERE expires_at <= ?`, `DELETE FROM sqs_receive_attempts WHERE expires_at <= ?`} {
+			if _, err := tx.ExecContext(ctx, stmt, now); err != nil {
+				return fmt.Errorf("sqs sweep: %w", err)
+			}
+		}
 		return nil
 	})
 	return n, err
@@ -97,7 +128,7 @@ func (b *Broker) RunSweeper(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if n, err := b.Sweep(ctx); err != nil {
-				b.log.WarnContext(ctx, "sweep expired messages", "error", err.Error())
+				b.log.WarnContext(ctx, "sweep expired messages", "err", err)
 			} else if n > 0 {
 				b.log.InfoContext(ctx, "expired messages deleted", "count", n)
 			}

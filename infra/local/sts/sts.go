@@ -65,7 +65,7 @@ func IsRequest(r *http.Request) bool {
 
 // CallerIdentity is the GetCallerIdentity result.
 type CallerIdentity struct {
-	Arn     string `xml:"Arn"`
+	ARN     string `xml:"Arn"`
 	UserID  string `xml:"UserId"`
 	Account string `xml:"Account"`
 }
@@ -87,7 +87,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case name == "":
 		writeError(w, reqID, http.StatusBadRequest, "MissingAction", "The request must contain the parameter Action.")
 	case name == "GetCallerIdentity":
-		writeResult(w, reqID, name, CallerIdentity{Arn: "arn:aws:iam::" + h.AccountID + ":root", UserID: h.AccountID, Account: h.AccountID})
+		writeResult(w, reqID, name, CallerIdentity{ARN: "arn:aws:iam::" + h.AccountID + ":root", UserID: h.AccountID, Account: h.AccountID})
 	case actions[name]:
 		if h.Log != nil {
 			h.Log.WarnContext(r.Context(), "sts: action not served", "action", name)

@@ -79,8 +79,12 @@ func TestAWSCLIGetCallerIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatalf("aws sts get-caller-identity: %v: %s", err, stderr)
 	}
-	var id struct{ UserId, Account, Arn string }
-	if err := json.Unmarshal([]byte(out), &id); err != nil || id.Account != account || id.Arn != "arn:aws:iam::000000000000:root" || id.UserId != account {
+	var id struct {
+		UserID  string `json:"UserId"`
+		Account string `json:"Account"`
+		ARN     string `json:"Arn"`
+	}
+	if err := json.Unmarshal([]byte(out), &id); err != nil || id.Account != account || id.ARN != "arn:aws:iam::000000000000:root" || id.UserID != account {
 		t.Errorf("get-caller-identity printed %q (%v)", out, err)
 	}
 	_, stderr, err = run("sts", "get-session-token")

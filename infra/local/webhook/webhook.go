@@ -26,7 +26,6 @@ import (
 
 	"loanflow/consumers/lambdalog"
 	"loanflow/contracts"
-	"loanflow/events"
 	"loanflow/infra/local/eventbus"
 )
 
@@ -48,7 +47,7 @@ const (
 
 // Publisher publishes events to the bus.
 type Publisher interface {
-	PutEvents(ctx context.Context, entries []events.Entry) ([]eventbus.Result, int, error)
+	PutEvents(ctx context.Context, entries []eventbus.Entry) ([]eventbus.Result, int, error)
 }
 
 // Handler serves the webhook.
@@ -91,12 +90,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if problem := checkCallbackID(callbackID); problem != "" {
-		h.log().Info("webhook rejected an invalid callback id", "callbackId", lambdalog.ID(callbackID), "problem", problem)
+		h.log().InfoContext(r.Context(), "webhook rejected an invalid callback id", "callbackId", lambdalog.ID(callbackID), "problem", problem)
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid request parameters", "errors": []string{problem}})
 		return
 	}
 	if problems := checkSignatureHeaders(r.Header); len(problems) > 0 {
-		h.log().Info("webhook rejected invalid signature headers", "callbackId", lambdalog.ID(callbackID), "problems", problems)
+		h.log().InfoContext(r.Context(), "webhook rejected invalid signature headers", "callbackId", lambdalog.ID(callbackID), "problems", problems)
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid request headers", "errors": problems})
 		return
 	}
@@ -122,7 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			for i, p := range ve.Problems {
 				problems[i] = p.String()
 			}
-			h.log().Info("webhook rejected an invalid body", "callbackId", lambdalog.ID(callbackID), "problems", problems)
+			h.log().InfoContext(r.Context(), "webhook rejected an invalid body", "callbackId", lambdalog.ID(callbackID), "problems", problems)
 			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid request body", "errors": problems})
 			return
 		}
@@ -150,7 +149,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error"})
 		return
 	}
-	res, failed, err := h.Bus.PutEvents(r.Context(), []events.Entry{{
+	res, failed, err := h.Bus.PutEvents(r.Context(), []eventbus.Entry{{
 		Source: contracts.EventSource, DetailType: contracts.DetailType(resp.Status), Detail: string(d), EventBusName: h.BusName,
 	}})
 	if err != nil || failed > 0 {
@@ -160,7 +159,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if len(res) > 0 {
 			msg = res[0].ErrorCode + ": " + res[0].ErrorMessage
 		}
-		h.log().Error("webhook could not publish the callback", "callbackId", lambdalog.ID(callbackID), "err", msg)
+		h.log().ErrorContext(r.Context(), "webhook could not publish the callback", "callbackId", lambdalog.ID(callbackID), "err", msg)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error"})
 		return
 	}
@@ -199,11 +198,16 @@ func checkCallbackID(id string) string {
 		return fmt.Sprintf("callbackId: must be at least %d characters, got %d", MinCallbackIDLength, n)
 	}
 	for i, c := range []rune(id) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if !isCallbackIDChar(c) {
 			return fmt.Sprintf("callbackId: must contain only A-Z, a-z, 0-9, '-' and '_', got %U at character %d", c, i+1)
 		}
 	}
 	return ""
+}
+
+// isCallbackIDChar reports whether c may appear in a callback id.
+func isCallbackIDChar(c rune) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 // Signature header limits, those of the detail contract's signature.

@@ -16,15 +16,14 @@ import (
 	"time"
 
 	"loanflow/contracts"
-	"loanflow/events"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/webhook"
 )
 
-type fakeBus struct{ got []events.Entry }
+type fakeBus struct{ got []eventbus.Entry }
 
 // PutEvents refuses an entry over the bus's size limit, as the bus does.
-func (f *fakeBus) PutEvents(_ context.Context, es []events.Entry) ([]eventbus.Result, int, error) {
+func (f *fakeBus) PutEvents(_ context.Context, es []eventbus.Entry) ([]eventbus.Result, int, error) {
 	for _, e := range es {
 		if len(e.Source)+len(e.DetailType)+len(e.Detail) > eventbus.MaxEntrySize {
 			return []eventbus.Result{{ErrorCode: "EntrySizeExceeded", ErrorMessage: "too large"}}, 1, nil

@@ -100,6 +100,11 @@ func CompileRule(raw map[string]any) (*Rule, error) {
 	return r, nil
 }
 
+// variableField is the field of a comparison rule that names the value it
+// compares. The messages about a rule name the field or operator at fault
+// first, as AWS's definition errors do.
+const variableField = "Variable"
+
 func compileRule(raw map[string]any, depth int) (*Rule, error) {
 	if depth > maxRuleDepth {
 		return nil, fmt.Errorf("And/Or/Not nested more than %d levels", maxRuleDepth)
@@ -113,7 +118,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 	var ops []string
 	for _, k := range keys {
 		switch k {
-		case "Variable", "Comment", "Assign", "Output":
+		case variableField, "Comment", "Assign", "Output":
 		case "Next":
 			s, ok := raw[k].(string)
 			if !ok {
@@ -137,7 +142,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 	}
 	op := ops[0]
 	val := raw[op]
-	vraw, hasVar := raw["Variable"]
+	vraw, hasVar := raw[variableField]
 	switch op {
 	case "And", "Or", "Not":
 		if hasVar {
@@ -148,7 +153,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 		if op == "Not" {
 			m, ok := val.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("Not must be an object holding one rule, got %s", typeName(val))
+				return nil, fmt.Errorf("%s must be an object holding one rule, got %s", op, typeName(val))
 			}
 			list = []any{m}
 		} else {
@@ -179,11 +184,11 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 	}
 	vs, ok := vraw.(string)
 	if !ok {
-		return nil, fmt.Errorf("Variable must be a string path, got %s", typeName(vraw))
+		return nil, fmt.Errorf("%s must be a string path, got %s", variableField, typeName(vraw))
 	}
 	p, err := CompilePath(vs)
 	if err != nil {
-		return nil, fmt.Errorf("Variable: %w", err)
+		return nil, fmt.Errorf("%s: %w", variableField, err)
 	}
 	r.variable = p
 	name, c, isPath, _ := lookupComparator(op)

@@ -1,0 +1,318 @@
+package sfn
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"loanflow/infra/local/asl"
+	"loanflow/infra/local/asl/expr"
+)
+
+// StateMachine describes a state machine.
+type StateMachine struct {
+	Arn          string
+	Name         string
+	Definition   string
+	RoleArn      string
+	Type         string
+	Status       string
+	CreationDate time.Time
+}
+
+// Execution describes an execution.
+type Execution struct {
+	ExecutionArn    string
+	StateMachineArn string
+	Name            string
+	Status          Status
+	Input           string
+	Output          *string
+	Error           *string
+	Cause           *string
+	StartDate       time.Time
+	StopDate        *time.Time
+}
+
+// ExecutionSummary is an execution as listed.
+type ExecutionSummary struct {
+	ExecutionArn    string
+	StateMachineArn string
+	Name            string
+	Status          Status
+	StartDate       time.Time
+	StopDate        time.Time // zero while running
+}
+
+// ListExecutionsInput filters and pages ListExecutions.
+type ListExecutionsInput struct {
+	StateMachineArn string
+	StatusFilter    Status // "" for every status
+	MaxResults      int
+	NextToken       string
+}
+
+// HistoryInput selects and pages GetExecutionHistory.
+type HistoryInput struct {
+	ExecutionArn         string
+	ReverseOrder         bool
+	MaxResults           int
+	NextToken            string
+	IncludeExecutionData *bool
+}
+
+func (e *Engine) smARN(name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", e.region, e.account, name)
+}
+
+func (e *Engine) checkARN(arn, kind string) error {
+	prefix := fmt.Sprintf("arn:aws:states:%s:%s:%s:", e.region, e.account, kind)
+	if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":"+kind+":") {
+		return apiErr(CodeInvalidArn, "Invalid Arn: '%s'", arn)
+	}
+	if !strings.HasPrefix(arn, prefix) {
+		return apiErr(CodeInvalidArn, "Invalid Arn: '%s' (this engine serves region %s, account %s)", arn, e.region, e.account)
+	}
+	return nil
+}
+
+func definitionHash(def string) string {
+	sum := sha256.Sum256([]byte(def))
+	return hex.EncodeToString(sum[:])
+}
+
+// cacheDefinition validates def and keeps the parsed machine by hash.
+func (e *Engine) cacheDefinition(def string) error {
+	m, err := asl.Parse([]byte(def))
+	if err != nil {
+		return err
+	}
+	e.machines.Store(definitionHash(def), m)
+	return nil
+}
+
+// CreateStateMachine creates a STANDARD state machine and returns its ARN.
+// Creating it again with the same definition and role is a no-op.
+func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (string, time.Time, error) {
+	if !validName(name) {
+		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", name)
+	}
+	if typ != "" && typ != "STANDARD" {
+		return "", time.Time{}, apiErr(CodeStateMachineTypeNotSupp, "only STANDARD state machines are supported by the loanflow local engine")
+	}
+	if err := e.cacheDefinition(definition); err != nil {
+		return "", time.Time{}, err
+	}
+	arn := e.smARN(name)
+	created, err := e.store.createStateMachine(ctx, arn, name, definition, definitionHash(definition), roleArn, e.clock.Now())
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("create state machine %s: %w", name, err)
+	}
+	return arn, created, nil
+}
+
+// UpdateStateMachine replaces the definition and/or role (empty = keep).
+// Running executions keep the definition they started with.
+func (e *Engine) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (time.Time, error) {
+	if err := e.checkARN(arn, "stateMachine"); err != nil {
+		return time.Time{}, err
+	}
+	if definition != "" {
+		if err := e.cacheDefinition(definition); err != nil {
+			return time.Time{}, err
+		}
+	}
+	now := e.clock.Now()
+	if err := e.store.updateStateMachine(ctx, arn, definition, definitionHash(definition), roleArn, now); err != nil {
+		return time.Time{}, fmt.Errorf("update state machine: %w", err)
+	}
+	return now, nil
+}
+
+// DescribeStateMachine returns the state machine with arn.
+func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (*StateMachine, error) {
+	if err := e.checkARN(arn, "stateMachine"); err != nil {
+		return nil, err
+	}
+	return e.store.describeStateMachine(ctx, arn)
+}
+
+// ListStateMachines returns every state machine (without definitions),
+// ordered by name.
+func (e *Engine) ListStateMachines(ctx context.Context) ([]StateMachine, error) {
+	return e.store.listStateMachines(ctx)
+}
+
+// StartExecution starts an execution (name "" means a generated UUID) and
+// returns its ARN and start date. Starting again with the same name and
+// input while it runs returns the same execution; otherwise the name is
+// taken (ExecutionAlreadyExists).
+func (e *Engine) StartExecution(ctx context.Context, smArn, name, input string) (string, time.Time, error) {
+	if err := e.checkARN(smArn, "stateMachine"); err != nil {
+		return "", time.Time{}, err
+	}
+	if name == "" {
+		name = newUUID()
+	} else if !validName(name) {
+		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", name)
+	}
+	if input == "" {
+		input = "{}"
+	}
+	if len(input) > asl.MaxPayload {
+		return "", time.Time{}, apiErr(CodeInvalidExecutionInput, "Invalid Input: input exceeds the maximum size of %d bytes", asl.MaxPayload)
+	}
+	in, err := expr.Decode([]byte(input))
+	if err != nil {
+		return "", time.Time{}, apiErr(CodeInvalidExecutionInput, "Invalid Input: %v", err)
+	}
+	smName := nameFromARN(smArn)
+	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, smName, name)
+	now := e.clock.Now()
+	r := &run{e: e, arn: arn, name: name, smArn: smArn, start: now}
+	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smArn: smArn, name: name, input: input, start: now},
+		func(hash, roleArn string) (int64, int64, string, error) {
+			// Runs inside the insert's transaction, once the name is known
+			// to be free.
+			var err error
+			if r.m, err = e.machine(ctx, hash); err != nil {
+				return 0, 0, "", err
+			}
+			r.roleArn = roleArn
+			r.deadline = asl.ExecutionDeadline(now, r.m.TimeoutSeconds())
+			r.id = e.nextID.Add(1)
+			d := asl.DataDetails("input", asl.EncodeJSON(in))
+			d["roleArn"] = roleArn
+			b, _ := json.Marshal(d)
+			return r.id, r.deadline.UnixNano(), string(b), nil
+		})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("start execution %s: %w", name, err)
+	}
+	if !existing {
+		r.begin(in, 2) // event 1 is ExecutionStarted
+		e.enqueue(r.id, r)
+		e.log.InfoContext(ctx, "execution started", "executionArn", arn)
+	}
+	return arn, startDate, nil
+}
+
+// DescribeExecution returns the execution with arn.
+func (e *Engine) DescribeExecution(ctx context.Context, arn string) (*Execution, error) {
+	if err := e.checkARN(arn, "execution"); err != nil {
+		return nil, err
+	}
+	return e.store.describeExecution(ctx, arn)
+}
+
+// ListExecutions lists a state machine's executions, newest first.
+func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]ExecutionSummary, string, error) {
+	if err := e.checkARN(in.StateMachineArn, "stateMachine"); err != nil {
+		return nil, "", err
+	}
+	if in.StatusFilter != "" && !in.StatusFilter.valid() {
+		return nil, "", apiErr(CodeValidationException, "1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint", in.StatusFilter)
+	}
+	limit := in.MaxResults
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	if err := e.store.requireStateMachine(ctx, in.StateMachineArn); err != nil {
+		return nil, "", err
+	}
+	before := int64(1) << 62
+	if in.NextToken != "" {
+		n, err := strconv.ParseInt(in.NextToken, 10, 64)
+		if err != nil {
+			return nil, "", apiErr(CodeInvalidToken, "Invalid nextToken")
+		}
+		before = n
+	}
+	out, ids, err := e.store.listExecutions(ctx, in.StateMachineArn, in.StatusFilter, before, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = strconv.FormatInt(ids[limit-1], 10)
+	}
+	return out, next, nil
+}
+
+// GetExecutionHistory returns a page of an execution's history events.
+func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]HistoryEvent, string, error) {
+	if err := e.checkARN(in.ExecutionArn, "execution"); err != nil {
+		return nil, "", err
+	}
+	id, err := e.store.executionID(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := in.MaxResults
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	from := int64(0)
+	if in.ReverseOrder {
+		from = 1 << 62
+	}
+	if in.NextToken != "" {
+		n, err := strconv.ParseInt(in.NextToken, 10, 64)
+		if err != nil {
+			return nil, "", apiErr(CodeInvalidToken, "Invalid nextToken")
+		}
+		from = n
+	}
+	events, err := e.store.readHistory(ctx, id, from, limit+1, in.ReverseOrder)
+	if err != nil {
+		return nil, "", fmt.Errorf("get execution history: %w", err)
+	}
+	out := make([]HistoryEvent, 0, len(events))
+	for i := range events {
+		ev, err := historyEvent(&events[i])
+		if err != nil {
+			return nil, "", fmt.Errorf("get execution history: %w", err)
+		}
+		if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
+			ev.Details = stripData(ev.Details)
+		}
+		out = append(out, ev)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = strconv.FormatInt(out[limit-1].ID, 10)
+	}
+	return out, next, nil
+}
+
+// StopExecution aborts a running execution and returns its stop date.
+func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) (time.Time, error) {
+	if err := e.checkARN(arn, "execution"); err != nil {
+		return time.Time{}, err
+	}
+	id, stopDate, err := e.store.stopExecution(ctx, arn, errName, cause, e.clock.Now())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stop execution: %w", err)
+	}
+	e.cancelRun(id)
+	e.closeWait.closed(arn)
+	return stopDate, nil
+}
+
+// Stats counts executions by status and the task tokens still awaited.
+type Stats struct {
+	Executions   map[Status]int
+	PendingTasks int
+}
+
+// Stats reports counts for the local stack's console and tests.
+func (e *Engine) Stats(ctx context.Context) (Stats, error) {
+	return e.store.stats(ctx)
+}

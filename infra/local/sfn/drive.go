@@ -1,0 +1,217 @@
+package sfn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"loanflow/infra/local/asl"
+	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/sqlitedb"
+)
+
+// advance runs execution id from its checkpoint until it waits or ends.
+func (e *Engine) advance(ctx context.Context, id int64, r *run) {
+	var cur *asl.Cursor
+	if r == nil {
+		var err error
+		r, cur, err = e.load(ctx, id)
+		if err != nil {
+			e.log.ErrorContext(ctx, "load execution", "executionId", id, "err", err)
+			e.retryAfterStorageFailure(id, err)
+			return
+		}
+		if r == nil {
+			return // closed meanwhile
+		}
+	} else {
+		cur = r.x.StartCursor()
+	}
+	if err := e.drive(ctx, r, cur); err != nil && !errors.Is(err, errNotRunning) && ctx.Err() == nil {
+		e.log.ErrorContext(ctx, "advance execution", "executionArn", r.arn, "err", err)
+		e.retryAfterStorageFailure(id, err)
+		return
+	}
+	e.storageRetries.Delete(id)
+}
+
+// retryAfterStorageFailure runs execution id again from its last checkpoint
+// once the state file can be written again, when err is a storage failure
+// (a full disk, an I/O error): what its worker did since that checkpoint
+// was not committed, as after a crash, and is done again. The delay doubles
+// from 50 ms to 2 s, in real time (the cause is outside any test clock);
+// the execution stays RUNNING meanwhile and API callers get a 503.
+func (e *Engine) retryAfterStorageFailure(id int64, err error) {
+	if !sqlitedb.IsStorageFailure(err) || e.closed.Load() {
+		return
+	}
+	d := 50 * time.Millisecond
+	if v, ok := e.storageRetries.Load(id); ok {
+		d = min(2*v.(time.Duration), 2*time.Second)
+	}
+	e.storageRetries.Store(id, d)
+	time.AfterFunc(d, func() {
+		if !e.closed.Load() {
+			e.enqueue(id, nil)
+		}
+	})
+}
+
+// drive steps the top-level thread, checkpointing before task invocations,
+// at waits and at the end.
+func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
+	x := r.x
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !r.deadline.IsZero() && !e.clock.Now().Before(r.deadline) {
+			return e.finish(r, StatusTimedOut, nil, &asl.StateError{Name: asl.ErrTimeout})
+		}
+		o := x.Step(ctx, cur)
+		if err := x.Fault(); err != nil {
+			return err // a nested thread's checkpoint failed: run again from the checkpoints
+		}
+		if x.HistoryFull() {
+			return e.finish(r, StatusFailed, nil, asl.HistoryLimitError())
+		}
+		switch o.Kind {
+		case asl.StepNext:
+			if r.BufferFull() {
+				if err := e.checkpoint(r, cur, 0, false); err != nil {
+					return err
+				}
+			}
+		case asl.StepInvoke:
+			if err := e.checkpoint(r, cur, 0, false); err != nil {
+				return err
+			}
+		case asl.StepSuspend:
+			wake := int64(0)
+			if !o.WakeAt.IsZero() {
+				wake = o.WakeAt.UnixNano()
+			}
+			if !r.deadline.IsZero() && (wake == 0 || r.deadline.UnixNano() < wake) {
+				wake = r.deadline.UnixNano()
+			}
+			if err := e.checkpoint(r, cur, wake, true); err != nil {
+				return err
+			}
+			if wake != 0 {
+				e.notifyWake(r.id, wake)
+			}
+			return nil
+		case asl.StepEnd:
+			if o.Aborted() {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return e.finish(r, StatusTimedOut, nil, &asl.StateError{Name: asl.ErrTimeout})
+			}
+			if o.Err != nil {
+				return e.finish(r, StatusFailed, nil, o.Err)
+			}
+			out := o.OutputJSON
+			if out == "" {
+				out = asl.EncodeJSON(o.Output)
+			}
+			if len(out) > asl.MaxPayload {
+				return e.finish(r, StatusFailed, nil, &asl.StateError{Name: asl.ErrDataLimitExceeded, Cause: "The execution output exceeds the maximum number of bytes service limit."})
+			}
+			return e.finish(r, StatusSucceeded, &out, nil)
+		}
+	}
+}
+
+// finish records the final status of r.
+func (e *Engine) finish(r *run, status Status, output *string, se *asl.StateError) error {
+	var errName, cause *string
+	switch status {
+	case StatusSucceeded:
+		r.x.Emit(asl.EventExecutionSucceeded, asl.DataDetails("output", *output))
+	default:
+		d := map[string]any{}
+		if se.Name != "" {
+			d["error"] = se.Name
+			errName = &se.Name
+		}
+		if se.Cause != "" {
+			d["cause"] = se.Cause
+			cause = &se.Cause
+		}
+		typ := asl.EventExecutionFailed
+		if status == StatusTimedOut {
+			typ = asl.EventExecutionTimedOut
+		}
+		r.x.Emit(typ, d)
+	}
+	now := e.clock.Now()
+	err := e.store.finish(r.id, &r.journal, finishing{status: status, output: output, errName: errName, cause: cause, stopNS: now.UnixNano()})
+	if err != nil {
+		return fmt.Errorf("checkpoint final status %s of %s: %w", status, r.arn, err)
+	}
+	e.closeWait.closed(r.arn)
+	if e.onClose != nil {
+		s := ExecutionSummary{ExecutionArn: r.arn, StateMachineArn: r.smArn, Name: r.name, Status: status, StartDate: r.start, StopDate: now}
+		e.onClose(s)
+	}
+	return nil
+}
+
+// checkpoint persists the top-level cursor with the buffered events.
+func (e *Engine) checkpoint(r *run, cur *asl.Cursor, wake int64, waiting bool) error {
+	b, err := cur.Encode()
+	if err != nil {
+		return fmt.Errorf("encode cursor of %s: %w", r.arn, err)
+	}
+	if err := e.store.checkpoint(r.id, &r.journal, string(b), wake, waiting); err != nil {
+		return fmt.Errorf("checkpoint %s at %s: %w", r.arn, cur.State, err)
+	}
+	return nil
+}
+
+// load reads execution id and its cursor; nil run when it is not running.
+func (e *Engine) load(ctx context.Context, id int64) (*run, *asl.Cursor, error) {
+	row, err := e.store.loadExecution(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if Status(row.status) != StatusRunning {
+		return nil, nil, nil
+	}
+	r := &run{e: e, id: id, arn: row.arn, smArn: row.smArn, name: row.name, roleArn: row.roleArn, start: time.Unix(0, row.startNS)}
+	if row.deadline.Valid {
+		r.deadline = time.Unix(0, row.deadline.Int64)
+	} else {
+		r.deadline = asl.ExecutionDeadline(r.start, 0) // started before the one-year limit was kept
+	}
+	if r.m, err = e.machine(ctx, row.hash); err != nil {
+		return nil, nil, err
+	}
+	input, err := expr.Decode([]byte(row.input))
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode input of %s: %w", r.arn, err)
+	}
+	r.begin(input, row.nextEvent)
+	cur := r.x.StartCursor()
+	if row.cursor.Valid {
+		if cur, err = asl.DecodeCursor(row.cursor.String); err != nil {
+			return nil, nil, fmt.Errorf("cursor of %s: %w", r.arn, err)
+		}
+	}
+	if token := cur.AwaitedToken(); token != "" {
+		hb, outcome, err := e.store.taskState(ctx, token)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read task of %s: %w", r.arn, err)
+		}
+		var o *asl.TaskOutcome
+		if outcome != nil {
+			if o, err = decodeOutcome(*outcome); err != nil {
+				return nil, nil, fmt.Errorf("decode task outcome of %s: %w", r.arn, err)
+			}
+		}
+		cur.Resume(hb, o)
+	}
+	return r, cur, nil
+}

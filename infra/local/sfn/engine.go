@@ -1,0 +1,244 @@
+package sfn
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"loanflow/infra/local/asl"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Clock defaults to the wall clock.
+	Clock Clock
+	// Invoker runs Task states; without one every Task fails.
+	Invoker asl.Invoker
+	// Logger defaults to a discarding logger.
+	Logger *slog.Logger
+	// Region and AccountID build ARNs (defaults us-east-1, 000000000000).
+	Region    string
+	AccountID string
+	// Workers bounds how many executions advance at once (default 256). A
+	// worker is held while its execution runs a synchronous task (a Lambda
+	// invoke, an HTTP call behind it), so the bound is on concurrency, not on
+	// CPU: a waiting execution holds no worker at all.
+	Workers int
+	// OnExecutionClosed, if set, is called (from a worker goroutine) after
+	// an execution reaches a final status and is checkpointed.
+	OnExecutionClosed func(ExecutionSummary)
+}
+
+// Engine runs state machines durably on SQLite.
+type Engine struct {
+	store   *store
+	clock   Clock
+	invoker asl.Invoker
+	log     *slog.Logger
+	region  string
+	account string
+	workers int
+	onClose func(ExecutionSummary)
+
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	nextID atomic.Int64
+
+	machines sync.Map // def hash -> *asl.Machine
+
+	storageRetries sync.Map // execution id -> last retry delay (time.Duration), while its writes fail
+
+	qmu    sync.Mutex
+	qcond  *sync.Cond
+	queue  []int64
+	active map[int64]*activeExec
+
+	smu     sync.Mutex
+	scanned int64
+	poke    chan struct{}
+
+	tokens    tokenWaiters // nested threads waiting on task tokens
+	closeWait closeWaiters // WaitExecution callers, by execution ARN
+
+	started atomic.Bool
+	closed  atomic.Bool
+}
+
+// activeExec is an execution queued for or held by a worker.
+type activeExec struct {
+	run    *run
+	again  bool
+	cancel context.CancelFunc
+}
+
+// New returns an Engine on db, creating its tables. Call Start to run
+// executions and Close to stop.
+func New(db *sql.DB, opts Options) (*Engine, error) {
+	e := &Engine{
+		clock: opts.Clock, invoker: opts.Invoker, log: opts.Logger,
+		region: opts.Region, account: opts.AccountID, workers: opts.Workers, onClose: opts.OnExecutionClosed,
+		stop:   make(chan struct{}),
+		active: map[int64]*activeExec{}, poke: make(chan struct{}, 1),
+		scanned: math.MinInt64,
+	}
+	e.qcond = sync.NewCond(&e.qmu)
+	if e.clock == nil {
+		e.clock = SystemClock{}
+	}
+	if e.invoker == nil {
+		e.invoker = asl.InvokerFunc(func(context.Context, asl.TaskCall) (any, error) {
+			return nil, &asl.TaskError{Name: asl.ErrTaskFailed, Cause: "no task invoker is configured"}
+		})
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if e.region == "" {
+		e.region = "us-east-1"
+	}
+	if e.account == "" {
+		e.account = "000000000000"
+	}
+	if e.workers <= 0 {
+		e.workers = 256
+	}
+	s, maxID, err := openStore(db, e.clock, e.stop)
+	if err != nil {
+		return nil, err
+	}
+	e.store = s
+	e.nextID.Store(maxID)
+	return e, nil
+}
+
+// Start launches the workers and the timer scheduler, and
+// resumes the executions a previous process left running.
+func (e *Engine) Start(ctx context.Context) error {
+	if !e.started.CompareAndSwap(false, true) {
+		return errors.New("engine already started")
+	}
+	ids, err := e.store.recover(ctx)
+	if err != nil {
+		return err
+	}
+	for range e.workers {
+		e.wg.Add(1)
+		go e.worker()
+	}
+	for _, id := range ids {
+		e.enqueue(id, nil)
+	}
+	e.wg.Add(1)
+	go e.scheduler()
+	e.log.InfoContext(ctx, "asl engine started", "resumed", len(ids), "workers", e.workers)
+	return nil
+}
+
+// Close stops the engine, letting in-flight steps finish. Executions stay in
+// the database and resume on the next Start.
+func (e *Engine) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	e.qmu.Lock()
+	close(e.stop)
+	for _, a := range e.active {
+		if a.cancel != nil {
+			a.cancel()
+		}
+	}
+	e.qcond.Broadcast()
+	e.qmu.Unlock()
+	e.wg.Wait()
+	return nil
+}
+
+// enqueue schedules execution id on a worker; r, if set, is its in-memory
+// state (a fresh start), else the worker loads it.
+func (e *Engine) enqueue(id int64, r *run) {
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	if a, ok := e.active[id]; ok {
+		a.again = true
+		return
+	}
+	e.active[id] = &activeExec{run: r}
+	e.queue = append(e.queue, id)
+	e.qcond.Signal()
+}
+
+func (e *Engine) worker() {
+	defer e.wg.Done()
+	for {
+		e.qmu.Lock()
+		for len(e.queue) == 0 && !e.closed.Load() {
+			e.qcond.Wait()
+		}
+		if e.closed.Load() {
+			e.qmu.Unlock()
+			return
+		}
+		id := e.queue[0]
+		e.queue = e.queue[1:]
+		a := e.active[id]
+		r := a.run
+		a.run = nil
+		// A run outlives the request that started it: Close and StopExecution end it through cancel.
+		ctx, cancel := context.WithCancel(context.Background())
+		a.cancel = cancel
+		e.qmu.Unlock()
+
+		e.advance(ctx, id, r)
+		cancel()
+
+		e.qmu.Lock()
+		if a.again && !e.closed.Load() {
+			a.again = false
+			a.cancel = nil
+			e.queue = append(e.queue, id)
+			e.qcond.Signal()
+		} else {
+			delete(e.active, id)
+		}
+		e.qmu.Unlock()
+	}
+}
+
+// cancelRun interrupts the worker holding execution id, if any.
+func (e *Engine) cancelRun(id int64) {
+	e.qmu.Lock()
+	if a, ok := e.active[id]; ok && a.cancel != nil {
+		a.cancel()
+	}
+	e.qmu.Unlock()
+}
+
+// activeCount is the number of executions queued or held by workers.
+func (e *Engine) activeCount() int {
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	return len(e.active)
+}
+
+// machine returns the parsed definition with the given hash.
+func (e *Engine) machine(ctx context.Context, hash string) (*asl.Machine, error) {
+	if m, ok := e.machines.Load(hash); ok {
+		return m.(*asl.Machine), nil
+	}
+	def, err := e.store.definition(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	m, err := asl.Parse([]byte(def))
+	if err != nil {
+		return nil, fmt.Errorf("parse stored definition %s: %w", hash, err)
+	}
+	e.machines.Store(hash, m)
+	return m, nil
+}

@@ -1,0 +1,100 @@
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"loanflow/infra/local/asl"
+	"loanflow/infra/local/sqlitedb"
+)
+
+// Result is the outcome of RunDefinition.
+type Result struct {
+	Status Status          `json:"status"`
+	Output json.RawMessage `json:"output,omitempty"`
+	Error  string          `json:"error,omitempty"`
+	Cause  string          `json:"cause,omitempty"`
+}
+
+// RunDefinition runs one execution of definition with input to its end on
+// a throwaway engine (a temporary SQLite file) and returns its result. A bad
+// definition or input is an error; a failed execution is a Result.
+func RunDefinition(ctx context.Context, definition, input []byte, inv asl.Invoker) (Result, error) {
+	dir, err := os.MkdirTemp("", "loanflow-run-")
+	if err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sqlitedb.Open(filepath.Join(dir, "run.db"))
+	if err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	defer sqlitedb.Close(db)
+	e, err := New(db, Options{Invoker: inv})
+	if err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	if err := e.Start(ctx); err != nil {
+		return Result{}, fmt.Errorf("run definition: %w", err)
+	}
+	defer e.Close()
+	return e.runOnce(ctx, "run-definition", definition, input)
+}
+
+// runOnce creates (or reuses) a state machine, runs one execution and waits
+// for its end.
+func (e *Engine) runOnce(ctx context.Context, smName string, definition, input []byte) (Result, error) {
+	smArn, _, err := e.CreateStateMachine(ctx, smName, string(definition), "arn:aws:iam::"+e.account+":role/loanflow-local", "STANDARD")
+	if err != nil {
+		return Result{}, err
+	}
+	arn, _, err := e.StartExecution(ctx, smArn, "", string(input))
+	if err != nil {
+		return Result{}, err
+	}
+	x, err := e.WaitExecution(ctx, arn)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Status: x.Status}
+	if x.Output != nil {
+		res.Output = json.RawMessage(*x.Output)
+	}
+	if x.Error != nil {
+		res.Error = *x.Error
+	}
+	if x.Cause != nil {
+		res.Cause = *x.Cause
+	}
+	return res, nil
+}
+
+// WaitExecution waits until the execution with arn is no longer RUNNING or
+// ctx ends, and returns it. It is woken when this engine closes the execution
+// and re-reads it every second besides (another process may close it).
+func (e *Engine) WaitExecution(ctx context.Context, arn string) (*Execution, error) {
+	for {
+		closed, unwatch := e.closeWait.watch(arn)
+		x, err := e.DescribeExecution(ctx, arn)
+		if err != nil || x.Status != StatusRunning {
+			unwatch()
+			return x, err
+		}
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			unwatch()
+			return nil, errors.Join(ctx.Err(), fmt.Errorf("execution %s still running", arn))
+		case <-closed:
+		case <-t.C:
+			unwatch()
+		}
+		t.Stop()
+	}
+}

@@ -1,0 +1,216 @@
+package sfn
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"loanflow/infra/local/sqlitedb"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS sfn_definitions (
+	hash TEXT PRIMARY KEY,
+	definition TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sfn_state_machines (
+	arn TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	def_hash TEXT NOT NULL,
+	role_arn TEXT NOT NULL,
+	type TEXT NOT NULL,
+	created_ns INTEGER NOT NULL,
+	updated_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sfn_executions (
+	id INTEGER PRIMARY KEY,
+	arn TEXT NOT NULL UNIQUE,
+	sm_arn TEXT NOT NULL,
+	name TEXT NOT NULL,
+	def_hash TEXT NOT NULL,
+	role_arn TEXT NOT NULL,
+	status TEXT NOT NULL,
+	input TEXT NOT NULL,
+	output TEXT,
+	error TEXT,
+	cause TEXT,
+	start_ns INTEGER NOT NULL,
+	stop_ns INTEGER,
+	deadline_ns INTEGER,
+	wake_ns INTEGER,
+	waiting INTEGER NOT NULL DEFAULT 0,
+	cursor TEXT,
+	next_event INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS sfn_executions_wake ON sfn_executions(wake_ns, id) WHERE wake_ns IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sfn_executions_sm ON sfn_executions(sm_arn, id);
+CREATE INDEX IF NOT EXISTS sfn_executions_runnable ON sfn_executions(status, waiting);
+CREATE TABLE IF NOT EXISTS sfn_history (
+	exec_id INTEGER NOT NULL,
+	id INTEGER NOT NULL,
+	prev INTEGER NOT NULL,
+	ts_ns INTEGER NOT NULL,
+	type TEXT NOT NULL,
+	details TEXT,
+	PRIMARY KEY (exec_id, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sfn_history_chunks (
+	exec_id INTEGER NOT NULL,
+	first_id INTEGER NOT NULL,
+	last_id INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY (exec_id, first_id)
+);
+CREATE TABLE IF NOT EXISTS sfn_tasks (
+	token TEXT PRIMARY KEY,
+	exec_id INTEGER NOT NULL,
+	state TEXT NOT NULL,
+	nested INTEGER NOT NULL,
+	status TEXT NOT NULL,
+	timeout_ns INTEGER,
+	hb_ns INTEGER,
+	hb_seconds INTEGER,
+	outcome TEXT,
+	created_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sfn_tasks_exec ON sfn_tasks(exec_id, status);
+CREATE TABLE IF NOT EXISTS sfn_threads (
+	exec_id INTEGER NOT NULL,
+	path TEXT NOT NULL,
+	status TEXT NOT NULL,
+	cursor TEXT,
+	output TEXT,
+	error TEXT,
+	cause TEXT,
+	PRIMARY KEY (exec_id, path)
+) WITHOUT ROWID;
+`
+
+// Task row statuses.
+const (
+	taskPending   = "PENDING"
+	taskCompleted = "COMPLETED"
+	taskTimedOut  = "TIMED_OUT"
+	taskClosed    = "CLOSED"
+)
+
+// errNotRunning means a checkpoint found its execution closed (stopped).
+var errNotRunning = errors.New("execution is no longer running")
+
+// store is the engine's persistence: it owns every SQL statement on the
+// sfn_ tables. Each write method is one write transaction (store.write),
+// committed with the other components' writes by the database's
+// sqlitedb.Writer, and acknowledged only once committed.
+type store struct {
+	db    *sql.DB
+	w     *sqlitedb.Writer // commits writes together with the other components on db
+	clock Clock
+	stop  <-chan struct{} // closed when the engine closes: it then writes nothing
+
+	// writes counts the write transactions begun (tests and benchmarks
+	// read it to price a transition).
+	writes atomic.Int64
+}
+
+// openStore creates the sfn_ tables on db if needed and returns the store
+// and the largest execution id so far.
+func openStore(db *sql.DB, clock Clock, stop <-chan struct{}) (*store, int64, error) {
+	if _, err := db.Exec(schema); err != nil {
+		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
+	}
+	var maxID sql.NullInt64
+	if err := db.QueryRow(`SELECT MAX(id) FROM sfn_executions`).Scan(&maxID); err != nil {
+		return nil, 0, fmt.Errorf("read execution ids: %w", err)
+	}
+	return &store{db: db, w: sqlitedb.WriterOf(db), clock: clock, stop: stop}, maxID.Int64, nil
+}
+
+// write runs fn in a write transaction, committed together with the other
+// writes pending on the database (see sqlitedb.Writer). fn runs inside a
+// savepoint: its failure rolls back only its own changes. A closed engine
+// writes nothing.
+func (s *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	select {
+	case <-s.stop:
+		return errors.New("engine closed")
+	default:
+	}
+	s.writes.Add(1)
+	return s.w.Write(ctx, "step functions", fn)
+}
+
+// recover prepares the executions a previous process left running and
+// returns the ids of those to resume now.
+func (s *store) recover(ctx context.Context) ([]int64, error) {
+	// Nested threads resume from their checkpoints, waiting on their tokens
+	// again; tokens of threads that never checkpointed (stores written
+	// before threads were) are closed.
+	if _, err := s.w.Exec(ctx, `UPDATE sfn_tasks SET status = ? WHERE status = ? AND nested = 1
+		AND NOT EXISTS (SELECT 1 FROM sfn_threads th WHERE th.exec_id = sfn_tasks.exec_id)`, taskClosed, taskPending); err != nil {
+		return nil, fmt.Errorf("recover nested tasks: %w", err)
+	}
+	// Resume what was running, and what waits on a task whose answer was
+	// accepted (SendTaskSuccess/Failure commit the outcome, then resume the
+	// execution in memory: a crash in between must not leave it waiting
+	// until its timeout). The cursor's "k" is its task token (asl.Cursor).
+	rows, err := s.db.QueryContext(ctx, `SELECT x.id FROM sfn_executions x WHERE x.status = 'RUNNING' AND (x.waiting = 0
+   OR EXISTS (SELECT 1 FROM sfn_tasks t WHERE t.token = json_extract(x.cursor, '$.k') AND t.status = ?))`, taskCompleted)
+	if err != nil {
+		return nil, fmt.Errorf("recover executions: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("recover executions: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	return ids, nil
+}
+
+// definition returns the definition stored with hash.
+func (s *store) definition(ctx context.Context, hash string) (string, error) {
+	var def string
+	if err := s.db.QueryRowContext(ctx, `SELECT definition FROM sfn_definitions WHERE hash = ?`, hash).Scan(&def); err != nil {
+		return "", fmt.Errorf("read definition %s: %w", hash, err)
+	}
+	return def, nil
+}
+
+// dueExecutions returns the executions whose durable deadline (wake_ns) is
+// in (after, now].
+func (s *store) dueExecutions(after, now int64) ([]int64, error) {
+	// The scheduler's loop serves no request: no caller's context applies.
+	rows, err := s.db.QueryContext(context.Background(), `SELECT id FROM sfn_executions WHERE wake_ns IS NOT NULL AND wake_ns > ? AND wake_ns <= ?`, after, now)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	return ids, nil
+}
+
+// nextWake returns the earliest durable deadline after now (0 when none).
+func (s *store) nextWake(now int64) (int64, error) {
+	var next *int64
+	if err := s.db.QueryRow(`SELECT MIN(wake_ns) FROM sfn_executions WHERE wake_ns > ?`, now).Scan(&next); err != nil {
+		return 0, err
+	}
+	if next == nil {
+		return 0, nil
+	}
+	return *next, nil
+}

@@ -1,0 +1,321 @@
+package sfn
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The API's side of the store: state machines, starting, describing,
+// listing and stopping executions, counts.
+
+// storeDefinition stores def under hash (once).
+func storeDefinition(tx *sql.Tx, def, hash string) error {
+	if _, err := tx.Exec(`INSERT OR IGNORE INTO sfn_definitions (hash, definition) VALUES (?, ?)`, hash, def); err != nil {
+		return fmt.Errorf("store definition: %w", err)
+	}
+	return nil
+}
+
+// createStateMachine inserts the state machine arn, or finds it with the
+// same definition and role, and returns its creation date.
+func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, roleArn string, now time.Time) (time.Time, error) {
+	created := now
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var oldHash, oldRole string
+		var createdNS int64
+		err := tx.QueryRow(`SELECT def_hash, role_arn, created_ns FROM sfn_state_machines WHERE arn = ?`, arn).Scan(&oldHash, &oldRole, &createdNS)
+		if herr := storeDefinition(tx, def, hash); herr != nil {
+			return herr
+		}
+		if err == nil {
+			if oldHash != hash || oldRole != roleArn {
+				return apiErr(CodeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", arn)
+			}
+			created = time.Unix(0, createdNS)
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read state machine: %w", err)
+		}
+		_, err = tx.Exec(`INSERT INTO sfn_state_machines (arn, name, def_hash, role_arn, type, created_ns, updated_ns) VALUES (?, ?, ?, ?, 'STANDARD', ?, ?)`,
+			arn, name, hash, roleArn, now.UnixNano(), now.UnixNano())
+		return err
+	})
+	return created, err
+}
+
+// updateStateMachine sets the definition (def, with its hash) and/or the
+// role of state machine arn; empty means keep.
+func (s *store) updateStateMachine(ctx context.Context, arn, def, hash, roleArn string, now time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		set, args := []string{"updated_ns = ?"}, []any{now.UnixNano()}
+		if def != "" {
+			if err := storeDefinition(tx, def, hash); err != nil {
+				return err
+			}
+			set, args = append(set, "def_hash = ?"), append(args, hash)
+		}
+		if roleArn != "" {
+			set, args = append(set, "role_arn = ?"), append(args, roleArn)
+		}
+		res, err := tx.Exec(`UPDATE sfn_state_machines SET `+strings.Join(set, ", ")+` WHERE arn = ?`, append(args, arn)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
+		}
+		return nil
+	})
+}
+
+// describeStateMachine reads state machine arn with its definition.
+func (s *store) describeStateMachine(ctx context.Context, arn string) (*StateMachine, error) {
+	sm := &StateMachine{Arn: arn, Status: "ACTIVE"}
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT s.name, d.definition, s.role_arn, s.type, s.created_ns FROM sfn_state_machines s
+		JOIN sfn_definitions d ON d.hash = s.def_hash WHERE s.arn = ?`, arn).Scan(&sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe state machine: %w", err)
+	}
+	sm.CreationDate = time.Unix(0, created)
+	return sm, nil
+}
+
+// listStateMachines reads every state machine (without definitions),
+// ordered by name.
+func (s *store) listStateMachines(ctx context.Context) ([]StateMachine, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT arn, name, type, created_ns FROM sfn_state_machines ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list state machines: %w", err)
+	}
+	defer rows.Close()
+	var out []StateMachine
+	for rows.Next() {
+		var sm StateMachine
+		var created int64
+		if err := rows.Scan(&sm.Arn, &sm.Name, &sm.Type, &created); err != nil {
+			return nil, fmt.Errorf("list state machines: %w", err)
+		}
+		sm.CreationDate, sm.Status = time.Unix(0, created), "ACTIVE"
+		out = append(out, sm)
+	}
+	return out, rows.Err()
+}
+
+// newExecution is an execution StartExecution inserts.
+type newExecution struct {
+	arn, smArn, name, input string
+	start                   time.Time
+}
+
+// startExecution inserts x with its ExecutionStarted event, or finds it
+// running with the same input (existing, with its start date). prepare runs
+// inside the transaction once the name is known to be free, with the state
+// machine's definition hash and role: it returns the new execution's id,
+// deadline (Unix ns) and ExecutionStarted details.
+func (s *store) startExecution(ctx context.Context, x newExecution, prepare func(hash, roleArn string) (id, deadline int64, started string, err error)) (existing bool, startDate time.Time, err error) {
+	startDate = x.start
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var hash, roleArn string
+		err := tx.QueryRow(`SELECT def_hash, role_arn FROM sfn_state_machines WHERE arn = ?`, x.smArn).Scan(&hash, &roleArn)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", x.smArn)
+		}
+		if err != nil {
+			return fmt.Errorf("read state machine: %w", err)
+		}
+		var oldInput string
+		var oldStatus Status
+		var oldStart int64
+		err = tx.QueryRow(`SELECT input, status, start_ns FROM sfn_executions WHERE arn = ?`, x.arn).Scan(&oldInput, &oldStatus, &oldStart)
+		if err == nil {
+			if oldStatus == StatusRunning && oldInput == x.input {
+				existing, startDate = true, time.Unix(0, oldStart)
+				return nil
+			}
+			return apiErr(CodeExecutionAlreadyExists, "Execution Already Exists: '%s'", x.arn)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read execution: %w", err)
+		}
+		id, deadline, started, err := prepare(hash, roleArn)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO sfn_executions (id, arn, sm_arn, name, def_hash, role_arn, status, input, start_ns, deadline_ns, wake_ns, next_event)
+			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, 2)`, id, x.arn, x.smArn, x.name, hash, roleArn, x.input, x.start.UnixNano(), deadline, deadline); err != nil {
+			return fmt.Errorf("insert execution: %w", err)
+		}
+		_, err = tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, 1, 0, ?, 'ExecutionStarted', ?)`, id, x.start.UnixNano(), started)
+		return err
+	})
+	return existing, startDate, err
+}
+
+// describeExecution reads execution arn.
+func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, error) {
+	x := &Execution{ExecutionArn: arn}
+	var start int64
+	var stop sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns FROM sfn_executions WHERE arn = ?`, arn).
+		Scan(&x.StateMachineArn, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe execution: %w", err)
+	}
+	x.StartDate = time.Unix(0, start)
+	if stop.Valid {
+		t := time.Unix(0, stop.Int64)
+		x.StopDate = &t
+	}
+	return x, nil
+}
+
+// requireStateMachine returns StateMachineDoesNotExist unless state machine
+// arn exists.
+func (s *store) requireStateMachine(ctx context.Context, arn string) error {
+	var exists int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sfn_state_machines WHERE arn = ?`, arn).Scan(&exists); err != nil {
+		return fmt.Errorf("list executions: %w", err)
+	}
+	if exists == 0 {
+		return apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
+	}
+	return nil
+}
+
+// listExecutions reads up to n executions of state machine smArn with ids
+// below before (and status, unless ""), newest first, with their ids.
+func (s *store) listExecutions(ctx context.Context, smArn string, status Status, before int64, n int) ([]ExecutionSummary, []int64, error) {
+	q := `SELECT id, arn, name, status, start_ns, stop_ns FROM sfn_executions WHERE sm_arn = ? AND id < ?`
+	args := []any{smArn, before}
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(status))
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, n)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list executions: %w", err)
+	}
+	defer rows.Close()
+	var out []ExecutionSummary
+	var ids []int64
+	for rows.Next() {
+		var x ExecutionSummary
+		var id, start int64
+		var stop sql.NullInt64
+		if err := rows.Scan(&id, &x.ExecutionArn, &x.Name, &x.Status, &start, &stop); err != nil {
+			return nil, nil, fmt.Errorf("list executions: %w", err)
+		}
+		x.StateMachineArn, x.StartDate = smArn, time.Unix(0, start)
+		if stop.Valid {
+			x.StopDate = time.Unix(0, stop.Int64)
+		}
+		out, ids = append(out, x), append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("list executions: %w", err)
+	}
+	return out, ids, nil
+}
+
+// executionID returns the id of execution arn.
+func (s *store) executionID(ctx context.Context, arn string) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM sfn_executions WHERE arn = ?`, arn).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get execution history: %w", err)
+	}
+	return id, nil
+}
+
+// stopExecution aborts execution arn if it runs, recording ExecutionAborted
+// and closing its threads and tasks, and returns its id and stop date.
+func (s *store) stopExecution(ctx context.Context, arn, errName, cause string, now time.Time) (int64, time.Time, error) {
+	stopDate := now
+	var id int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var status Status
+		var next int64
+		var stop sql.NullInt64
+		err := tx.QueryRow(`SELECT id, status, next_event, stop_ns FROM sfn_executions WHERE arn = ?`, arn).Scan(&id, &status, &next, &stop)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
+		}
+		if err != nil {
+			return fmt.Errorf("read execution: %w", err)
+		}
+		if status != StatusRunning {
+			if stop.Valid {
+				stopDate = time.Unix(0, stop.Int64)
+			}
+			return nil
+		}
+		d := map[string]any{}
+		if errName != "" {
+			d["error"] = errName
+		}
+		if cause != "" {
+			d["cause"] = cause
+		}
+		b, _ := json.Marshal(d)
+		if _, err := tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, ?, ?, ?, 'ExecutionAborted', ?)`, id, next, next-1, now.UnixNano(), string(b)); err != nil {
+			return fmt.Errorf("record abort: %w", err)
+		}
+		if _, err := tx.Exec(`UPDATE sfn_executions SET status = 'ABORTED', error = ?, cause = ?, stop_ns = ?, cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ? WHERE id = ?`,
+			nullStr(errName), nullStr(cause), now.UnixNano(), next+1, id); err != nil {
+			return fmt.Errorf("abort execution: %w", err)
+		}
+		if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, id); err != nil {
+			return fmt.Errorf("delete threads: %w", err)
+		}
+		_, err = tx.Exec(`UPDATE sfn_tasks SET status = ? WHERE exec_id = ? AND status = ?`, taskClosed, id, taskPending)
+		return err
+	})
+	return id, stopDate, err
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// stats counts executions by status and the pending tasks.
+func (s *store) stats(ctx context.Context) (Stats, error) {
+	st := Stats{Executions: map[Status]int{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM sfn_executions GROUP BY status`)
+	if err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status Status
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return st, fmt.Errorf("stats: %w", err)
+		}
+		st.Executions[status] = n
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sfn_tasks WHERE status = ?`, taskPending).Scan(&st.PendingTasks); err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	return st, rows.Err()
+}

@@ -1,0 +1,142 @@
+package sfn
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"loanflow/infra/local/asl"
+)
+
+// tokenWaiters routes the answers to task tokens (SendTaskSuccess, Failure,
+// Heartbeat) to the nested threads waiting on them in this process. A
+// top-level thread waits without a goroutine: its answer resumes the
+// execution through the queue instead.
+type tokenWaiters struct {
+	mu sync.Mutex
+	by map[string]chan asl.TaskSignal
+}
+
+// watch registers interest in a token; false if it was registered already.
+func (w *tokenWaiters) watch(token string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.by[token]; ok {
+		return false
+	}
+	if w.by == nil {
+		w.by = map[string]chan asl.TaskSignal{}
+	}
+	w.by[token] = make(chan asl.TaskSignal, 4)
+	return true
+}
+
+func (w *tokenWaiters) unwatch(token string) {
+	w.mu.Lock()
+	delete(w.by, token)
+	w.mu.Unlock()
+}
+
+// channel returns the channel of a watched token (nil if not watched).
+func (w *tokenWaiters) channel(token string) chan asl.TaskSignal {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.by[token]
+}
+
+// signal passes s to the thread waiting on token, if any (and drops it when
+// that thread has signals pending already).
+func (w *tokenWaiters) signal(token string, s asl.TaskSignal) {
+	if ch := w.channel(token); ch != nil {
+		select {
+		case ch <- s:
+		default:
+		}
+	}
+}
+
+// await makes a nested thread wait (holding its goroutine) until until, an
+// answer to token ("" for none), the engine's close or ctx's end.
+func (e *Engine) await(ctx context.Context, token string, until time.Time) (asl.TaskSignal, error) {
+	if token != "" && e.tokens.watch(token) {
+		// Resumed after a restart: the answer may have come while nobody
+		// watched the token.
+		o, err := e.store.completedOutcome(ctx, token)
+		if err != nil {
+			return asl.TaskSignal{}, err
+		}
+		if o != nil {
+			e.tokens.unwatch(token)
+			return asl.TaskSignal{Outcome: o}, nil
+		}
+	}
+	var sig chan asl.TaskSignal
+	if token != "" {
+		sig = e.tokens.channel(token)
+	}
+	var timerC <-chan time.Time
+	if !until.IsZero() {
+		t := e.clock.NewTimer(until.Sub(e.clock.Now()))
+		defer t.Stop()
+		timerC = t.C()
+	}
+	select {
+	case <-ctx.Done():
+		return asl.TaskSignal{}, asl.ErrInterrupted
+	case <-e.stop:
+		return asl.TaskSignal{}, asl.ErrInterrupted
+	case <-timerC:
+		return asl.TaskSignal{}, nil
+	case s := <-sig:
+		if s.Outcome != nil {
+			e.tokens.unwatch(token)
+		}
+		return s, nil
+	}
+}
+
+// closeWaiters wakes WaitExecution callers when their execution closes, so a
+// waiter re-reads its execution once per close instead of polling.
+type closeWaiters struct {
+	mu sync.Mutex
+	by map[string][]chan struct{}
+}
+
+// watch returns a channel closed at the next close of arn, and a func that
+// stops watching.
+func (w *closeWaiters) watch(arn string) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	w.mu.Lock()
+	if w.by == nil {
+		w.by = map[string][]chan struct{}{}
+	}
+	w.by[arn] = append(w.by[arn], ch)
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		list := w.by[arn]
+		for i, c := range list {
+			if c == ch {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(w.by, arn)
+		} else {
+			w.by[arn] = list
+		}
+	}
+}
+
+// closed wakes every watcher of arn.
+func (w *closeWaiters) closed(arn string) {
+	w.mu.Lock()
+	list := w.by[arn]
+	delete(w.by, arn)
+	w.mu.Unlock()
+	for _, c := range list {
+		close(c)
+	}
+}
