@@ -59,7 +59,12 @@ func cmdBench(ctx context.Context, w stdio, args []string) error {
 		}
 	}
 	if *engine {
-		rep, err := bench.Run(ctx, bench.Options{Quick: *quick, Peer: *peer}, w.out)
+		opts := bench.Options{Quick: *quick, Peer: *peer}
+		// The whole-process figures run this binary's run-definition.
+		if exe, err := os.Executable(); err == nil {
+			opts.Binary = exe
+		}
+		rep, err := bench.Run(ctx, opts, w.out)
 		if err != nil {
 			return err
 		}

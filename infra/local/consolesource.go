@@ -296,6 +296,41 @@ func (c *consoleSource) RecentEvents(ctx context.Context, limit int) ([]console.
 	return out, nil
 }
 
+// EventBus lists every bus's rules, with their state and schedule, the
+// archives and the replays (console.BusDescriber).
+func (c *consoleSource) EventBus(ctx context.Context) (console.BusOverview, error) {
+	var out console.BusOverview
+	buses, err := c.s.Bus.Buses(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, bus := range buses {
+		for _, r := range c.s.Bus.Rules(bus) {
+			ts, err := c.s.Bus.Targets(ctx, bus, r.Name)
+			if err != nil {
+				return out, err
+			}
+			out.Rules = append(out.Rules, console.BusRule{Bus: bus, Name: r.Name, State: r.State, Schedule: r.ScheduleExpression,
+				Targets: len(ts), NextFire: r.NextFire})
+		}
+	}
+	archives, err := c.s.Bus.Archives(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, a := range archives {
+		out.Archives = append(out.Archives, console.Archive{Name: a.Name, Bus: a.Bus, EventCount: a.EventCount, RetentionDays: a.RetentionDays})
+	}
+	replays, err := c.s.Bus.Replays(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, r := range replays {
+		out.Replays = append(out.Replays, console.Replay{Name: r.Name, Archive: r.Archive, State: r.State, Started: r.Started})
+	}
+	return out, nil
+}
+
 func (c *consoleSource) FailedDeliveries(ctx context.Context, limit int) ([]console.FailedDelivery, error) {
 	fs, err := c.s.Bus.Failed(ctx, limit)
 	if err != nil {

@@ -58,6 +58,8 @@ type state struct {
 	// usesContext says whether the state can read the context object ($$),
 	// so that it is built only for those that can.
 	usesContext bool
+	// jsonata: the state's QueryLanguage is JSONata.
+	jsonata bool
 	// resultKey is set when the state's output is its raw input with the
 	// result placed at this member (see jsonPathIO.resultMember).
 	resultKey string
@@ -121,9 +123,11 @@ type catcher struct {
 }
 
 type choiceRule struct {
-	rule   *expr.Rule
+	rule   condition
 	Next   string
 	assign assigner
+	// output is a JSONata rule's Output (nil: the state's Output).
+	output *jvalue
 }
 
 type waitSpec struct {

@@ -3,10 +3,12 @@ package asl
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"time"
 
 	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/asl/jsonata"
 )
 
 // ExecutionInfo is what an execution's context object ($$) tells of it, and
@@ -167,7 +169,7 @@ func (f *frame) lastEvent() int64 {
 // env builds the context object and variable scope a state evaluates in.
 func (f *frame) env(st *state, cur *Cursor) *evalEnv {
 	if !st.usesContext {
-		return &evalEnv{vars: cur.Vars}
+		return f.jsonataEnv(st, cur, &evalEnv{vars: cur.Vars, input: cur.Input})
 	}
 	info := &f.x.info
 	stateObj := map[string]any{
@@ -192,7 +194,20 @@ func (f *frame) env(st *state, cur *Cursor) *evalEnv {
 	if st.Type == "Task" && cur.Token != "" {
 		ctxObj["Task"] = map[string]any{"Token": cur.Token}
 	}
-	return &evalEnv{ctxObj: ctxObj, vars: cur.Vars}
+	return f.jsonataEnv(st, cur, &evalEnv{ctxObj: ctxObj, vars: cur.Vars, input: cur.Input})
+}
+
+// jsonataEnv adds a JSONata state's evaluation options to ev: $eval
+// disabled, $now from the host's clock, $random and $uuid from the host's
+// random source or one seeded by the state's place in the execution.
+func (f *frame) jsonataEnv(st *state, cur *Cursor, ev *evalEnv) *evalEnv {
+	if !st.jsonata {
+		return ev
+	}
+	host := f.x.host
+	seed := f.x.info.ARN + "\x00" + f.path + "\x00" + st.Name + "\x00" + strconv.FormatInt(cur.Entered, 10) + "\x00" + strconv.Itoa(cur.RetryCount)
+	ev.opts = &jsonata.Options{DisableEval: true, Now: host.Now, Random: jsonataRandom(host, seed)}
+	return ev
 }
 
 // formatTime renders a time as AWS does in the context object.

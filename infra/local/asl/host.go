@@ -123,3 +123,11 @@ type Thread struct {
 	Output any         // ThreadSucceeded
 	Err    *StateError // ThreadFailed
 }
+
+// RandomSource is an optional interface of a Host: the numbers in [0, 1)
+// behind JSONata's $random(), $shuffle and $uuid(). A Host without it gets
+// a generator seeded by the execution, the thread and the state's entered
+// event, so that a run is reproducible (under a fake clock, $now too).
+type RandomSource interface {
+	Random() float64
+}

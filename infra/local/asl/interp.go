@@ -220,6 +220,14 @@ func (f *frame) choice(st *state, cur *Cursor, ev *evalEnv) Outcome {
 					return f.fail(st, cur, err)
 				}
 			}
+			if ch.output != nil {
+				out, err := ch.output.eval(ev, states{input: eff})
+				if err != nil {
+					return f.fail(st, cur, err)
+				}
+				cur.chosen = next
+				return f.exit(st, cur, out, set)
+			}
 			break
 		}
 	}
@@ -266,7 +274,7 @@ func (f *frame) waitState(st *state, cur *Cursor, ev *evalEnv, now time.Time) Ou
 		return f.fail(st, cur, err)
 	}
 	if cur.Phase == phaseRun {
-		until, err := waitUntil(st.wait, ev.scope(eff), time.Unix(0, cur.EnteredAt))
+		until, err := waitUntil(st.wait, ev.scope(eff), time.Unix(0, cur.EnteredAt), st.jsonata)
 		if err != nil {
 			return f.fail(st, cur, err)
 		}
@@ -287,7 +295,7 @@ func (f *frame) waitState(st *state, cur *Cursor, ev *evalEnv, now time.Time) Ou
 	return f.exit(st, cur, out, set)
 }
 
-func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time) (time.Time, error) {
+func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time, jsonataMode bool) (time.Time, error) {
 	switch {
 	case w.hasSeconds:
 		return waitFor(entered, w.seconds), nil
@@ -300,6 +308,9 @@ func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time) (time.Time, error)
 		}
 		n, ok := v.(jsonNumber)
 		i, ierr := n.Int64()
+		if jsonataMode && (!ok || ierr != nil || i < 0) {
+			return time.Time{}, &expr.Error{Name: ErrQueryEvaluationError, Cause: fmt.Sprintf("The Seconds field must be a non-negative integer, but was: %s", encodeJSONPlain(v))}
+		}
 		if !ok || ierr != nil {
 			return time.Time{}, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The SecondsPath parameter cannot be parsed as a long value: %s == %s", w.secondsPath, encodeJSONPlain(v))}
 		}
@@ -314,6 +325,9 @@ func waitUntil(w *waitSpec, sc expr.Scope, entered time.Time) (time.Time, error)
 		}
 		s, _ := v.(string)
 		t, perr := parseTimestamp(s)
+		if perr != nil && jsonataMode {
+			return time.Time{}, &expr.Error{Name: ErrQueryEvaluationError, Cause: fmt.Sprintf("The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: %s", encodeJSONPlain(v))}
+		}
 		if perr != nil {
 			return time.Time{}, &expr.Error{Name: ErrRuntime, Cause: fmt.Sprintf("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", w.timestampPath, encodeJSONPlain(v))}
 		}

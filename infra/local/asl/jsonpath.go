@@ -262,7 +262,7 @@ func (l jsonPathLang) compileCatch(c *compiler, raw map[string]any, at string) c
 	return cc
 }
 
-func (jsonPathLang) compileRule(c *compiler, raw map[string]any, at string) *expr.Rule {
+func (jsonPathLang) compileRule(c *compiler, raw map[string]any, at string) condition {
 	r, err := expr.CompileRule(raw)
 	if err != nil {
 		c.schema(at, "%s", exprMessage(err))

@@ -309,14 +309,22 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 	}
 	items, ok := itemsV.([]any)
 	if !ok {
-		return f.handleError(st, cur, ev, stateErr(st, cur, &expr.Error{Name: ErrRuntime, Cause: "Map state input must be an array but was: " + EncodeJSON(itemsV)}))
+		name := ErrRuntime
+		cause := "Map state input must be an array but was: " + EncodeJSON(itemsV)
+		if st.jsonata {
+			name = ErrQueryEvaluationError
+			if r, isRef := ms.itemsPath.(*jsonataRef); isRef && r.isExpr() {
+				cause = fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", r, jsonTypeName(itemsV), EncodeJSON(itemsV))
+			}
+		}
+		return f.handleError(st, cur, ev, stateErr(st, cur, &expr.Error{Name: name, Cause: cause}))
 	}
 	maxConc, tolCount, tolPct, err := mapLimits(ms, ev.scope(eff))
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
 	itemInput := func(i int) (any, error) {
-		iev := &evalEnv{ctxObj: make(map[string]any, len(ev.ctxObj)+1), vars: ev.vars}
+		iev := &evalEnv{ctxObj: make(map[string]any, len(ev.ctxObj)+1), vars: ev.vars, input: ev.input, opts: ev.opts}
 		for k, v := range ev.ctxObj {
 			iev.ctxObj[k] = v
 		}

@@ -57,7 +57,7 @@ func fieldSet(names ...string) map[string]bool {
 }
 
 // language resolves the QueryLanguage of a definition or state, inheriting
-// parent. JSONata is refused here, before anything runs.
+// parent. A state may move a JSONPath machine to JSONata, not the reverse.
 func (c *compiler) language(raw map[string]any, at string, parent queryLanguage) queryLanguage {
 	v, ok := raw["QueryLanguage"]
 	if !ok {
@@ -67,14 +67,17 @@ func (c *compiler) language(raw map[string]any, at string, parent queryLanguage)
 		return parent
 	}
 	name, _ := v.(string)
-	if name == langJSONata {
-		c.fail("SCHEMA_VALIDATION_FAILED", at+"/QueryLanguage", "The QueryLanguage 'JSONata' is not supported yet by the loanflow local engine; use JSONPath")
-		return jsonPathLang{}
-	}
 	l, ok := languageFor(name)
 	if !ok {
 		c.schema(at+"/QueryLanguage", "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]")
+		if parent != nil {
+			return parent
+		}
 		return jsonPathLang{}
+	}
+	if parent != nil && parent.name() == langJSONata && name == langJSONPath {
+		c.schema(at+"/QueryLanguage", "Cannot downgrade from JSONata context to a JSONPath context")
+		return parent
 	}
 	return l
 }
@@ -227,10 +230,14 @@ func (c *compiler) state(name string, raw map[string]any, at string, parent quer
 		c.schema(at+"/Type", "The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map]")
 		return st
 	}
-	c.unknownFields(raw, at, allowed)
 	lang := c.language(raw, at, parent)
+	st.jsonata = lang.name() == langJSONata
+	if st.jsonata {
+		allowed = c.jsonataFields(raw, at, typ, allowed)
+	}
+	c.unknownFields(raw, at, allowed)
 	st.io = lang.compileState(c, raw, at, typ)
-	st.usesContext = typ == "Task" || typ == "Map" || typ == "Parallel" || mentions(raw, "$$")
+	st.usesContext = typ == "Task" || typ == "Map" || typ == "Parallel" || mentions(raw, "$$") || st.jsonata && mentions(raw, "$states")
 	if rm, ok := st.io.(interface{ resultMember() string }); ok {
 		st.resultKey = rm.resultMember()
 	}
@@ -270,6 +277,11 @@ func (c *compiler) state(name string, raw map[string]any, at string, parent quer
 	case "Wait":
 		c.wait(st, raw, at, lang)
 	case "Fail":
+		if st.jsonata {
+			st.errName, st.errPath = c.jsonataString(raw, "Error", at, lang)
+			st.cause, st.causePath = c.jsonataString(raw, "Cause", at, lang)
+			break
+		}
 		st.errName, _ = raw["Error"].(string)
 		st.cause, _ = raw["Cause"].(string)
 		st.errPath = lang.compileRef(c, raw["ErrorPath"], at+"/ErrorPath", true)
@@ -333,17 +345,31 @@ func (c *compiler) task(st *state, raw map[string]any, at string, lang queryLang
 	}
 	st.task = spec
 	if v, ok := raw["TimeoutSeconds"]; ok {
-		st.timeoutSeconds = c.posInt(v, at+"/TimeoutSeconds", "TimeoutSeconds")
+		if r := c.jsonataExpr(st, v, at+"/TimeoutSeconds", lang); r != nil {
+			st.timeoutPath = r
+		} else {
+			st.timeoutSeconds = c.posInt(v, at+"/TimeoutSeconds", "TimeoutSeconds")
+		}
 	}
 	if v, ok := raw["HeartbeatSeconds"]; ok {
-		st.heartbeatSeconds = c.posInt(v, at+"/HeartbeatSeconds", "HeartbeatSeconds")
+		if r := c.jsonataExpr(st, v, at+"/HeartbeatSeconds", lang); r != nil {
+			st.heartbeatPath = r
+		} else {
+			st.heartbeatSeconds = c.posInt(v, at+"/HeartbeatSeconds", "HeartbeatSeconds")
+		}
 	}
-	st.timeoutPath = lang.compileRef(c, raw["TimeoutSecondsPath"], at+"/TimeoutSecondsPath", false)
-	st.heartbeatPath = lang.compileRef(c, raw["HeartbeatSecondsPath"], at+"/HeartbeatSecondsPath", false)
+	if !st.jsonata {
+		st.timeoutPath = lang.compileRef(c, raw["TimeoutSecondsPath"], at+"/TimeoutSecondsPath", false)
+		st.heartbeatPath = lang.compileRef(c, raw["HeartbeatSecondsPath"], at+"/HeartbeatSecondsPath", false)
+	}
 	if st.timeoutSeconds > 0 && st.heartbeatSeconds >= st.timeoutSeconds {
 		c.schema(at+"/HeartbeatSeconds", "HeartbeatSeconds must be smaller than TimeoutSeconds")
 	}
-	if spec.Pattern == patternToken {
+	if spec.Pattern == patternToken && st.jsonata {
+		if p, ok := raw["Arguments"]; !ok || !strings.Contains(compactValue(p), "$states.context.Task.Token") {
+			c.schema(at+"/Arguments", "The 'Arguments' field must contain the field '$states.context.Task.Token' for the .waitForTaskToken integration pattern")
+		}
+	} else if spec.Pattern == patternToken {
 		if p, ok := raw["Parameters"]; !ok || !strings.Contains(compactValue(p), "$$.Task.Token") {
 			c.schema(at+"/Parameters", "The 'Parameters' field must contain the field '$$.Task.Token' for the .waitForTaskToken integration pattern")
 		}
@@ -378,7 +404,11 @@ func (c *compiler) choice(st *state, raw map[string]any, at string, lang queryLa
 			}
 		}
 		r := lang.compileRule(c, rule, cat)
-		st.choices = append(st.choices, &choiceRule{rule: r, Next: next, assign: lang.compileAssign(c, cm["Assign"], cat+"/Assign")})
+		cr := &choiceRule{rule: r, Next: next, assign: lang.compileAssign(c, cm["Assign"], cat+"/Assign")}
+		if out, ok := cm["Output"]; ok && st.jsonata {
+			cr.output = c.compileJValue(out, "Output", cat+"/Output")
+		}
+		st.choices = append(st.choices, cr)
 	}
 	if d, ok := raw["Default"]; ok {
 		s, _ := d.(string)
@@ -392,7 +422,10 @@ func (c *compiler) choice(st *state, raw map[string]any, at string, lang queryLa
 func (c *compiler) wait(st *state, raw map[string]any, at string, lang queryLanguage) {
 	w := &waitSpec{}
 	n := 0
-	if v, ok := raw["Seconds"]; ok {
+	if v, ok := raw["Seconds"]; ok && c.jsonataExpr(st, v, "", lang) != nil {
+		n++
+		w.secondsPath = c.jsonataExpr(st, v, at+"/Seconds", lang)
+	} else if ok {
 		n++
 		num, isNum := v.(json.Number)
 		i, err := num.Int64()
@@ -404,7 +437,10 @@ func (c *compiler) wait(st *state, raw map[string]any, at string, lang queryLang
 		}
 		w.seconds, w.hasSeconds = i, true
 	}
-	if v, ok := raw["Timestamp"]; ok {
+	if v, ok := raw["Timestamp"]; ok && c.jsonataExpr(st, v, "", lang) != nil {
+		n++
+		w.timestampPath = c.jsonataExpr(st, v, at+"/Timestamp", lang)
+	} else if ok {
 		n++
 		s, _ := v.(string)
 		t, err := parseTimestamp(s)
@@ -452,8 +488,23 @@ func (c *compiler) mapState(st *state, raw map[string]any, at string, lang query
 	if _, ok := raw["ItemReader"]; ok {
 		c.schema(at+"/ItemReader", "ItemReader (distributed Map over S3) is not supported by the loanflow local engine")
 	}
-	ms.itemsPath = lang.compileRef(c, raw["ItemsPath"], at+"/ItemsPath", false)
-	if v, ok := raw["MaxConcurrency"]; ok {
+	if st.jsonata {
+		ms.itemsPath = lang.compileRef(c, raw["Items"], at+"/Items", false)
+		if items, ok := raw["Items"]; ok {
+			if s, isStr := items.(string); isStr {
+				if _, isT := isTemplate(s); !isT {
+					c.schema(at+"/Items", "The value for the field 'Items' must be an ARRAY or a JSONata expression")
+				}
+			} else if _, isArr := items.([]any); !isArr {
+				c.schema(at+"/Items", "The value for the field 'Items' must be an ARRAY or a JSONata expression")
+			}
+		}
+	} else {
+		ms.itemsPath = lang.compileRef(c, raw["ItemsPath"], at+"/ItemsPath", false)
+	}
+	if v, ok := raw["MaxConcurrency"]; ok && c.jsonataExpr(st, v, "", lang) != nil {
+		ms.maxConcurrencyPath = c.jsonataExpr(st, v, at+"/MaxConcurrency", lang)
+	} else if ok {
 		n, isNum := v.(json.Number)
 		i, err := n.Int64()
 		if !isNum || err != nil || i < 0 {
@@ -461,8 +512,12 @@ func (c *compiler) mapState(st *state, raw map[string]any, at string, lang query
 		}
 		ms.maxConcurrency = int(i)
 	}
-	ms.maxConcurrencyPath = lang.compileRef(c, raw["MaxConcurrencyPath"], at+"/MaxConcurrencyPath", false)
-	if v, ok := raw["ToleratedFailureCount"]; ok {
+	if !st.jsonata {
+		ms.maxConcurrencyPath = lang.compileRef(c, raw["MaxConcurrencyPath"], at+"/MaxConcurrencyPath", false)
+	}
+	if v, ok := raw["ToleratedFailureCount"]; ok && c.jsonataExpr(st, v, "", lang) != nil {
+		ms.toleratedCountPath = c.jsonataExpr(st, v, at+"/ToleratedFailureCount", lang)
+	} else if ok {
 		n, isNum := v.(json.Number)
 		i, err := n.Int64()
 		if !isNum || err != nil || i < 0 {
@@ -470,8 +525,12 @@ func (c *compiler) mapState(st *state, raw map[string]any, at string, lang query
 		}
 		ms.toleratedCount, ms.hasToleratedCount = int(i), true
 	}
-	ms.toleratedCountPath = lang.compileRef(c, raw["ToleratedFailureCountPath"], at+"/ToleratedFailureCountPath", false)
-	if v, ok := raw["ToleratedFailurePercentage"]; ok {
+	if !st.jsonata {
+		ms.toleratedCountPath = lang.compileRef(c, raw["ToleratedFailureCountPath"], at+"/ToleratedFailureCountPath", false)
+	}
+	if v, ok := raw["ToleratedFailurePercentage"]; ok && c.jsonataExpr(st, v, "", lang) != nil {
+		ms.toleratedPercentPath = c.jsonataExpr(st, v, at+"/ToleratedFailurePercentage", lang)
+	} else if ok {
 		n, isNum := v.(json.Number)
 		f, err := n.Float64()
 		if !isNum || err != nil || f < 0 || f > 100 || math.IsNaN(f) {
@@ -479,7 +538,9 @@ func (c *compiler) mapState(st *state, raw map[string]any, at string, lang query
 		}
 		ms.toleratedPercent, ms.hasToleratedPercent = f, true
 	}
-	ms.toleratedPercentPath = lang.compileRef(c, raw["ToleratedFailurePercentagePath"], at+"/ToleratedFailurePercentagePath", false)
+	if !st.jsonata {
+		ms.toleratedPercentPath = lang.compileRef(c, raw["ToleratedFailurePercentagePath"], at+"/ToleratedFailurePercentagePath", false)
+	}
 	if _, ok := raw["ItemSelector"]; ok {
 		if _, ok := raw["Parameters"]; ok {
 			c.schema(at, "A Map state cannot have both 'ItemSelector' and 'Parameters'")
@@ -618,4 +679,61 @@ func mentions(v any, sub string) bool {
 		}
 	}
 	return false
+}
+
+// jsonataFields reports the JSONPath fields of a JSONata state, as AWS
+// does, and returns the fields the state may have.
+func (c *compiler) jsonataFields(raw map[string]any, at, typ string, allowed map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(allowed)+2)
+	for k := range allowed {
+		out[k] = true
+	}
+	for _, f := range jsonataFields[typ] {
+		out[f] = true
+	}
+	for _, f := range jsonPathOnlyFields {
+		if _, ok := raw[f]; ok {
+			c.schema(at+"/"+f, "The field '%s' is not supported for QueryLanguage 'JSONata'", f)
+		}
+		delete(out, f)
+	}
+	return out
+}
+
+// jsonataExpr compiles v when the state is JSONata and v is a "{% %}"
+// template, the form a JSONata state's numeric and timestamp fields take
+// for a computed value; nil otherwise. With at "", nothing is reported.
+func (c *compiler) jsonataExpr(st *state, v any, at string, lang queryLanguage) valueRef {
+	if !st.jsonata {
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	if _, ok := isTemplate(s); !ok {
+		return nil
+	}
+	if at == "" {
+		return &jsonataRef{&jvalue{}}
+	}
+	return lang.compileRef(c, v, at, false)
+}
+
+// jsonataString compiles a JSONata Fail state's Error or Cause: a literal
+// string or an expression.
+func (c *compiler) jsonataString(raw map[string]any, field, at string, lang queryLanguage) (string, valueRef) {
+	v, ok := raw[field]
+	if !ok {
+		return "", nil
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		c.schema(at+"/"+field, "The value for the field '%s' must be a STRING", field)
+		return "", nil
+	}
+	if _, isT := isTemplate(s); isT {
+		return "", lang.compileRef(c, s, at+"/"+field, false)
+	}
+	return s, nil
 }

@@ -1,6 +1,9 @@
 package asl
 
-import "loanflow/infra/local/asl/expr"
+import (
+	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/asl/jsonata"
+)
 
 // Query language names as written in "QueryLanguage".
 const (
@@ -24,7 +27,13 @@ type queryLanguage interface {
 	// compileCatch compiles a Catcher's data-flow fields.
 	compileCatch(c *compiler, raw map[string]any, at string) catchIO
 	// compileRule compiles a Choice rule.
-	compileRule(c *compiler, raw map[string]any, at string) *expr.Rule
+	compileRule(c *compiler, raw map[string]any, at string) condition
+}
+
+// condition is a compiled Choice rule: a JSONPath rule or a JSONata
+// Condition.
+type condition interface {
+	Eval(sc expr.Scope) (bool, error)
 }
 
 // evalEnv is what expressions see besides the input: the context object $$
@@ -32,10 +41,19 @@ type queryLanguage interface {
 type evalEnv struct {
 	ctxObj map[string]any
 	vars   map[string]any
+	// input is the state's raw input ($states.input where the value
+	// evaluated is a result); opts are the JSONata evaluation options
+	// (JSONata states only).
+	input any
+	opts  *jsonata.Options
 }
 
 func (e *evalEnv) scope(input any) expr.Scope {
-	return expr.Scope{Input: input, Context: e.ctxObj, Vars: e.vars}
+	sc := expr.Scope{Input: input, Context: e.ctxObj, Vars: e.vars}
+	if e.opts != nil {
+		sc.Opaque = e.opts
+	}
+	return sc
 }
 
 // stateIO is a state's compiled data flow:
@@ -70,10 +88,11 @@ type catchIO interface {
 
 var queryLanguages = map[string]queryLanguage{
 	langJSONPath: jsonPathLang{},
+	langJSONata:  jsonataLang{},
 }
 
 // languageFor returns the strategy for name, or nil and false when the
-// language is known but not supported (JSONata) or unknown.
+// language is unknown.
 func languageFor(name string) (queryLanguage, bool) {
 	l, ok := queryLanguages[name]
 	return l, ok

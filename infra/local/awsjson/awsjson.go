@@ -112,6 +112,13 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
+	if !json.Valid(body) {
+		// Every AWS JSON protocol service refuses a body that is not JSON
+		// before the operation runs, even one that reads no member.
+		var v any
+		fail(Decode(body, &v).(*Error))
+		return
+	}
 	res, err := m.call(r.Context(), fn, body)
 	if err != nil {
 		var ae *Error

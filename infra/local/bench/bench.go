@@ -17,6 +17,12 @@
 //     start. Goal: at most 2 s with 100,000 waiting.
 //   - State transitions per second with durable checkpoints, database on
 //     disk against the same on tmpfs (the disk's cost).
+//   - Whole process (a process per run of the built binary, as a user runs
+//     it): `loanflow run-definition` of a one-state Pass machine, median
+//     wall and CPU against `loanflow help` (process start and package
+//     init), goal at most 20 ms; and the Map above, `loanflow
+//     run-definition` against `node run.mjs` running it once, goal at least
+//     25 times faster.
 //
 // Run prints the table; `loanflow bench` calls it. The package's Go
 // benchmarks measure each figure on its own (go test -bench . ./infra/local/bench).
@@ -66,8 +72,15 @@ type Options struct {
 	Dir      string
 	TmpfsDir string
 
+	// Binary is the loanflow executable the whole-process figures run
+	// (`loanflow bench` passes itself); "" reports them as skipped.
+	Binary string
+	// ProcessRuns is the number of timed runs of the one-state machine as a
+	// process (default 20, quick 10); the whole-process Map takes MapRuns.
+	ProcessRuns int
+
 	// Skip figures: for the Go benchmarks, which measure one at a time.
-	SkipMap, SkipWaiting, SkipTransitions bool
+	SkipMap, SkipWaiting, SkipTransitions, SkipProcess bool
 }
 
 func (o Options) withDefaults() Options {
@@ -84,6 +97,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Waiting, 100000, 10000)
 	def(&o.Executions, 20000, 2000)
 	def(&o.TransitionRounds, 3, 1)
+	def(&o.ProcessRuns, 20, 10)
 	o.TmpfsDir = tmpfsDir(o.TmpfsDir)
 	return o
 }
@@ -106,6 +120,7 @@ type Report struct {
 	Map         *MapResult
 	Waiting     *WaitingResult
 	Transitions *TransitionsResult
+	Process     *ProcessResult
 }
 
 // Run measures the figures opts selects, prints the table to w and returns
@@ -152,6 +167,19 @@ func Run(ctx context.Context, opts Options, w io.Writer) (Report, error) {
 		}
 		rep.Map = &mr
 		rep.Figures = append(rep.Figures, mapFigure(mr))
+	}
+	if !opts.SkipProcess {
+		if opts.Binary == "" {
+			rep.Figures = append(rep.Figures, skippedProcessFigures("no loanflow binary to run (Options.Binary; `loanflow bench` passes itself)")...)
+		} else {
+			fmt.Fprintf(w, "  running %s run-definition as a process: one state x %d, the %d-item Map x %d per engine...\n", opts.Binary, opts.ProcessRuns, opts.MapItems, opts.MapRuns)
+			pr, err := measureProcess(ctx, dir, opts.Binary, opts.ProcessRuns, opts.MapItems, opts.MapRuns, opts.Peer, opts.Node, opts.PeerDir)
+			if err != nil {
+				return rep, fmt.Errorf("bench: whole process: %w", err)
+			}
+			rep.Process = &pr
+			rep.Figures = append(rep.Figures, processFigures(pr)...)
+		}
 	}
 	if err := WriteTable(w, rep.Figures); err != nil {
 		return rep, fmt.Errorf("bench: %w", err)

@@ -185,7 +185,7 @@ func TestRunTiny(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, buf.String())
 	}
-	if len(rep.Figures) != 5 || rep.Map == nil || rep.Waiting == nil || rep.Transitions == nil {
+	if len(rep.Figures) != 7 || rep.Map == nil || rep.Waiting == nil || rep.Transitions == nil {
 		t.Fatalf("report incomplete: %+v", rep)
 	}
 	out := buf.String()

@@ -26,7 +26,10 @@ type overviewView struct {
 	Failed    section[FailedDelivery]
 	Functions section[Function]
 	Topics    section[topicRow]
-	Errors    []string
+	// Bus is the rules, archives and replays, when the Source describes them.
+	Bus    *BusOverview
+	BusErr string
+	Errors []string
 }
 
 // statusCount is one tile of the executions panel.
@@ -134,6 +137,12 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 	}
 	v.Functions.Items, err = s.src.Functions(ctx)
 	v.Functions.Err = note("functions", err)
+
+	if bd, ok := s.src.(BusDescriber); ok {
+		bus, err := bd.EventBus(ctx)
+		v.BusErr = note("event bus rules", err)
+		v.Bus = &bus
+	}
 
 	topics, err := s.src.Topics(ctx, limit)
 	v.Topics.Err = note("topics", err)

@@ -48,6 +48,42 @@ type ExecutionSearcher interface {
 	SearchExecutions(ctx context.Context, status, query string, limit int) (found []Execution, more bool, err error)
 }
 
+// BusDescriber is a Source that describes its event buses beyond their
+// events: the rules with their state and schedule, the archives and the
+// replays. The overview shows them when its Source is one.
+type BusDescriber interface {
+	EventBus(ctx context.Context) (BusOverview, error)
+}
+
+// BusOverview is what the overview shows of the event buses' rules,
+// archives and replays.
+type BusOverview struct {
+	Rules    []BusRule
+	Archives []Archive
+	Replays  []Replay
+}
+
+// BusRule is a rule, its state (ENABLED, DISABLED) and, for a scheduled
+// rule, its schedule expression and next firing.
+type BusRule struct {
+	Bus, Name, State, Schedule string
+	Targets                    int
+	NextFire                   time.Time
+}
+
+// Archive is an event archive of a bus and how many events it keeps.
+type Archive struct {
+	Name, Bus     string
+	EventCount    int64
+	RetentionDays int // 0: forever
+}
+
+// Replay is a replay of an archive and its state.
+type Replay struct {
+	Name, Archive, State string
+	Started              time.Time
+}
+
 // MatchExecution reports whether e answers a search: its name (a loan's
 // execution is named after the loan's application id), its ARN or its state
 // machine contains query, ignoring case.

@@ -14,7 +14,9 @@ import (
 
 const archiveBus = "callbacks"
 
-func archiveBusARN(bus string) string { return "arn:aws:events:us-east-1:000000000000:event-bus/" + bus }
+func archiveBusARN(bus string) string {
+	return "arn:aws:events:us-east-1:000000000000:event-bus/" + bus
+}
 
 // ruleOn puts a rule matching testPattern on bus with one queue target.
 func ruleOn(t *testing.T, c *eventbridge.Client, bus, name, queue string) string {

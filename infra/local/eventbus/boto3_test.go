@@ -102,10 +102,10 @@ func runBoto3(t *testing.T, script string, env ...string) map[string]any {
 	return runScript(t, script, boto3Server(t, b, f, clock), env...)
 }
 
-func TestBoto3Rules(t *testing.T)         { runBoto3(t, "rules.py") }
-func TestBoto3TargetInputs(t *testing.T)  { runBoto3(t, "inputs.py") }
+func TestBoto3Rules(t *testing.T)          { runBoto3(t, "rules.py") }
+func TestBoto3TargetInputs(t *testing.T)   { runBoto3(t, "inputs.py") }
 func TestBoto3ScheduledRules(t *testing.T) { runBoto3(t, "schedule.py") }
-func TestBoto3EventBuses(t *testing.T)    { runBoto3(t, "buses.py") }
+func TestBoto3EventBuses(t *testing.T)     { runBoto3(t, "buses.py") }
 func TestBoto3ArchiveAndReplay(t *testing.T) {
 	runBoto3(t, "archive.py")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,7 +38,9 @@ const (
 var predefinedVars = map[string]bool{varRuleARN: true, varRuleName: true, varIngestionTime: true, varEvent: true, varEventJSON: true}
 
 var (
-	pathKeyRE     = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,256}$`)
+	// pathKeyRE is compiled on first use: its counted repetition costs
+	// milliseconds at every start of the loanflow binary otherwise.
+	pathKeyRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_\-]{1,256}$`) })
 	placeholderRE = regexp.MustCompile(`^<([A-Za-z0-9_.\-]+)>`)
 )
 
@@ -114,7 +117,7 @@ func (it *InputTransformer) validate(id string) error {
 		return invalidTarget("InputPathsMap for target %s has %d entries; at most %d are allowed.", id, len(it.InputPathsMap), maxInputPaths)
 	}
 	for k, p := range it.InputPathsMap {
-		if !pathKeyRE.MatchString(k) {
+		if !pathKeyRE().MatchString(k) {
 			return invalidTarget("InputPathsMap key %q for target %s must match [A-Za-z0-9_-]+ (1 to 256 characters).", k, id)
 		}
 		if len(p) > maxInputPathLen {

@@ -96,3 +96,29 @@ func TestScheduleNextFiringTimes(t *testing.T) {
 		t.Fatalf("after a gap: %s", got)
 	}
 }
+
+// Any expression is accepted or refused without a panic, and an accepted
+// one's next firing comes after the time asked about, on a whole minute.
+func FuzzParseSchedule(f *testing.F) {
+	for _, seed := range []string{"rate(5 minutes)", "cron(0/15 * * * ? *)", "cron(15 10 ? * 6L 2002-2005)", "cron(0 2 ? * SAT#3 *)",
+		"cron(0 9 LW * ? *)", "cron(0 9 15W * ? *)", "cron(0 0 ? * SAT-MON *)", "cron(5,35 14 * * ? *)", "cron(0 0 31 2 ? *)"} {
+		f.Add(seed)
+	}
+	at := utc("2026-03-02T10:00:30Z")
+	f.Fuzz(func(t *testing.T, expr string) {
+		s, err := parseSchedule(expr)
+		if err != nil {
+			return
+		}
+		next, ok := s.next(at, at)
+		if !ok {
+			return
+		}
+		if !next.After(at) {
+			t.Fatalf("%s: next %s is not after %s", expr, next, at)
+		}
+		if _, cron := s.(*cronSchedule); cron && (next.Second() != 0 || next.Nanosecond() != 0) {
+			t.Fatalf("%s: next %s is not on a minute", expr, next)
+		}
+	})
+}

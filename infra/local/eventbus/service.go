@@ -345,8 +345,9 @@ var ruleStates = []string{"ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MA
 
 func (b *Bus) opPutRule(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		Name, EventBusName, EventPattern, State, Description, ScheduleExpression, RoleArn string
-		Tags                                                                              []Tag
+		Name, EventBusName, EventPattern, State, Description, ScheduleExpression string
+		RoleARN                                                                  string `json:"RoleArn"`
+		Tags                                                                     []Tag
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err

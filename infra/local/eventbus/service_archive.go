@@ -50,13 +50,14 @@ func archiveNotFound(name string) error { return notFound("Archive %s does not e
 
 func (b *Bus) opCreateArchive(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		ArchiveName, EventSourceArn, Description, EventPattern, KmsKeyIdentifier string
-		RetentionDays                                                            int
+		ArchiveName, Description, EventPattern, KmsKeyIdentifier string
+		EventSourceARN                                           string `json:"EventSourceArn"`
+		RetentionDays                                            int
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.ArchiveName == "" || in.EventSourceArn == "" {
+	if in.ArchiveName == "" || in.EventSourceARN == "" {
 		return nil, awsjson.Validation("ArchiveName and EventSourceArn", "are required")
 	}
 	cs := checkName(in.ArchiveName, "archiveName", 48)
@@ -69,7 +70,7 @@ func (b *Bus) opCreateArchive(ctx context.Context, body []byte) (any, error) {
 	if _, err := b.DescribeArchive(ctx, in.ArchiveName); err == nil {
 		return nil, awsjson.Errorf("ResourceAlreadyExistsException", "Archive %s already exists.", in.ArchiveName)
 	}
-	bus, ok := b.busOfARN(in.EventSourceArn)
+	bus, ok := b.busOfARN(in.EventSourceARN)
 	if !ok {
 		// Not recorded against AWS: the member and its rule, as the other
 		// parameter errors word them.
@@ -107,20 +108,21 @@ func (b *Bus) opDescribeArchive(ctx context.Context, body []byte) (any, error) {
 
 func (b *Bus) opListArchives(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		NamePrefix, EventSourceArn, State, NextToken string
-		Limit                                        int
+		NamePrefix, State, NextToken string
+		EventSourceARN               string `json:"EventSourceArn"`
+		Limit                        int
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	if countSet(in.NamePrefix, in.EventSourceArn, in.State) > 1 {
+	if countSet(in.NamePrefix, in.EventSourceARN, in.State) > 1 {
 		// Not recorded against AWS: moto's wording.
 		return nil, validation("At most one filter is allowed for ListArchives. Use either : State, EventSourceArn, or NamePrefix.")
 	}
 	var bus string
-	if in.EventSourceArn != "" {
+	if in.EventSourceARN != "" {
 		var ok bool
-		if bus, ok = b.busOfARN(in.EventSourceArn); !ok {
+		if bus, ok = b.busOfARN(in.EventSourceARN); !ok {
 			return nil, validation("Parameter EventSourceArn is not valid. Reason: Must contain an event bus ARN.")
 		}
 		if exists, _ := b.busExists(ctx, bus); !exists {
@@ -236,14 +238,15 @@ func replayNotFound(name string) error { return notFound("Replay %s does not exi
 
 func (b *Bus) opStartReplay(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		ReplayName, Description, EventSourceArn string
-		EventStartTime, EventEndTime            *epoch
-		Destination                             *replayDestination
+		ReplayName, Description      string
+		EventSourceARN               string `json:"EventSourceArn"`
+		EventStartTime, EventEndTime *epoch
+		Destination                  *replayDestination
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.ReplayName == "" || in.EventSourceArn == "" || in.Destination == nil || in.Destination.ARN == "" {
+	if in.ReplayName == "" || in.EventSourceARN == "" || in.Destination == nil || in.Destination.ARN == "" {
 		return nil, awsjson.Validation("ReplayName, EventSourceArn and Destination.Arn", "are required")
 	}
 	start, err := timeParam(in.EventStartTime, "EventStartTime")
@@ -263,10 +266,10 @@ func (b *Bus) opStartReplay(ctx context.Context, body []byte) (any, error) {
 	if !end.After(start) {
 		return nil, validation("Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime.")
 	}
-	archiveName, _ := strings.CutPrefix(in.EventSourceArn, b.ArchiveARN(""))
+	archiveName, _ := strings.CutPrefix(in.EventSourceARN, b.ArchiveARN(""))
 	a, err := b.DescribeArchive(ctx, archiveName)
-	if err != nil || !strings.HasPrefix(in.EventSourceArn, b.ArchiveARN("")) {
-		name := in.EventSourceArn[strings.LastIndexByte(in.EventSourceArn, '/')+1:]
+	if err != nil || !strings.HasPrefix(in.EventSourceARN, b.ArchiveARN("")) {
+		name := in.EventSourceARN[strings.LastIndexByte(in.EventSourceARN, '/')+1:]
 		return nil, validation("Parameter EventSourceArn is not valid. Reason: Archive %s does not exist.", name)
 	}
 	bus, ok := b.busOfARN(in.Destination.ARN)
@@ -315,13 +318,14 @@ func (b *Bus) opDescribeReplay(ctx context.Context, body []byte) (any, error) {
 
 func (b *Bus) opListReplays(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		NamePrefix, State, EventSourceArn, NextToken string
-		Limit                                        int
+		NamePrefix, State, NextToken string
+		EventSourceARN               string `json:"EventSourceArn"`
+		Limit                        int
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	if countSet(in.NamePrefix, in.EventSourceArn, in.State) > 1 {
+	if countSet(in.NamePrefix, in.EventSourceARN, in.State) > 1 {
 		// Not recorded against AWS: moto's wording.
 		return nil, validation("At most one filter is allowed for ListReplays. Use either : State, EventSourceArn, or NamePrefix.")
 	}
@@ -332,7 +336,7 @@ func (b *Bus) opListReplays(ctx context.Context, body []byte) (any, error) {
 	out := []replayView{}
 	for _, r := range rs {
 		if strings.HasPrefix(r.Name, in.NamePrefix) && (in.State == "" || r.State == in.State) &&
-			(in.EventSourceArn == "" || r.ArchiveARN == in.EventSourceArn) {
+			(in.EventSourceARN == "" || r.ArchiveARN == in.EventSourceARN) {
 			out = append(out, b.replayView(r, false))
 		}
 	}

@@ -94,7 +94,11 @@ func TestRuleTargetsOnTheLocalStack(t *testing.T) {
 	}
 	eventID := aws.ToString(put.Entries[0].EventId)
 
-	var notification struct{ Type, TopicArn, Message string }
+	var notification struct {
+		Type     string `json:"Type"`
+		TopicARN string `json:"TopicArn"`
+		Message  string `json:"Message"`
+	}
 	within(t, "the topic's notification in its SQS subscriber", func() (bool, string) {
 		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
 		if err != nil || len(out.Messages) == 0 {
@@ -102,7 +106,7 @@ func TestRuleTargetsOnTheLocalStack(t *testing.T) {
 		}
 		return json.Unmarshal([]byte(aws.ToString(out.Messages[0].Body)), &notification) == nil, aws.ToString(out.Messages[0].Body)
 	})
-	if notification.Type != "Notification" || notification.TopicArn != aws.ToString(topic.TopicArn) ||
+	if notification.Type != "Notification" || notification.TopicARN != aws.ToString(topic.TopicArn) ||
 		notification.Message != `{"application":"L-7","rule":"to-every-kind"}` {
 		t.Fatalf("notification: %+v", notification)
 	}

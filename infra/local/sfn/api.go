@@ -23,6 +23,13 @@ type StateMachine struct {
 	Type         string
 	Status       string
 	CreationDate time.Time
+	// UpdateDate is when the definition or role last changed (the
+	// creation date until then).
+	UpdateDate time.Time
+	// Logging is its logging configuration (level OFF by default).
+	Logging LoggingConfiguration
+	// TracingEnabled says whether X-Ray tracing is on (off by default).
+	TracingEnabled bool
 }
 
 // Execution describes an execution.
@@ -37,6 +44,14 @@ type Execution struct {
 	Cause           *string
 	StartDate       time.Time
 	StopDate        *time.Time
+	// RedriveCount is how many times it was redriven; RedriveDate is the
+	// last redrive (nil if never).
+	RedriveCount int
+	RedriveDate  *time.Time
+	// RedriveStatus is REDRIVABLE or NOT_REDRIVABLE, RedriveStatusReason
+	// why not.
+	RedriveStatus       string
+	RedriveStatusReason string
 }
 
 // ExecutionSummary is an execution as listed.
@@ -72,7 +87,10 @@ func (e *Engine) smARN(name string) string {
 
 func (e *Engine) checkARN(arn, kind string) error {
 	prefix := fmt.Sprintf("arn:aws:states:%s:%s:%s:", e.region, e.account, kind)
-	if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":"+kind+":") {
+	if !strings.HasPrefix(arn, "arn:") {
+		return apiErr(CodeInvalidArn, "Invalid Arn: 'Invalid ARN prefix: %s'", arn)
+	}
+	if !strings.Contains(arn, ":"+kind+":") {
 		return apiErr(CodeInvalidArn, "Invalid Arn: '%s'", arn)
 	}
 	if !strings.HasPrefix(arn, prefix) {
@@ -88,6 +106,9 @@ func definitionHash(def string) string {
 
 // cacheDefinition validates def and keeps the parsed machine by hash.
 func (e *Engine) cacheDefinition(def string) error {
+	if err := requiredFields(def); err != nil {
+		return err
+	}
 	m, err := asl.Parse([]byte(def))
 	if err != nil {
 		return err
@@ -99,39 +120,13 @@ func (e *Engine) cacheDefinition(def string) error {
 // CreateStateMachine creates a STANDARD state machine and returns its ARN.
 // Creating it again with the same definition and role is a no-op.
 func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (string, time.Time, error) {
-	if !validName(name) {
-		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", name)
-	}
-	if typ != "" && typ != "STANDARD" {
-		return "", time.Time{}, apiErr(CodeStateMachineTypeNotSupp, "only STANDARD state machines are supported by the loanflow local engine")
-	}
-	if err := e.cacheDefinition(definition); err != nil {
-		return "", time.Time{}, err
-	}
-	arn := e.smARN(name)
-	created, err := e.store.createStateMachine(ctx, arn, name, definition, definitionHash(definition), roleArn, e.clock.Now())
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("create state machine %s: %w", name, err)
-	}
-	return arn, created, nil
+	return e.CreateStateMachineWith(ctx, CreateStateMachineInput{Name: name, Definition: definition, RoleArn: roleArn, Type: typ})
 }
 
 // UpdateStateMachine replaces the definition and/or role (empty = keep).
 // Running executions keep the definition they started with.
 func (e *Engine) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (time.Time, error) {
-	if err := e.checkARN(arn, "stateMachine"); err != nil {
-		return time.Time{}, err
-	}
-	if definition != "" {
-		if err := e.cacheDefinition(definition); err != nil {
-			return time.Time{}, err
-		}
-	}
-	now := e.clock.Now()
-	if err := e.store.updateStateMachine(ctx, arn, definition, definitionHash(definition), roleArn, now); err != nil {
-		return time.Time{}, fmt.Errorf("update state machine: %w", err)
-	}
-	return now, nil
+	return e.UpdateStateMachineWith(ctx, UpdateStateMachineInput{StateMachineArn: arn, Definition: definition, RoleArn: roleArn})
 }
 
 // DescribeStateMachine returns the state machine with arn.
@@ -145,7 +140,7 @@ func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (*StateMa
 // ListStateMachines returns every state machine (without definitions),
 // ordered by name.
 func (e *Engine) ListStateMachines(ctx context.Context) ([]StateMachine, error) {
-	return e.store.listStateMachines(ctx)
+	return e.store.listStateMachines(ctx, "", -1)
 }
 
 // StartExecution starts an execution (name "" means a generated UUID) and
@@ -165,11 +160,11 @@ func (e *Engine) StartExecution(ctx context.Context, smArn, name, input string) 
 		input = "{}"
 	}
 	if len(input) > asl.MaxPayload {
-		return "", time.Time{}, apiErr(CodeInvalidExecutionInput, "Invalid Input: input exceeds the maximum size of %d bytes", asl.MaxPayload)
+		return "", time.Time{}, apiErr(CodeInvalidExecutionInput, "Invalid State Machine Execution Input: 'input exceeds the maximum size of %d bytes'", asl.MaxPayload)
 	}
 	in, err := expr.Decode([]byte(input))
 	if err != nil {
-		return "", time.Time{}, apiErr(CodeInvalidExecutionInput, "Invalid Input: %v", err)
+		return "", time.Time{}, apiErr(CodeInvalidExecutionInput, "Invalid State Machine Execution Input: '%v'", err)
 	}
 	smName := nameFromARN(smArn)
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, smName, name)
@@ -218,9 +213,9 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 	if in.StatusFilter != "" && !in.StatusFilter.valid() {
 		return nil, "", apiErr(CodeValidationException, "1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint", in.StatusFilter)
 	}
-	limit := in.MaxResults
-	if limit <= 0 || limit > 1000 {
-		limit = 100
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return nil, "", err
 	}
 	if err := e.store.requireStateMachine(ctx, in.StateMachineArn); err != nil {
 		return nil, "", err
@@ -250,13 +245,13 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]Hi
 	if err := e.checkARN(in.ExecutionArn, "execution"); err != nil {
 		return nil, "", err
 	}
-	id, err := e.store.executionID(ctx, in.ExecutionArn)
+	limit, err := pageSize(in.MaxResults)
 	if err != nil {
 		return nil, "", err
 	}
-	limit := in.MaxResults
-	if limit <= 0 || limit > 1000 {
-		limit = 100
+	id, err := e.store.executionID(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, "", err
 	}
 	from := int64(0)
 	if in.ReverseOrder {

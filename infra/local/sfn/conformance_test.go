@@ -61,10 +61,10 @@ func TestConformance(t *testing.T) {
 	}
 	sort.Strings(files)
 	gaps := loadKnownGaps(t)
-	clock := NewFakeClock(time.Now())
-	clock.SetAutoAdvance(true)
-	e := newTestEngine(t, Options{Clock: clock})
-	var pass, skip, known int
+	fake := NewFakeClock(time.Now())
+	fake.SetAutoAdvance(true)
+	e := newTestEngine(t, Options{Clock: horizonClock{fake, 24 * time.Hour}})
+	pass, known, total := map[string]int{}, map[string]int{}, map[string]int{}
 	var unexpected, fixed []string
 	for i, file := range files {
 		base := filepath.Base(file)
@@ -76,25 +76,32 @@ func TestConformance(t *testing.T) {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			t.Fatalf("%s: %v", base, err)
 		}
+		lang := "JSONPath"
 		if strings.Contains(string(c.Definition), `"JSONata"`) {
-			skip++
-			continue
+			lang = "JSONata"
 		}
 		problem := runConformanceCase(e, fmt.Sprintf("case-%d", i), &c)
 		_, isGap := gaps[base]
+		total[lang]++
 		switch {
 		case problem == "" && isGap:
 			fixed = append(fixed, base)
-			pass++
+			pass[lang]++
 		case problem == "":
-			pass++
+			pass[lang]++
 		case isGap:
-			known++
+			known[lang]++
 		default:
 			unexpected = append(unexpected, base+": "+problem)
 		}
 	}
-	t.Logf("conformance: %d passed, %d known gaps, %d unexpected failures, %d skipped (JSONata), %d total", pass, known, len(unexpected), skip, len(files))
+	for _, lang := range []string{"JSONPath", "JSONata"} {
+		t.Logf("conformance %s: %d passed, %d known gaps, %d total", lang, pass[lang], known[lang], total[lang])
+	}
+	t.Logf("conformance: %d unexpected failures, %d cases", len(unexpected), len(files))
+	if n := total["JSONata"]; n > 0 && pass["JSONata"]*100 < n*95 {
+		t.Errorf("JSONata conformance %d/%d is below 95%%", pass["JSONata"], n)
+	}
 	for _, f := range fixed {
 		t.Logf("known gap now passes (remove it from testdata/known-gaps.txt): %s", f)
 	}
@@ -102,6 +109,29 @@ func TestConformance(t *testing.T) {
 		t.Errorf("%s", u)
 	}
 }
+
+// horizonClock auto-advances through the timers a case sets (Wait states,
+// retry backoffs: AWS recorded these cases in real time, so none waits for
+// more than minutes) but never through one further than horizon away: the
+// scheduler sleeps until the one-year deadline of a running execution, and
+// jumping there would time out the execution it is watching.
+type horizonClock struct {
+	*FakeClock
+	horizon time.Duration
+}
+
+func (c horizonClock) NewTimer(d time.Duration) Timer {
+	if d > c.horizon {
+		return neverTimer{}
+	}
+	return c.FakeClock.NewTimer(d)
+}
+
+// neverTimer is a timer that does not fire.
+type neverTimer struct{}
+
+func (neverTimer) C() <-chan time.Time { return nil }
+func (neverTimer) Stop() bool          { return true }
 
 func runConformanceCase(e *Engine, smName string, c *conformanceCase) (problem string) {
 	defer func() {

@@ -67,14 +67,17 @@ func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
 			return nil
 		}
 		if !r.deadline.IsZero() && !e.clock.Now().Before(r.deadline) {
-			return e.finish(r, StatusTimedOut, nil, &asl.StateError{Name: asl.ErrTimeout})
+			return e.finish(r, cur, StatusTimedOut, nil, &asl.StateError{Name: asl.ErrTimeout})
+		}
+		if e.machineDeleted(r.smArn) {
+			return e.finish(r, cur, StatusFailed, nil, &asl.StateError{Name: asl.ErrRuntime, Cause: "State machine " + nameFromARN(r.smArn) + " has been deleted."})
 		}
 		o := x.Step(ctx, cur)
 		if err := x.Fault(); err != nil {
 			return err // a nested thread's checkpoint failed: run again from the checkpoints
 		}
 		if x.HistoryFull() {
-			return e.finish(r, StatusFailed, nil, asl.HistoryLimitError())
+			return e.finish(r, cur, StatusFailed, nil, asl.HistoryLimitError())
 		}
 		switch o.Kind {
 		case asl.StepNext:
@@ -107,25 +110,25 @@ func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				return e.finish(r, StatusTimedOut, nil, &asl.StateError{Name: asl.ErrTimeout})
+				return e.finish(r, cur, StatusTimedOut, nil, &asl.StateError{Name: asl.ErrTimeout})
 			}
 			if o.Err != nil {
-				return e.finish(r, StatusFailed, nil, o.Err)
+				return e.finish(r, cur, StatusFailed, nil, o.Err)
 			}
 			out := o.OutputJSON
 			if out == "" {
 				out = asl.EncodeJSON(o.Output)
 			}
 			if len(out) > asl.MaxPayload {
-				return e.finish(r, StatusFailed, nil, &asl.StateError{Name: asl.ErrDataLimitExceeded, Cause: "The execution output exceeds the maximum number of bytes service limit."})
+				return e.finish(r, cur, StatusFailed, nil, &asl.StateError{Name: asl.ErrDataLimitExceeded, Cause: "The execution output exceeds the maximum number of bytes service limit."})
 			}
-			return e.finish(r, StatusSucceeded, &out, nil)
+			return e.finish(r, cur, StatusSucceeded, &out, nil)
 		}
 	}
 }
 
-// finish records the final status of r.
-func (e *Engine) finish(r *run, status Status, output *string, se *asl.StateError) error {
+// finish records the final status of r, which ended at cur.
+func (e *Engine) finish(r *run, cur *asl.Cursor, status Status, output *string, se *asl.StateError) error {
 	var errName, cause *string
 	switch status {
 	case StatusSucceeded:
@@ -147,7 +150,15 @@ func (e *Engine) finish(r *run, status Status, output *string, se *asl.StateErro
 		r.x.Emit(typ, d)
 	}
 	now := e.clock.Now()
-	err := e.store.finish(r.id, &r.journal, finishing{status: status, output: output, errName: errName, cause: cause, stopNS: now.UnixNano()})
+	f := finishing{status: status, output: output, errName: errName, cause: cause, stopNS: now.UnixNano()}
+	if status != StatusSucceeded && cur != nil {
+		b, err := cur.Encode()
+		if err != nil {
+			return fmt.Errorf("encode cursor of %s: %w", r.arn, err)
+		}
+		f.redriveCursor = string(b)
+	}
+	err := e.store.finish(r.id, &r.journal, f)
 	if err != nil {
 		return fmt.Errorf("checkpoint final status %s of %s: %w", status, r.arn, err)
 	}

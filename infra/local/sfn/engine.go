@@ -51,6 +51,7 @@ type Engine struct {
 	nextID atomic.Int64
 
 	machines sync.Map // def hash -> *asl.Machine
+	deleting sync.Map // ARNs of the state machines being deleted (DELETING) -> true
 
 	storageRetries sync.Map // execution id -> last retry delay (time.Duration), while its writes fail
 
@@ -126,6 +127,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	ids, err := e.store.recover(ctx)
 	if err != nil {
 		return err
+	}
+	deleting, err := e.store.deletingMachines(ctx)
+	if err != nil {
+		return err
+	}
+	for _, arn := range deleting {
+		e.deleting.Store(arn, true)
 	}
 	for range e.workers {
 		e.wg.Add(1)

@@ -290,7 +290,8 @@ func TestIdempotentStartAndStop(t *testing.T) {
 	if x.Status != "ABORTED" || x.StopDate == nil {
 		t.Fatalf("got %s", x.Status)
 	}
-	if err := e.SendTaskSuccess(ctx, inv.tokens()[0], `{}`); ErrorCode(err) != CodeTaskDoesNotExist {
+	// AWS answers a stopped execution's token as a timed-out task's.
+	if err := e.SendTaskSuccess(ctx, inv.tokens()[0], `{}`); ErrorCode(err) != CodeTaskTimedOut {
 		t.Fatalf("token of stopped execution: %v", err)
 	}
 	evs, _, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionArn: arn, ReverseOrder: true, MaxResults: 1})

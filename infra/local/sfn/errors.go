@@ -8,20 +8,27 @@ import (
 
 // Error codes returned by Engine methods, as the Step Functions API names them.
 const (
-	CodeStateMachineDoesNotExist  = "StateMachineDoesNotExist"
-	CodeStateMachineAlreadyExists = "StateMachineAlreadyExists"
-	CodeExecutionDoesNotExist     = "ExecutionDoesNotExist"
-	CodeExecutionAlreadyExists    = "ExecutionAlreadyExists"
-	CodeInvalidDefinition         = asl.CodeInvalidDefinition
-	CodeInvalidName               = "InvalidName"
-	CodeInvalidArn                = "InvalidArn"
-	CodeInvalidExecutionInput     = "InvalidExecutionInput"
-	CodeTaskDoesNotExist          = "TaskDoesNotExist"
-	CodeTaskTimedOut              = "TaskTimedOut"
-	CodeInvalidToken              = "InvalidToken"
-	CodeInvalidOutput             = "InvalidOutput"
-	CodeValidationException       = "ValidationException"
-	CodeStateMachineTypeNotSupp   = "StateMachineTypeNotSupported"
+	CodeStateMachineDoesNotExist    = "StateMachineDoesNotExist"
+	CodeStateMachineAlreadyExists   = "StateMachineAlreadyExists"
+	CodeExecutionDoesNotExist       = "ExecutionDoesNotExist"
+	CodeExecutionAlreadyExists      = "ExecutionAlreadyExists"
+	CodeInvalidDefinition           = asl.CodeInvalidDefinition
+	CodeInvalidName                 = "InvalidName"
+	CodeInvalidArn                  = "InvalidArn"
+	CodeInvalidExecutionInput       = "InvalidExecutionInput"
+	CodeTaskDoesNotExist            = "TaskDoesNotExist"
+	CodeTaskTimedOut                = "TaskTimedOut"
+	CodeInvalidToken                = "InvalidToken"
+	CodeInvalidOutput               = "InvalidOutput"
+	CodeValidationException         = "ValidationException"
+	CodeStateMachineTypeNotSupp     = "StateMachineTypeNotSupported"
+	CodeStateMachineDeleting        = "StateMachineDeleting"
+	CodeExecutionNotRedrivable      = "ExecutionNotRedrivable"
+	CodeInvalidLoggingConfiguration = "InvalidLoggingConfiguration"
+	CodeResourceNotFound            = "ResourceNotFound"
+	CodeTooManyTags                 = "TooManyTags"
+	CodeActivityDoesNotExist        = "ActivityDoesNotExist"
+	CodeActivityAlreadyExists       = "ActivityAlreadyExists"
 )
 
 // APIError is an error of the Step Functions API with its AWS error code:

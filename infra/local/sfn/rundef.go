@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -30,12 +31,17 @@ func RunDefinition(ctx context.Context, definition, input []byte, inv asl.Invoke
 		return Result{}, fmt.Errorf("run definition: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := sqlitedb.Open(filepath.Join(dir, "run.db"))
+	// The same store, SQL, WAL and locking as `loanflow up`; only the file's
+	// durability differs (sqlitedb.NoSync): it is deleted when the run ends,
+	// so a commit need not wait for the disk.
+	db, err := sqlitedb.Open(filepath.Join(dir, "run.db"), sqlitedb.NoSync())
 	if err != nil {
 		return Result{}, fmt.Errorf("run definition: %w", err)
 	}
 	defer sqlitedb.Close(db)
-	e, err := New(db, Options{Invoker: inv})
+	// A discarding handler that is never enabled: the default logger would
+	// still format each record (and load the time zone for it).
+	e, err := New(db, Options{Invoker: inv, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return Result{}, fmt.Errorf("run definition: %w", err)
 	}

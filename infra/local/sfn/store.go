@@ -88,6 +88,53 @@ CREATE TABLE IF NOT EXISTS sfn_threads (
 ) WITHOUT ROWID;
 `
 
+// columns are the columns added to the tables above since their first
+// release: a state file written before them gains them on open.
+var columns = []struct{ table, column, decl string }{
+	{"sfn_state_machines", "status", "TEXT NOT NULL DEFAULT 'ACTIVE'"},
+	{"sfn_state_machines", "logging", "TEXT"},
+	{"sfn_state_machines", "tracing", "INTEGER NOT NULL DEFAULT 0"},
+	{"sfn_executions", "redrive_count", "INTEGER NOT NULL DEFAULT 0"},
+	{"sfn_executions", "redrive_ns", "INTEGER"},
+	// redrive_cursor is where a closed execution stopped (its failed
+	// state, or its last checkpoint when it was stopped): a redrive starts
+	// there again.
+	{"sfn_executions", "redrive_cursor", "TEXT"},
+}
+
+// migrate adds the missing columns and the tables added since the first
+// release.
+func migrate(db *sql.DB) error {
+	for _, c := range columns {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
+			return fmt.Errorf("read columns of %s: %w", c.table, err)
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := db.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.column + ` ` + c.decl); err != nil {
+			return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+		}
+	}
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS sfn_tags (
+	arn TEXT NOT NULL,
+	key TEXT NOT NULL,
+	value TEXT NOT NULL,
+	PRIMARY KEY (arn, key)
+) WITHOUT ROWID`); err != nil {
+		return fmt.Errorf("create sfn_tags: %w", err)
+	}
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS sfn_activities (
+	arn TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	created_ns INTEGER NOT NULL
+) WITHOUT ROWID`); err != nil {
+		return fmt.Errorf("create sfn_activities: %w", err)
+	}
+	return nil
+}
+
 // Task row statuses.
 const (
 	taskPending   = "PENDING"
@@ -119,6 +166,9 @@ type store struct {
 func openStore(db *sql.DB, clock Clock, stop <-chan struct{}) (*store, int64, error) {
 	if _, err := db.Exec(schema); err != nil {
 		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
+	}
+	if err := migrate(db); err != nil {
+		return nil, 0, err
 	}
 	var maxID sql.NullInt64
 	if err := db.QueryRow(`SELECT MAX(id) FROM sfn_executions`).Scan(&maxID); err != nil {

@@ -21,18 +21,29 @@ func storeDefinition(tx *sql.Tx, def, hash string) error {
 	return nil
 }
 
+// machineConfig is what a state machine holds besides its definition and
+// role: logging (JSON, "" for the default), tracing and, at creation, tags.
+type machineConfig struct {
+	logging string
+	tracing bool
+	tags    map[string]string
+}
+
 // createStateMachine inserts the state machine arn, or finds it with the
 // same definition and role, and returns its creation date.
-func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, roleArn string, now time.Time) (time.Time, error) {
+func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, roleArn string, cfg machineConfig, now time.Time) (time.Time, error) {
 	created := now
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var oldHash, oldRole string
+		var oldHash, oldRole, status string
 		var createdNS int64
-		err := tx.QueryRow(`SELECT def_hash, role_arn, created_ns FROM sfn_state_machines WHERE arn = ?`, arn).Scan(&oldHash, &oldRole, &createdNS)
+		err := tx.QueryRow(`SELECT def_hash, role_arn, created_ns, status FROM sfn_state_machines WHERE arn = ?`, arn).Scan(&oldHash, &oldRole, &createdNS, &status)
 		if herr := storeDefinition(tx, def, hash); herr != nil {
 			return herr
 		}
 		if err == nil {
+			if status == machineDeleting {
+				return apiErr(CodeStateMachineDeleting, "State Machine is being deleted: '%s'", arn)
+			}
 			if oldHash != hash || oldRole != roleArn {
 				return apiErr(CodeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", arn)
 			}
@@ -42,28 +53,41 @@ func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, ro
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read state machine: %w", err)
 		}
-		_, err = tx.Exec(`INSERT INTO sfn_state_machines (arn, name, def_hash, role_arn, type, created_ns, updated_ns) VALUES (?, ?, ?, ?, 'STANDARD', ?, ?)`,
-			arn, name, hash, roleArn, now.UnixNano(), now.UnixNano())
-		return err
+		if _, err = tx.Exec(`INSERT INTO sfn_state_machines (arn, name, def_hash, role_arn, type, created_ns, updated_ns, logging, tracing) VALUES (?, ?, ?, ?, 'STANDARD', ?, ?, ?, ?)`,
+			arn, name, hash, roleArn, now.UnixNano(), now.UnixNano(), nullStr(cfg.logging), cfg.tracing); err != nil {
+			return fmt.Errorf("insert state machine: %w", err)
+		}
+		return putTags(tx, arn, cfg.tags)
 	})
 	return created, err
 }
 
-// updateStateMachine sets the definition (def, with its hash) and/or the
-// role of state machine arn; empty means keep.
-func (s *store) updateStateMachine(ctx context.Context, arn, def, hash, roleArn string, now time.Time) error {
+// machineUpdate is what UpdateStateMachine changes; empty or nil means keep.
+type machineUpdate struct {
+	def, hash, roleArn, logging string
+	tracing                     *bool
+}
+
+// updateStateMachine applies u to state machine arn.
+func (s *store) updateStateMachine(ctx context.Context, arn string, u machineUpdate, now time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		set, args := []string{"updated_ns = ?"}, []any{now.UnixNano()}
-		if def != "" {
-			if err := storeDefinition(tx, def, hash); err != nil {
+		if u.def != "" {
+			if err := storeDefinition(tx, u.def, u.hash); err != nil {
 				return err
 			}
-			set, args = append(set, "def_hash = ?"), append(args, hash)
+			set, args = append(set, "def_hash = ?"), append(args, u.hash)
 		}
-		if roleArn != "" {
-			set, args = append(set, "role_arn = ?"), append(args, roleArn)
+		if u.roleArn != "" {
+			set, args = append(set, "role_arn = ?"), append(args, u.roleArn)
 		}
-		res, err := tx.Exec(`UPDATE sfn_state_machines SET `+strings.Join(set, ", ")+` WHERE arn = ?`, append(args, arn)...)
+		if u.logging != "" {
+			set, args = append(set, "logging = ?"), append(args, u.logging)
+		}
+		if u.tracing != nil {
+			set, args = append(set, "tracing = ?"), append(args, *u.tracing)
+		}
+		res, err := tx.Exec(`UPDATE sfn_state_machines SET `+strings.Join(set, ", ")+` WHERE arn = ? AND status = 'ACTIVE'`, append(args, arn)...)
 		if err != nil {
 			return err
 		}
@@ -76,24 +100,28 @@ func (s *store) updateStateMachine(ctx context.Context, arn, def, hash, roleArn 
 
 // describeStateMachine reads state machine arn with its definition.
 func (s *store) describeStateMachine(ctx context.Context, arn string) (*StateMachine, error) {
-	sm := &StateMachine{Arn: arn, Status: "ACTIVE"}
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT s.name, d.definition, s.role_arn, s.type, s.created_ns FROM sfn_state_machines s
-		JOIN sfn_definitions d ON d.hash = s.def_hash WHERE s.arn = ?`, arn).Scan(&sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &created)
+	sm := &StateMachine{Arn: arn}
+	var created, updated int64
+	var logging sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT s.name, d.definition, s.role_arn, s.type, s.created_ns, s.updated_ns, s.status, s.logging, s.tracing FROM sfn_state_machines s
+		JOIN sfn_definitions d ON d.hash = s.def_hash WHERE s.arn = ?`, arn).Scan(&sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &created, &updated, &sm.Status, &logging, &sm.TracingEnabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("describe state machine: %w", err)
 	}
-	sm.CreationDate = time.Unix(0, created)
+	sm.CreationDate, sm.UpdateDate = time.Unix(0, created), time.Unix(0, updated)
+	if sm.Logging, err = decodeLogging(logging.String); err != nil {
+		return nil, fmt.Errorf("describe state machine %s: %w", arn, err)
+	}
 	return sm, nil
 }
 
-// listStateMachines reads every state machine (without definitions),
-// ordered by name.
-func (s *store) listStateMachines(ctx context.Context) ([]StateMachine, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT arn, name, type, created_ns FROM sfn_state_machines ORDER BY name`)
+// listStateMachines reads up to n state machines (n < 0: all), without
+// definitions, ordered by name, from the first name after after.
+func (s *store) listStateMachines(ctx context.Context, after string, n int) ([]StateMachine, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT arn, name, type, created_ns, status FROM sfn_state_machines WHERE name > ? ORDER BY name LIMIT ?`, after, n)
 	if err != nil {
 		return nil, fmt.Errorf("list state machines: %w", err)
 	}
@@ -102,10 +130,10 @@ func (s *store) listStateMachines(ctx context.Context) ([]StateMachine, error) {
 	for rows.Next() {
 		var sm StateMachine
 		var created int64
-		if err := rows.Scan(&sm.Arn, &sm.Name, &sm.Type, &created); err != nil {
+		if err := rows.Scan(&sm.Arn, &sm.Name, &sm.Type, &created, &sm.Status); err != nil {
 			return nil, fmt.Errorf("list state machines: %w", err)
 		}
-		sm.CreationDate, sm.Status = time.Unix(0, created), "ACTIVE"
+		sm.CreationDate = time.Unix(0, created)
 		out = append(out, sm)
 	}
 	return out, rows.Err()
@@ -125,13 +153,16 @@ type newExecution struct {
 func (s *store) startExecution(ctx context.Context, x newExecution, prepare func(hash, roleArn string) (id, deadline int64, started string, err error)) (existing bool, startDate time.Time, err error) {
 	startDate = x.start
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		var hash, roleArn string
-		err := tx.QueryRow(`SELECT def_hash, role_arn FROM sfn_state_machines WHERE arn = ?`, x.smArn).Scan(&hash, &roleArn)
+		var hash, roleArn, smStatus string
+		err := tx.QueryRow(`SELECT def_hash, role_arn, status FROM sfn_state_machines WHERE arn = ?`, x.smArn).Scan(&hash, &roleArn, &smStatus)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", x.smArn)
 		}
 		if err != nil {
 			return fmt.Errorf("read state machine: %w", err)
+		}
+		if smStatus == machineDeleting {
+			return apiErr(CodeStateMachineDeleting, "State Machine is being deleted: '%s'", x.smArn)
 		}
 		var oldInput string
 		var oldStatus Status
@@ -165,9 +196,9 @@ func (s *store) startExecution(ctx context.Context, x newExecution, prepare func
 func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, error) {
 	x := &Execution{ExecutionArn: arn}
 	var start int64
-	var stop sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns FROM sfn_executions WHERE arn = ?`, arn).
-		Scan(&x.StateMachineArn, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop)
+	var stop, redrive sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns, redrive_count, redrive_ns FROM sfn_executions WHERE arn = ?`, arn).
+		Scan(&x.StateMachineArn, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop, &x.RedriveCount, &redrive)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 	}
@@ -179,6 +210,11 @@ func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, 
 		t := time.Unix(0, stop.Int64)
 		x.StopDate = &t
 	}
+	if redrive.Valid {
+		t := time.Unix(0, redrive.Int64)
+		x.RedriveDate = &t
+	}
+	x.RedriveStatus, x.RedriveStatusReason = redrivable(x.Status, x.StopDate, x.RedriveCount, s.clock.Now())
 	return x, nil
 }
 
@@ -278,9 +314,12 @@ func (s *store) stopExecution(ctx context.Context, arn, errName, cause string, n
 		if _, err := tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, ?, ?, ?, 'ExecutionAborted', ?)`, id, next, next-1, now.UnixNano(), string(b)); err != nil {
 			return fmt.Errorf("record abort: %w", err)
 		}
-		if _, err := tx.Exec(`UPDATE sfn_executions SET status = 'ABORTED', error = ?, cause = ?, stop_ns = ?, cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ? WHERE id = ?`,
+		if _, err := tx.Exec(`UPDATE sfn_executions SET status = 'ABORTED', error = ?, cause = ?, stop_ns = ?, redrive_cursor = cursor, cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ? WHERE id = ?`,
 			nullStr(errName), nullStr(cause), now.UnixNano(), next+1, id); err != nil {
 			return fmt.Errorf("abort execution: %w", err)
+		}
+		if err := dropDeletedMachine(tx, id); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, id); err != nil {
 			return fmt.Errorf("delete threads: %w", err)

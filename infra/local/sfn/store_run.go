@@ -40,6 +40,7 @@ type finishing struct {
 	output         *string
 	errName, cause *string
 	stopNS         int64
+	redriveCursor  string // where a redrive starts again ("" for none)
 }
 
 // finish records the final status of execution execID with the end event
@@ -47,8 +48,11 @@ type finishing struct {
 func (s *store) finish(execID int64, j *journal, f finishing) error {
 	// Not the worker's context: the end of an execution is recorded whatever became of the worker.
 	return s.write(context.Background(), func(tx *sql.Tx) error {
-		if err := updateRunning(tx, execID, `status = ?, output = ?, error = ?, cause = ?, stop_ns = ?, cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ?`,
-			string(f.status), f.output, f.errName, f.cause, f.stopNS, j.nextEvent()); err != nil {
+		if err := updateRunning(tx, execID, `status = ?, output = ?, error = ?, cause = ?, stop_ns = ?, redrive_cursor = COALESCE(?, cursor), cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ?`,
+			string(f.status), f.output, f.errName, f.cause, f.stopNS, nullStr(f.redriveCursor), j.nextEvent()); err != nil {
+			return err
+		}
+		if err := dropDeletedMachine(tx, execID); err != nil {
 			return err
 		}
 		if _, err := s.flushEvents(tx, execID, j); err != nil {
@@ -287,9 +291,13 @@ func (s *store) pendingTask(tx *sql.Tx, token string) (*pendingTaskRow, error) {
 	expired := timeout.Valid && now >= timeout.Int64 || hb.Valid && now >= hb.Int64
 	switch {
 	case status == taskTimedOut || execStatus == StatusTimedOut || status != taskCompleted && expired:
-		return nil, apiErr(CodeTaskTimedOut, "Task Timed Out")
-	case status != taskPending || execStatus != StatusRunning:
+		return nil, apiErr(CodeTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
+	case status == taskCompleted:
 		return nil, apiErr(CodeTaskDoesNotExist, "Task does not exist anymore")
+	case status != taskPending || execStatus != StatusRunning:
+		// The execution was stopped (or failed elsewhere) while the task
+		// waited: AWS answers as for a task that timed out.
+		return nil, apiErr(CodeTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
 	}
 	return &t, nil
 }

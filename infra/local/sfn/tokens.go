@@ -31,11 +31,11 @@ func checkToken(token string) error {
 		return apiErr(CodeValidationException, "1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length between 1 and %d", maxTokenLen)
 	}
 	if len(token) < len(tokenPrefix) || token[:len(tokenPrefix)] != tokenPrefix {
-		return apiErr(CodeInvalidToken, "Invalid token")
+		return apiErr(CodeInvalidToken, "Invalid Token: 'Invalid token'")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token[len(tokenPrefix):])
 	if err != nil || len(b) != tokenRandBytes {
-		return apiErr(CodeInvalidToken, "Invalid token")
+		return apiErr(CodeInvalidToken, "Invalid Token: 'Invalid token'")
 	}
 	return nil
 }

@@ -3,10 +3,13 @@ package sns
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 var (
-	topicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	// topicNameRE is compiled on first use: its counted repetition costs
+	// milliseconds at every start of the loanflow binary otherwise.
+	topicNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`) })
 	// arnRE is arn:partition:service:region:account:resource.
 	arnRE = regexp.MustCompile(`^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}):(.+)$`)
 )
@@ -29,7 +32,7 @@ func (s *Service) checkTopicARN(param, arn string) (*topic, *Error) {
 		return nil, missing(param)
 	}
 	p, ok := parseARN(arn)
-	if !ok || p.service != "sns" || p.region == "" || !topicNameRE.MatchString(strings.TrimSuffix(p.resource, ".fifo")) {
+	if !ok || p.service != "sns" || p.region == "" || !topicNameRE().MatchString(strings.TrimSuffix(p.resource, ".fifo")) {
 		return nil, invalidParam(param, "")
 	}
 	t, ok := s.topic(arn)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -87,7 +88,9 @@ func parseStructured(message string) (map[string]string, *Error) {
 	return out, nil
 }
 
-var attrNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)
+// Compiled on first use: its counted repetition costs milliseconds at every
+// process start otherwise.
+var attrNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`) })
 
 // checkMessageAttributes checks attributes as Publish does and returns
 // their size toward MaxMessageSize.
@@ -95,7 +98,7 @@ func checkMessageAttributes(attrs map[string]MessageAttribute) (int, *Error) {
 	size := 0
 	for name, a := range attrs {
 		lower := strings.ToLower(name)
-		if !attrNameRE.MatchString(name) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
+		if !attrNameRE().MatchString(name) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
 			strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
 			return 0, fail(ErrInvalidParameterValue, "The message attribute name '%s' is invalid: names are 1 to 256 characters "+
 				"A-Z, a-z, 0-9, _, - and ., must not start or end with a period nor hold two in a row, and must not start with AWS. or Amazon.", name)

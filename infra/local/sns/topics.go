@@ -93,7 +93,7 @@ func (s *Service) CreateTopic(ctx context.Context, name string, attrs, tags map[
 	if strings.HasSuffix(name, ".fifo") {
 		return "", invalidParam("Name", "FIFO topics are not supported by the loanflow local stack")
 	}
-	if !topicNameRE.MatchString(name) {
+	if !topicNameRE().MatchString(name) {
 		return "", invalidParam("Topic Name", "")
 	}
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {

@@ -48,6 +48,7 @@ type checkpointer struct {
 	running bool
 	kicked  chan struct{} // buffered (1): wakes the loop
 	closed  bool          // Close: no more checkpoints
+	stop    chan struct{} // closed by close: ends the pause between checkpoints
 	exited  chan struct{} // closed when the running loop returns
 
 	restarts      atomic.Int64 // RESTART checkpoints that finished
@@ -98,10 +99,12 @@ func (c *checkpointer) loop(exited chan struct{}) {
 				c.mu.Unlock()
 				return
 			}
+			pause := checkpointEvery
 			if busy {
-				time.Sleep(busyBackoff)
-			} else {
-				time.Sleep(checkpointEvery)
+				pause = busyBackoff
+			}
+			if !c.sleep(pause) {
+				continue // closed: the loop's next turn returns
 			}
 			idle.Reset(checkpointIdle)
 			continue
@@ -122,10 +125,26 @@ func (c *checkpointer) loop(exited chan struct{}) {
 	}
 }
 
+// sleep waits d between checkpoints; false when close cut it short (Close
+// would otherwise wait out the pause: 100 ms at the end of every short run).
+func (c *checkpointer) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.stop:
+		return false
+	}
+}
+
 // close stops checkpointing and waits for a checkpoint in progress, so that
 // no connection is in use when the database closes.
 func (c *checkpointer) close() {
 	c.mu.Lock()
+	if !c.closed && c.stop != nil {
+		close(c.stop)
+	}
 	c.closed = true
 	running, exited := c.running, c.exited
 	c.mu.Unlock()

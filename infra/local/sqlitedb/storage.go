@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -72,4 +73,22 @@ type Option func(q url.Values)
 // the "disk" without filling one.
 func MaxPageCount(n int) Option {
 	return func(q url.Values) { q.Add("_pragma", fmt.Sprintf("max_page_count(%d)", n)) }
+}
+
+// NoSync turns SQLite's syncs off (synchronous=OFF) for a database nobody
+// needs after a crash: a throwaway run's temporary file. The SQL, the WAL and
+// the locking are those of every other database; only the file's durability
+// differs: a commit is in the OS's cache, not on the disk, when it returns.
+// The local stack's own state file never uses it.
+func NoSync() Option {
+	return func(q url.Values) {
+		ps := q["_pragma"]
+		for i, p := range ps {
+			if strings.HasPrefix(p, "synchronous(") {
+				ps[i] = "synchronous(OFF)"
+				return
+			}
+		}
+		q.Add("_pragma", "synchronous(OFF)")
+	}
 }

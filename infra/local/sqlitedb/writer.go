@@ -50,7 +50,7 @@ func WriterOf(db *sql.DB) *Writer {
 	if w, ok := writers.Load(db); ok {
 		return w.(*Writer)
 	}
-	w, _ := writers.LoadOrStore(db, &Writer{db: db, ckpt: checkpointer{db: db, kicked: make(chan struct{}, 1)}})
+	w, _ := writers.LoadOrStore(db, &Writer{db: db, ckpt: checkpointer{db: db, kicked: make(chan struct{}, 1), stop: make(chan struct{})}})
 	return w.(*Writer)
 }
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -77,7 +78,9 @@ type Message struct {
 	GroupID, DeduplicationID, SequenceNumber string
 }
 
-var attrNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)
+// Compiled on first use: its counted repetition costs milliseconds at every
+// process start otherwise.
+var attrNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`) })
 
 // validate checks a message against the queue's limits, like SQS does.
 func validate(q *queue, m NewMessage) error {
@@ -111,11 +114,11 @@ func validate(q *queue, m NewMessage) error {
 
 // fifoIDRE is a MessageGroupId, MessageDeduplicationId or
 // ReceiveRequestAttemptId: 1 to 128 alphanumeric or punctuation characters.
-var fifoIDRE = regexp.MustCompile(`^[!-~]{1,128}$`)
+var fifoIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[!-~]{1,128}$`) })
 
 // checkFIFOID refuses a malformed id of the named parameter, in AWS's words.
 func checkFIFOID(param, id string) error {
-	if !fifoIDRE.MatchString(id) {
+	if !fifoIDRE().MatchString(id) {
 		return fail(ErrInvalidParameterValue, "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", id, param, param)
 	}
 	return nil
@@ -195,7 +198,7 @@ func allowedChar(r rune) bool {
 
 func validateAttribute(name string, a MessageAttribute) error {
 	lower := strings.ToLower(name)
-	if !attrNameRE.MatchString(name) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
+	if !attrNameRE().MatchString(name) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
 		strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
 		return fail(ErrInvalidParameterValue, "Message (user) attribute name '%s' is invalid.", name)
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,11 +37,13 @@ type queue struct {
 	fifo, contentDedup, groupDedup bool
 }
 
-var queueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+// The name patterns are compiled on first use: their counted repetitions
+// cost milliseconds at every start of the loanflow binary otherwise.
+var queueNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`) })
 
 // fifoNameRE is a FIFO queue's name: the suffix counts towards the 80
 // characters.
-var fifoNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,75}\.fifo$`)
+var fifoNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,75}\.fifo$`) })
 
 // fifoSuffix ends the name of every FIFO queue.
 const fifoSuffix = ".fifo"
@@ -171,10 +174,10 @@ func (b *Broker) createQueue(ctx context.Context, name string, attrs, tags map[s
 		return "", fail(ErrInvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: must be true or false.")
 	}
 	if fifo {
-		if !fifoNameRE.MatchString(name) {
+		if !fifoNameRE().MatchString(name) {
 			return "", fail(ErrInvalidParameterValue, "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
 		}
-	} else if !queueNameRE.MatchString(name) {
+	} else if !queueNameRE().MatchString(name) {
 		return "", invalidParam("QueueName", name, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.")
 	}
 	merged, err := b.mergeAttrs(defaultsFor(fifo), attrs, fifo)

@@ -15,6 +15,9 @@ type Scope struct {
 	Input   any            // "$"
 	Context any            // "$$" (the context object; the interpreter builds it)
 	Vars    map[string]any // "$name" variables set by Assign; may be nil
+	// Opaque is the caller's own data for other query languages (the
+	// interpreter's JSONata options); paths ignore it.
+	Opaque any
 }
 
 // Root says which value of a [Scope] a path starts from.

@@ -7,7 +7,9 @@ package sfnapi
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"loanflow/infra/local/awsjson"
@@ -21,20 +23,35 @@ func Service(e *sfn.Engine) *awsjson.Service {
 		TargetPrefix: "AWSStepFunctions",
 		JSONVersion:  "1.0",
 		Ops: map[string]awsjson.Operation{
-			"CreateStateMachine":   h.createStateMachine,
-			"UpdateStateMachine":   h.updateStateMachine,
-			"DescribeStateMachine": h.describeStateMachine,
-			"ListStateMachines":    h.listStateMachines,
-			"StartExecution":       h.startExecution,
-			"DescribeExecution":    h.describeExecution,
-			"ListExecutions":       h.listExecutions,
-			"GetExecutionHistory":  h.getExecutionHistory,
-			"StopExecution":        h.stopExecution,
-			"SendTaskSuccess":      h.sendTaskSuccess,
-			"SendTaskFailure":      h.sendTaskFailure,
-			"SendTaskHeartbeat":    h.sendTaskHeartbeat,
+			"CreateStateMachine":               h.createStateMachine,
+			"UpdateStateMachine":               h.updateStateMachine,
+			"DescribeStateMachine":             h.describeStateMachine,
+			"DescribeStateMachineForExecution": h.describeStateMachineForExecution,
+			"DeleteStateMachine":               h.deleteStateMachine,
+			"ListStateMachines":                h.listStateMachines,
+			"ValidateStateMachineDefinition":   h.validateStateMachineDefinition,
+			"TagResource":                      h.tagResource,
+			"UntagResource":                    h.untagResource,
+			"ListTagsForResource":              h.listTagsForResource,
+			"StartExecution":                   h.startExecution,
+			"DescribeExecution":                h.describeExecution,
+			"ListExecutions":                   h.listExecutions,
+			"GetExecutionHistory":              h.getExecutionHistory,
+			"StopExecution":                    h.stopExecution,
+			"RedriveExecution":                 h.redriveExecution,
+			"SendTaskSuccess":                  h.sendTaskSuccess,
+			"SendTaskFailure":                  h.sendTaskFailure,
+			"SendTaskHeartbeat":                h.sendTaskHeartbeat,
 		},
 	}
+}
+
+// Operations lists the Step Functions actions Service serves, sorted; the
+// others answer UnknownOperationException.
+func Operations() []string {
+	ops := slices.Collect(maps.Keys(Service(nil).Ops))
+	slices.Sort(ops)
+	return ops
 }
 
 type handler struct{ e *sfn.Engine }
@@ -51,14 +68,69 @@ func apiError(err error) error {
 	return err
 }
 
+// loggingIn is a loggingConfiguration as the API sends it.
+type loggingIn struct {
+	Level                string
+	IncludeExecutionData bool
+	Destinations         []struct {
+		CloudWatchLogsLogGroup struct{ LogGroupArn string }
+	}
+}
+
+func (l *loggingIn) config() *sfn.LoggingConfiguration {
+	if l == nil {
+		return nil
+	}
+	c := &sfn.LoggingConfiguration{Level: l.Level, IncludeExecutionData: l.IncludeExecutionData}
+	for _, d := range l.Destinations {
+		c.Destinations = append(c.Destinations, d.CloudWatchLogsLogGroup.LogGroupArn)
+	}
+	return c
+}
+
+// loggingOut renders a logging configuration as DescribeStateMachine does.
+func loggingOut(l sfn.LoggingConfiguration) map[string]any {
+	out := map[string]any{"level": l.Level, "includeExecutionData": l.IncludeExecutionData}
+	if len(l.Destinations) > 0 {
+		ds := make([]map[string]any, 0, len(l.Destinations))
+		for _, d := range l.Destinations {
+			ds = append(ds, map[string]any{"cloudWatchLogsLogGroup": map[string]any{"logGroupArn": d}})
+		}
+		out["destinations"] = ds
+	}
+	return out
+}
+
+// tagList is the API's list of {key, value}.
+type tagList []struct{ Key, Value string }
+
+func (t tagList) toMap() map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(t))
+	for _, kv := range t {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
 func (h *handler) createStateMachine(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		Name, Definition, RoleArn, Type string
+		LoggingConfiguration            *loggingIn
+		TracingConfiguration            *struct{ Enabled bool }
+		Tags                            tagList
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	arn, created, err := h.e.CreateStateMachine(ctx, in.Name, in.Definition, in.RoleArn, in.Type)
+	req := sfn.CreateStateMachineInput{Name: in.Name, Definition: in.Definition, RoleArn: in.RoleArn, Type: in.Type,
+		Logging: in.LoggingConfiguration.config(), Tags: in.Tags.toMap()}
+	if in.TracingConfiguration != nil {
+		req.TracingEnabled = in.TracingConfiguration.Enabled
+	}
+	arn, created, err := h.e.CreateStateMachineWith(ctx, req)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -66,11 +138,19 @@ func (h *handler) createStateMachine(ctx context.Context, body []byte) (any, err
 }
 
 func (h *handler) updateStateMachine(ctx context.Context, body []byte) (any, error) {
-	var in struct{ StateMachineArn, Definition, RoleArn string }
+	var in struct {
+		StateMachineArn, Definition, RoleArn string
+		LoggingConfiguration                 *loggingIn
+		TracingConfiguration                 *struct{ Enabled bool }
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	t, err := h.e.UpdateStateMachine(ctx, in.StateMachineArn, in.Definition, in.RoleArn)
+	req := sfn.UpdateStateMachineInput{StateMachineArn: in.StateMachineArn, Definition: in.Definition, RoleArn: in.RoleArn, Logging: in.LoggingConfiguration.config()}
+	if in.TracingConfiguration != nil {
+		req.TracingEnabled = &in.TracingConfiguration.Enabled
+	}
+	t, err := h.e.UpdateStateMachineWith(ctx, req)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -89,11 +169,43 @@ func (h *handler) describeStateMachine(ctx context.Context, body []byte) (any, e
 	return map[string]any{
 		"stateMachineArn": sm.Arn, "name": sm.Name, "status": sm.Status, "definition": sm.Definition,
 		"roleArn": sm.RoleArn, "type": sm.Type, "creationDate": epoch(sm.CreationDate),
+		"loggingConfiguration": loggingOut(sm.Logging), "tracingConfiguration": map[string]any{"enabled": sm.TracingEnabled},
 	}, nil
 }
 
-func (h *handler) listStateMachines(ctx context.Context, _ []byte) (any, error) {
-	sms, err := h.e.ListStateMachines(ctx)
+func (h *handler) describeStateMachineForExecution(ctx context.Context, body []byte) (any, error) {
+	var in struct{ ExecutionArn string }
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	sm, err := h.e.DescribeStateMachineForExecution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return map[string]any{
+		"stateMachineArn": sm.Arn, "name": sm.Name, "definition": sm.Definition, "roleArn": sm.RoleArn,
+		"updateDate": epoch(sm.UpdateDate), "loggingConfiguration": loggingOut(sm.Logging),
+		"tracingConfiguration": map[string]any{"enabled": sm.TracingEnabled},
+	}, nil
+}
+
+func (h *handler) deleteStateMachine(ctx context.Context, body []byte) (any, error) {
+	var in struct{ StateMachineArn string }
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	return struct{}{}, apiError(h.e.DeleteStateMachine(ctx, in.StateMachineArn))
+}
+
+func (h *handler) listStateMachines(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		MaxResults int
+		NextToken  string
+	}
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	sms, next, err := h.e.ListStateMachinesPage(ctx, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -101,7 +213,81 @@ func (h *handler) listStateMachines(ctx context.Context, _ []byte) (any, error) 
 	for _, sm := range sms {
 		items = append(items, map[string]any{"stateMachineArn": sm.Arn, "name": sm.Name, "type": sm.Type, "creationDate": epoch(sm.CreationDate)})
 	}
-	return map[string]any{"stateMachines": items}, nil
+	out := map[string]any{"stateMachines": items}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	return out, nil
+}
+
+func (h *handler) validateStateMachineDefinition(_ context.Context, body []byte) (any, error) {
+	var in struct{ Definition, Type string }
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.Definition == "" {
+		return nil, awsjson.Errorf("ValidationException", "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null")
+	}
+	ds := sfn.ValidateDefinition(in.Definition)
+	items := make([]map[string]any, 0, len(ds))
+	for _, d := range ds {
+		items = append(items, map[string]any{"severity": d.Severity, "code": d.Code, "message": d.Message, "location": d.Location})
+	}
+	result := "OK"
+	if len(ds) > 0 {
+		result = "FAIL"
+	}
+	return map[string]any{"result": result, "diagnostics": items, "truncated": false}, nil
+}
+
+func (h *handler) tagResource(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		ResourceArn string
+		Tags        tagList
+	}
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	return struct{}{}, apiError(h.e.TagResource(ctx, in.ResourceArn, in.Tags.toMap()))
+}
+
+func (h *handler) untagResource(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		ResourceArn string
+		TagKeys     []string
+	}
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	return struct{}{}, apiError(h.e.UntagResource(ctx, in.ResourceArn, in.TagKeys))
+}
+
+func (h *handler) listTagsForResource(ctx context.Context, body []byte) (any, error) {
+	var in struct{ ResourceArn string }
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	tags, err := h.e.ListTagsForResource(ctx, in.ResourceArn)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	items := make([]map[string]string, 0, len(tags))
+	for _, t := range tags {
+		items = append(items, map[string]string{"key": t.Key, "value": t.Value})
+	}
+	return map[string]any{"tags": items}, nil
+}
+
+func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error) {
+	var in struct{ ExecutionArn, ClientToken string }
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	t, err := h.e.RedriveExecution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return map[string]any{"redriveDate": epoch(t)}, nil
 }
 
 func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) {
@@ -127,7 +313,14 @@ func (h *handler) describeExecution(ctx context.Context, body []byte) (any, erro
 	}
 	out := map[string]any{
 		"executionArn": x.ExecutionArn, "stateMachineArn": x.StateMachineArn, "name": x.Name, "status": x.Status,
-		"input": x.Input, "inputDetails": map[string]any{"included": true}, "startDate": epoch(x.StartDate), "redriveCount": 0,
+		"input": x.Input, "inputDetails": map[string]any{"included": true}, "startDate": epoch(x.StartDate),
+		"redriveCount": x.RedriveCount, "redriveStatus": x.RedriveStatus,
+	}
+	if x.RedriveStatusReason != "" {
+		out["redriveStatusReason"] = x.RedriveStatusReason
+	}
+	if x.RedriveDate != nil {
+		out["redriveDate"] = epoch(*x.RedriveDate)
 	}
 	if x.Output != nil {
 		out["output"] = *x.Output

@@ -1,0 +1,128 @@
+package sfn
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"loanflow/infra/local/asl"
+)
+
+// Redrive statuses of an execution, as DescribeExecution names them.
+const (
+	RedriveStatusRedrivable    = "REDRIVABLE"
+	RedriveStatusNotRedrivable = "NOT_REDRIVABLE"
+)
+
+// Step Functions' redrive limits: an execution can be redriven within 14
+// days of its end, at most 1,000 times.
+const (
+	redriveWindow   = 14 * 24 * time.Hour
+	maxRedriveCount = 1000
+)
+
+// redrivable returns an execution's redriveStatus and, when it cannot be
+// redriven, the reason.
+func redrivable(status Status, stop *time.Time, count int, now time.Time) (string, string) {
+	switch {
+	case status == StatusRunning || status == StatusSucceeded:
+		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution is %s and cannot be redriven", status)
+	case count >= maxRedriveCount:
+		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution has been redriven the maximum number of times (%d)", maxRedriveCount)
+	case stop != nil && now.Sub(*stop) > redriveWindow:
+		return RedriveStatusNotRedrivable, "Execution ended more than 14 days ago and cannot be redriven"
+	}
+	return RedriveStatusRedrivable, ""
+}
+
+// RedriveExecution restarts a FAILED, TIMED_OUT or ABORTED execution from
+// the state where it stopped (re-entered with the input it had then), as
+// AWS redrives an unsuccessful Standard execution: it records
+// ExecutionRedriven, counts the redrive and returns its date.
+func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, error) {
+	if err := e.checkARN(arn, "execution"); err != nil {
+		return time.Time{}, err
+	}
+	now := e.clock.Now()
+	var id int64
+	err := e.store.write(ctx, func(tx *sql.Tx) error {
+		var (
+			status      Status
+			hash, smArn string
+			next        int64
+			count       int
+			stop        sql.NullInt64
+			cursor      sql.NullString
+			smStatus    sql.NullString
+		)
+		err := tx.QueryRow(`SELECT x.id, x.status, x.def_hash, x.sm_arn, x.next_event, x.redrive_count, x.stop_ns, x.redrive_cursor, m.status
+			FROM sfn_executions x LEFT JOIN sfn_state_machines m ON m.arn = x.sm_arn WHERE x.arn = ?`, arn).
+			Scan(&id, &status, &hash, &smArn, &next, &count, &stop, &cursor, &smStatus)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
+		}
+		if err != nil {
+			return fmt.Errorf("read execution: %w", err)
+		}
+		var stopAt *time.Time
+		if stop.Valid {
+			t := time.Unix(0, stop.Int64)
+			stopAt = &t
+		}
+		if rs, reason := redrivable(status, stopAt, count, now); rs != RedriveStatusRedrivable {
+			return apiErr(CodeExecutionNotRedrivable, "%s: '%s'", reason, arn)
+		}
+		if smStatus.String != machineActive {
+			return apiErr(CodeExecutionNotRedrivable, "State machine %s has been deleted and the execution cannot be redriven: '%s'", nameFromARN(smArn), arn)
+		}
+		m, err := e.machine(ctx, hash)
+		if err != nil {
+			return err
+		}
+		restart, err := redriveCursor(cursor)
+		if err != nil {
+			return fmt.Errorf("redrive %s: %w", arn, err)
+		}
+		deadline := asl.ExecutionDeadline(now, m.TimeoutSeconds()).UnixNano()
+		details, _ := json.Marshal(map[string]any{"redriveCount": count + 1})
+		if _, err := tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, ?, ?, ?, 'ExecutionRedriven', ?)`,
+			id, next, next-1, now.UnixNano(), string(details)); err != nil {
+			return fmt.Errorf("record redrive: %w", err)
+		}
+		_, err = tx.Exec(`UPDATE sfn_executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_ns = NULL,
+			cursor = ?, redrive_cursor = NULL, deadline_ns = ?, wake_ns = ?, waiting = 0, next_event = ?, redrive_count = redrive_count + 1, redrive_ns = ? WHERE id = ?`,
+			restart, deadline, deadline, next+1, now.UnixNano(), id)
+		if err != nil {
+			return fmt.Errorf("redrive execution: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	e.enqueue(id, nil)
+	e.log.InfoContext(ctx, "execution redriven", "executionArn", arn)
+	return now, nil
+}
+
+// redriveCursor turns where an execution stopped into where its redrive
+// starts: the same state entered again, with the same input and variables.
+// No cursor (it stopped before its first checkpoint) starts from StartAt.
+func redriveCursor(stored sql.NullString) (any, error) {
+	if !stored.Valid {
+		return nil, nil
+	}
+	cur, err := asl.DecodeCursor(stored.String)
+	if err != nil {
+		return nil, err
+	}
+	restart := &asl.Cursor{State: cur.State, Input: cur.Input, Vars: cur.Vars}
+	b, err := restart.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
