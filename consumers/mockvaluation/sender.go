@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"loanflow/consumers/backoff"
 	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/signature"
 	"loanflow/contracts"
@@ -149,7 +149,7 @@ func (s *CallbackSender) Handle(ctx context.Context, in ExecutionInput) (SenderO
 	var lastErr error
 	for attempt := 1; attempt <= s.cfg.CallbackAttempts; attempt++ {
 		if attempt > 1 {
-			if err := s.sleep(ctx, backoff(attempt, last.retryAfter)); err != nil {
+			if err := s.sleep(ctx, retryWait(attempt, last.retryAfter)); err != nil {
 				break
 			}
 		}
@@ -213,12 +213,11 @@ func retryable(status int) bool {
 	return status == 0 || status == http.StatusTooManyRequests || status >= 500
 }
 
-// backoff is the wait before attempt (2, 3, ...): full jitter under a cap
+// retryWait is the wait before attempt (2, 3, ...): full jitter under a cap
 // that doubles from 200 ms, at most 5 s, or the server's Retry-After when it
 // asks for longer (at most 30 s).
-func backoff(attempt int, retryAfter time.Duration) time.Duration {
-	capped := min(200*time.Millisecond<<(attempt-2), 5*time.Second)
-	d := time.Duration(mrand.Int64N(int64(capped)) + 1)
+func retryWait(attempt int, retryAfter time.Duration) time.Duration {
+	d := backoff.Jitter(attempt-1, 200*time.Millisecond, 5*time.Second)
 	return max(d, min(retryAfter, 30*time.Second))
 }
 

@@ -433,7 +433,7 @@ func TestSenderRetriesThrottlingAndServerErrors(t *testing.T) {
 		t.Fatalf("%d attempts, %d waits; want 3 and 2", len(hook.got), len(waits))
 	}
 	for _, w := range waits {
-		if w <= 0 || w > 5*time.Second {
+		if w < 0 || w > 5*time.Second {
 			t.Errorf("backoff %s", w)
 		}
 	}

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"loanflow/consumers/backoff"
 	"loanflow/contracts"
 )
 
@@ -75,7 +75,7 @@ func (h *Handler) requestValuation(ctx context.Context, key string, body []byte)
 	var last error
 	for attempt := range h.cfg.RequestAttempts {
 		if attempt > 0 {
-			wait := h.backoff(attempt)
+			wait := backoff.Jitter(attempt, h.cfg.BaseBackoff, 5*time.Second)
 			if !h.fits(ctx, wait) {
 				break
 			}
@@ -97,18 +97,6 @@ func (h *Handler) requestValuation(ctx context.Context, key string, body []byte)
 		h.log.DebugContext(ctx, "valuation request attempt failed", "attempt", attempts, "err", err)
 	}
 	return "", attempts, last
-}
-
-// backoff is full jitter: a uniform wait in [0, base * 2^(attempt-1)], capped at 5s.
-func (h *Handler) backoff(attempt int) time.Duration {
-	limit := h.cfg.BaseBackoff << (attempt - 1)
-	if limit > 5*time.Second || limit <= 0 {
-		limit = 5 * time.Second
-	}
-	if h.cfg.BaseBackoff <= 0 {
-		return 0
-	}
-	return rand.N(limit + 1)
 }
 
 // fits reports whether waiting wait and then one more attempt leaves the

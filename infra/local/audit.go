@@ -132,13 +132,15 @@ var batchActions = map[string]string{
 // jsonRequest holds the request members that name resources, in every
 // service's spelling (json matches member names case-insensitively).
 type jsonRequest struct {
-	StateMachineArn, ExecutionArn, TaskToken string
-	Name, QueueURL, QueueName, TableName     string
-	SecretID, EventBusName, Rule             string
-	Names                                    []string
-	Entries                                  []struct{ EventBusName string }
-	RequestItems                             map[string]json.RawMessage
-	TransactItems                            []map[string]struct{ TableName string }
+	StateMachineARN                      string `json:"StateMachineArn"`
+	ExecutionARN                         string `json:"ExecutionArn"`
+	TaskToken                            string
+	Name, QueueURL, QueueName, TableName string
+	SecretID, EventBusName, Rule         string
+	Names                                []string
+	Entries                              []struct{ EventBusName string }
+	RequestItems                         map[string]json.RawMessage
+	TransactItems                        []map[string]struct{ TableName string }
 }
 
 // jsonCalls are the IAM actions and resources of one AWS JSON request.
@@ -165,10 +167,10 @@ func (s *Stack) jsonCalls(prefix, op string, body []byte) []audit.Call {
 			return one(owner)
 		case op == "CreateStateMachine":
 			return one(fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", s.Region, AccountID, in.Name))
-		case in.StateMachineArn != "":
-			return one(in.StateMachineArn)
-		case in.ExecutionArn != "":
-			return one(in.ExecutionArn)
+		case in.StateMachineARN != "":
+			return one(in.StateMachineARN)
+		case in.ExecutionARN != "":
+			return one(in.ExecutionARN)
 		}
 	case "sqs":
 		switch {
@@ -273,8 +275,8 @@ func (s *Stack) auditTasks(next asl.Invoker) asl.Invoker {
 		return next
 	}
 	return asl.InvokerFunc(func(ctx context.Context, call asl.TaskCall) (any, error) {
-		s.audit.RememberToken(call.TaskToken, call.StateMachineArn)
-		who := audit.StateMachine(call.StateMachineArn[strings.LastIndexByte(call.StateMachineArn, ':')+1:])
+		s.audit.RememberToken(call.TaskToken, call.StateMachineARN)
+		who := audit.StateMachine(call.StateMachineARN[strings.LastIndexByte(call.StateMachineARN, ':')+1:])
 		p, _ := call.Parameters.(map[string]any)
 		str := func(k string) string { v, _ := p[k].(string); return v }
 		record := func(action, resource string) {

@@ -110,12 +110,12 @@ func (c *consoleSource) Executions(ctx context.Context, status string, limit int
 	}
 	var out []console.Execution
 	for _, sm := range sms {
-		xs, _, err := c.s.Engine.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: sfn.Status(status), MaxResults: limit})
+		xs, _, err := c.s.Engine.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineARN: sm.ARN, StatusFilter: sfn.Status(status), MaxResults: limit})
 		if err != nil {
 			return nil, err
 		}
 		for _, x := range xs {
-			out = append(out, console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status),
+			out = append(out, console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status),
 				Start: x.StartDate, Stop: x.StopDate})
 		}
 	}
@@ -138,12 +138,12 @@ func (c *consoleSource) SearchExecutions(ctx context.Context, status, query stri
 	for _, sm := range sms {
 		found, next := 0, ""
 		for found <= limit {
-			xs, tok, err := c.s.Engine.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineArn: sm.Arn, StatusFilter: sfn.Status(status), MaxResults: 1000, NextToken: next})
+			xs, tok, err := c.s.Engine.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineARN: sm.ARN, StatusFilter: sfn.Status(status), MaxResults: 1000, NextToken: next})
 			if err != nil {
 				return nil, false, err
 			}
 			for _, x := range xs {
-				e := console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate, Stop: x.StopDate}
+				e := console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate, Stop: x.StopDate}
 				if found <= limit && console.MatchExecution(e, query) {
 					out, found = append(out, e), found+1
 				}
@@ -166,12 +166,12 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 	if err != nil {
 		return console.ExecutionDetail{}, notFound(err)
 	}
-	sm, err := c.s.Engine.DescribeStateMachine(ctx, x.StateMachineArn)
+	sm, err := c.s.Engine.DescribeStateMachine(ctx, x.StateMachineARN)
 	if err != nil {
 		return console.ExecutionDetail{}, notFound(err)
 	}
 	d := console.ExecutionDetail{
-		Execution: console.Execution{ARN: x.ExecutionArn, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate},
+		Execution: console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate},
 		Input:     x.Input, Definition: sm.Definition,
 	}
 	if x.StopDate != nil {
@@ -188,7 +188,7 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 	}
 	next := ""
 	for {
-		evs, tok, err := c.s.Engine.GetExecutionHistory(ctx, sfn.HistoryInput{ExecutionArn: arn, MaxResults: 1000, NextToken: next})
+		evs, tok, err := c.s.Engine.GetExecutionHistory(ctx, sfn.HistoryInput{ExecutionARN: arn, MaxResults: 1000, NextToken: next})
 		if err != nil {
 			return console.ExecutionDetail{}, err
 		}

@@ -86,7 +86,7 @@ func TestStackAnswersAWSCallsItDoesNotServe(t *testing.T) {
 		return stdout.String(), stderr.String(), err
 	}
 	out, stderr, err := cli("sts", "get-caller-identity")
-	var got struct{ Account, Arn string }
+	var got struct{ Account, ARN string }
 	if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Account != AccountID {
 		t.Errorf("aws sts get-caller-identity: %v: %s%s", err, out, stderr)
 	}

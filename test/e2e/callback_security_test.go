@@ -24,6 +24,7 @@ import (
 	"loanflow/consumers/signature"
 	"loanflow/contracts"
 	"loanflow/infra/local"
+	"loanflow/infra/local/localtest"
 	"loanflow/infra/redrive"
 )
 
@@ -74,7 +75,7 @@ func (e *env) backdate(t *testing.T, callbackID string, at time.Time) {
 
 func (e *env) waitCounter(t *testing.T, name string, above int64) {
 	t.Helper()
-	eventually(t, 10*time.Second, name+" to be counted", func() (bool, string) {
+	localtest.Eventually(t, 10*time.Second, name+" to be counted", func() (bool, string) {
 		n := e.stack.Metrics.Snapshot()[name]
 		return n > above, strconv.FormatInt(n, 10)
 	})
@@ -127,7 +128,7 @@ func TestSignedBodyWithInvalidUTF8ResumesItsLoan(t *testing.T) {
 	if code := e.post(t, cb, body, ts, sig); code != http.StatusAccepted {
 		t.Fatalf("webhook answered %d", code)
 	}
-	eventually(t, 10*time.Second, "the loan to resume", func() (bool, string) {
+	localtest.Eventually(t, 10*time.Second, "the loan to resume", func() (bool, string) {
 		st, _ := e.status(t, arn)
 		return st != sfntypes.ExecutionStatusRunning, string(st)
 	})
@@ -204,7 +205,7 @@ func TestCallbackRedrivenTenMinutesAfterReceiptResumesOnce(t *testing.T) {
 		t.Fatalf("redrive: %+v", res)
 	}
 	for _, arn := range []string{arn1, arn2} {
-		eventually(t, 10*time.Second, "the redriven loan to resume", func() (bool, string) {
+		localtest.Eventually(t, 10*time.Second, "the redriven loan to resume", func() (bool, string) {
 			st, _ := e.status(t, arn)
 			return st == sfntypes.ExecutionStatusSucceeded, string(st)
 		})
@@ -279,7 +280,7 @@ func TestKeyRotationMidStreamLosesNothing(t *testing.T) {
 		arns = append(arns, l.arn)
 	}
 	for _, arn := range arns {
-		eventually(t, 20*time.Second, "every loan to resume across the rotation", func() (bool, string) {
+		localtest.Eventually(t, 20*time.Second, "every loan to resume across the rotation", func() (bool, string) {
 			st, _ := e.status(t, arn)
 			return st == sfntypes.ExecutionStatusSucceeded, string(st)
 		})

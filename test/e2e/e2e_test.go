@@ -32,6 +32,7 @@ import (
 	"loanflow/consumers/tokenstore"
 	"loanflow/contracts"
 	"loanflow/infra/local"
+	"loanflow/infra/local/localtest"
 	"loanflow/infra/scenarios"
 )
 
@@ -88,22 +89,6 @@ const busy = time.Minute
 func (e *env) requestBudget() time.Duration {
 	q := e.stack.Config.Queue
 	return q.VisibilityTimeout() + q.ConsumerTimeout + busy
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s (last: %s)", what, last)
 }
 
 func (e *env) depth(t *testing.T, url string) int {
@@ -261,7 +246,7 @@ func TestPoisonQueueMessageEndsInTheDLQ(t *testing.T) {
 	}
 	// It moves on the receive after its last: maxReceiveCount visibility timeouts.
 	q := e.stack.Config.Queue
-	eventually(t, time.Duration(q.MaxReceiveCount)*q.VisibilityTimeout()+busy, "the poison message in the DLQ", func() (bool, string) {
+	localtest.Eventually(t, time.Duration(q.MaxReceiveCount)*q.VisibilityTimeout()+busy, "the poison message in the DLQ", func() (bool, string) {
 		n := e.depth(t, e.stack.Outputs.DLQURL)
 		return n == 1 && e.depth(t, e.stack.Outputs.QueueURL) == 0, fmt.Sprintf("dlq=%d", n)
 	})
@@ -279,7 +264,7 @@ func (e *env) startWaiting(t *testing.T, name string) (arn, callbackID, referenc
 		t.Fatal(err)
 	}
 	arn = aws.ToString(out.ExecutionArn)
-	eventually(t, e.requestBudget(), "the token record", func() (bool, string) {
+	localtest.Eventually(t, e.requestBudget(), "the token record", func() (bool, string) {
 		r, ok := e.records(t)[arn]
 		callbackID, reference = r.CallbackID, r.ValuationReference
 		return ok && r.ValuationReference != "", string(r.Status)
@@ -321,7 +306,7 @@ func TestPutEventsByHandWithTheAWSCLI(t *testing.T) {
 	if !strings.Contains(out, `"FailedEntryCount": 0`) {
 		t.Fatalf("put-events: %s", out)
 	}
-	eventually(t, busy, "the unsigned sample to be rejected", func() (bool, string) {
+	localtest.Eventually(t, busy, "the unsigned sample to be rejected", func() (bool, string) {
 		return e.stack.Metrics.Snapshot()["CallbacksRejected"] > rejected, ""
 	})
 	if st, _ := e.status(t, arn); st != sfntypes.ExecutionStatusRunning {
@@ -337,7 +322,7 @@ func TestPutEventsByHandWithTheAWSCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	awsCLI("events", "put-events", "--entries", "file://"+f)
-	eventually(t, busy, "the execution to resume", func() (bool, string) {
+	localtest.Eventually(t, busy, "the execution to resume", func() (bool, string) {
 		st, _ := e.status(t, arn)
 		return st == sfntypes.ExecutionStatusSucceeded, string(st)
 	})
@@ -382,7 +367,7 @@ func TestFailingRuleTargetEndsInItsDLQ(t *testing.T) {
 		t.Fatalf("put-events: %+v %v", out, err)
 	}
 	var msgs []sqstypes.Message
-	eventually(t, 2*busy, "the event in the DLQ", func() (bool, string) {
+	localtest.Eventually(t, 2*busy, "the event in the DLQ", func() (bool, string) {
 		r, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.stack.Outputs.CallbackDLQURL),
 			MessageAttributeNames: []string{"All"}})
 		if err != nil {

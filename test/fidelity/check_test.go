@@ -1,7 +1,6 @@
 package fidelity
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,29 +117,7 @@ func first(errs ...error) error {
 	return nil
 }
 
-// poll calls cond until it reports done or within passes: the wait for
-// something AWS does asynchronously (a delivery, a move task). Done, cond's
-// error is the result (nil for success); not yet done, it describes the
-// last state seen, reported on timeout.
-func poll(ctx context.Context, within time.Duration, what string, cond func() (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, within)
-	defer cancel()
-	var last error
-	for {
-		done, err := cond()
-		if done {
-			return err
-		}
-		if err != nil {
-			last = err
-		}
-		select {
-		case <-ctx.Done():
-			if last != nil {
-				return fmt.Errorf("%s: not within %v (last: %v)", what, within, last)
-			}
-			return fmt.Errorf("%s: not within %v", what, within)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
+// pollEvery is how often a check asks AWS (or the local stack) again while
+// it waits, with localtest.Poll, for something done asynchronously (a
+// delivery, a move task).
+const pollEvery = 50 * time.Millisecond

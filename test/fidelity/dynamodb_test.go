@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"loanflow/infra/local/localtest"
 )
 
 // Sources the DynamoDB facts cite.
@@ -61,7 +63,7 @@ func (e *env) newTable(ctx context.Context, spec tableSpec) (string, error) {
 }
 
 func (e *env) waitActive(ctx context.Context, name string) error {
-	return poll(ctx, 30*time.Second, "table "+name+" ACTIVE", func() (bool, error) {
+	return localtest.Poll(ctx, 30*time.Second, pollEvery, "table "+name+" ACTIVE", func() (bool, error) {
 		out, err := e.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		if err != nil {
 			return true, noErr("DescribeTable", err)
@@ -885,7 +887,7 @@ func dynamodbCases() []fcase {
 					return noErr("UpdateTimeToLive", err)
 				}
 				var d *ddbtypes.TimeToLiveDescription
-				return poll(ctx, 30*time.Second, "TimeToLiveStatus ENABLED", func() (bool, error) {
+				return localtest.Poll(ctx, 30*time.Second, pollEvery, "TimeToLiveStatus ENABLED", func() (bool, error) {
 					out, err := e.ddb.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 					if err != nil {
 						return true, noErr("DescribeTimeToLive", err)
@@ -915,7 +917,7 @@ func dynamodbCases() []fcase {
 					}
 				}
 				var got []string
-				err = poll(ctx, 10*time.Second, "both items in the index (GSI reads are eventually consistent)", func() (bool, error) {
+				err = localtest.Poll(ctx, 10*time.Second, pollEvery, "both items in the index (GSI reads are eventually consistent)", func() (bool, error) {
 					out, err := e.ddb.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(name), IndexName: aws.String("byEmail"),
 						KeyConditionExpression: aws.String("email = :e"), ExpressionAttributeValues: item{":e": sv("a@x")}})
 					if err != nil {
@@ -949,7 +951,7 @@ func dynamodbCases() []fcase {
 					return err
 				}
 				var n int32
-				err = poll(ctx, 10*time.Second, "the indexed item in the index", func() (bool, error) {
+				err = localtest.Poll(ctx, 10*time.Second, pollEvery, "the indexed item in the index", func() (bool, error) {
 					out, err := e.ddb.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(name), IndexName: aws.String("byEmail")})
 					if err != nil {
 						return true, noErr("Scan of the GSI", err)
@@ -1057,7 +1059,7 @@ func dynamodbCases() []fcase {
 				if err := e.waitActive(ctx, name); err != nil {
 					return err
 				}
-				return poll(ctx, 30*time.Second, "the existing item in the new index", func() (bool, error) {
+				return localtest.Poll(ctx, 30*time.Second, pollEvery, "the existing item in the new index", func() (bool, error) {
 					out, err := e.ddb.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(name), IndexName: aws.String("byEmail"),
 						KeyConditionExpression: aws.String("email = :e"), ExpressionAttributeValues: item{":e": sv("a@x")}})
 					if err != nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"loanflow/infra/local/localtest"
 )
 
 // Sources the Step Functions facts cite.
@@ -62,7 +64,7 @@ func (e *env) start(ctx context.Context, machine, name, input string) (string, e
 // finished polls until the execution is no longer RUNNING.
 func (e *env) finished(ctx context.Context, exec string) (*sfn.DescribeExecutionOutput, error) {
 	var out *sfn.DescribeExecutionOutput
-	err := poll(ctx, 30*time.Second, "the execution to end", func() (bool, error) {
+	err := localtest.Poll(ctx, 30*time.Second, pollEvery, "the execution to end", func() (bool, error) {
 		var err error
 		out, err = e.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)})
 		if err != nil {
@@ -660,7 +662,7 @@ func sfnCases() []fcase {
 				if _, err := e.sfn.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(arn)}); err != nil {
 					return noErr("DeleteStateMachine", err)
 				}
-				return poll(ctx, 30*time.Second, "the machine gone", func() (bool, error) {
+				return localtest.Poll(ctx, 30*time.Second, pollEvery, "the machine gone", func() (bool, error) {
 					out, err := e.sfn.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
 					if err == nil {
 						if out.Status != sfntypes.StateMachineStatusDeleting {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"loanflow/infra/local/localtest"
 )
 
 // Sources the SQS facts cite.
@@ -98,7 +100,7 @@ func (e *env) receive(ctx context.Context, url string, mod func(*sqs.ReceiveMess
 // polls: SQS samples a subset of servers, so one short poll may miss some).
 func (e *env) receiveWithin(ctx context.Context, url string, n int, within time.Duration, mod func(*sqs.ReceiveMessageInput)) ([]sqstypes.Message, error) {
 	var got []sqstypes.Message
-	err := poll(ctx, within, fmt.Sprintf("receive %d message(s)", n), func() (bool, error) {
+	err := localtest.Poll(ctx, within, pollEvery, fmt.Sprintf("receive %d message(s)", n), func() (bool, error) {
 		ms, err := e.receive(ctx, url, mod)
 		if err != nil {
 			return true, err
@@ -879,7 +881,7 @@ func sqsCases() []fcase {
 					return err
 				}
 				// Receiving again after the visibility timeout is what moves it.
-				err = poll(ctx, 20*time.Second, "the message in the dead-letter queue", func() (bool, error) {
+				err = localtest.Poll(ctx, 20*time.Second, pollEvery, "the message in the dead-letter queue", func() (bool, error) {
 					if _, err := e.receive(ctx, src, nil); err != nil {
 						return true, err
 					}
@@ -945,7 +947,7 @@ func sqsCases() []fcase {
 				if _, err := e.receiveWithin(ctx, src, 2, 10*time.Second, nil); err != nil {
 					return err
 				}
-				if err := poll(ctx, 20*time.Second, "both messages redriven to the dead-letter queue", func() (bool, error) {
+				if err := localtest.Poll(ctx, 20*time.Second, pollEvery, "both messages redriven to the dead-letter queue", func() (bool, error) {
 					if _, err := e.receive(ctx, src, func(in *sqs.ReceiveMessageInput) { in.VisibilityTimeout = 1 }); err != nil {
 						return true, err
 					}
@@ -961,7 +963,7 @@ func sqsCases() []fcase {
 					return noErr("StartMessageMoveTask", err)
 				}
 				var last *sqstypes.ListMessageMoveTasksResultEntry
-				if err := poll(ctx, 30*time.Second, "the move task COMPLETED", func() (bool, error) {
+				if err := localtest.Poll(ctx, 30*time.Second, pollEvery, "the move task COMPLETED", func() (bool, error) {
 					out, err := e.sqs.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(e.queueARN(dlqName))})
 					if err != nil {
 						return true, noErr("ListMessageMoveTasks", err)
@@ -1025,7 +1027,7 @@ func sqsCases() []fcase {
 				if _, err := e.sqs.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(url)}); err != nil {
 					return noErr("PurgeQueue", err)
 				}
-				return poll(ctx, 65*time.Second, "the queue empty after PurgeQueue", func() (bool, error) {
+				return localtest.Poll(ctx, 65*time.Second, pollEvery, "the queue empty after PurgeQueue", func() (bool, error) {
 					a, err := e.queueAttrs(ctx, url)
 					if err != nil {
 						return true, err
@@ -1273,7 +1275,7 @@ func sqsCases() []fcase {
 					}
 				}
 				var got []string
-				err = poll(ctx, 20*time.Second, "all 5 messages in order", func() (bool, error) {
+				err = localtest.Poll(ctx, 20*time.Second, pollEvery, "all 5 messages in order", func() (bool, error) {
 					ms, err := e.receive(ctx, url, nil)
 					if err != nil {
 						return true, err
@@ -1382,7 +1384,7 @@ func (e *env) deliveredOnce(ctx context.Context, url, want string) error {
 // untilVisibilityExpires polls until no message of the queue is in flight:
 // the visibility timeout of the one received has passed.
 func (e *env) untilVisibilityExpires(ctx context.Context, url string) error {
-	return poll(ctx, 20*time.Second, "the visibility timeout to pass (ApproximateNumberOfMessagesNotVisible 0)", func() (bool, error) {
+	return localtest.Poll(ctx, 20*time.Second, pollEvery, "the visibility timeout to pass (ApproximateNumberOfMessagesNotVisible 0)", func() (bool, error) {
 		a, err := e.queueAttrs(ctx, url)
 		if err != nil {
 			return true, err

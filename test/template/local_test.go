@@ -323,11 +323,11 @@ func deployment(ctx context.Context, s *local.Stack) (Deployment, error) {
 		return d, err
 	}
 	for _, sm := range sms {
-		full, err := s.Engine.DescribeStateMachine(ctx, sm.Arn)
+		full, err := s.Engine.DescribeStateMachine(ctx, sm.ARN)
 		if err != nil {
 			return d, err
 		}
-		d.StateMachines[sm.Arn] = StateMachine{Definition: full.Definition, Type: full.Type}
+		d.StateMachines[sm.ARN] = StateMachine{Definition: full.Definition, Type: full.Type}
 	}
 	for _, name := range []string{StackLoanProcessor, StackValuationService} {
 		if o, ok := s.CloudFormation.Outputs(name); ok {

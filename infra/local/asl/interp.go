@@ -346,12 +346,12 @@ func encodeJSONPlain(v any) string {
 // errorMatches reports whether a Retry/Catch ErrorEquals list matches name.
 func errorMatches(list []string, name string) bool {
 	for _, e := range list {
-		switch {
-		case e == name:
+		switch e {
+		case name:
 			return true
-		case e == ErrAll:
+		case ErrAll:
 			return name != ErrDataLimitExceeded && name != ErrRuntime
-		case e == ErrTaskFailed:
+		case ErrTaskFailed:
 			if name != ErrTimeout && name != ErrRuntime && name != ErrDataLimitExceeded && !strings.HasPrefix(name, "States.") || name == ErrHeartbeatTimeout || name == ErrTaskFailed {
 				return true
 			}

@@ -27,8 +27,8 @@ type TaskCall struct {
 	Pattern         string // "", "waitForTaskToken" or "sync"
 	Parameters      any
 	TaskToken       string
-	ExecutionArn    string
-	StateMachineArn string
+	ExecutionARN    string
+	StateMachineARN string
 	StateName       string
 }
 
@@ -106,7 +106,7 @@ func (f *frame) task(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) O
 		}
 		res, err := f.x.host.Invoke(ictx, TaskCall{
 			Resource: st.task.Resource, Service: st.task.Service, Action: st.task.Action, Pattern: st.task.Pattern,
-			Parameters: cur.Args, TaskToken: cur.Token, ExecutionArn: f.x.info.ARN, StateMachineArn: f.x.info.StateMachineARN, StateName: st.Name,
+			Parameters: cur.Args, TaskToken: cur.Token, ExecutionARN: f.x.info.ARN, StateMachineARN: f.x.info.StateMachineARN, StateName: st.Name,
 		})
 		if err != nil {
 			if ctx.Err() != nil {

@@ -213,14 +213,14 @@ func BenchmarkMapEngine(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer h.close()
-	smArn, _, err := h.e.CreateStateMachine(ctx, "bench-loan-map", string(LoanMapDefinition), roleArn, "STANDARD")
+	smARN, _, err := h.e.CreateStateMachine(ctx, "bench-loan-map", string(LoanMapDefinition), roleARN, "STANDARD")
 	if err != nil {
 		b.Fatal(err)
 	}
 	i := 0
 	for b.Loop() {
 		i++
-		x, err := h.run(ctx, smArn, "map-"+itoa(i), string(input))
+		x, err := h.run(ctx, smARN, "map-"+itoa(i), string(input))
 		if err != nil {
 			b.Fatal(err)
 		}

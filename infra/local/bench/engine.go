@@ -20,8 +20,8 @@ import (
 	"loanflow/infra/local/sqlitedb"
 )
 
-// roleArn is the role every benchmark state machine is created with.
-const roleArn = "arn:aws:iam::000000000000:role/loanflow-bench"
+// roleARN is the role every benchmark state machine is created with.
+const roleARN = "arn:aws:iam::000000000000:role/loanflow-bench"
 
 // engine is an sfn.Engine on its own SQLite file, with completion
 // notifications: the benchmarks learn that an execution closed through
@@ -99,9 +99,9 @@ func (h *engine) waitClosed(ctx context.Context, n int64) error {
 
 // run starts one execution named name and waits for its end; it returns the
 // final description.
-func (h *engine) run(ctx context.Context, smArn, name, input string) (*sfn.Execution, error) {
+func (h *engine) run(ctx context.Context, smARN, name, input string) (*sfn.Execution, error) {
 	done := h.expect(name)
-	arn, _, err := h.e.StartExecution(ctx, smArn, name, input)
+	arn, _, err := h.e.StartExecution(ctx, smARN, name, input)
 	if err != nil {
 		return nil, fmt.Errorf("start execution %s: %w", name, err)
 	}
@@ -122,10 +122,10 @@ func (h *engine) close() error {
 	return errors.Join(h.e.Close(), sqlitedb.Close(h.db))
 }
 
-// startAll starts executions named prefix-0 … prefix-(n-1) of smArn with
+// startAll starts executions named prefix-0 … prefix-(n-1) of smARN with
 // input, from a few goroutines (the engine's group commit wants concurrent
 // callers).
-func startAll(ctx context.Context, h *engine, smArn, prefix string, n int, input func(i int) string) error {
+func startAll(ctx context.Context, h *engine, smARN, prefix string, n int, input func(i int) string) error {
 	const submitters = 32
 	var (
 		next atomic.Int64
@@ -142,7 +142,7 @@ func startAll(ctx context.Context, h *engine, smArn, prefix string, n int, input
 					return
 				}
 				name := prefix + "-" + strconv.Itoa(i)
-				if _, _, err := h.e.StartExecution(ctx, smArn, name, input(i)); err != nil {
+				if _, _, err := h.e.StartExecution(ctx, smARN, name, input(i)); err != nil {
 					errs <- fmt.Errorf("start execution %s: %w", name, err)
 					return
 				}

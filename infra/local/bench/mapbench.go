@@ -48,7 +48,7 @@ func measureMap(ctx context.Context, dir string, items, runs int, withPeer bool,
 		return res, err
 	}
 	defer h.close()
-	smArn, _, err := h.e.CreateStateMachine(ctx, "bench-loan-map", string(LoanMapDefinition), roleArn, "STANDARD")
+	smARN, _, err := h.e.CreateStateMachine(ctx, "bench-loan-map", string(LoanMapDefinition), roleARN, "STANDARD")
 	if err != nil {
 		return res, fmt.Errorf("create map state machine: %w", err)
 	}
@@ -56,7 +56,7 @@ func measureMap(ctx context.Context, dir string, items, runs int, withPeer bool,
 	ours := func() (time.Duration, []byte, error) {
 		seq++
 		t0 := time.Now()
-		x, err := h.run(ctx, smArn, fmt.Sprintf("map-%d", seq), string(input))
+		x, err := h.run(ctx, smARN, fmt.Sprintf("map-%d", seq), string(input))
 		d := time.Since(t0)
 		if err != nil {
 			return 0, nil, err

@@ -204,7 +204,7 @@ func loansPerSecond(ctx context.Context, s *local.Stack, opts SystemOptions, res
 	}
 	res.BareExecsPerSec = float64(opts.Loans) / bareTook.Seconds()
 	// State transitions billed for one happy-path loan: the states it entered.
-	hist, _, err := e.GetExecutionHistory(ctx, sfn.HistoryInput{ExecutionArn: strings.Replace(s.Outputs.LoanProcessorARN, ":stateMachine:", ":execution:", 1) + ":bench-0", MaxResults: 1000})
+	hist, _, err := e.GetExecutionHistory(ctx, sfn.HistoryInput{ExecutionARN: strings.Replace(s.Outputs.LoanProcessorARN, ":stateMachine:", ":execution:", 1) + ":bench-0", MaxResults: 1000})
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}

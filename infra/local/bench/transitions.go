@@ -69,12 +69,12 @@ func transitionsOnce(ctx context.Context, path string, n int) (float64, error) {
 		return 0, err
 	}
 	defer h.close()
-	smArn, _, err := h.e.CreateStateMachine(ctx, "bench-transitions", TransitionsDefinition, roleArn, "STANDARD")
+	smARN, _, err := h.e.CreateStateMachine(ctx, "bench-transitions", TransitionsDefinition, roleARN, "STANDARD")
 	if err != nil {
 		return 0, fmt.Errorf("create transitions state machine: %w", err)
 	}
 	t0 := time.Now()
-	if err := startAll(ctx, h, smArn, "t", n, func(i int) string {
+	if err := startAll(ctx, h, smARN, "t", n, func(i int) string {
 		return `{"id":"L-` + strconv.Itoa(i) + `","amount":` + strconv.Itoa(50000+i%5*40000) + `}`
 	}); err != nil {
 		return 0, err

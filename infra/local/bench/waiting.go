@@ -58,7 +58,7 @@ type tokenKeeper struct {
 // every task then waits on its token.
 func (k *tokenKeeper) Invoke(_ context.Context, call asl.TaskCall) (any, error) {
 	k.calls.Add(1)
-	if strings.HasSuffix(call.ExecutionArn, k.suffix) {
+	if strings.HasSuffix(call.ExecutionARN, k.suffix) {
 		k.mu.Lock()
 		k.token = call.TaskToken
 		k.mu.Unlock()
@@ -110,14 +110,14 @@ func measureWaiting(ctx context.Context, dir string, n int) (WaitingResult, erro
 			h.close()
 		}
 	}()
-	smArn, _, err := h.e.CreateStateMachine(ctx, "bench-waiting", WaitDefinition, roleArn, "STANDARD")
+	smARN, _, err := h.e.CreateStateMachine(ctx, "bench-waiting", WaitDefinition, roleARN, "STANDARD")
 	if err != nil {
 		return res, fmt.Errorf("create waiting state machine: %w", err)
 	}
 	res.Idle = sampleMemory()
 
 	t0 := time.Now()
-	if err := startAll(ctx, h, smArn, "w", n, func(i int) string {
+	if err := startAll(ctx, h, smARN, "w", n, func(i int) string {
 		return `{"loan":{"id":"L-` + strconv.Itoa(i) + `","amount":250000}}`
 	}); err != nil {
 		return res, err

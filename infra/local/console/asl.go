@@ -23,6 +23,8 @@ type aslState struct {
 	Branches      []json.RawMessage
 	ItemProcessor json.RawMessage
 	Iterator      json.RawMessage
+	QueryLanguage string
+	raw           json.RawMessage // the state as written, for its fields
 }
 
 // aslChoice is a Choice rule: its target and enough to label the arrow.
@@ -101,17 +103,19 @@ func (c aslChoice) label() string {
 
 // aslMachine is a parsed definition with its states in the order written.
 type aslMachine struct {
-	StartAt string
-	Names   []string
-	States  map[string]aslState
+	StartAt       string
+	QueryLanguage string // the default of every state
+	Names         []string
+	States        map[string]aslState
 }
 
 // parseASL reads the definition the drawing needs. The states keep their
 // written order, which seeds the left-to-right order of the drawing.
 func parseASL(definition string) (aslMachine, error) {
 	var top struct {
-		StartAt string
-		States  json.RawMessage
+		StartAt       string
+		QueryLanguage string
+		States        json.RawMessage
 	}
 	if err := json.Unmarshal([]byte(definition), &top); err != nil {
 		return aslMachine{}, fmt.Errorf("parse definition: %w", err)
@@ -119,7 +123,7 @@ func parseASL(definition string) (aslMachine, error) {
 	if top.StartAt == "" || len(top.States) == 0 {
 		return aslMachine{}, errors.New("parse definition: no StartAt or States")
 	}
-	m := aslMachine{StartAt: top.StartAt, States: map[string]aslState{}}
+	m := aslMachine{StartAt: top.StartAt, QueryLanguage: top.QueryLanguage, States: map[string]aslState{}}
 	dec := json.NewDecoder(bytes.NewReader(top.States))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return aslMachine{}, errors.New("parse definition: States is not an object")
@@ -131,7 +135,10 @@ func parseASL(definition string) (aslMachine, error) {
 		}
 		name, _ := tok.(string)
 		var st aslState
-		if err := dec.Decode(&st); err != nil {
+		if err := dec.Decode(&st.raw); err != nil {
+			return aslMachine{}, fmt.Errorf("parse definition: state %q: %w", name, err)
+		}
+		if err := json.Unmarshal(st.raw, &st); err != nil {
 			return aslMachine{}, fmt.Errorf("parse definition: state %q: %w", name, err)
 		}
 		if _, dup := m.States[name]; !dup {

@@ -112,6 +112,7 @@ type executionView struct {
 	DrawingErr string
 	Rows       []historyRow
 	Waiting    []callbackRow // callbacks this execution waits for
+	States     []stateView   // the definition's states and their data fields
 }
 
 func (s *server) execution(w http.ResponseWriter, r *http.Request) {
@@ -133,6 +134,9 @@ func (s *server) execution(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			v.DrawingErr = err.Error()
 			s.log.WarnContext(r.Context(), "console: cannot draw the state machine", "execution", arn, "err", err)
+		}
+		if m, err := parseDefinition(d.Definition); err == nil {
+			v.States = stateViews(m)
 		}
 	}
 	if d.Status == "RUNNING" {

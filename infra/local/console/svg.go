@@ -41,12 +41,7 @@ var placeholder = regexp.MustCompile(`\$\{[A-Za-z0-9_]+\}`)
 
 // draw lays out the definition and colours it with the execution's trail.
 func draw(definition string, t trail) (*drawing, error) {
-	m, err := parseASL(definition)
-	if err != nil && placeholder.MatchString(definition) {
-		// An unsubstituted number placeholder is not JSON; the drawing does
-		// not need its value.
-		m, err = parseASL(placeholder.ReplaceAllString(definition, "0"))
-	}
+	m, err := parseDefinition(definition)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ package eventbus
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -85,8 +84,8 @@ const (
 )
 
 // Rule is a rule on a bus: it matches events by Pattern, fires on
-// ScheduleExpression, or both. A rule whose State is not ENABLED does
-// neither.
+// ScheduleExpression, or both. A DISABLED rule does neither (the state
+// ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS is enabled).
 type Rule struct {
 	Bus                string
 	Name               string
@@ -665,13 +664,4 @@ func (b *Bus) Targets(ctx context.Context, bus, rule string) ([]Target, error) {
 		out = append(out, t)
 	}
 	return out, rows.Err()
-}
-
-// newID returns a random UUID (v4) as EventBridge event ids are.
-func newID() string {
-	var u [16]byte
-	_, _ = rand.Read(u[:])
-	u[6] = (u[6] & 0x0f) | 0x40
-	u[8] = (u[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }

@@ -21,6 +21,7 @@ import (
 	"loanflow/events"
 	"loanflow/infra/local/awsjson"
 	"loanflow/infra/local/eventbus"
+	"loanflow/infra/local/localtest"
 	"loanflow/infra/local/sqlitedb"
 )
 
@@ -91,16 +92,10 @@ func client(t *testing.T, b *eventbus.Bus) *eventbridge.Client {
 	})
 }
 
+// eventually fails t unless cond holds within 5 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	localtest.Eventually(t, 5*time.Second, what, func() (bool, string) { return cond(), "" })
 }
 
 const lambdaARN = "arn:aws:lambda:us-east-1:000000000000:function:valuation-callback"

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // MaxEntrySize is PutEvents' limit on one entry (256 KiB).
@@ -42,7 +44,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries []Entry) ([]Result, int, er
 			bus = "default"
 		}
 		bus = busName(bus)
-		id := newID()
+		id := uuid.NewString()
 		env, err := e.event(id, b.opts.AccountID, b.opts.Region, now)
 		if err != nil {
 			results[i] = Result{ErrorCode: "MalformedDetail", ErrorMessage: err.Error()}
@@ -92,7 +94,7 @@ type routedDelivery struct{ rule, target string }
 func (b *Bus) route(bus string, raw []byte, only map[string]bool) routed {
 	a := routed{bus: bus, raw: raw, matched: []string{}}
 	for _, r := range b.Rules(bus) {
-		if r.State != StateEnabled || r.compiled == nil || (only != nil && !only[r.ARN]) {
+		if r.State == StateDisabled || r.compiled == nil || (only != nil && !only[r.ARN]) {
 			continue
 		}
 		ok, err := r.compiled.Match(raw)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Scheduled events are what a scheduled rule sends its targets
@@ -99,8 +101,8 @@ func (b *Bus) fire(ctx context.Context, r Rule, now time.Time) (time.Time, error
 		next = time.Time{}
 	}
 	var todo []routed
-	if r.State == StateEnabled {
-		id := newID()
+	if r.State != StateDisabled {
+		id := uuid.NewString()
 		raw, err := json.Marshal(Event{Version: "0", ID: id, DetailType: scheduledDetailType, Source: scheduledSource,
 			Account: b.opts.AccountID, Time: r.NextFire.UTC().Format("2006-01-02T15:04:05Z"), Region: b.opts.Region,
 			Resources: []string{r.ARN}, Detail: json.RawMessage(`{}`)})

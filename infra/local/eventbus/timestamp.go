@@ -37,8 +37,8 @@ func (e *epoch) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &secs); err != nil || math.IsInf(secs, 0) || math.IsNaN(secs) {
 		return errors.New("expected a timestamp (epoch seconds or RFC 3339)")
 	}
-	whole := math.Floor(secs)
-	*e = epoch(time.Unix(int64(whole), int64((secs-whole)*1e9)).UTC())
+	// To the millisecond, AWS's precision: the float's last bits are noise.
+	*e = epoch(time.UnixMilli(int64(math.Round(secs * 1000))).UTC())
 	return nil
 }
 

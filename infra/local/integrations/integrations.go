@@ -243,7 +243,7 @@ func (h *Hub) putEvents(ctx context.Context, call asl.TaskCall) (any, error) {
 		}
 		// The optimized integration appends the execution and its state
 		// machine to every entry's Resources.
-		e.Resources = append(e.Resources, call.ExecutionArn, call.StateMachineArn)
+		e.Resources = append(e.Resources, call.ExecutionARN, call.StateMachineARN)
 		switch d := m["Detail"].(type) {
 		case string:
 			e.Detail = d

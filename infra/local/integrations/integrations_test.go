@@ -129,8 +129,8 @@ func TestBareFunctionARNReturnsThePayload(t *testing.T) {
 
 func TestPutEventsFailedEntryFailsTheTask(t *testing.T) {
 	h, _, _, b := hub()
-	call := asl.TaskCall{Service: "events", Action: "putEvents", ExecutionArn: "arn:aws:states:us-east-1:000000000000:execution:sm:x",
-		StateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:sm", Parameters: map[string]any{"Entries": []any{
+	call := asl.TaskCall{Service: "events", Action: "putEvents", ExecutionARN: "arn:aws:states:us-east-1:000000000000:execution:sm:x",
+		StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:sm", Parameters: map[string]any{"Entries": []any{
 			map[string]any{"Source": "s", "DetailType": "d", "Detail": map[string]any{"k": "v"}, "EventBusName": "bus", "Resources": []any{"arn:x"}}}}}
 	if _, err := h.Invoke(context.Background(), call); err != nil {
 		t.Fatal(err)
@@ -140,7 +140,7 @@ func TestPutEventsFailedEntryFailsTheTask(t *testing.T) {
 	}
 	// As the optimized integration does: the execution and state machine
 	// ARNs follow the entry's own resources.
-	if want := []string{"arn:x", call.ExecutionArn, call.StateMachineArn}; !slices.Equal(b.got[0].Resources, want) {
+	if want := []string{"arn:x", call.ExecutionARN, call.StateMachineARN}; !slices.Equal(b.got[0].Resources, want) {
 		t.Fatalf("resources %v, want %v", b.got[0].Resources, want)
 	}
 	b.failed = 1

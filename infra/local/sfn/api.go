@@ -10,16 +10,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/asl/expr"
 )
 
 // StateMachine describes a state machine.
 type StateMachine struct {
-	Arn          string
+	ARN          string
 	Name         string
 	Definition   string
-	RoleArn      string
+	RoleARN      string
 	Type         string
 	Status       string
 	CreationDate time.Time
@@ -34,8 +36,8 @@ type StateMachine struct {
 
 // Execution describes an execution.
 type Execution struct {
-	ExecutionArn    string
-	StateMachineArn string
+	ExecutionARN    string
+	StateMachineARN string
 	Name            string
 	Status          Status
 	Input           string
@@ -56,8 +58,8 @@ type Execution struct {
 
 // ExecutionSummary is an execution as listed.
 type ExecutionSummary struct {
-	ExecutionArn    string
-	StateMachineArn string
+	ExecutionARN    string
+	StateMachineARN string
 	Name            string
 	Status          Status
 	StartDate       time.Time
@@ -66,7 +68,7 @@ type ExecutionSummary struct {
 
 // ListExecutionsInput filters and pages ListExecutions.
 type ListExecutionsInput struct {
-	StateMachineArn string
+	StateMachineARN string
 	StatusFilter    Status // "" for every status
 	MaxResults      int
 	NextToken       string
@@ -74,7 +76,7 @@ type ListExecutionsInput struct {
 
 // HistoryInput selects and pages GetExecutionHistory.
 type HistoryInput struct {
-	ExecutionArn         string
+	ExecutionARN         string `json:"ExecutionArn"`
 	ReverseOrder         bool
 	MaxResults           int
 	NextToken            string
@@ -88,13 +90,13 @@ func (e *Engine) smARN(name string) string {
 func (e *Engine) checkARN(arn, kind string) error {
 	prefix := fmt.Sprintf("arn:aws:states:%s:%s:%s:", e.region, e.account, kind)
 	if !strings.HasPrefix(arn, "arn:") {
-		return apiErr(CodeInvalidArn, "Invalid Arn: 'Invalid ARN prefix: %s'", arn)
+		return apiErr(CodeInvalidARN, "Invalid Arn: 'Invalid ARN prefix: %s'", arn)
 	}
 	if !strings.Contains(arn, ":"+kind+":") {
-		return apiErr(CodeInvalidArn, "Invalid Arn: '%s'", arn)
+		return apiErr(CodeInvalidARN, "Invalid Arn: '%s'", arn)
 	}
 	if !strings.HasPrefix(arn, prefix) {
-		return apiErr(CodeInvalidArn, "Invalid Arn: '%s' (this engine serves region %s, account %s)", arn, e.region, e.account)
+		return apiErr(CodeInvalidARN, "Invalid Arn: '%s' (this engine serves region %s, account %s)", arn, e.region, e.account)
 	}
 	return nil
 }
@@ -119,14 +121,14 @@ func (e *Engine) cacheDefinition(def string) error {
 
 // CreateStateMachine creates a STANDARD state machine and returns its ARN.
 // Creating it again with the same definition and role is a no-op.
-func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleArn, typ string) (string, time.Time, error) {
-	return e.CreateStateMachineWith(ctx, CreateStateMachineInput{Name: name, Definition: definition, RoleArn: roleArn, Type: typ})
+func (e *Engine) CreateStateMachine(ctx context.Context, name, definition, roleARN, typ string) (string, time.Time, error) {
+	return e.CreateStateMachineWith(ctx, CreateStateMachineInput{Name: name, Definition: definition, RoleARN: roleARN, Type: typ})
 }
 
 // UpdateStateMachine replaces the definition and/or role (empty = keep).
 // Running executions keep the definition they started with.
-func (e *Engine) UpdateStateMachine(ctx context.Context, arn, definition, roleArn string) (time.Time, error) {
-	return e.UpdateStateMachineWith(ctx, UpdateStateMachineInput{StateMachineArn: arn, Definition: definition, RoleArn: roleArn})
+func (e *Engine) UpdateStateMachine(ctx context.Context, arn, definition, roleARN string) (time.Time, error) {
+	return e.UpdateStateMachineWith(ctx, UpdateStateMachineInput{StateMachineARN: arn, Definition: definition, RoleARN: roleARN})
 }
 
 // DescribeStateMachine returns the state machine with arn.
@@ -147,12 +149,12 @@ func (e *Engine) ListStateMachines(ctx context.Context) ([]StateMachine, error) 
 // returns its ARN and start date. Starting again with the same name and
 // input while it runs returns the same execution; otherwise the name is
 // taken (ExecutionAlreadyExists).
-func (e *Engine) StartExecution(ctx context.Context, smArn, name, input string) (string, time.Time, error) {
-	if err := e.checkARN(smArn, "stateMachine"); err != nil {
+func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) (string, time.Time, error) {
+	if err := e.checkARN(smARN, "stateMachine"); err != nil {
 		return "", time.Time{}, err
 	}
 	if name == "" {
-		name = newUUID()
+		name = uuid.NewString()
 	} else if !validName(name) {
 		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", name)
 	}
@@ -166,23 +168,23 @@ func (e *Engine) StartExecution(ctx context.Context, smArn, name, input string) 
 	if err != nil {
 		return "", time.Time{}, apiErr(CodeInvalidExecutionInput, "Invalid State Machine Execution Input: '%v'", err)
 	}
-	smName := nameFromARN(smArn)
+	smName := nameFromARN(smARN)
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, smName, name)
 	now := e.clock.Now()
-	r := &run{e: e, arn: arn, name: name, smArn: smArn, start: now}
-	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smArn: smArn, name: name, input: input, start: now},
-		func(hash, roleArn string) (int64, int64, string, error) {
+	r := &run{e: e, arn: arn, name: name, smARN: smARN, start: now}
+	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smARN: smARN, name: name, input: input, start: now},
+		func(hash, roleARN string) (int64, int64, string, error) {
 			// Runs inside the insert's transaction, once the name is known
 			// to be free.
 			var err error
 			if r.m, err = e.machine(ctx, hash); err != nil {
 				return 0, 0, "", err
 			}
-			r.roleArn = roleArn
+			r.roleARN = roleARN
 			r.deadline = asl.ExecutionDeadline(now, r.m.TimeoutSeconds())
 			r.id = e.nextID.Add(1)
 			d := asl.DataDetails("input", asl.EncodeJSON(in))
-			d["roleArn"] = roleArn
+			d["roleArn"] = roleARN
 			b, _ := json.Marshal(d)
 			return r.id, r.deadline.UnixNano(), string(b), nil
 		})
@@ -207,7 +209,7 @@ func (e *Engine) DescribeExecution(ctx context.Context, arn string) (*Execution,
 
 // ListExecutions lists a state machine's executions, newest first.
 func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]ExecutionSummary, string, error) {
-	if err := e.checkARN(in.StateMachineArn, "stateMachine"); err != nil {
+	if err := e.checkARN(in.StateMachineARN, "stateMachine"); err != nil {
 		return nil, "", err
 	}
 	if in.StatusFilter != "" && !in.StatusFilter.valid() {
@@ -217,7 +219,7 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	if err := e.store.requireStateMachine(ctx, in.StateMachineArn); err != nil {
+	if err := e.store.requireStateMachine(ctx, in.StateMachineARN); err != nil {
 		return nil, "", err
 	}
 	before := int64(1) << 62
@@ -228,7 +230,7 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 		}
 		before = n
 	}
-	out, ids, err := e.store.listExecutions(ctx, in.StateMachineArn, in.StatusFilter, before, limit+1)
+	out, ids, err := e.store.listExecutions(ctx, in.StateMachineARN, in.StatusFilter, before, limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -242,14 +244,14 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 
 // GetExecutionHistory returns a page of an execution's history events.
 func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]HistoryEvent, string, error) {
-	if err := e.checkARN(in.ExecutionArn, "execution"); err != nil {
+	if err := e.checkARN(in.ExecutionARN, "execution"); err != nil {
 		return nil, "", err
 	}
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
 		return nil, "", err
 	}
-	id, err := e.store.executionID(ctx, in.ExecutionArn)
+	id, err := e.store.executionID(ctx, in.ExecutionARN)
 	if err != nil {
 		return nil, "", err
 	}

@@ -69,8 +69,8 @@ func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
 		if !r.deadline.IsZero() && !e.clock.Now().Before(r.deadline) {
 			return e.finish(r, cur, StatusTimedOut, nil, &asl.StateError{Name: asl.ErrTimeout})
 		}
-		if e.machineDeleted(r.smArn) {
-			return e.finish(r, cur, StatusFailed, nil, &asl.StateError{Name: asl.ErrRuntime, Cause: "State machine " + nameFromARN(r.smArn) + " has been deleted."})
+		if e.machineDeleted(r.smARN) {
+			return e.finish(r, cur, StatusFailed, nil, &asl.StateError{Name: asl.ErrRuntime, Cause: "State machine " + nameFromARN(r.smARN) + " has been deleted."})
 		}
 		o := x.Step(ctx, cur)
 		if err := x.Fault(); err != nil {
@@ -164,7 +164,7 @@ func (e *Engine) finish(r *run, cur *asl.Cursor, status Status, output *string, 
 	}
 	e.closeWait.closed(r.arn)
 	if e.onClose != nil {
-		s := ExecutionSummary{ExecutionArn: r.arn, StateMachineArn: r.smArn, Name: r.name, Status: status, StartDate: r.start, StopDate: now}
+		s := ExecutionSummary{ExecutionARN: r.arn, StateMachineARN: r.smARN, Name: r.name, Status: status, StartDate: r.start, StopDate: now}
 		e.onClose(s)
 	}
 	return nil
@@ -191,7 +191,7 @@ func (e *Engine) load(ctx context.Context, id int64) (*run, *asl.Cursor, error) 
 	if Status(row.status) != StatusRunning {
 		return nil, nil, nil
 	}
-	r := &run{e: e, id: id, arn: row.arn, smArn: row.smArn, name: row.name, roleArn: row.roleArn, start: time.Unix(0, row.startNS)}
+	r := &run{e: e, id: id, arn: row.arn, smARN: row.smARN, name: row.name, roleARN: row.roleARN, start: time.Unix(0, row.startNS)}
 	if row.deadline.Valid {
 		r.deadline = time.Unix(0, row.deadline.Int64)
 	} else {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"loanflow/infra/local/asl"
+	"loanflow/infra/local/localtest"
 	"loanflow/infra/local/sqlitedb"
 )
 
@@ -82,16 +83,10 @@ const tokenDef = `{
   }
 }`
 
-// poll waits (with a deadline) until cond holds.
+// poll fails t unless cond holds within 10 s.
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	localtest.Eventually(t, 10*time.Second, what, func() (bool, string) { return cond(), "" })
 }
 
 func start(t *testing.T, e *Engine, def, name, input string) string {
@@ -294,7 +289,7 @@ func TestIdempotentStartAndStop(t *testing.T) {
 	if err := e.SendTaskSuccess(ctx, inv.tokens()[0], `{}`); ErrorCode(err) != CodeTaskTimedOut {
 		t.Fatalf("token of stopped execution: %v", err)
 	}
-	evs, _, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionArn: arn, ReverseOrder: true, MaxResults: 1})
+	evs, _, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionARN: arn, ReverseOrder: true, MaxResults: 1})
 	if err != nil || len(evs) != 1 || evs[0].Type != "ExecutionAborted" {
 		t.Fatalf("last event: %+v %v", evs, err)
 	}
@@ -310,7 +305,7 @@ func TestHistoryShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitDone(t, e, arn)
-	evs, next, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionArn: arn, MaxResults: 100})
+	evs, next, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionARN: arn, MaxResults: 100})
 	if err != nil || next != "" {
 		t.Fatal(err, next)
 	}
@@ -332,7 +327,7 @@ func TestHistoryShape(t *testing.T) {
 		t.Fatalf("taskScheduledEventDetails: %v", evs[2].Details)
 	}
 	no := false
-	evs, _, _ = e.GetExecutionHistory(ctx, HistoryInput{ExecutionArn: arn, IncludeExecutionData: &no})
+	evs, _, _ = e.GetExecutionHistory(ctx, HistoryInput{ExecutionARN: arn, IncludeExecutionData: &no})
 	if _, ok := evs[1].Details["input"]; ok {
 		t.Fatalf("includeExecutionData=false kept input")
 	}
@@ -370,11 +365,11 @@ func TestCrashRecovery(t *testing.T) {
 	  "Sleep":{"Type":"Wait","Seconds":3600,"Next":"After"},"After":{"Type":"Pass","End":true}}}`
 	retryDef := `{"StartAt":"Flaky","States":{"Flaky":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{},
 	  "Retry":[{"ErrorEquals":["Transient"],"IntervalSeconds":60}],"End":true}}}`
-	tokenArn := start(t, e1, tokenDef, "tok", `{"loan":{}}`)
+	tokenARN := start(t, e1, tokenDef, "tok", `{"loan":{}}`)
 	smWait, _, _ := e1.CreateStateMachine(ctx, "wait-sm", waitDef, "arn:aws:iam::000000000000:role/r", "")
-	waitArn, _, _ := e1.StartExecution(ctx, smWait, "w", "{}")
+	waitARN, _, _ := e1.StartExecution(ctx, smWait, "w", "{}")
 	smRetry, _, _ := e1.CreateStateMachine(ctx, "retry-sm", retryDef, "arn:aws:iam::000000000000:role/r", "")
-	retryArn, _, _ := e1.StartExecution(ctx, smRetry, "r", "{}")
+	retryARN, _, _ := e1.StartExecution(ctx, smRetry, "r", "{}")
 	poll(t, "all three waiting", func() bool {
 		var n int
 		_ = db1.QueryRow(`SELECT COUNT(*) FROM sfn_executions WHERE waiting = 1`).Scan(&n)
@@ -397,7 +392,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	poll(t, "timers armed", func() bool { return clock.Timers() > 0 })
 	clock.Advance(2 * time.Hour)
-	for _, arn := range []string{tokenArn, waitArn, retryArn} {
+	for _, arn := range []string{tokenARN, waitARN, retryARN} {
 		if x := waitDone(t, e2, arn); x.Status != "SUCCEEDED" {
 			t.Fatalf("%s: %s %v %v", arn, x.Status, x.Error, x.Cause)
 		}

@@ -14,7 +14,7 @@ const (
 	CodeExecutionAlreadyExists      = "ExecutionAlreadyExists"
 	CodeInvalidDefinition           = asl.CodeInvalidDefinition
 	CodeInvalidName                 = "InvalidName"
-	CodeInvalidArn                  = "InvalidArn"
+	CodeInvalidARN                  = "InvalidArn"
 	CodeInvalidExecutionInput       = "InvalidExecutionInput"
 	CodeTaskDoesNotExist            = "TaskDoesNotExist"
 	CodeTaskTimedOut                = "TaskTimedOut"

@@ -91,7 +91,7 @@ func TestHistoryPagingAcrossChunks(t *testing.T) {
 		var all []HistoryEvent
 		next := ""
 		for {
-			evs, n, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionArn: arn, MaxResults: size, ReverseOrder: reverse, NextToken: next})
+			evs, n, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionARN: arn, MaxResults: size, ReverseOrder: reverse, NextToken: next})
 			if err != nil {
 				t.Fatal(err)
 			}

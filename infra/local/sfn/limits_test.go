@@ -76,7 +76,7 @@ func historyOf(t *testing.T, e *Engine, arn string) []HistoryEvent {
 	var all []HistoryEvent
 	token := ""
 	for {
-		page, next, err := e.GetExecutionHistory(context.Background(), HistoryInput{ExecutionArn: arn, MaxResults: 1000, NextToken: token})
+		page, next, err := e.GetExecutionHistory(context.Background(), HistoryInput{ExecutionARN: arn, MaxResults: 1000, NextToken: token})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func encodeLogging(l *LoggingConfiguration) (string, error) {
 
 // CreateStateMachineInput is CreateStateMachine's request.
 type CreateStateMachineInput struct {
-	Name, Definition, RoleArn string
+	Name, Definition, RoleARN string
 	Type                      string // "" or STANDARD
 	Logging                   *LoggingConfiguration
 	TracingEnabled            bool
@@ -106,7 +106,7 @@ func (e *Engine) CreateStateMachineWith(ctx context.Context, in CreateStateMachi
 		return "", time.Time{}, err
 	}
 	arn := e.smARN(in.Name)
-	created, err := e.store.createStateMachine(ctx, arn, in.Name, in.Definition, definitionHash(in.Definition), in.RoleArn,
+	created, err := e.store.createStateMachine(ctx, arn, in.Name, in.Definition, definitionHash(in.Definition), in.RoleARN,
 		machineConfig{logging: logging, tracing: in.TracingEnabled, tags: in.Tags}, e.clock.Now())
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("create state machine %s: %w", in.Name, err)
@@ -118,7 +118,7 @@ func (e *Engine) CreateStateMachineWith(ctx context.Context, in CreateStateMachi
 // UpdateStateMachineInput is UpdateStateMachine's request: an empty or nil
 // member is kept as it is.
 type UpdateStateMachineInput struct {
-	StateMachineArn, Definition, RoleArn string
+	StateMachineARN, Definition, RoleARN string
 	Logging                              *LoggingConfiguration
 	TracingEnabled                       *bool
 }
@@ -127,7 +127,7 @@ type UpdateStateMachineInput struct {
 // logging or tracing. Running executions keep the definition they started
 // with.
 func (e *Engine) UpdateStateMachineWith(ctx context.Context, in UpdateStateMachineInput) (time.Time, error) {
-	if err := e.checkARN(in.StateMachineArn, "stateMachine"); err != nil {
+	if err := e.checkARN(in.StateMachineARN, "stateMachine"); err != nil {
 		return time.Time{}, err
 	}
 	logging, err := encodeLogging(in.Logging)
@@ -140,8 +140,8 @@ func (e *Engine) UpdateStateMachineWith(ctx context.Context, in UpdateStateMachi
 		}
 	}
 	now := e.clock.Now()
-	u := machineUpdate{def: in.Definition, hash: definitionHash(in.Definition), roleArn: in.RoleArn, logging: logging, tracing: in.TracingEnabled}
-	if err := e.store.updateStateMachine(ctx, in.StateMachineArn, u, now); err != nil {
+	u := machineUpdate{def: in.Definition, hash: definitionHash(in.Definition), roleARN: in.RoleARN, logging: logging, tracing: in.TracingEnabled}
+	if err := e.store.updateStateMachine(ctx, in.StateMachineARN, u, now); err != nil {
 		return time.Time{}, fmt.Errorf("update state machine: %w", err)
 	}
 	return now, nil

@@ -51,7 +51,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	err := e.store.write(ctx, func(tx *sql.Tx) error {
 		var (
 			status      Status
-			hash, smArn string
+			hash, smARN string
 			next        int64
 			count       int
 			stop        sql.NullInt64
@@ -60,7 +60,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 		)
 		err := tx.QueryRow(`SELECT x.id, x.status, x.def_hash, x.sm_arn, x.next_event, x.redrive_count, x.stop_ns, x.redrive_cursor, m.status
 			FROM sfn_executions x LEFT JOIN sfn_state_machines m ON m.arn = x.sm_arn WHERE x.arn = ?`, arn).
-			Scan(&id, &status, &hash, &smArn, &next, &count, &stop, &cursor, &smStatus)
+			Scan(&id, &status, &hash, &smARN, &next, &count, &stop, &cursor, &smStatus)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 		}
@@ -76,7 +76,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 			return apiErr(CodeExecutionNotRedrivable, "%s: '%s'", reason, arn)
 		}
 		if smStatus.String != machineActive {
-			return apiErr(CodeExecutionNotRedrivable, "State machine %s has been deleted and the execution cannot be redriven: '%s'", nameFromARN(smArn), arn)
+			return apiErr(CodeExecutionNotRedrivable, "State machine %s has been deleted and the execution cannot be redriven: '%s'", nameFromARN(smARN), arn)
 		}
 		m, err := e.machine(ctx, hash)
 		if err != nil {

@@ -23,8 +23,8 @@ type run struct {
 	id       int64
 	arn      string
 	name     string
-	smArn    string
-	roleArn  string
+	smARN    string
+	roleARN  string
 	start    time.Time
 	deadline time.Time
 	m        *asl.Machine
@@ -40,7 +40,7 @@ var _ asl.Host = (*run)(nil)
 func (r *run) begin(input any, nextEventID int64) {
 	r.journal.next = nextEventID
 	r.x = asl.NewExecution(r, r.m, asl.ExecutionInfo{
-		ARN: r.arn, Name: r.name, StateMachineARN: r.smArn, StateMachineName: nameFromARN(r.smArn), RoleARN: r.roleArn,
+		ARN: r.arn, Name: r.name, StateMachineARN: r.smARN, StateMachineName: nameFromARN(r.smARN), RoleARN: r.roleARN,
 		Region: r.e.region, Input: input, Start: r.start, Deadline: r.deadline,
 	}, nextEventID)
 }

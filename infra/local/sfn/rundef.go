@@ -55,11 +55,11 @@ func RunDefinition(ctx context.Context, definition, input []byte, inv asl.Invoke
 // runOnce creates (or reuses) a state machine, runs one execution and waits
 // for its end.
 func (e *Engine) runOnce(ctx context.Context, smName string, definition, input []byte) (Result, error) {
-	smArn, _, err := e.CreateStateMachine(ctx, smName, string(definition), "arn:aws:iam::"+e.account+":role/loanflow-local", "STANDARD")
+	smARN, _, err := e.CreateStateMachine(ctx, smName, string(definition), "arn:aws:iam::"+e.account+":role/loanflow-local", "STANDARD")
 	if err != nil {
 		return Result{}, err
 	}
-	arn, _, err := e.StartExecution(ctx, smArn, "", string(input))
+	arn, _, err := e.StartExecution(ctx, smARN, "", string(input))
 	if err != nil {
 		return Result{}, err
 	}

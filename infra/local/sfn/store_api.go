@@ -31,7 +31,7 @@ type machineConfig struct {
 
 // createStateMachine inserts the state machine arn, or finds it with the
 // same definition and role, and returns its creation date.
-func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, roleArn string, cfg machineConfig, now time.Time) (time.Time, error) {
+func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, roleARN string, cfg machineConfig, now time.Time) (time.Time, error) {
 	created := now
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var oldHash, oldRole, status string
@@ -44,7 +44,7 @@ func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, ro
 			if status == machineDeleting {
 				return apiErr(CodeStateMachineDeleting, "State Machine is being deleted: '%s'", arn)
 			}
-			if oldHash != hash || oldRole != roleArn {
+			if oldHash != hash || oldRole != roleARN {
 				return apiErr(CodeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", arn)
 			}
 			created = time.Unix(0, createdNS)
@@ -54,7 +54,7 @@ func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, ro
 			return fmt.Errorf("read state machine: %w", err)
 		}
 		if _, err = tx.Exec(`INSERT INTO sfn_state_machines (arn, name, def_hash, role_arn, type, created_ns, updated_ns, logging, tracing) VALUES (?, ?, ?, ?, 'STANDARD', ?, ?, ?, ?)`,
-			arn, name, hash, roleArn, now.UnixNano(), now.UnixNano(), nullStr(cfg.logging), cfg.tracing); err != nil {
+			arn, name, hash, roleARN, now.UnixNano(), now.UnixNano(), nullStr(cfg.logging), cfg.tracing); err != nil {
 			return fmt.Errorf("insert state machine: %w", err)
 		}
 		return putTags(tx, arn, cfg.tags)
@@ -64,7 +64,7 @@ func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, ro
 
 // machineUpdate is what UpdateStateMachine changes; empty or nil means keep.
 type machineUpdate struct {
-	def, hash, roleArn, logging string
+	def, hash, roleARN, logging string
 	tracing                     *bool
 }
 
@@ -78,8 +78,8 @@ func (s *store) updateStateMachine(ctx context.Context, arn string, u machineUpd
 			}
 			set, args = append(set, "def_hash = ?"), append(args, u.hash)
 		}
-		if u.roleArn != "" {
-			set, args = append(set, "role_arn = ?"), append(args, u.roleArn)
+		if u.roleARN != "" {
+			set, args = append(set, "role_arn = ?"), append(args, u.roleARN)
 		}
 		if u.logging != "" {
 			set, args = append(set, "logging = ?"), append(args, u.logging)
@@ -100,11 +100,11 @@ func (s *store) updateStateMachine(ctx context.Context, arn string, u machineUpd
 
 // describeStateMachine reads state machine arn with its definition.
 func (s *store) describeStateMachine(ctx context.Context, arn string) (*StateMachine, error) {
-	sm := &StateMachine{Arn: arn}
+	sm := &StateMachine{ARN: arn}
 	var created, updated int64
 	var logging sql.NullString
 	err := s.db.QueryRowContext(ctx, `SELECT s.name, d.definition, s.role_arn, s.type, s.created_ns, s.updated_ns, s.status, s.logging, s.tracing FROM sfn_state_machines s
-		JOIN sfn_definitions d ON d.hash = s.def_hash WHERE s.arn = ?`, arn).Scan(&sm.Name, &sm.Definition, &sm.RoleArn, &sm.Type, &created, &updated, &sm.Status, &logging, &sm.TracingEnabled)
+		JOIN sfn_definitions d ON d.hash = s.def_hash WHERE s.arn = ?`, arn).Scan(&sm.Name, &sm.Definition, &sm.RoleARN, &sm.Type, &created, &updated, &sm.Status, &logging, &sm.TracingEnabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
 	}
@@ -130,7 +130,7 @@ func (s *store) listStateMachines(ctx context.Context, after string, n int) ([]S
 	for rows.Next() {
 		var sm StateMachine
 		var created int64
-		if err := rows.Scan(&sm.Arn, &sm.Name, &sm.Type, &created, &sm.Status); err != nil {
+		if err := rows.Scan(&sm.ARN, &sm.Name, &sm.Type, &created, &sm.Status); err != nil {
 			return nil, fmt.Errorf("list state machines: %w", err)
 		}
 		sm.CreationDate = time.Unix(0, created)
@@ -141,7 +141,7 @@ func (s *store) listStateMachines(ctx context.Context, after string, n int) ([]S
 
 // newExecution is an execution StartExecution inserts.
 type newExecution struct {
-	arn, smArn, name, input string
+	arn, smARN, name, input string
 	start                   time.Time
 }
 
@@ -150,19 +150,19 @@ type newExecution struct {
 // inside the transaction once the name is known to be free, with the state
 // machine's definition hash and role: it returns the new execution's id,
 // deadline (Unix ns) and ExecutionStarted details.
-func (s *store) startExecution(ctx context.Context, x newExecution, prepare func(hash, roleArn string) (id, deadline int64, started string, err error)) (existing bool, startDate time.Time, err error) {
+func (s *store) startExecution(ctx context.Context, x newExecution, prepare func(hash, roleARN string) (id, deadline int64, started string, err error)) (existing bool, startDate time.Time, err error) {
 	startDate = x.start
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		var hash, roleArn, smStatus string
-		err := tx.QueryRow(`SELECT def_hash, role_arn, status FROM sfn_state_machines WHERE arn = ?`, x.smArn).Scan(&hash, &roleArn, &smStatus)
+		var hash, roleARN, smStatus string
+		err := tx.QueryRow(`SELECT def_hash, role_arn, status FROM sfn_state_machines WHERE arn = ?`, x.smARN).Scan(&hash, &roleARN, &smStatus)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", x.smArn)
+			return apiErr(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", x.smARN)
 		}
 		if err != nil {
 			return fmt.Errorf("read state machine: %w", err)
 		}
 		if smStatus == machineDeleting {
-			return apiErr(CodeStateMachineDeleting, "State Machine is being deleted: '%s'", x.smArn)
+			return apiErr(CodeStateMachineDeleting, "State Machine is being deleted: '%s'", x.smARN)
 		}
 		var oldInput string
 		var oldStatus Status
@@ -178,12 +178,12 @@ func (s *store) startExecution(ctx context.Context, x newExecution, prepare func
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read execution: %w", err)
 		}
-		id, deadline, started, err := prepare(hash, roleArn)
+		id, deadline, started, err := prepare(hash, roleARN)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`INSERT INTO sfn_executions (id, arn, sm_arn, name, def_hash, role_arn, status, input, start_ns, deadline_ns, wake_ns, next_event)
-			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, 2)`, id, x.arn, x.smArn, x.name, hash, roleArn, x.input, x.start.UnixNano(), deadline, deadline); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, 2)`, id, x.arn, x.smARN, x.name, hash, roleARN, x.input, x.start.UnixNano(), deadline, deadline); err != nil {
 			return fmt.Errorf("insert execution: %w", err)
 		}
 		_, err = tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, 1, 0, ?, 'ExecutionStarted', ?)`, id, x.start.UnixNano(), started)
@@ -194,11 +194,11 @@ func (s *store) startExecution(ctx context.Context, x newExecution, prepare func
 
 // describeExecution reads execution arn.
 func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, error) {
-	x := &Execution{ExecutionArn: arn}
+	x := &Execution{ExecutionARN: arn}
 	var start int64
 	var stop, redrive sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns, redrive_count, redrive_ns FROM sfn_executions WHERE arn = ?`, arn).
-		Scan(&x.StateMachineArn, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop, &x.RedriveCount, &redrive)
+		Scan(&x.StateMachineARN, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop, &x.RedriveCount, &redrive)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 	}
@@ -233,9 +233,9 @@ func (s *store) requireStateMachine(ctx context.Context, arn string) error {
 
 // listExecutions reads up to n executions of state machine smArn with ids
 // below before (and status, unless ""), newest first, with their ids.
-func (s *store) listExecutions(ctx context.Context, smArn string, status Status, before int64, n int) ([]ExecutionSummary, []int64, error) {
+func (s *store) listExecutions(ctx context.Context, smARN string, status Status, before int64, n int) ([]ExecutionSummary, []int64, error) {
 	q := `SELECT id, arn, name, status, start_ns, stop_ns FROM sfn_executions WHERE sm_arn = ? AND id < ?`
-	args := []any{smArn, before}
+	args := []any{smARN, before}
 	if status != "" {
 		q += ` AND status = ?`
 		args = append(args, string(status))
@@ -253,10 +253,10 @@ func (s *store) listExecutions(ctx context.Context, smArn string, status Status,
 		var x ExecutionSummary
 		var id, start int64
 		var stop sql.NullInt64
-		if err := rows.Scan(&id, &x.ExecutionArn, &x.Name, &x.Status, &start, &stop); err != nil {
+		if err := rows.Scan(&id, &x.ExecutionARN, &x.Name, &x.Status, &start, &stop); err != nil {
 			return nil, nil, fmt.Errorf("list executions: %w", err)
 		}
-		x.StateMachineArn, x.StartDate = smArn, time.Unix(0, start)
+		x.StateMachineARN, x.StartDate = smARN, time.Unix(0, start)
 		if stop.Valid {
 			x.StopDate = time.Unix(0, stop.Int64)
 		}

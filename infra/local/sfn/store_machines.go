@@ -81,14 +81,14 @@ func (s *store) machineForExecution(ctx context.Context, arn string) (*StateMach
 	var tracing sql.NullBool
 	err := s.db.QueryRowContext(ctx, `SELECT x.sm_arn, d.definition, x.role_arn, m.name, m.status, m.updated_ns, m.logging, m.tracing
 		FROM sfn_executions x JOIN sfn_definitions d ON d.hash = x.def_hash LEFT JOIN sfn_state_machines m ON m.arn = x.sm_arn WHERE x.arn = ?`, arn).
-		Scan(&sm.Arn, &sm.Definition, &sm.RoleArn, &name, &status, &updated, &logging, &tracing)
+		Scan(&sm.ARN, &sm.Definition, &sm.RoleARN, &name, &status, &updated, &logging, &tracing)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("describe state machine for execution: %w", err)
 	}
-	sm.Name, sm.Status, sm.Type, sm.TracingEnabled = nameFromARN(sm.Arn), status.String, "STANDARD", tracing.Bool
+	sm.Name, sm.Status, sm.Type, sm.TracingEnabled = nameFromARN(sm.ARN), status.String, "STANDARD", tracing.Bool
 	if updated.Valid {
 		sm.UpdateDate = time.Unix(0, updated.Int64)
 	}
@@ -153,7 +153,7 @@ func (s *store) listTags(ctx context.Context, arn string) ([]Tag, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	if err := resourceExists(tx, arn); err != nil {
 		return nil, err
 	}

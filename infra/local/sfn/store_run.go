@@ -177,7 +177,7 @@ func nullInt(v int64) any {
 
 // execRow is an execution's row as a worker loads it.
 type execRow struct {
-	arn, smArn, name, hash, roleArn, status, input string
+	arn, smARN, name, hash, roleARN, status, input string
 	startNS                                        int64
 	deadline                                       sql.NullInt64
 	cursor                                         sql.NullString
@@ -188,7 +188,7 @@ type execRow struct {
 func (s *store) loadExecution(ctx context.Context, id int64) (*execRow, error) {
 	var x execRow
 	err := s.db.QueryRowContext(ctx, `SELECT x.arn, x.sm_arn, x.name, x.def_hash, x.role_arn, x.status, x.input, x.start_ns, x.deadline_ns, x.cursor, x.next_event
-		FROM sfn_executions x WHERE x.id = ?`, id).Scan(&x.arn, &x.smArn, &x.name, &x.hash, &x.roleArn, &x.status, &x.input, &x.startNS, &x.deadline, &x.cursor, &x.nextEvent)
+		FROM sfn_executions x WHERE x.id = ?`, id).Scan(&x.arn, &x.smARN, &x.name, &x.hash, &x.roleARN, &x.status, &x.input, &x.startNS, &x.deadline, &x.cursor, &x.nextEvent)
 	if err != nil {
 		return nil, fmt.Errorf("read execution %d: %w", id, err)
 	}

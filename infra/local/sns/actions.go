@@ -61,6 +61,12 @@ type (
 	}
 )
 
+// Operations returns the names of the SNS actions Service serves, sorted:
+// the operation registry the README's table is made from.
+func Operations() []string {
+	return slices.Sorted(maps.Keys((*Service)(nil).actions()))
+}
+
 func (s *Service) actions() map[string]action {
 	return map[string]action{
 		"CreateTopic":               s.actCreateTopic,

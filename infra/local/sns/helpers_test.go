@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"loanflow/infra/local/functions"
+	"loanflow/infra/local/localtest"
 	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/local/sqs"
 )
@@ -192,16 +193,10 @@ func apiMessage(err error) string {
 	return ""
 }
 
-// waitFor polls cond until it holds or a deadline passes.
+// waitFor fails t unless cond holds within 5 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond) // polling interval, bounded by the deadline
-	}
+	localtest.Eventually(t, 5*time.Second, what, func() (bool, string) { return cond(), "" })
 }
 
 // endpoint is an HTTP subscriber that records what SNS posts to it and

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // PublishInput is one message to publish, as the Publish action takes it.
@@ -68,7 +70,7 @@ func (s *Service) checkPublish(in PublishInput, prefix string) (*storedMessage, 
 			return nil, invalidParam(prefix+"Subject", "")
 		}
 	}
-	m := &storedMessage{id: newID(), subject: in.Subject, message: in.Message, attrs: in.MessageAttributes}
+	m := &storedMessage{id: uuid.NewString(), subject: in.Subject, message: in.Message, attrs: in.MessageAttributes}
 	switch in.MessageStructure {
 	case "":
 	case "json":

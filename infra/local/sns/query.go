@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"loanflow/infra/local/awsquery"
 )
 
@@ -85,7 +87,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.signer.serveCert(w, r)
 		return
 	}
-	reqID := newID()
+	reqID := uuid.NewString()
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		writeError(w, reqID, fail(ErrInvalidAction, "SNS requests are POST or GET"), http.StatusMethodNotAllowed)
 		return

@@ -280,16 +280,6 @@ func cloneMap(m map[string]string) map[string]string {
 	return out
 }
 
-// newID returns a random UUID (version 4), the format of SNS message ids
-// and of the last part of subscription ARNs.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 // newToken returns a confirmation token: 128 random bytes in hex, as long
 // as AWS's.
 func newToken() string {

@@ -82,13 +82,19 @@ func MaxPageCount(n int) Option {
 // The local stack's own state file never uses it.
 func NoSync() Option {
 	return func(q url.Values) {
-		ps := q["_pragma"]
-		for i, p := range ps {
-			if strings.HasPrefix(p, "synchronous(") {
-				ps[i] = "synchronous(OFF)"
-				return
+		// The driver runs the _pragma list sorted by name, so journal_mode
+		// would come before synchronous and the switch of a new file to WAL
+		// would still sync: it goes to _journal_mode, which runs after it.
+		ps := []string{"synchronous(OFF)"}
+		for _, p := range q["_pragma"] {
+			switch {
+			case strings.HasPrefix(p, "synchronous("):
+			case strings.HasPrefix(p, "journal_mode(") && strings.HasSuffix(p, ")"):
+				q.Set("_journal_mode", strings.TrimSuffix(strings.TrimPrefix(p, "journal_mode("), ")"))
+			default:
+				ps = append(ps, p)
 			}
 		}
-		q.Add("_pragma", "synchronous(OFF)")
+		q["_pragma"] = ps
 	}
 }

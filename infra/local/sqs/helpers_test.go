@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"loanflow/infra/local/localtest"
 	"loanflow/infra/local/sqlitedb"
 )
 
@@ -60,14 +61,8 @@ func stats(t testing.TB, b *Broker, queue string) QueueStats {
 
 func dur(d time.Duration) *time.Duration { return &d }
 
-// waitFor polls cond until it holds or a deadline passes.
+// waitFor fails t unless cond holds within 5 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling interval, bounded by the deadline
-	}
+	localtest.Eventually(t, 5*time.Second, what, func() (bool, string) { return cond(), "" })
 }

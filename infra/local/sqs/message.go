@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"math/big"
 	"regexp"
 	"slices"
@@ -278,15 +277,6 @@ func md5OfSystemAttributes(traceHeader string) string {
 		return ""
 	}
 	return md5OfAttributes(map[string]MessageAttribute{"AWSTraceHeader": {DataType: "String", StringValue: traceHeader}})
-}
-
-// newID returns a random UUID (version 4), the format of SQS message ids.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // newToken returns a random token for receipt handles.

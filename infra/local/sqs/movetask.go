@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Message move task statuses, as ListMessageMoveTasks reports them.
@@ -114,7 +116,7 @@ func (b *Broker) StartMoveTask(ctx context.Context, sourceARN, destARN string, p
 	if _, err := b.advanceMoveTasks(ctx); err != nil {
 		return "", err
 	}
-	id := newID()
+	id := uuid.NewString()
 	var dests []int64
 	err := b.write(ctx, "start move task", func(tx *sql.Tx) error {
 		now := b.nowMS()

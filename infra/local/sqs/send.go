@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+
+	"github.com/google/uuid"
 )
 
 // Send enqueues messages in one transaction: all are stored or none is.
@@ -43,7 +45,7 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 		}
 		defer stmt.Close()
 		for i, m := range msgs {
-			s := Sent{MessageID: newID(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes),
+			s := Sent{MessageID: uuid.NewString(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes),
 				MD5OfSystemAttributes: md5OfSystemAttributes(m.TraceHeader)}
 			delay := q.delay
 			var scope, dedupID string

@@ -63,6 +63,10 @@ func IsRequest(r *http.Request) bool {
 	return actions[awsquery.Action(r, maxBody)]
 }
 
+// Operations returns the names of the STS actions Handler serves: the
+// operation registry the README's table is made from.
+func Operations() []string { return []string{"GetCallerIdentity"} }
+
 // CallerIdentity is the GetCallerIdentity result.
 type CallerIdentity struct {
 	ARN     string `xml:"Arn"`

@@ -16,6 +16,8 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // Limits AWS documents for intrinsic functions.
@@ -506,13 +508,9 @@ func fnStringSplit(c *IntrinsicCall, args []any) (any, *Error) {
 	return out, nil
 }
 
+// fnUUID is States.UUID: a random version 4 UUID.
 func fnUUID(*IntrinsicCall, []any) (any, *Error) {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+	return uuid.NewString(), nil
 }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }

@@ -263,9 +263,10 @@ func formatIntegerWith(value float64, f *intFormat) string {
 		}
 	case fmtWords:
 		s = numberToWords(value, f.ordinal)
-		if f.caseType == caseUpper {
+		switch f.caseType {
+		case caseUpper:
 			s = strings.ToUpper(s)
-		} else if f.caseType == caseLower {
+		case caseLower:
 			s = strings.ToLower(s)
 		}
 	case fmtDecimal:
@@ -754,9 +755,10 @@ func formatComponent(t time.Time, m *dtPart, offsetHours, offsetMinutes int) str
 			default:
 				throw(&Error{Code: "D3133", Value: string(m.component)})
 			}
-			if m.names == caseUpper {
+			switch m.names {
+			case caseUpper:
 				name = strings.ToUpper(name)
-			} else if m.names == caseLower {
+			case caseLower:
 				name = strings.ToLower(name)
 			}
 			if m.hasWidth && m.widthMax >= 0 && len(name) > m.widthMax {
@@ -775,13 +777,13 @@ func formatComponent(t time.Time, m *dtPart, offsetHours, offsetMinutes int) str
 			s = formatIntegerWith(float64(offset), m.integerFormat)
 		} else {
 			numDigits := m.integerFormat.mandatoryDigits
-			switch {
-			case numDigits == 1 || numDigits == 2:
+			switch numDigits {
+			case 1, 2:
 				s = formatIntegerWith(float64(offsetHours), m.integerFormat)
 				if offsetMinutes != 0 {
 					s += ":" + formatIntegerWith(float64(offsetMinutes), analyseIntegerPicture("00"))
 				}
-			case numDigits == 3 || numDigits == 4:
+			case 3, 4:
 				s = formatIntegerWith(float64(offset), m.integerFormat)
 			default:
 				throw(&Error{Code: "D3134", Value: float64(numDigits)})

@@ -573,11 +573,11 @@ func substituteReplacement(replacement string, m *matchResult) string {
 		if position < len(replacement) {
 			dollarVal = replacement[position]
 		}
-		switch {
-		case dollarVal == '$':
+		switch dollarVal {
+		case '$':
 			b.WriteByte('$')
 			position++
-		case dollarVal == '0':
+		case '0':
 			b.WriteString(m.match)
 			position++
 		default:

@@ -122,7 +122,7 @@ func (l *lexer) next(prefix bool) *token {
 		if l.at(l.pos) == '/' && l.at(l.pos+1) == '*' {
 			commentStart := l.pos
 			l.pos += 2
-			for !(l.at(l.pos) == '*' && l.at(l.pos+1) == '/') {
+			for l.at(l.pos) != '*' || l.at(l.pos+1) != '/' {
 				l.pos++
 				if l.pos >= l.length {
 					throw(&Error{Code: "S0106", Position: commentStart, hasPos: true})
@@ -168,7 +168,8 @@ func (l *lexer) next(prefix bool) *token {
 		}
 		for l.pos < l.length {
 			c = l.path[l.pos]
-			if c == '\\' {
+			switch c {
+			case '\\':
 				l.pos++
 				c = l.at(l.pos)
 				if e, ok := escapes[c]; ok && l.pos < l.length {
@@ -209,11 +210,11 @@ func (l *lexer) next(prefix bool) *token {
 					}
 					throw(&Error{Code: "S0103", Position: l.pos, hasPos: true, Token: tok, hasToken: true})
 				}
-			} else if c == quote {
+			case quote:
 				flushHigh()
 				l.pos++
 				return create(tokString, qstr.String())
-			} else {
+			default:
 				flushHigh()
 				qstr.WriteByte(c)
 			}
@@ -274,7 +275,7 @@ func (l *lexer) next(prefix bool) *token {
 func isHexDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
 			return false
 		}
 	}

@@ -341,9 +341,10 @@ func newParser(source string) *parser {
 				sig := "<"
 				for depth > 0 && p.current.id != "{" && p.current.id != "(end)" {
 					tok := p.advance("", false)
-					if tok.id == ">" {
+					switch tok.id {
+					case ">":
 						depth--
-					} else if tok.id == "<" {
+					case "<":
 						depth++
 					}
 					sig += tokenText(tok)
@@ -424,9 +425,10 @@ func newParser(source string) *parser {
 		var terms []sortTerm
 		for {
 			term := sortTerm{}
-			if p.current.id == "<" {
+			switch p.current.id {
+			case "<":
 				p.advance("<", false)
-			} else if p.current.id == ">" {
+			case ">":
 				term.descending = true
 				p.advance(">", false)
 			}
@@ -901,12 +903,13 @@ func (p *parser) processAST(expr *node) *node {
 	case tokString, tokNumber, tokValue, "wildcard", "descendant", tokVariable, tokRegex:
 		result = expr
 	case tokOperator:
-		if expr.value == "and" || expr.value == "or" || expr.value == "in" {
+		switch expr.value {
+		case "and", "or", "in":
 			expr.typ = tokName
 			result = p.processAST(expr)
-		} else if expr.value == "?" {
+		case "?":
 			result = expr
-		} else {
+		default:
 			throw(&Error{Code: "S0201", Position: expr.position, hasPos: true, Token: tokenText(expr), hasToken: true})
 		}
 	default:

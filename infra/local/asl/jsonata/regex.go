@@ -299,7 +299,7 @@ func (c *call) customMatch(matcher any, args []any, str string) *matchResult {
 	groups, _ := objGetIf(res, "groups")
 	_, gIsArr := groups.(*array)
 	next, _ := objGetIf(res, "next")
-	if !(sIsNum || gIsArr || isFunction(next)) {
+	if !sIsNum && !gIsArr && !isFunction(next) {
 		throw(&Error{Code: "T1010"})
 	}
 	_ = sok

@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Step Functions' additions to the JSONata library, documented in "Transforming
@@ -103,7 +104,7 @@ func fnHash(c *call, a []any) any {
 	default:
 		throw(&Error{Code: "D3152", Value: alg, Index: 2})
 	}
-	io.WriteString(h, a[0].(string))
+	_, _ = io.WriteString(h, a[0].(string)) // a hash.Hash never fails to write
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -133,18 +134,16 @@ func fnUUID(c *call, a []any) any {
 	if c.ev.opts != nil && c.ev.opts.UUID != nil {
 		return c.ev.opts.UUID()
 	}
-	var b [16]byte
-	if c.ev.opts != nil && c.ev.opts.Random != nil {
-		for i := range b {
-			b[i] = byte(c.ev.random() * 256)
-		}
-	} else {
-		binary.BigEndian.PutUint64(b[:8], rand.Uint64())
-		binary.BigEndian.PutUint64(b[8:], rand.Uint64())
+	if c.ev.opts == nil || c.ev.opts.Random == nil {
+		return uuid.NewString()
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	// an injected Random makes $uuid reproducible: draw its 16 bytes from it
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(c.ev.random() * 256)
+	}
+	u, _ := uuid.NewRandomFromReader(bytes.NewReader(b[:])) // never fails: 16 bytes are there
+	return u.String()
 }
 
 func fnParse(c *call, a []any) any {

@@ -270,21 +270,6 @@ func objLen(v any) int {
 	return 0
 }
 
-func isArray(v any) bool {
-	_, ok := v.(*array)
-	return ok
-}
-
-func isSequence(v any) bool {
-	a, ok := v.(*array)
-	return ok && a.sequence
-}
-
-func isNumber(v any) bool {
-	_, ok := v.(float64)
-	return ok
-}
-
 // isNumeric is JSONata's isNumeric: a number that is not NaN; infinite
 // numbers raise D1001.
 func isNumeric(v any) bool {

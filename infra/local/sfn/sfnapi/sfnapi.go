@@ -73,7 +73,9 @@ type loggingIn struct {
 	Level                string
 	IncludeExecutionData bool
 	Destinations         []struct {
-		CloudWatchLogsLogGroup struct{ LogGroupArn string }
+		CloudWatchLogsLogGroup struct {
+			LogGroupARN string `json:"LogGroupArn"`
+		}
 	}
 }
 
@@ -83,7 +85,7 @@ func (l *loggingIn) config() *sfn.LoggingConfiguration {
 	}
 	c := &sfn.LoggingConfiguration{Level: l.Level, IncludeExecutionData: l.IncludeExecutionData}
 	for _, d := range l.Destinations {
-		c.Destinations = append(c.Destinations, d.CloudWatchLogsLogGroup.LogGroupArn)
+		c.Destinations = append(c.Destinations, d.CloudWatchLogsLogGroup.LogGroupARN)
 	}
 	return c
 }
@@ -117,15 +119,16 @@ func (t tagList) toMap() map[string]string {
 
 func (h *handler) createStateMachine(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		Name, Definition, RoleArn, Type string
-		LoggingConfiguration            *loggingIn
-		TracingConfiguration            *struct{ Enabled bool }
-		Tags                            tagList
+		Name, Definition, Type string
+		RoleARN                string `json:"RoleArn"`
+		LoggingConfiguration   *loggingIn
+		TracingConfiguration   *struct{ Enabled bool }
+		Tags                   tagList
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	req := sfn.CreateStateMachineInput{Name: in.Name, Definition: in.Definition, RoleArn: in.RoleArn, Type: in.Type,
+	req := sfn.CreateStateMachineInput{Name: in.Name, Definition: in.Definition, RoleARN: in.RoleARN, Type: in.Type,
 		Logging: in.LoggingConfiguration.config(), Tags: in.Tags.toMap()}
 	if in.TracingConfiguration != nil {
 		req.TracingEnabled = in.TracingConfiguration.Enabled
@@ -139,14 +142,16 @@ func (h *handler) createStateMachine(ctx context.Context, body []byte) (any, err
 
 func (h *handler) updateStateMachine(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		StateMachineArn, Definition, RoleArn string
-		LoggingConfiguration                 *loggingIn
-		TracingConfiguration                 *struct{ Enabled bool }
+		StateMachineARN      string `json:"StateMachineArn"`
+		Definition           string
+		RoleARN              string `json:"RoleArn"`
+		LoggingConfiguration *loggingIn
+		TracingConfiguration *struct{ Enabled bool }
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	req := sfn.UpdateStateMachineInput{StateMachineArn: in.StateMachineArn, Definition: in.Definition, RoleArn: in.RoleArn, Logging: in.LoggingConfiguration.config()}
+	req := sfn.UpdateStateMachineInput{StateMachineARN: in.StateMachineARN, Definition: in.Definition, RoleARN: in.RoleARN, Logging: in.LoggingConfiguration.config()}
 	if in.TracingConfiguration != nil {
 		req.TracingEnabled = &in.TracingConfiguration.Enabled
 	}
@@ -158,43 +163,49 @@ func (h *handler) updateStateMachine(ctx context.Context, body []byte) (any, err
 }
 
 func (h *handler) describeStateMachine(ctx context.Context, body []byte) (any, error) {
-	var in struct{ StateMachineArn string }
+	var in struct {
+		StateMachineARN string `json:"StateMachineArn"`
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	sm, err := h.e.DescribeStateMachine(ctx, in.StateMachineArn)
+	sm, err := h.e.DescribeStateMachine(ctx, in.StateMachineARN)
 	if err != nil {
 		return nil, apiError(err)
 	}
 	return map[string]any{
-		"stateMachineArn": sm.Arn, "name": sm.Name, "status": sm.Status, "definition": sm.Definition,
-		"roleArn": sm.RoleArn, "type": sm.Type, "creationDate": epoch(sm.CreationDate),
+		"stateMachineArn": sm.ARN, "name": sm.Name, "status": sm.Status, "definition": sm.Definition,
+		"roleArn": sm.RoleARN, "type": sm.Type, "creationDate": epoch(sm.CreationDate),
 		"loggingConfiguration": loggingOut(sm.Logging), "tracingConfiguration": map[string]any{"enabled": sm.TracingEnabled},
 	}, nil
 }
 
 func (h *handler) describeStateMachineForExecution(ctx context.Context, body []byte) (any, error) {
-	var in struct{ ExecutionArn string }
+	var in struct {
+		ExecutionARN string `json:"ExecutionArn"`
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	sm, err := h.e.DescribeStateMachineForExecution(ctx, in.ExecutionArn)
+	sm, err := h.e.DescribeStateMachineForExecution(ctx, in.ExecutionARN)
 	if err != nil {
 		return nil, apiError(err)
 	}
 	return map[string]any{
-		"stateMachineArn": sm.Arn, "name": sm.Name, "definition": sm.Definition, "roleArn": sm.RoleArn,
+		"stateMachineArn": sm.ARN, "name": sm.Name, "definition": sm.Definition, "roleArn": sm.RoleARN,
 		"updateDate": epoch(sm.UpdateDate), "loggingConfiguration": loggingOut(sm.Logging),
 		"tracingConfiguration": map[string]any{"enabled": sm.TracingEnabled},
 	}, nil
 }
 
 func (h *handler) deleteStateMachine(ctx context.Context, body []byte) (any, error) {
-	var in struct{ StateMachineArn string }
+	var in struct {
+		StateMachineARN string `json:"StateMachineArn"`
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	return struct{}{}, apiError(h.e.DeleteStateMachine(ctx, in.StateMachineArn))
+	return struct{}{}, apiError(h.e.DeleteStateMachine(ctx, in.StateMachineARN))
 }
 
 func (h *handler) listStateMachines(ctx context.Context, body []byte) (any, error) {
@@ -211,7 +222,7 @@ func (h *handler) listStateMachines(ctx context.Context, body []byte) (any, erro
 	}
 	items := make([]map[string]any, 0, len(sms))
 	for _, sm := range sms {
-		items = append(items, map[string]any{"stateMachineArn": sm.Arn, "name": sm.Name, "type": sm.Type, "creationDate": epoch(sm.CreationDate)})
+		items = append(items, map[string]any{"stateMachineArn": sm.ARN, "name": sm.Name, "type": sm.Type, "creationDate": epoch(sm.CreationDate)})
 	}
 	out := map[string]any{"stateMachines": items}
 	if next != "" {
@@ -242,32 +253,34 @@ func (h *handler) validateStateMachineDefinition(_ context.Context, body []byte)
 
 func (h *handler) tagResource(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		ResourceArn string
+		ResourceARN string `json:"ResourceArn"`
 		Tags        tagList
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	return struct{}{}, apiError(h.e.TagResource(ctx, in.ResourceArn, in.Tags.toMap()))
+	return struct{}{}, apiError(h.e.TagResource(ctx, in.ResourceARN, in.Tags.toMap()))
 }
 
 func (h *handler) untagResource(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		ResourceArn string
+		ResourceARN string `json:"ResourceArn"`
 		TagKeys     []string
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	return struct{}{}, apiError(h.e.UntagResource(ctx, in.ResourceArn, in.TagKeys))
+	return struct{}{}, apiError(h.e.UntagResource(ctx, in.ResourceARN, in.TagKeys))
 }
 
 func (h *handler) listTagsForResource(ctx context.Context, body []byte) (any, error) {
-	var in struct{ ResourceArn string }
+	var in struct {
+		ResourceARN string `json:"ResourceArn"`
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	tags, err := h.e.ListTagsForResource(ctx, in.ResourceArn)
+	tags, err := h.e.ListTagsForResource(ctx, in.ResourceARN)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -279,11 +292,14 @@ func (h *handler) listTagsForResource(ctx context.Context, body []byte) (any, er
 }
 
 func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error) {
-	var in struct{ ExecutionArn, ClientToken string }
+	var in struct {
+		ExecutionARN string `json:"ExecutionArn"`
+		ClientToken  string
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	t, err := h.e.RedriveExecution(ctx, in.ExecutionArn)
+	t, err := h.e.RedriveExecution(ctx, in.ExecutionARN)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -291,11 +307,14 @@ func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error
 }
 
 func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) {
-	var in struct{ StateMachineArn, Name, Input string }
+	var in struct {
+		StateMachineARN string `json:"StateMachineArn"`
+		Name, Input     string
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	arn, start, err := h.e.StartExecution(ctx, in.StateMachineArn, in.Name, in.Input)
+	arn, start, err := h.e.StartExecution(ctx, in.StateMachineARN, in.Name, in.Input)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -303,16 +322,18 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 }
 
 func (h *handler) describeExecution(ctx context.Context, body []byte) (any, error) {
-	var in struct{ ExecutionArn string }
+	var in struct {
+		ExecutionARN string `json:"ExecutionArn"`
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	x, err := h.e.DescribeExecution(ctx, in.ExecutionArn)
+	x, err := h.e.DescribeExecution(ctx, in.ExecutionARN)
 	if err != nil {
 		return nil, apiError(err)
 	}
 	out := map[string]any{
-		"executionArn": x.ExecutionArn, "stateMachineArn": x.StateMachineArn, "name": x.Name, "status": x.Status,
+		"executionArn": x.ExecutionARN, "stateMachineArn": x.StateMachineARN, "name": x.Name, "status": x.Status,
 		"input": x.Input, "inputDetails": map[string]any{"included": true}, "startDate": epoch(x.StartDate),
 		"redriveCount": x.RedriveCount, "redriveStatus": x.RedriveStatus,
 	}
@@ -340,19 +361,20 @@ func (h *handler) describeExecution(ctx context.Context, body []byte) (any, erro
 
 func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		StateMachineArn, StatusFilter, NextToken string
-		MaxResults                               int
+		StateMachineARN         string `json:"StateMachineArn"`
+		StatusFilter, NextToken string
+		MaxResults              int
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	xs, next, err := h.e.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineArn: in.StateMachineArn, StatusFilter: sfn.Status(in.StatusFilter), MaxResults: in.MaxResults, NextToken: in.NextToken})
+	xs, next, err := h.e.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineARN: in.StateMachineARN, StatusFilter: sfn.Status(in.StatusFilter), MaxResults: in.MaxResults, NextToken: in.NextToken})
 	if err != nil {
 		return nil, apiError(err)
 	}
 	items := make([]map[string]any, 0, len(xs))
 	for _, x := range xs {
-		item := map[string]any{"executionArn": x.ExecutionArn, "stateMachineArn": x.StateMachineArn, "name": x.Name, "status": x.Status, "startDate": epoch(x.StartDate)}
+		item := map[string]any{"executionArn": x.ExecutionARN, "stateMachineArn": x.StateMachineARN, "name": x.Name, "status": x.Status, "startDate": epoch(x.StartDate)}
 		if !x.StopDate.IsZero() {
 			item["stopDate"] = epoch(x.StopDate)
 		}
@@ -367,7 +389,7 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 
 func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		ExecutionArn         string
+		ExecutionARN         string `json:"ExecutionArn"`
 		ReverseOrder         bool
 		MaxResults           int
 		NextToken            string
@@ -376,7 +398,7 @@ func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, er
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	evs, next, err := h.e.GetExecutionHistory(ctx, sfn.HistoryInput{ExecutionArn: in.ExecutionArn, ReverseOrder: in.ReverseOrder, MaxResults: in.MaxResults, NextToken: in.NextToken, IncludeExecutionData: in.IncludeExecutionData})
+	evs, next, err := h.e.GetExecutionHistory(ctx, sfn.HistoryInput{ExecutionARN: in.ExecutionARN, ReverseOrder: in.ReverseOrder, MaxResults: in.MaxResults, NextToken: in.NextToken, IncludeExecutionData: in.IncludeExecutionData})
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -396,11 +418,14 @@ func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, er
 }
 
 func (h *handler) stopExecution(ctx context.Context, body []byte) (any, error) {
-	var in struct{ ExecutionArn, Error, Cause string }
+	var in struct {
+		ExecutionARN string `json:"ExecutionArn"`
+		Error, Cause string
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	t, err := h.e.StopExecution(ctx, in.ExecutionArn, in.Error, in.Cause)
+	t, err := h.e.StopExecution(ctx, in.ExecutionARN, in.Error, in.Cause)
 	if err != nil {
 		return nil, apiError(err)
 	}
