@@ -222,11 +222,11 @@ func (r *rig) handle(t *testing.T, ev lambdaevents.CloudWatchEvent) error {
 }
 
 // wantOnly checks that exactly one metric was counted, n times, in all.
-func (r *rig) wantOnly(t *testing.T, metric string, n int) {
+func (r *rig) wantOnly(t *testing.T, metric string, n int64) {
 	t.Helper()
 	snap := r.metrics.Snapshot()
 	for _, m := range valuationcallback.MetricNames {
-		want := 0
+		want := int64(0)
 		if m == metric {
 			want = n
 		}

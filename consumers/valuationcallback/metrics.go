@@ -149,10 +149,11 @@ func (e *EMF) Count(name string) {
 	_, _ = e.w.Write(b)
 }
 
-// Tally counts in memory: for tests and the local stack's console.
+// Tally counts in memory, as the CloudWatch metrics do on AWS: for tests
+// and the local stack's console.
 type Tally struct {
 	mu     sync.Mutex
-	counts map[string]int
+	counts map[string]int64
 }
 
 // Count implements Metrics.
@@ -160,23 +161,23 @@ func (t *Tally) Count(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.counts == nil {
-		t.counts = map[string]int{}
+		t.counts = map[string]int64{}
 	}
 	t.counts[name]++
 }
 
 // Get returns the count of name.
-func (t *Tally) Get(name string) int {
+func (t *Tally) Get(name string) int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.counts[name]
 }
 
 // Snapshot returns a copy of every count.
-func (t *Tally) Snapshot() map[string]int {
+func (t *Tally) Snapshot() map[string]int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make(map[string]int, len(t.counts))
+	out := make(map[string]int64, len(t.counts))
 	for k, v := range t.counts {
 		out[k] = v
 	}

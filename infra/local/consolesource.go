@@ -116,10 +116,10 @@ func (c *consoleSource) Executions(ctx context.Context, status string, limit int
 		}
 		for _, x := range xs {
 			out = append(out, console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status),
-				Start: x.StartDate, Stop: x.StopDate})
+				Started: x.StartDate, Stop: x.StopDate})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start.After(out[j].Start) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
 	if len(out) > limit {
 		out = out[:limit]
 	}
@@ -143,7 +143,7 @@ func (c *consoleSource) SearchExecutions(ctx context.Context, status, query stri
 				return nil, false, err
 			}
 			for _, x := range xs {
-				e := console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate, Stop: x.StopDate}
+				e := console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Started: x.StartDate, Stop: x.StopDate}
 				if found <= limit && console.MatchExecution(e, query) {
 					out, found = append(out, e), found+1
 				}
@@ -154,7 +154,7 @@ func (c *consoleSource) SearchExecutions(ctx context.Context, status, query stri
 			next = tok
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start.After(out[j].Start) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
 	if len(out) > limit {
 		return out[:limit], true, nil
 	}
@@ -171,7 +171,7 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 		return console.ExecutionDetail{}, notFound(err)
 	}
 	d := console.ExecutionDetail{
-		Execution: console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Start: x.StartDate},
+		Execution: console.Execution{ARN: x.ExecutionARN, Name: x.Name, StateMachine: sm.Name, Status: string(x.Status), Started: x.StartDate},
 		Input:     x.Input, Definition: sm.Definition,
 	}
 	if x.StopDate != nil {

@@ -37,7 +37,7 @@ func (s *Stack) mockFunctions() []localFunction {
 			return h.Handle, nil
 		}},
 		{sender, func(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (any, error) {
-			h, err := mockvaluation.BuildCallbackSender(ctx, getenv, awsCfg, mockvaluation.BuildOptions{Logger: log, Transport: s.functionTransport})
+			h, err := mockvaluation.BuildCallbackSender(ctx, getenv, awsCfg, mockvaluation.BuildOptions{Logger: log, Transport: s.loop.through})
 			if err != nil {
 				return nil, err
 			}

@@ -45,20 +45,6 @@ func (s *Stack) awsConfigAs(endpoint string, p audit.Principal) aws.Config {
 	}
 }
 
-// functionTransport wraps a function's own HTTP transport with the stack's:
-// calls to the stack stay in-process, calls elsewhere (a real valuation
-// service) go out through next.
-func (s *Stack) functionTransport(next http.RoundTripper) http.RoundTripper {
-	return &loopback{host: s.loop.host, next: next, target: s.loop.target}
-}
-
-// localFunction is a function spec and how to build its handler: with its
-// package's Build, as its main does in Lambda.
-type localFunction struct {
-	spec  functionspec.Spec
-	build func(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (handler any, err error)
-}
-
 // registerFunctions builds every function from its spec, the one the CDK app
 // deploys, and registers it with the spec's timeout, memory and concurrency.
 func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, serviceURL string, opts Options) error {
@@ -74,7 +60,7 @@ func (s *Stack) registerFunctions(ctx context.Context, endpoint, webhookBase, se
 		Signing: functionspec.Secret{ARN: c.Signature.SecretName}}
 	fns := []localFunction{
 		{functionspec.ValuationRequest(c, res), func(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (any, error) {
-			h, err := valuationrequest.Build(ctx, getenv, awsCfg, valuationrequest.BuildOptions{Logger: log, Transport: s.functionTransport})
+			h, err := valuationrequest.Build(ctx, getenv, awsCfg, valuationrequest.BuildOptions{Logger: log, Transport: s.loop.through})
 			if err != nil {
 				return nil, err
 			}

@@ -375,7 +375,7 @@ func withExecutions(src *fakeSource, n int) *fakeSource {
 	for i := range n {
 		name := fmt.Sprintf("loan-app-%04d", i)
 		src.execs = append(src.execs, ExecutionDetail{Execution: Execution{ARN: execARN(name), Name: name,
-			StateMachine: loanProcessorARN, Status: "SUCCEEDED", Start: now.Add(-2*time.Hour - time.Duration(i)*time.Second)}})
+			StateMachine: loanProcessorARN, Status: "SUCCEEDED", Started: now.Add(-2*time.Hour - time.Duration(i)*time.Second)}})
 	}
 	return src
 }

@@ -131,7 +131,7 @@ func newFakeSource() *fakeSource {
 		execs: []ExecutionDetail{
 			{
 				Execution: Execution{ARN: execARN("loan-app-1004"), Name: "loan-app-1004", StateMachine: loanProcessorARN,
-					Status: "RUNNING", Start: now.Add(-2 * time.Minute)},
+					Status: "RUNNING", Started: now.Add(-2 * time.Minute)},
 				Input: in, Definition: loanProcessor,
 				History: []HistoryEvent{
 					ev(1, 0, "ExecutionStarted", map[string]any{"input": in}),
@@ -144,7 +144,7 @@ func newFakeSource() *fakeSource {
 			},
 			{
 				Execution: Execution{ARN: execARN("loan-app-1001"), Name: "loan-app-1001", StateMachine: loanProcessorARN,
-					Status: "SUCCEEDED", Start: start, Stop: start.Add(3 * time.Second)},
+					Status: "SUCCEEDED", Started: start, Stop: start.Add(3 * time.Second)},
 				Input: in, Output: `{"decision":"APPROVED"}`, Definition: loanProcessor,
 				History: []HistoryEvent{
 					ev(1, 0, "ExecutionStarted", map[string]any{"input": in}),
@@ -162,7 +162,7 @@ func newFakeSource() *fakeSource {
 			},
 			{
 				Execution: Execution{ARN: execARN("loan-app-1002"), Name: "loan-app-1002", StateMachine: loanProcessorARN,
-					Status: "SUCCEEDED", Start: start, Stop: start.Add(5 * time.Minute)},
+					Status: "SUCCEEDED", Started: start, Stop: start.Add(5 * time.Minute)},
 				Input: in, Output: `{"decision":"REFERRED","reason":"VALUATION_TIMED_OUT"}`, Definition: loanProcessor,
 				History: []HistoryEvent{
 					ev(1, 0, "ExecutionStarted", map[string]any{"input": in}),
@@ -176,7 +176,7 @@ func newFakeSource() *fakeSource {
 			},
 			{
 				Execution: Execution{ARN: execARN("loan-app-1003"), Name: "loan-app-1003", StateMachine: loanProcessorARN,
-					Status: "FAILED", Start: start, Stop: start.Add(1200 * time.Millisecond)},
+					Status: "FAILED", Started: start, Stop: start.Add(1200 * time.Millisecond)},
 				Input: in, Error: "States.TaskFailed", Cause: "SQS.AmazonSQSException: queue valuation-requests does not exist",
 				Definition: loanProcessor,
 				History: []HistoryEvent{

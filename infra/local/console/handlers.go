@@ -128,7 +128,7 @@ func (s *server) execution(w http.ResponseWriter, r *http.Request) {
 	}
 	d = redactExecution(d)
 	t := walkHistory(d.History, d.Status)
-	v := executionView{ExecutionDetail: d, Rows: historyRows(d.History, t.steps, d.Start)}
+	v := executionView{ExecutionDetail: d, Rows: historyRows(d.History, t.steps, d.Started)}
 	if d.Definition != "" {
 		v.Drawing, err = draw(d.Definition, t)
 		if err != nil {

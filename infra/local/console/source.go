@@ -136,7 +136,7 @@ type Message struct {
 // Execution is one execution as listed.
 type Execution struct {
 	ARN, Name, StateMachine, Status string
-	Start                           time.Time
+	Started                         time.Time
 	Stop                            time.Time // zero while running
 }
 
