@@ -230,9 +230,9 @@ func (s *Stack) sweepTables(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if n, err := s.Tables.Sweep(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("sweep expired items", "error", err.Error())
+				s.log.WarnContext(ctx, "sweep expired items", "err", err)
 			} else if n > 0 {
-				s.log.Info("swept expired items", "items", n)
+				s.log.InfoContext(ctx, "swept expired items", "items", n)
 			}
 		}
 	}

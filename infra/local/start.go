@@ -103,7 +103,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	go func() {
 		defer s.wg.Done()
 		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("local stack server stopped", "error", err.Error())
+			s.log.ErrorContext(runCtx, "local stack server stopped", "err", err)
 		}
 	}()
 	if err := s.deploy(runCtx, endpoint, opts); err != nil {
@@ -118,7 +118,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	s.Outputs.Public = !bound.IP.IsLoopback()
 	s.Outputs.AllowedHosts = s.hosts.list()
 	if s.Outputs.Public {
-		s.log.Warn("the local stack listens on a non-loopback address: any machine that reaches it can use it, with any credentials",
+		s.log.WarnContext(ctx, "the local stack listens on a non-loopback address: any machine that reaches it can use it, with any credentials",
 			"listen", bound.String(), "allowedHosts", s.Outputs.AllowedHosts)
 	}
 	ok = true

@@ -197,7 +197,7 @@ func (d *stateDir) openDB(ctx context.Context, log *slog.Logger) (*sql.DB, error
 	if fi, err := os.Stat(d.dbPath()); err == nil {
 		size = fi.Size()
 	}
-	log.Info("state file checked", "file", d.dbPath(), "bytes", size, "quickCheckMs", time.Since(started).Milliseconds())
+	log.InfoContext(ctx, "state file checked", "file", d.dbPath(), "bytes", size, "quickCheckMs", time.Since(started).Milliseconds())
 	return db, nil
 }
 

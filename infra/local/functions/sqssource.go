@@ -94,7 +94,7 @@ func (m *SQSMapping) poll(ctx context.Context, q Queue, slots chan struct{}, fil
 		if err != nil || len(msgs) == 0 {
 			<-slots
 			if err != nil && ctx.Err() == nil {
-				m.Log.Error("event source mapping: receive", "queue", m.Queue, "error", err.Error())
+				m.Log.ErrorContext(ctx, "event source mapping: receive", "queue", m.Queue, "err", err)
 				select {
 				case <-ctx.Done():
 				case <-time.After(time.Second):
@@ -107,8 +107,8 @@ func (m *SQSMapping) poll(ctx context.Context, q Queue, slots chan struct{}, fil
 			defer wg.Done()
 			defer func() { <-slots }()
 			if err := m.handle(ctx, q, msgs); err != nil && ctx.Err() == nil {
-				m.Log.Warn("event source mapping: batch failed; messages return after their visibility timeout",
-					"queue", m.Queue, "function", m.Function.Name, "messages", len(msgs), "error", err.Error())
+				m.Log.WarnContext(ctx, "event source mapping: batch failed; messages return after their visibility timeout",
+					"queue", m.Queue, "function", m.Function.Name, "messages", len(msgs), "err", err)
 			}
 		}()
 	}
@@ -180,7 +180,7 @@ func (m *SQSMapping) handle(ctx context.Context, q Queue, msgs []sqs.Message) er
 	}
 	for _, e := range errs {
 		if e != nil {
-			m.Log.Warn("event source mapping: delete", "queue", m.Queue, "error", e.Error())
+			m.Log.WarnContext(ctx, "event source mapping: delete", "queue", m.Queue, "err", e)
 		}
 	}
 	return nil
