@@ -167,6 +167,6 @@ func (r *recorder) Flush() {}
 // through wraps a function's own HTTP transport with the stack's: calls to
 // the stack stay in-process, calls elsewhere (a real valuation service) go
 // out through next.
-func (l *loopback) through(next http.RoundTripper) http.RoundTripper {
-	return &loopback{host: l.host, next: next, target: l.target}
+func (t *loopback) through(next http.RoundTripper) http.RoundTripper {
+	return &loopback{host: t.host, next: next, target: t.target}
 }
