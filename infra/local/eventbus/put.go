@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // MaxEntrySize is PutEvents' limit on one entry (256 KiB).
@@ -44,7 +44,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries []Entry) ([]Result, int, er
 			bus = "default"
 		}
 		bus = busName(bus)
-		id := uuid.NewString()
+		id := ids.UUID()
 		env, err := e.event(id, b.opts.AccountID, b.opts.Region, now)
 		if err != nil {
 			results[i] = Result{ErrorCode: "MalformedDetail", ErrorMessage: err.Error()}

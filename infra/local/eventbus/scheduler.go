@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // Scheduled events are what a scheduled rule sends its targets
@@ -102,7 +102,7 @@ func (b *Bus) fire(ctx context.Context, r Rule, now time.Time) (time.Time, error
 	}
 	var todo []routed
 	if r.State != StateDisabled {
-		id := uuid.NewString()
+		id := ids.UUID()
 		raw, err := json.Marshal(Event{Version: "0", ID: id, DetailType: scheduledDetailType, Source: scheduledSource,
 			Account: b.opts.AccountID, Time: r.NextFire.UTC().Format("2006-01-02T15:04:05Z"), Region: b.opts.Region,
 			Resources: []string{r.ARN}, Detail: json.RawMessage(`{}`)})

@@ -10,10 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/internal/ids"
 )
 
 // StateMachine describes a state machine.
@@ -154,7 +153,7 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 		return "", time.Time{}, err
 	}
 	if name == "" {
-		name = uuid.NewString()
+		name = ids.UUID()
 	} else if !validName(name) {
 		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", name)
 	}

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // PublishInput is one message to publish, as the Publish action takes it.
@@ -70,7 +70,7 @@ func (s *Service) checkPublish(in PublishInput, prefix string) (*storedMessage, 
 			return nil, invalidParam(prefix+"Subject", "")
 		}
 	}
-	m := &storedMessage{id: uuid.NewString(), subject: in.Subject, message: in.Message, attrs: in.MessageAttributes}
+	m := &storedMessage{id: ids.UUID(), subject: in.Subject, message: in.Message, attrs: in.MessageAttributes}
 	switch in.MessageStructure {
 	case "":
 	case "json":

@@ -13,9 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"loanflow/infra/local/awsquery"
+	"loanflow/infra/local/internal/ids"
 )
 
 // The SNS query protocol.
@@ -87,7 +86,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.signer.serveCert(w, r)
 		return
 	}
-	reqID := uuid.NewString()
+	reqID := ids.UUID()
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		writeError(w, reqID, fail(ErrInvalidAction, "SNS requests are POST or GET"), http.StatusMethodNotAllowed)
 		return

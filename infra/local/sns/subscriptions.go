@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // PendingConfirmation is the SubscriptionArn that Subscribe answers, and
@@ -187,7 +187,7 @@ func (s *Service) Subscribe(ctx context.Context, topicARN, protocol, endpoint st
 		return sub.arn, nil
 	}
 	now := s.nowMS()
-	sub := &subscription{arn: t.arn + ":" + uuid.NewString(), topicARN: t.arn, protocol: protocol, endpoint: endpoint, attrs: newAttrs,
+	sub := &subscription{arn: t.arn + ":" + ids.UUID(), topicARN: t.arn, protocol: protocol, endpoint: endpoint, attrs: newAttrs,
 		created: now, filter: f}
 	var conf *delivery
 	if protocol == "http" || protocol == "https" {
@@ -225,7 +225,7 @@ func (s *Service) Subscribe(ctx context.Context, topicARN, protocol, endpoint st
 
 // newConfirmation is the delivery of sub's SubscriptionConfirmation.
 func (s *Service) newConfirmation(sub *subscription, now int64) *delivery {
-	return &delivery{kind: kindConfirmation, messageID: uuid.NewString(), topicARN: sub.topicARN, subARN: sub.arn,
+	return &delivery{kind: kindConfirmation, messageID: ids.UUID(), topicARN: sub.topicARN, subARN: sub.arn,
 		protocol: sub.protocol, endpoint: sub.endpoint, firstAt: now, nextAt: s.leaseFrom(now)}
 }
 

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // Message move task statuses, as ListMessageMoveTasks reports them.
@@ -116,7 +116,7 @@ func (b *Broker) StartMoveTask(ctx context.Context, sourceARN, destARN string, p
 	if _, err := b.advanceMoveTasks(ctx); err != nil {
 		return "", err
 	}
-	id := uuid.NewString()
+	id := ids.UUID()
 	var dests []int64
 	err := b.write(ctx, "start move task", func(tx *sql.Tx) error {
 		now := b.nowMS()

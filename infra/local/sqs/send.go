@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // Send enqueues messages in one transaction: all are stored or none is.
@@ -45,7 +45,7 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 		}
 		defer stmt.Close()
 		for i, m := range msgs {
-			s := Sent{MessageID: uuid.NewString(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes),
+			s := Sent{MessageID: ids.UUID(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes),
 				MD5OfSystemAttributes: md5OfSystemAttributes(m.TraceHeader)}
 			delay := q.delay
 			var scope, dedupID string

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // Limits AWS documents for intrinsic functions.
@@ -510,7 +510,7 @@ func fnStringSplit(c *IntrinsicCall, args []any) (any, *Error) {
 
 // fnUUID is States.UUID: a random version 4 UUID.
 func fnUUID(*IntrinsicCall, []any) (any, *Error) {
-	return uuid.NewString(), nil
+	return ids.UUID(), nil
 }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }

@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
+	"loanflow/infra/local/internal/ids"
 )
 
 // Step Functions' additions to the JSONata library, documented in "Transforming
@@ -135,15 +135,15 @@ func fnUUID(c *call, a []any) any {
 		return c.ev.opts.UUID()
 	}
 	if c.ev.opts == nil || c.ev.opts.Random == nil {
-		return uuid.NewString()
+		return ids.UUID()
 	}
 	// an injected Random makes $uuid reproducible: draw its 16 bytes from it
 	var b [16]byte
 	for i := range b {
 		b[i] = byte(c.ev.random() * 256)
 	}
-	u, _ := uuid.NewRandomFromReader(bytes.NewReader(b[:])) // never fails: 16 bytes are there
-	return u.String()
+	u, _ := ids.FromReader(bytes.NewReader(b[:])) // never fails: 16 bytes are there
+	return u
 }
 
 func fnParse(c *call, a []any) any {
