@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"loanflow/infra/local/internal/conformance"
 )
 
 // TestAWSRecordedExpressions runs the JSONata expressions of the
@@ -17,10 +19,10 @@ import (
 // with an Output expression: the recorded output is the expression's value
 // with $states.input bound to the execution input.
 func TestAWSRecordedExpressions(t *testing.T) {
-	dir := filepath.Join(suiteDir(t), "..", "asl")
+	dir := conformance.Dir("asl")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no ASL cases under %s: %v", dir, err)
+		t.Skipf("AWS-recorded ASL cases not found under %q (set LOANFLOW_CONFORMANCE_DIR): %v", dir, err)
 	}
 	ran := 0
 	for _, f := range files {
