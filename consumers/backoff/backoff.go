@@ -1,5 +1,6 @@
 // Package backoff computes retry waits: exponential backoff with full
-// jitter, the one the consumers and the local stack share.
+// jitter, the one the consumers share for their calls to services. (The
+// local EventBridge twin keeps its own delay: it emulates the service.)
 package backoff
 
 import (
