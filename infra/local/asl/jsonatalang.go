@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -353,7 +352,7 @@ func (jc jsonataCondition) Eval(sc expr.Scope) (bool, error) {
 		if src == "" {
 			src = EncodeJSON(jc.v.lit)
 		}
-		return false, &expr.Error{Name: ErrQueryEvaluationError, Cause: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '%s' for value: %s", src, jsonTypeName(v), EncodeJSON(v))}
+		return false, &expr.Error{Name: ErrQueryEvaluationError, Cause: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '%s' for value: %s", src, expr.TypeName(v), EncodeJSON(v))}
 	}
 	return b, nil
 }
@@ -401,25 +400,6 @@ func (jsonataLang) compileRef(c *compiler, raw any, at string, _ bool) valueRef 
 	}
 	field := at[strings.LastIndex(at, "/")+1:]
 	return &jsonataRef{c.compileJValue(raw, field, at)}
-}
-
-// jsonTypeName names a value's JSON type as AWS does in JSONata errors.
-func jsonTypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case string:
-		return "string"
-	case json.Number, float64, int, int64:
-		return "number"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return "unknown"
 }
 
 // jsonataRandom returns the random source of a JSONata evaluation in a

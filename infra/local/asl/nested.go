@@ -314,7 +314,7 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 		if st.jsonata {
 			name = ErrQueryEvaluationError
 			if r, isRef := ms.itemsPath.(*jsonataRef); isRef && r.isExpr() {
-				cause = fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", r, jsonTypeName(itemsV), EncodeJSON(itemsV))
+				cause = fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", r, expr.TypeName(itemsV), EncodeJSON(itemsV))
 			}
 		}
 		return f.handleError(st, cur, ev, stateErr(st, cur, &expr.Error{Name: name, Cause: cause}))

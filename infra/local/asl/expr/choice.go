@@ -122,7 +122,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 		case "Next":
 			s, ok := raw[k].(string)
 			if !ok {
-				return nil, fmt.Errorf("Next must be a string, got %s", typeName(raw[k]))
+				return nil, fmt.Errorf("Next must be a string, got %s", TypeName(raw[k]))
 			}
 			r.next = s
 		case "And", "Or", "Not":
@@ -153,7 +153,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 		if op == "Not" {
 			m, ok := val.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("%s must be an object holding one rule, got %s", op, typeName(val))
+				return nil, fmt.Errorf("%s must be an object holding one rule, got %s", op, TypeName(val))
 			}
 			list = []any{m}
 		} else {
@@ -166,7 +166,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 		for i, e := range list {
 			m, ok := e.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("%s[%d] must be an object, got %s", op, i, typeName(e))
+				return nil, fmt.Errorf("%s[%d] must be an object, got %s", op, i, TypeName(e))
 			}
 			if _, ok := m["Next"]; ok {
 				return nil, fmt.Errorf("%s[%d]: a nested rule must not have Next", op, i)
@@ -184,7 +184,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 	}
 	vs, ok := vraw.(string)
 	if !ok {
-		return nil, fmt.Errorf("%s must be a string path, got %s", variableField, typeName(vraw))
+		return nil, fmt.Errorf("%s must be a string path, got %s", variableField, TypeName(vraw))
 	}
 	p, err := CompilePath(vs)
 	if err != nil {
@@ -196,7 +196,7 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 	if isPath {
 		s, ok := val.(string)
 		if !ok {
-			return nil, fmt.Errorf("%s must be a string path, got %s", op, typeName(val))
+			return nil, fmt.Errorf("%s must be a string path, got %s", op, TypeName(val))
 		}
 		pp, err := CompilePath(s)
 		if err != nil {
@@ -206,8 +206,8 @@ func compileRule(raw map[string]any, depth int) (*Rule, error) {
 		return r, nil
 	}
 	want := map[cmpKind]string{kindString: "string", kindMatches: "string", kindNumeric: "number", kindBoolean: "boolean", kindTimestamp: "string", kindIs: "boolean"}[c.kind]
-	if typeName(val) != want {
-		return nil, fmt.Errorf("%s must be a %s, got %s", op, want, typeName(val))
+	if TypeName(val) != want {
+		return nil, fmt.Errorf("%s must be a %s, got %s", op, want, TypeName(val))
 	}
 	r.value = val
 	switch c.kind {

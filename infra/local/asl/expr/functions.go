@@ -92,8 +92,8 @@ func (f *intrinsicFunc) check(c *IntrinsicCall) error {
 		if a.kind != argLiteral {
 			continue
 		}
-		if want := f.argType(i); want != "" && typeName(a.lit) != want {
-			return fmt.Errorf("%s argument %d must be a %s, got %s %s", c.name, i+1, want, typeName(a.lit), mustEncode(a.lit))
+		if want := f.argType(i); want != "" && TypeName(a.lit) != want {
+			return fmt.Errorf("%s argument %d must be a %s, got %s %s", c.name, i+1, want, TypeName(a.lit), mustEncode(a.lit))
 		}
 	}
 	if c.name == "States.Format" && c.args[0].kind == argLiteral {
@@ -111,8 +111,8 @@ func (f *intrinsicFunc) check(c *IntrinsicCall) error {
 // checkTypes validates evaluated arguments.
 func (f *intrinsicFunc) checkTypes(c *IntrinsicCall, args []any) *Error {
 	for i, a := range args {
-		if want := f.argType(i); want != "" && typeName(a) != want {
-			return intrinsicErr(fmt.Sprintf("Invalid arguments in %s: argument %d must be of type %s, but was %s: %s", c.name, i+1, want, typeName(a), mustEncode(a)))
+		if want := f.argType(i); want != "" && TypeName(a) != want {
+			return intrinsicErr(fmt.Sprintf("Invalid arguments in %s: argument %d must be of type %s, but was %s: %s", c.name, i+1, want, TypeName(a), mustEncode(a)))
 		}
 	}
 	return nil

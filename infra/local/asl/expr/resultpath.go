@@ -117,5 +117,5 @@ func setAt(cur any, sel []spec.Selector, result any, p *Path) (any, *Error) {
 }
 
 func resultPathErr(p *Path, cur any) *Error {
-	return runtimeErr(fmt.Sprintf("Unable to apply ResultPath '%s' to input '%s': cannot set a field inside a %s", p.src, mustEncode(cur), typeName(cur)))
+	return runtimeErr(fmt.Sprintf("Unable to apply ResultPath '%s' to input '%s': cannot set a field inside a %s", p.src, mustEncode(cur), TypeName(cur)))
 }

@@ -73,7 +73,7 @@ func compileNode(v any, where string, depth int) (tnode, error) {
 				out = strings.TrimSuffix(k, ".$")
 				s, ok := v[k].(string)
 				if !ok {
-					return tnode{}, fmt.Errorf("field %q: the value of a key ending in '.$' must be a string holding a path or an intrinsic function, got %s", where+k, typeName(v[k]))
+					return tnode{}, fmt.Errorf("field %q: the value of a key ending in '.$' must be a string holding a path or an intrinsic function, got %s", where+k, TypeName(v[k]))
 				}
 				c, err := compileDynamic(s, k)
 				if err != nil {

@@ -227,8 +227,9 @@ func (n number) int64Value() (int64, bool) {
 // intNumber returns an integer as a json.Number.
 func intNumber(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }
 
-// typeName names the JSON type of v as AWS does in error messages.
-func typeName(v any) string {
+// TypeName names the JSON type of v as AWS does in error messages (and in
+// JSONata states' type errors).
+func TypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
