@@ -15,6 +15,9 @@ const (
 	phaseRetry  = "retry"  // backing off until WakeAt, then run again
 	phaseInvoke = "invoke" // task scheduled (token persisted): invoke
 	phaseToken  = "token"  // waiting for SendTask* on Token
+	// phaseActivity: an activity task waits for a worker to take it
+	// (GetActivityTask) and for its SendTask* on Token.
+	phaseActivity = "activity"
 )
 
 // Cursor is the resumable position of one thread of an execution: the
@@ -39,11 +42,15 @@ type Cursor struct {
 	HBAt       int64          `json:"hb,omitempty"`
 	HBSeconds  int64          `json:"hs,omitempty"`
 	// Started: a Map or Parallel state has started its threads (and
-	// recorded MapStateStarted / ParallelStateStarted).
+	// recorded MapStateStarted / ParallelStateStarted); a worker has taken
+	// an activity task (and ActivityStarted is recorded).
 	Started bool `json:"st,omitempty"`
 
 	// outcome is the SendTask* result delivered for Token (Resume, Await).
 	outcome *TaskOutcome
+	// start is a worker's taking of the activity task, delivered by
+	// ResumeActivity or Await.
+	start *ActivityStart
 	// chosen is the branch a Choice state chose, for exit.
 	chosen string
 	// inputJSON is Input encoded (set when the state is entered, or by the
@@ -55,10 +62,25 @@ type Cursor struct {
 // AwaitedToken returns the task token the cursor waits on (SendTask*), or
 // "" when it waits on none.
 func (cur *Cursor) AwaitedToken() string {
-	if cur.Phase != phaseToken {
+	if cur.Phase != phaseToken && cur.Phase != phaseActivity {
 		return ""
 	}
 	return cur.Token
+}
+
+// AwaitsActivityStart reports whether the cursor waits on an activity task
+// that no worker has taken yet, as far as it knows: the runtime then tells
+// it of a taking stored meanwhile (ResumeActivity).
+func (cur *Cursor) AwaitsActivityStart() bool {
+	return cur.Phase == phaseActivity && !cur.Started
+}
+
+// ResumeActivity tells a cursor that waits on an activity task that a
+// worker has taken it (nil: not yet).
+func (cur *Cursor) ResumeActivity(s *ActivityStart) {
+	if s != nil {
+		cur.start = s
+	}
 }
 
 // Resume brings a cursor that waits on a token up to date with its task as

@@ -86,6 +86,12 @@ type PendingTask struct {
 	TimeoutAt        int64
 	HeartbeatAt      int64
 	HeartbeatSeconds int64
+	// Activity is the ARN of the activity whose workers take the task
+	// (GetActivityTask), and Input the task's input as JSON text, for an
+	// activity task; "" for a waitForTaskToken task. An activity task's
+	// heartbeat deadline starts when a worker takes it.
+	Activity string
+	Input    string
 }
 
 // TaskOutcome is what SendTaskSuccess or SendTaskFailure delivered for a
@@ -102,6 +108,24 @@ type TaskOutcome struct {
 type TaskSignal struct {
 	Outcome     *TaskOutcome
 	HeartbeatAt int64
+	// Start is set when a worker took the activity task (GetActivityTask).
+	Start *ActivityStart
+}
+
+// ActivityStart is a worker taking an activity task: the name it gave
+// ("" for none) and the task's heartbeat deadline from then on (Unix ns, 0
+// without HeartbeatSeconds).
+type ActivityStart struct {
+	Worker      string
+	HeartbeatAt int64
+}
+
+// ActivityHost is an optional interface of a Host that serves activities:
+// a Task whose Resource is an activity ARN asks it whether the activity
+// exists when the task is scheduled. With a Host without it, no activity
+// exists.
+type ActivityHost interface {
+	ActivityExists(ctx context.Context, arn string) (bool, error)
 }
 
 // ThreadStatus is the state of a checkpointed Map iteration or Parallel

@@ -107,6 +107,7 @@ func (f *frame) await(ctx context.Context, cur *Cursor, wakeAt time.Time) bool {
 		return false // the execution timed out
 	}
 	cur.Resume(sig.HeartbeatAt, sig.Outcome)
+	cur.ResumeActivity(sig.Start)
 	return true
 }
 
@@ -114,7 +115,7 @@ func (f *frame) await(ctx context.Context, cur *Cursor, wakeAt time.Time) bool {
 // checkpointed (a heartbeat woke it), so that no write is repeated.
 func sameSuspension(a, b *Cursor) bool {
 	return a.State == b.State && a.Phase == b.Phase && a.Entered == b.Entered && a.WakeAt == b.WakeAt &&
-		a.Token == b.Token && a.HBAt == b.HBAt && a.RetryCount == b.RetryCount
+		a.Token == b.Token && a.HBAt == b.HBAt && a.RetryCount == b.RetryCount && a.Started == b.Started
 }
 
 // startThreads records that a Map or Parallel state starts its threads,

@@ -12,6 +12,11 @@ const (
 	patternSync    = "sync"
 )
 
+// serviceActivity is the Service of a Task whose Resource is an activity
+// ARN (arn:aws:states:region:account:activity:name): its work is done by
+// workers that poll GetActivityTask.
+const serviceActivity = "activity"
+
 // supportedIntegrations lists the optimized integrations the engine
 // recognises, with the patterns each allows.
 var supportedIntegrations = map[string][]string{
@@ -21,7 +26,8 @@ var supportedIntegrations = map[string][]string{
 }
 
 // parseResource recognises a Task resource: an optimized integration
-// "arn:aws:states:::service:action[.pattern]" or a bare Lambda function ARN.
+// "arn:aws:states:::service:action[.pattern]", an activity ARN or a bare
+// Lambda function ARN.
 // When it is neither, problem is the definition error to report (in AWS's
 // wording, a sentence for the InvalidDefinition message, not a Go error).
 func parseResource(res string) (spec *taskSpec, problem string) {
@@ -31,6 +37,12 @@ func parseResource(res string) (spec *taskSpec, problem string) {
 	}
 	switch parts[2] {
 	case "states":
+		if len(parts) == 7 && parts[3] != "" && parts[5] == "activity" {
+			if parts[4] == "" || parts[6] == "" {
+				return nil, fmt.Sprintf("The value for the field 'Resource' must be a valid activity ARN: %q", res)
+			}
+			return &taskSpec{Resource: res, Service: serviceActivity}, ""
+		}
 		if len(parts) != 7 {
 			return nil, fmt.Sprintf("unsupported Resource %q", res)
 		}

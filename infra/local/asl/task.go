@@ -74,6 +74,9 @@ func (f *frame) task(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) O
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
 		}
 		cur.Args = args
+		if st.task.Service == serviceActivity {
+			return f.scheduleActivity(ctx, st, cur, timeout, hb, now)
+		}
 		d := f.taskDetails(st)
 		d["region"] = f.x.info.Region
 		d["parameters"] = EncodeJSON(args)
@@ -132,6 +135,8 @@ func (f *frame) task(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) O
 		return f.taskSucceeded(st, cur, ev, res)
 	case phaseToken:
 		return f.tokenWait(st, cur, ev, now)
+	case phaseActivity:
+		return f.activityWait(st, cur, ev, now)
 	}
 	return Outcome{Kind: StepEnd, Err: &StateError{Name: ErrRuntime, Cause: "bad task phase " + cur.Phase}}
 }
