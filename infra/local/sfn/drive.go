@@ -223,6 +223,13 @@ func (e *Engine) load(ctx context.Context, id int64) (*run, *asl.Cursor, error) 
 			}
 		}
 		cur.Resume(hb, o)
+		if cur.AwaitsActivityStart() {
+			s, err := e.store.activityStart(ctx, token)
+			if err != nil {
+				return nil, nil, fmt.Errorf("read activity task of %s: %w", r.arn, err)
+			}
+			cur.ResumeActivity(s)
+		}
 	}
 	return r, cur, nil
 }

@@ -67,6 +67,8 @@ type Engine struct {
 	tokens    tokenWaiters // nested threads waiting on task tokens
 	closeWait closeWaiters // WaitExecution callers, by execution ARN
 
+	polls activityPolls // GetActivityTask callers, by activity ARN
+
 	started atomic.Bool
 	closed  atomic.Bool
 }
@@ -114,6 +116,7 @@ func New(db *sql.DB, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.store = s
+	s.activityAdded = e.polls.wake
 	e.nextID.Store(maxID)
 	return e, nil
 }

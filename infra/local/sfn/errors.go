@@ -29,6 +29,7 @@ const (
 	CodeTooManyTags                 = "TooManyTags"
 	CodeActivityDoesNotExist        = "ActivityDoesNotExist"
 	CodeActivityAlreadyExists       = "ActivityAlreadyExists"
+	CodeInvalidEncryption           = "InvalidEncryptionConfiguration"
 )
 
 // APIError is an error of the Step Functions API with its AWS error code:

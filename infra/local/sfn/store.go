@@ -132,7 +132,7 @@ func migrate(db *sql.DB) error {
 ) WITHOUT ROWID`); err != nil {
 		return fmt.Errorf("create sfn_activities: %w", err)
 	}
-	return nil
+	return migrateActivities(db)
 }
 
 // Task row statuses.
@@ -159,6 +159,12 @@ type store struct {
 	// writes counts the write transactions begun (tests and benchmarks
 	// read it to price a transition).
 	writes atomic.Int64
+
+	// activityNotes are the activities given tasks by the write in
+	// progress (only the Writer's goroutine touches it); activityAdded is
+	// told of them once that write has committed.
+	activityNotes []string
+	activityAdded func(arns []string)
 }
 
 // openStore creates the sfn_ tables on db if needed and returns the store
@@ -188,7 +194,16 @@ func (s *store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	default:
 	}
 	s.writes.Add(1)
-	return s.w.Write(ctx, "step functions", fn)
+	var added []string
+	err := s.w.Write(ctx, "step functions", func(tx *sql.Tx) error {
+		err := fn(tx)
+		added, s.activityNotes = s.activityNotes, nil
+		return err
+	})
+	if err == nil && len(added) > 0 && s.activityAdded != nil {
+		s.activityAdded(added)
+	}
+	return err
 }
 
 // recover prepares the executions a previous process left running and

@@ -130,6 +130,11 @@ func (s *store) flushEvents(tx *sql.Tx, execID int64, j *journal) (int64, error)
 			t.Token, execID, t.State, t.Nested, taskPending, nullInt(t.TimeoutAt), nullInt(t.HeartbeatAt), t.HeartbeatSeconds, now); err != nil {
 			return 0, fmt.Errorf("insert task: %w", err)
 		}
+		if t.Activity != "" {
+			if err := s.addActivityTask(tx, t); err != nil {
+				return 0, err
+			}
+		}
 	}
 	return next, nil
 }

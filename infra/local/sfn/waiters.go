@@ -65,9 +65,15 @@ func (e *Engine) await(ctx context.Context, token string, until time.Time) (asl.
 		if err != nil {
 			return asl.TaskSignal{}, err
 		}
+		start, err := e.store.activityStart(ctx, token)
+		if err != nil {
+			return asl.TaskSignal{}, err
+		}
 		if o != nil {
 			e.tokens.unwatch(token)
-			return asl.TaskSignal{Outcome: o}, nil
+		}
+		if o != nil || start != nil {
+			return asl.TaskSignal{Outcome: o, Start: start}, nil
 		}
 	}
 	var sig chan asl.TaskSignal
