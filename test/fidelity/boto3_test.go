@@ -82,7 +82,7 @@ print("FIDELITY-RESULTS " + json.dumps(results))
 `
 
 func boto3Cases() []botoCase {
-	return []botoCase{
+	return append(boto3ActivityCases(), []botoCase{
 		{
 			name: "boto3/sqs/GetQueueAttributesDefaults",
 			fact: "through boto3 (AWS JSON protocol): a new queue's MaximumMessageSize is 1048576 and SqsManagedSseEnabled true (" + lsSQS + ", test_set_queue_attributes_default_values)",
@@ -200,7 +200,7 @@ want("Account is 12 digits", True, bool(re.fullmatch(r"\d{12}", out.get("Account
 want("Arn names the account", True, (out.get("Arn") or "").startswith("arn:aws:") and (":%s:" % out.get("Account")) in out.get("Arn", ""))
 want("UserId present", True, bool(out.get("UserId")))`,
 		},
-	}
+	}...)
 }
 
 func boto3CaseNames() []string {
