@@ -39,18 +39,24 @@ func TestActivityWithAWSCLI(t *testing.T) {
 		t.Skip("aws CLI not on PATH")
 	}
 	s := newStack(t, &tokenCatcher{})
-	var act struct{ ActivityArn string }
+	var act struct {
+		ActivityARN string `json:"activityArn"`
+	}
 	awsCLI(t, s.url, &act, "stepfunctions", "create-activity", "--name", "cli-valuer")
-	if act.ActivityArn != "arn:aws:states:us-east-1:000000000000:activity:cli-valuer" {
+	if act.ActivityARN != "arn:aws:states:us-east-1:000000000000:activity:cli-valuer" {
 		t.Fatalf("create-activity: %+v", act)
 	}
-	def := `{"StartAt":"Value","States":{"Value":{"Type":"Task","Resource":"` + act.ActivityArn + `","TimeoutSeconds":300,"End":true}}}`
-	var sm struct{ StateMachineArn string }
+	def := `{"StartAt":"Value","States":{"Value":{"Type":"Task","Resource":"` + act.ActivityARN + `","TimeoutSeconds":300,"End":true}}}`
+	var sm struct {
+		StateMachineARN string `json:"stateMachineArn"`
+	}
 	awsCLI(t, s.url, &sm, "stepfunctions", "create-state-machine", "--name", "cli-loans", "--definition", def, "--role-arn", role)
-	var started struct{ ExecutionArn string }
-	awsCLI(t, s.url, &started, "stepfunctions", "start-execution", "--state-machine-arn", sm.StateMachineArn, "--input", `{"loan":"L9"}`)
+	var started struct {
+		ExecutionARN string `json:"executionArn"`
+	}
+	awsCLI(t, s.url, &started, "stepfunctions", "start-execution", "--state-machine-arn", sm.StateMachineARN, "--input", `{"loan":"L9"}`)
 	var task struct{ TaskToken, Input string }
-	awsCLI(t, s.url, &task, "stepfunctions", "get-activity-task", "--activity-arn", act.ActivityArn, "--worker-name", "cli-worker")
+	awsCLI(t, s.url, &task, "stepfunctions", "get-activity-task", "--activity-arn", act.ActivityARN, "--worker-name", "cli-worker")
 	if task.TaskToken == "" || task.Input != `{"loan":"L9"}` {
 		t.Fatalf("get-activity-task: %+v", task)
 	}
@@ -58,7 +64,7 @@ func TestActivityWithAWSCLI(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	var x struct{ Status, Output string }
 	for {
-		awsCLI(t, s.url, &x, "stepfunctions", "describe-execution", "--execution-arn", started.ExecutionArn)
+		awsCLI(t, s.url, &x, "stepfunctions", "describe-execution", "--execution-arn", started.ExecutionARN)
 		if x.Status != "RUNNING" || time.Now().After(deadline) {
 			break
 		}
@@ -72,5 +78,5 @@ func TestActivityWithAWSCLI(t *testing.T) {
 	if len(list.Activities) != 1 || list.Activities[0].Name != "cli-valuer" {
 		t.Fatalf("list-activities: %+v", list)
 	}
-	awsCLI(t, s.url, nil, "stepfunctions", "delete-activity", "--activity-arn", act.ActivityArn)
+	awsCLI(t, s.url, nil, "stepfunctions", "delete-activity", "--activity-arn", act.ActivityARN)
 }
