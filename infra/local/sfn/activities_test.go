@@ -387,3 +387,34 @@ func TestActivityTasksSurviveARestart(t *testing.T) {
 		}
 	}
 }
+
+// A failed activity task is retried as a new task with a new token.
+func TestActivityTaskRetry(t *testing.T) {
+	ctx := context.Background()
+	clock := NewFakeClock(time.Unix(1_700_000_000, 0))
+	e := newTestEngine(t, Options{Clock: clock})
+	act := newActivity(t, e, "valuer")
+	arn := start(t, e, activityDef(act, `"Retry":[{"ErrorEquals":["Valuer.Busy"],"IntervalSeconds":10,"MaxAttempts":1}],`), "", `{"loan":1}`)
+	first := takeTask(t, e, act, "w1")
+	if err := e.SendTaskFailure(ctx, first.TaskToken, "Valuer.Busy", "later"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "retry timer armed", func() bool { return clock.Timers() > 0 && strings.Contains(eventTypes(historyOf(t, e, arn)), "ActivityFailed") })
+	clock.Advance(10 * time.Second)
+	second := takeTask(t, e, act, "w2")
+	if second.TaskToken == first.TaskToken || second.Input != first.Input {
+		t.Fatalf("retry: token reused or input changed: %q %q", second.Input, first.Input)
+	}
+	if err := e.SendTaskSuccess(ctx, second.TaskToken, `{"ok":true}`); err != nil {
+		t.Fatal(err)
+	}
+	if x := waitDone(t, e, arn); x.Status != StatusSucceeded {
+		t.Fatalf("got %s %v", x.Status, x.Error)
+	}
+	if got := strings.Count(eventTypes(historyOf(t, e, arn)), "ActivityScheduled"); got != 2 {
+		t.Fatalf("%d ActivityScheduled events, want 2", got)
+	}
+	if err := e.SendTaskSuccess(ctx, first.TaskToken, `{}`); ErrorCode(err) != CodeTaskDoesNotExist {
+		t.Fatalf("answer to the failed attempt: %v", err)
+	}
+}
