@@ -29,7 +29,10 @@ type overviewView struct {
 	// Bus is the rules, archives and replays, when the Source describes them.
 	Bus    *BusOverview
 	BusErr string
-	Errors []string
+	// Activities are the Step Functions activities, when the Source lists
+	// them.
+	Activities *section[Activity]
+	Errors     []string
 }
 
 // statusCount is one tile of the executions panel.
@@ -142,6 +145,11 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 		bus, err := bd.EventBus(ctx)
 		v.BusErr = note("event bus rules", err)
 		v.Bus = &bus
+	}
+
+	if al, ok := s.src.(ActivityLister); ok {
+		acts, err := al.Activities(ctx)
+		v.Activities = &section[Activity]{Items: acts, Err: note("activities", err)}
 	}
 
 	topics, err := s.src.Topics(ctx, limit)

@@ -277,3 +277,16 @@ func (p *activityPolls) wake(arns []string) {
 		}
 	}
 }
+
+// ActivitySummary is an activity with the tasks of running executions that
+// wait for a worker (Waiting) and that a worker has taken (InProgress).
+type ActivitySummary struct {
+	ARN, Name           string
+	Waiting, InProgress int
+}
+
+// ActivitySummaries lists every activity by name with its task counts, for
+// the local stack's console.
+func (e *Engine) ActivitySummaries(ctx context.Context) ([]ActivitySummary, error) {
+	return e.store.activitySummaries(ctx, e.clock.Now().UnixNano())
+}

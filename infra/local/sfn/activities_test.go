@@ -168,7 +168,14 @@ func TestActivityTaskLifecycle(t *testing.T) {
 	e := newTestEngine(t, Options{Clock: NewFakeClock(time.Unix(1_700_000_000, 0))})
 	act := newActivity(t, e, "valuer")
 	arn := start(t, e, activityDef(act, `"TimeoutSeconds":300,"HeartbeatSeconds":60,`), "loan-1", `{"loan":{"id":"L1"}}`)
+	poll(t, "scheduled", func() bool {
+		sums, err := e.ActivitySummaries(ctx)
+		return err == nil && len(sums) == 1 && sums[0] == ActivitySummary{ARN: act, Name: "valuer", Waiting: 1}
+	})
 	task := takeTask(t, e, act, "worker-7")
+	if sums, err := e.ActivitySummaries(ctx); err != nil || len(sums) != 1 || sums[0].Waiting != 0 || sums[0].InProgress != 1 {
+		t.Fatalf("summaries once taken: %+v %v", sums, err)
+	}
 	var in map[string]any
 	if err := json.Unmarshal([]byte(task.Input), &in); err != nil || in["kind"] != "valuation" || in["loan"].(map[string]any)["id"] != "L1" {
 		t.Fatalf("task input %q (%v)", task.Input, err)

@@ -206,3 +206,28 @@ func (s *store) activityStart(ctx context.Context, token string) (*asl.ActivityS
 	}
 	return &asl.ActivityStart{Worker: worker.String, HeartbeatAt: hb.Int64}, nil
 }
+
+// activitySummaries lists the activities by name, each with its pending
+// tasks of running executions not yet taken (and not timed out at now) and
+// taken.
+func (s *store) activitySummaries(ctx context.Context, now int64) ([]ActivitySummary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.arn, a.name,
+		(SELECT COUNT(*) FROM sfn_activity_tasks k JOIN sfn_tasks t ON t.token = k.token JOIN sfn_executions x ON x.id = t.exec_id
+		  WHERE k.activity_arn = a.arn AND k.started_ns IS NULL AND t.status = ? AND x.status = 'RUNNING' AND (t.timeout_ns IS NULL OR t.timeout_ns > ?)),
+		(SELECT COUNT(*) FROM sfn_activity_tasks k JOIN sfn_tasks t ON t.token = k.token JOIN sfn_executions x ON x.id = t.exec_id
+		  WHERE k.activity_arn = a.arn AND k.started_ns IS NOT NULL AND t.status = ? AND x.status = 'RUNNING')
+		FROM sfn_activities a ORDER BY a.name`, taskPending, now, taskPending)
+	if err != nil {
+		return nil, fmt.Errorf("summarize activities: %w", err)
+	}
+	defer rows.Close()
+	var out []ActivitySummary
+	for rows.Next() {
+		var a ActivitySummary
+		if err := rows.Scan(&a.ARN, &a.Name, &a.Waiting, &a.InProgress); err != nil {
+			return nil, fmt.Errorf("summarize activities: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
