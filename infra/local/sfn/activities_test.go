@@ -406,7 +406,9 @@ func TestActivityTaskRetry(t *testing.T) {
 	if err := e.SendTaskFailure(ctx, first.TaskToken, "Valuer.Busy", "later"); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, "retry timer armed", func() bool { return clock.Timers() > 0 && strings.Contains(eventTypes(historyOf(t, e, arn)), "ActivityFailed") })
+	poll(t, "retry timer armed", func() bool {
+		return clock.Timers() > 0 && strings.Contains(eventTypes(historyOf(t, e, arn)), "ActivityFailed")
+	})
 	clock.Advance(10 * time.Second)
 	second := takeTask(t, e, act, "w2")
 	if second.TaskToken == first.TaskToken || second.Input != first.Input {
