@@ -73,7 +73,9 @@ func (s *store) createActivity(ctx context.Context, a activityRow, tags map[stri
 		err := tx.QueryRow(`SELECT created_ns, encryption FROM sfn_activities WHERE arn = ?`, a.arn).Scan(&ns, &enc)
 		if err == nil {
 			if enc.String != a.encryption {
-				return apiErr(CodeActivityAlreadyExists, "Activity already exists: '%s'", a.arn)
+				// The wording follows "Activity Does Not Exist: '<arn>'"; no
+				// recorded AWS answer was found for this one.
+				return apiErr(CodeActivityAlreadyExists, "Activity Already Exists: '%s'", a.arn)
 			}
 			created = time.Unix(0, ns)
 			return nil
