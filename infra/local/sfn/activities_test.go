@@ -427,3 +427,24 @@ func TestActivityTaskRetry(t *testing.T) {
 		t.Fatalf("answer to the failed attempt: %v", err)
 	}
 }
+
+// In JSONata, the activity task's input is the state's Arguments and its
+// output the worker's.
+func TestActivityTaskInJSONata(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{Clock: NewFakeClock(time.Unix(1_700_000_000, 0))})
+	act := newActivity(t, e, "valuer")
+	def := `{"QueryLanguage":"JSONata","StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"` + act + `",
+	  "Arguments":{"id":"{% $states.input.loan %}","n":"{% 1 + 1 %}"},"Output":{"got":"{% $states.result.v %}"},"End":true}}}`
+	arn := start(t, e, def, "", `{"loan":"L3"}`)
+	task := takeTask(t, e, act, "")
+	if task.Input != `{"id":"L3","n":2}` {
+		t.Fatalf("input %s", task.Input)
+	}
+	if err := e.SendTaskSuccess(ctx, task.TaskToken, `{"v":7}`); err != nil {
+		t.Fatal(err)
+	}
+	if x := waitDone(t, e, arn); x.Status != StatusSucceeded || *x.Output != `{"got":7}` {
+		t.Fatalf("got %s %v", x.Status, x.Output)
+	}
+}
