@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,8 +15,9 @@ import (
 )
 
 // createTokenTable creates the token table (partition key callbackId, TTL on
-// expiresAt) through the DynamoDB protocol, as CloudFormation would; an
-// existing table is kept.
+// expiresAt) through the DynamoDB protocol, as CloudFormation would: it
+// waits until the table is ACTIVE, as CloudFormation does before it
+// reports the table created. An existing table is kept.
 func (s *Stack) createTokenTable(ctx context.Context) error {
 	ddb := dynamodb.NewFromConfig(s.awsConfig("http://" + s.listener.Addr().String()))
 	_, err := ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
@@ -27,6 +29,12 @@ func (s *Stack) createTokenTable(ctx context.Context) error {
 	var inUse *ddbtypes.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", TableName, err)
+	}
+	active := dynamodb.NewTableExistsWaiter(ddb, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 100*time.Millisecond
+	})
+	if err := active.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(TableName)}, time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", TableName, err)
 	}
 	if _, err := ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(TableName),
 		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(tokenstore.AttrExpiresAt), Enabled: aws.Bool(true)}}); err != nil {

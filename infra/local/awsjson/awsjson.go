@@ -59,6 +59,11 @@ type Service struct {
 	// CRC32 adds an X-Amz-Crc32 header (IEEE CRC32 of the body, decimal) to
 	// every response, as DynamoDB does; its SDK clients validate it.
 	CRC32 bool
+	// Namespace, when set, gives the namespace a service puts before an
+	// error code in __type, as DynamoDB sends
+	// "com.amazon.coral.service#SerializationException" ("" for none). The
+	// SDKs and the aws CLI read the code after the '#'.
+	Namespace func(code string) string
 }
 
 // Mux dispatches X-Amz-Target requests to services.
@@ -87,10 +92,11 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	prefix, op, ok := strings.Cut(target, ".")
 	svc := m.services[prefix]
 	version, crc := "1.0", false
+	var ns func(string) string
 	if svc != nil {
-		version, crc = svc.JSONVersion, svc.CRC32
+		version, crc, ns = svc.JSONVersion, svc.CRC32, svc.Namespace
 	}
-	fail := func(e *Error) { writeError(w, version, crc, e) }
+	fail := func(e *Error) { writeError(w, version, crc, ns, e) }
 	if r.Method != http.MethodPost {
 		fail(&Error{Code: "UnknownOperationException", Message: "AWS JSON requests must be POST", Status: http.StatusMethodNotAllowed})
 		return
@@ -177,10 +183,10 @@ func (m *Mux) prefixes() string {
 
 // WriteError writes e in the AWS JSON error shape.
 func WriteError(w http.ResponseWriter, version string, e *Error) {
-	writeError(w, version, false, e)
+	writeError(w, version, false, nil, e)
 }
 
-func writeError(w http.ResponseWriter, version string, crc bool, e *Error) {
+func writeError(w http.ResponseWriter, version string, crc bool, ns func(string) string, e *Error) {
 	status := e.Status
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -199,11 +205,17 @@ func writeError(w http.ResponseWriter, version string, crc bool, e *Error) {
 	for k, v := range e.Fields {
 		body[k] = v
 	}
-	body["__type"] = e.Code
+	typ := e.Code
+	if ns != nil && !strings.Contains(typ, "#") {
+		if n := ns(e.Code); n != "" {
+			typ = n + "#" + e.Code
+		}
+	}
+	body["__type"] = typ
 	body["message"] = e.Message
 	out, err := json.Marshal(body)
 	if err != nil {
-		out, _ = json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+		out, _ = json.Marshal(map[string]string{"__type": typ, "message": e.Message})
 	}
 	if crc {
 		setCRC32(w, out)

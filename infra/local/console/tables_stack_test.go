@@ -64,6 +64,13 @@ func TestTheLocalStackShowsTableIndexes(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// A new table is CREATING for a moment, as on AWS: wait for ACTIVE.
+	active := dynamodb.NewTableExistsWaiter(ddb, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 100*time.Millisecond
+	})
+	if err := active.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("audit-log")}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	for i, actor := range []string{"alice", "bob", ""} {
 		it := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "loan-1"}, "sk": &ddbtypes.AttributeValueMemberN{Value: string(rune('1' + i))}}
 		if actor != "" {

@@ -31,9 +31,18 @@
 // the order of its sort key, and pages with a LastEvaluatedKey holding the
 // table's key and the index's; a global index refuses ConsistentRead, a
 // local one reading past its projection fetches the whole items, as
-// DynamoDB's do. Indexes are ACTIVE at once: CreateTable and UpdateTable
-// return when the work is done (UpdateTable's answer says UPDATING and
-// CREATING as DynamoDB's does; DescribeTable says ACTIVE).
+// DynamoDB's do. UpdateTable returns when the work is done (its answer
+// says UPDATING and CREATING as DynamoDB's does; DescribeTable says
+// ACTIVE). A new table is CREATING, as in DynamoDB, for
+// Options.CreationDelay (a tenth of a second by default): its items answer
+// ResourceNotFoundException until it is ACTIVE, so a client must wait for
+// ACTIVE as on AWS.
+//
+// Errors carry DynamoDB's namespaces in __type:
+// com.amazonaws.dynamodb.v20120810# for its own,
+// com.amazon.coral.validate#ValidationException, and
+// com.amazon.coral.service# for the protocol's (SerializationException,
+// UnknownOperationException).
 //
 // A transaction runs in one SQLite transaction: every condition holds and
 // every write is done, or nothing is and the answer is a

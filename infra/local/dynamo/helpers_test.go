@@ -36,7 +36,9 @@ func newTestStore(t testing.TB, clock *testClock) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sqlitedb.Close(db) })
-	s, err := New(context.Background(), db, Options{Now: clock.Now})
+	// Tables are ACTIVE as soon as CreateTable answers: these tests are
+	// about what comes after; creating_test.go covers the CREATING window.
+	s, err := New(context.Background(), db, Options{Now: clock.Now, CreationDelay: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

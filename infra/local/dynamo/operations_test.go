@@ -60,7 +60,7 @@ func TestSDKUnknownOperation(t *testing.T) {
 	defer resp.Body.Close()
 	var body map[string]string
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusBadRequest ||
-		body["__type"] != "UnknownOperationException" || resp.Header.Get("X-Amzn-ErrorType") != "UnknownOperationException" {
+		body["__type"] != "com.amazon.coral.service#UnknownOperationException" || resp.Header.Get("X-Amzn-ErrorType") != "UnknownOperationException" {
 		t.Errorf("DescribeLimits: %d %v %v", resp.StatusCode, body, err)
 	}
 }

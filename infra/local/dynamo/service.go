@@ -15,7 +15,32 @@ import (
 // operation it does not serve (Operations lists those it does) answers
 // UnknownOperationException, as DynamoDB answers one it does not know.
 func (s *Store) Service() *awsjson.Service {
-	return &awsjson.Service{TargetPrefix: "DynamoDB_20120810", JSONVersion: "1.0", CRC32: true, Ops: s.handlers()}
+	return &awsjson.Service{TargetPrefix: "DynamoDB_20120810", JSONVersion: "1.0", CRC32: true, Ops: s.handlers(),
+		Namespace: errorNamespace}
+}
+
+// errorNamespace is the namespace DynamoDB puts before an error code in
+// __type: DynamoDB's own errors are com.amazonaws.dynamodb.v20120810#...,
+// a request's ValidationException com.amazon.coral.validate#..., and the
+// protocol's errors (a body that is not JSON, an unknown operation, a bad
+// signature) com.amazon.coral.service#... (dynalite's index.js and
+// db/index.js, recorded against DynamoDB). The SDKs and the aws CLI read
+// the code after the '#'.
+func errorNamespace(code string) string {
+	switch code {
+	case ErrValidation.Error():
+		return "com.amazon.coral.validate"
+	case "SerializationException", "UnknownOperationException", "MissingAuthenticationTokenException",
+		"IncompleteSignatureException", "InvalidSignatureException", "UnrecognizedClientException", "AccessDeniedException":
+		return "com.amazon.coral.service"
+	}
+	for _, kind := range []error{ErrResourceNotFound, ErrResourceInUse, ErrConditionalCheckFailed, ErrTransactionCanceled,
+		ErrIdempotentParameterMismatch, ErrLimitExceeded} {
+		if code == kind.Error() {
+			return "com.amazonaws.dynamodb.v20120810"
+		}
+	}
+	return ""
 }
 
 // handlers maps each operation the Store serves to its handler. It makes

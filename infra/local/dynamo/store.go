@@ -58,8 +58,22 @@ type Options struct {
 	// its TTL attribute before Sweep deletes it (default
 	// DefaultTTLDeletionDelay; negative: none).
 	TTLDeletionDelay time.Duration
-	Logger           *slog.Logger
+	// CreationDelay is how long a new table stays CREATING, on the Now
+	// clock (default DefaultCreationDelay; negative: none, the table is
+	// ACTIVE once CreateTable has answered).
+	CreationDelay time.Duration
+	Logger        *slog.Logger
 }
+
+// DefaultCreationDelay is how long a new table stays CREATING: DynamoDB
+// answers CreateTable with TableStatus CREATING and the table becomes
+// ACTIVE some seconds later; until then its items cannot be read or
+// written (ResourceNotFoundException) nor the table deleted
+// (ResourceInUseException), so a client must wait for ACTIVE, with
+// DescribeTable or the table-exists waiter. Locally that takes a tenth of
+// a second: enough that a client which does not wait fails as it would on
+// AWS, short enough that one which waits does not notice.
+const DefaultCreationDelay = 100 * time.Millisecond
 
 // DefaultTTLDeletionDelay is the local stand-in for the delay of
 // DynamoDB's background TTL deletion (typically within two days): long
@@ -82,6 +96,7 @@ type Store struct {
 	region   string
 	now      func() time.Time
 	ttlDelay time.Duration
+	creation time.Duration
 	log      *slog.Logger
 
 	w *sqlitedb.Writer // commits writes together with the other components on db
@@ -110,8 +125,14 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	case opts.TTLDeletionDelay < 0:
 		opts.TTLDeletionDelay = 0
 	}
+	switch {
+	case opts.CreationDelay == 0:
+		opts.CreationDelay = DefaultCreationDelay
+	case opts.CreationDelay < 0:
+		opts.CreationDelay = 0
+	}
 	s := &Store{db: db, w: sqlitedb.WriterOf(db), region: opts.Region, now: opts.Now, ttlDelay: opts.TTLDeletionDelay,
-		log: opts.Logger, tables: map[string]*table{}}
+		creation: opts.CreationDelay, log: opts.Logger, tables: map[string]*table{}}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("dynamo: create tables: %w", err)
 	}
@@ -159,12 +180,25 @@ func (s *Store) table(name string) (*table, error) {
 // transactions): DynamoDB answers them "Requested resource not found" for
 // a table that does not exist, without naming it, as the table operations
 // do.
+//
+// A table still CREATING is answered the same: DynamoDB's
+// ResourceNotFoundException is for "a nonexistent table or index. The
+// resource might not be specified correctly, or its status might not be
+// ACTIVE" (API reference, PutItem and the other item operations, Errors;
+// dynalite's putItem/getItem/batch tests, recorded against
+// DynamoDB, "should return ResourceNotFoundException if table is being
+// created").
 func (s *Store) itemTable(name string) (*table, error) {
 	t, err := s.table(name)
-	if errors.Is(err, ErrResourceNotFound) {
+	if errors.Is(err, ErrResourceNotFound) || (err == nil && s.creating(t)) {
 		return nil, resourceNotFound()
 	}
 	return t, err
+}
+
+// creating says whether t is still being created (Options.CreationDelay).
+func (s *Store) creating(t *table) bool {
+	return s.creation > 0 && s.now().Before(time.UnixMilli(t.created).Add(s.creation))
 }
 
 // TableNames returns the names of all tables, sorted.

@@ -224,7 +224,13 @@ func (s *Store) CreateTable(ctx context.Context, in *CreateTableInput) (*TableDe
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "table created", "table", t.Name, "indexes", len(t.indexes))
-	return s.describe(t, tableStats{}), nil
+	// DynamoDB's answer says CREATING however soon the table is ACTIVE
+	// (API reference, CreateTable: "Upon receiving a CreateTable request,
+	// DynamoDB immediately returns a response with a TableStatus of
+	// CREATING. After the table is created, DynamoDB sets the TableStatus
+	// to ACTIVE. You can perform read and write operations only on an
+	// ACTIVE table.").
+	return s.describeAs(t, tableStats{}, true), nil
 }
 
 // publish makes t (nil: no table) the table called name, from inside a
@@ -260,16 +266,28 @@ type tableStats struct {
 }
 
 func (s *Store) describe(t *table, st tableStats) *TableDescription {
+	return s.describeAs(t, st, s.creating(t))
+}
+
+// describeAs describes t, as still CREATING or not: then it and its global
+// indexes say CREATING, and an on-demand table has no
+// LastUpdateToPayPerRequestDateTime yet (dynalite's createTable tests,
+// recorded against DynamoDB).
+func (s *Store) describeAs(t *table, st tableStats, creating bool) *TableDescription {
 	created := float64(t.created) / 1000
 	arn := s.tableARN(t.Name)
+	status := "ACTIVE"
+	if creating {
+		status = "CREATING"
+	}
 	d := &TableDescription{
 		TableName: t.Name, TableARN: arn,
-		TableID: fmt.Sprintf("%08x-0000-4000-8000-%012x", len(t.Name), t.created), TableStatus: "ACTIVE",
+		TableID: fmt.Sprintf("%08x-0000-4000-8000-%012x", len(t.Name), t.created), TableStatus: status,
 		CreationDateTime: created, KeySchema: t.KeySchema, AttributeDefinitions: t.AttributeDefinitions,
 		ItemCount: st.count, TableSizeBytes: st.size, BillingModeSummary: &billingModeSummary{BillingMode: t.BillingMode},
 		ProvisionedThroughput: &ProvisionedThroughputDescription{}, DeletionProtection: t.DeletionProtection,
 	}
-	if t.BillingMode == "PAY_PER_REQUEST" {
+	if t.BillingMode == "PAY_PER_REQUEST" && !creating {
 		at := created
 		if t.BillingUpdated != 0 {
 			at = float64(t.BillingUpdated) / 1000
@@ -288,7 +306,7 @@ func (s *Store) describe(t *table, st tableStats) *TableDescription {
 			d.LocalSecondaryIndexes = append(d.LocalSecondaryIndexes, id)
 			continue
 		}
-		id.IndexStatus = "ACTIVE"
+		id.IndexStatus = status
 		id.ProvisionedThroughput = &ProvisionedThroughputDescription{}
 		if ix.Provisioned != nil {
 			id.ProvisionedThroughput.ReadCapacityUnits = ix.Provisioned.ReadCapacityUnits
@@ -349,6 +367,12 @@ func (s *Store) DeleteTable(ctx context.Context, name string) (*TableDescription
 	}
 	if t.DeletionProtection {
 		return nil, validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+	}
+	if s.creating(t) {
+		// API reference, DeleteTable: "If table is in CREATING or UPDATING
+		// states, then DynamoDB returns a ResourceInUseException"; the
+		// wording is dynalite's deleteTable test, recorded against DynamoDB.
+		return nil, &Error{Kind: ErrResourceInUse, Message: "Attempt to change a resource which is still in use: Table is being created: " + t.Name}
 	}
 	var undo func()
 	err = s.write(ctx, "delete table", func(tx *sql.Tx) error {

@@ -150,7 +150,7 @@ func TestSDKUpdateTableSurvivesRestart(t *testing.T) {
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("loans"), Item: loan("a", 1, "PENDING", "10", "north", "2")}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := New(ctx, s.db, Options{Now: s.now})
+	again, err := New(ctx, s.db, Options{Now: s.now, CreationDelay: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,9 +187,18 @@ func nested(err error, bad func() error) error {
 	return bad()
 }
 
+// emptySet is DynamoDB's message for an empty set of each type, in its
+// wording (the nubo-db conformance suite and dynalite's tests, both recorded
+// against DynamoDB): "An string set  may not be empty", two spaces included.
+var emptySet = map[string]string{
+	TypeSS: "An string set  may not be empty",
+	TypeNS: "An number set  may not be empty",
+	TypeBS: "Binary sets should not be empty",
+}
+
 func checkSet(typ string, n int, eq func(i, j int) bool) error {
 	if n == 0 {
-		return validation("One or more parameter values were invalid: An %s set may not be empty", typ)
+		return validation("One or more parameter values were invalid: %s", emptySet[typ])
 	}
 	for i := range n {
 		for j := i + 1; j < n; j++ {

@@ -24,6 +24,26 @@ type Queue interface {
 
 // SQSMapping is an SQS event source mapping: it polls a queue in batches and
 // invokes a function, honouring ReportBatchItemFailures.
+//
+// On a FIFO queue it keeps Lambda's order: the queue hands out a message
+// group's messages in order and none of a group while one of its messages
+// is in flight, so a batch that fails (its messages stay hidden until the
+// visibility timeout) holds back its groups' later messages until it has
+// been retried, while other groups go on. As Lambda does: "If your function
+// returns an error, the function attempts all retries on the affected
+// messages before Lambda receives additional messages from the same group"
+// (Lambda developer guide, "Using Lambda with Amazon SQS", FIFO queues). A
+// batch may hold several groups, each in order.
+//
+// With ReportBatchItemFailures, Lambda deletes every message of the batch
+// that the response does not name, on a FIFO queue too; keeping a group's
+// order is the function's part: "If you're using this feature with a FIFO
+// queue, your function should stop processing messages after the first
+// failure and return all failed and unprocessed messages in
+// batchItemFailures" (Lambda developer guide, "Handling errors for an SQS
+// event source in Lambda", partial batch responses). A function that names
+// only the failed message has the later ones of its group deleted, as on
+// AWS (LocalStack's SQS poller notes the same of AWS).
 type SQSMapping struct {
 	Queue    string
 	Function *Function
@@ -198,6 +218,14 @@ func Record(msg sqs.Message, queueARN, region string) events.SQSMessage {
 	}
 	if msg.TraceHeader != "" {
 		attrs["AWSTraceHeader"] = msg.TraceHeader
+	}
+	// A FIFO message's record carries its group, deduplication id and
+	// sequence number (Lambda developer guide, "Using Lambda with Amazon
+	// SQS", the example event of a FIFO queue).
+	for name, v := range map[string]string{"MessageGroupId": msg.GroupID, "MessageDeduplicationId": msg.DeduplicationID, "SequenceNumber": msg.SequenceNumber} {
+		if v != "" {
+			attrs[name] = v
+		}
 	}
 	mas := map[string]events.SQSMessageAttribute{}
 	for k, v := range msg.Attributes {

@@ -7,6 +7,7 @@ package integrations
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/eventbus"
 	"loanflow/infra/local/functions"
+	"loanflow/infra/local/internal/ids"
 	"loanflow/infra/local/sfn"
 	"loanflow/infra/local/sns"
 	"loanflow/infra/local/sqs"
@@ -88,18 +90,25 @@ func params(call asl.TaskCall) map[string]any {
 	return m
 }
 
+// sendMessage is the sqs:sendMessage integration: the task's parameters are
+// SendMessage's (QueueUrl, MessageBody, DelaySeconds, MessageAttributes,
+// MessageGroupId, MessageDeduplicationId; API reference, SendMessage, and
+// the Step Functions guide, "Send messages to an Amazon SQS queue"), so a
+// state machine can send to a FIFO queue. Its result is SendMessage's
+// answer: MD5OfMessageAttributes when there are attributes, SequenceNumber
+// on a FIFO queue.
 func (h *Hub) sendMessage(ctx context.Context, call asl.TaskCall) (any, error) {
 	p := params(call)
 	url, _ := p["QueueUrl"].(string)
 	if url == "" {
-		return nil, &asl.TaskError{Name: "SQS.AmazonSQSException", Cause: "The request must contain the parameter QueueUrl. (Service: AmazonSQS; Status Code: 400; Error Code: MissingParameter)"}
+		return nil, sqsError(&sqs.Error{Kind: sqs.ErrMissingParameter, Message: "The request must contain the parameter QueueUrl."})
 	}
 	var body string
 	switch b := p["MessageBody"].(type) {
 	case string:
 		body = b
 	case nil:
-		return nil, &asl.TaskError{Name: "SQS.AmazonSQSException", Cause: "The request must contain the parameter MessageBody. (Service: AmazonSQS; Status Code: 400; Error Code: MissingParameter)"}
+		return nil, sqsError(&sqs.Error{Kind: sqs.ErrMissingParameter, Message: "The request must contain the parameter MessageBody."})
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
@@ -108,6 +117,8 @@ func (h *Hub) sendMessage(ctx context.Context, call asl.TaskCall) (any, error) {
 		body = string(raw)
 	}
 	msg := sqs.NewMessage{Body: body}
+	msg.GroupID, _ = p["MessageGroupId"].(string)
+	msg.DeduplicationID, _ = p["MessageDeduplicationId"].(string)
 	if d, ok := number(p["DelaySeconds"]); ok {
 		delay := time.Duration(d) * time.Second
 		msg.Delay = &delay
@@ -116,16 +127,51 @@ func (h *Hub) sendMessage(ctx context.Context, call asl.TaskCall) (any, error) {
 		msg.Attributes = map[string]sqs.MessageAttribute{}
 		for k, v := range attrs {
 			a, _ := v.(map[string]any)
-			dt, _ := a["DataType"].(string)
-			sv, _ := a["StringValue"].(string)
-			msg.Attributes[k] = sqs.MessageAttribute{DataType: dt, StringValue: sv}
+			ma := sqs.MessageAttribute{}
+			ma.DataType, _ = a["DataType"].(string)
+			ma.StringValue, _ = a["StringValue"].(string)
+			if b, ok := a["BinaryValue"].(string); ok {
+				raw, err := base64.StdEncoding.DecodeString(b)
+				if err != nil {
+					return nil, &asl.TaskError{Name: "States.Runtime", Cause: fmt.Sprintf("MessageAttributes.%s.BinaryValue is not base64: %v", k, err)}
+				}
+				ma.BinaryValue = raw
+			}
+			msg.Attributes[k] = ma
 		}
 	}
 	sent, err := h.Queues.Send(ctx, sqs.NameFromURL(url), msg)
 	if err != nil {
-		return nil, &asl.TaskError{Name: "SQS.AmazonSQSException", Cause: fmt.Sprintf("%v (Service: AmazonSQS; Status Code: 400)", err)}
+		return nil, sqsError(err)
 	}
-	return map[string]any{"MessageId": sent[0].MessageID, "MD5OfMessageBody": sent[0].MD5OfBody}, nil
+	out := map[string]any{"MessageId": sent[0].MessageID, "MD5OfMessageBody": sent[0].MD5OfBody}
+	if sent[0].MD5OfAttributes != "" {
+		out["MD5OfMessageAttributes"] = sent[0].MD5OfAttributes
+	}
+	if sent[0].SequenceNumber != "" {
+		out["SequenceNumber"] = sent[0].SequenceNumber
+	}
+	return out, nil
+}
+
+// sqsError is the task error of a failed sqs:sendMessage as Step Functions
+// reports it: every SQS error is SQS.AmazonSQSException, the cause is the
+// SDK's rendering with SQS's error code ("The request must contain the
+// parameter MessageBody. (Service: AmazonSQS; Status Code: 400; Error
+// Code: MissingParameter; Request ID: ...; Proxy: null)": LocalStack's
+// test_task_service_sqs snapshots, recorded against AWS). The code is the
+// one SQS's query protocol names, as the SDK Step Functions uses reads it.
+func sqsError(err error) error {
+	var e *sqs.Error
+	if !errors.As(err, &e) {
+		return &asl.TaskError{Name: "SQS.AmazonSQSException", Cause: fmt.Sprintf("%v (Service: AmazonSQS; Status Code: 500; Error Code: InternalError; Request ID: %s; Proxy: null)", err, ids.UUID())}
+	}
+	code := e.Kind.Error()
+	if errors.Is(err, sqs.ErrQueueDoesNotExist) {
+		code = "AWS.SimpleQueueService.NonExistentQueue"
+	}
+	return &asl.TaskError{Name: "SQS.AmazonSQSException",
+		Cause: fmt.Sprintf("%s (Service: AmazonSQS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", e.Message, code, ids.UUID())}
 }
 
 func number(v any) (float64, bool) {
