@@ -172,6 +172,9 @@ func (f *frame) parallel(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
+	if o, ok := f.mocked(st, cur, ev, -1, -1); ok {
+		return o
+	}
 	durable := !st.branchesComputeOnly
 	prior, ok := f.startThreads(cur, "ParallelStateStarted", nil, durable)
 	if !ok {
@@ -323,6 +326,7 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
+	inspectMap(ev, ms, itemsV, maxConc, tolCount, tolPct)
 	itemInput := func(i int) (any, error) {
 		iev := &evalEnv{ctxObj: make(map[string]any, len(ev.ctxObj)+1), vars: ev.vars, input: ev.input, opts: ev.opts}
 		for k, v := range ev.ctxObj {
@@ -343,6 +347,9 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 		if _, err := itemInput(i); err != nil {
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
 		}
+	}
+	if o, ok := f.mocked(st, cur, ev, tolCount, tolPct); ok {
+		return o
 	}
 	durable := !ms.computeOnly
 	prior, ok := f.startThreads(cur, "MapStateStarted", map[string]any{"length": len(items)}, durable)

@@ -186,6 +186,7 @@ func (f *frame) taskSucceeded(st *state, cur *Cursor, ev *evalEnv, res any) Outc
 // complete finishes a Task, Parallel or Map with its raw result:
 // ResultSelector, Assign, ResultPath, OutputPath.
 func (f *frame) complete(st *state, cur *Cursor, ev *evalEnv, res any) Outcome {
+	ev.inspect(StageResult, res)
 	sel, err := st.io.selectResult(ev, res)
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))

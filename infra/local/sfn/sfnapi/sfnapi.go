@@ -42,6 +42,7 @@ func Service(e *sfn.Engine) *awsjson.Service {
 			"SendTaskSuccess":                  h.sendTaskSuccess,
 			"SendTaskFailure":                  h.sendTaskFailure,
 			"SendTaskHeartbeat":                h.sendTaskHeartbeat,
+			"TestState":                        h.testState,
 		},
 	}
 }

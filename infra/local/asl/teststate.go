@@ -1,0 +1,60 @@
+package asl
+
+import "fmt"
+
+// TestCursor returns the cursor of a state that TestState runs: entered
+// (no history event is recorded for it) at the host's current time, with
+// vars as its variables and retried attempts already made by every one of
+// its retriers (TestState's retrierRetryCount: only the retrier matching
+// the error counts).
+func (x *Execution) TestCursor(state string, input any, vars map[string]any, retried int) (*Cursor, error) {
+	st, ok := x.m.states[state]
+	if !ok {
+		return nil, fmt.Errorf("test state: state %q does not exist", state)
+	}
+	cur := &Cursor{State: state, Input: input, Vars: vars, Phase: phaseRun, Entered: 1, EnteredAt: x.host.Now().UnixNano(), RetryCount: retried}
+	if retried > 0 && len(st.Retry) > 0 {
+		cur.Retries = make([]int, len(st.Retry))
+		for i := range cur.Retries {
+			cur.Retries[i] = retried
+		}
+	}
+	return cur, nil
+}
+
+// Retrying reports whether the cursor's state failed and waits to be
+// retried (TestState's RETRIABLE).
+func (cur *Cursor) Retrying() bool { return cur.Phase == phaseRetry }
+
+// StateType returns the type of the machine's state name ("" when it has
+// no such state at its top level).
+func (m *Machine) StateType(name string) string {
+	if st, ok := m.states[name]; ok {
+		return st.Type
+	}
+	return ""
+}
+
+// TaskPattern returns the integration pattern of the machine's Task state
+// name: "", "waitForTaskToken" or "sync".
+func (m *Machine) TaskPattern(name string) string {
+	if st, ok := m.states[name]; ok && st.task != nil {
+		return st.task.Pattern
+	}
+	return ""
+}
+
+// Branches returns the number of branches of the machine's Parallel state
+// name.
+func (m *Machine) Branches(name string) int {
+	if st, ok := m.states[name]; ok {
+		return len(st.branches)
+	}
+	return 0
+}
+
+// JSONata reports whether the machine's state name uses JSONata.
+func (m *Machine) JSONata(name string) bool {
+	st, ok := m.states[name]
+	return ok && st.jsonata
+}
