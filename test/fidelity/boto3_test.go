@@ -193,6 +193,25 @@ arn = "arn:aws:sns:%s:000000000000:%s" % (REGION, uniq("missing"))
 want_error(lambda: sns.get_topic_attributes(TopicArn=arn), "NotFound", "Topic does not exist")`,
 		},
 		{
+			name: "boto3/sfn/TestStateInspectionDataAndNextState",
+			fact: "through boto3 (client with inject_host_prefix=False, as TestState's endpoint hostPrefix 'sync-' cannot resolve locally): TestState of a Pass state at DEBUG answers status SUCCEEDED, nextState, output and inspectionData afterInputPath/afterParameters/afterResultPath as JSON strings; a Task without roleArn fails ValidationException 'RoleArn must be specified when testing a Task state' (" + lsTestState + ", test_base_inspection_level_debug, test_base_lambda_service_task_state_no_role_arn_validation)",
+			py: `sfn = boto3.client("stepfunctions", endpoint_url=ENDPOINT, region_name=REGION, aws_access_key_id="fidelity", aws_secret_access_key="fidelity",
+                   config=Config(inject_host_prefix=False, retries={"max_attempts": 1, "mode": "standard"}))
+data = {"initialData": {"fieldFromInput": "value from input", "otherField": "other"}, "unrelatedData": {"someOtherField": 1234}}
+out = sfn.test_state(definition=json.dumps({"Type": "Pass", "InputPath": "$.initialData", "Parameters": {"staticValue": "some value", "inputValue.$": "$.fieldFromInput"},
+                                            "ResultPath": "$.modifiedData", "Next": "After"}), input=json.dumps(data), inspectionLevel="DEBUG")
+params = {"staticValue": "some value", "inputValue": "value from input"}
+want("status", "SUCCEEDED", out.get("status"))
+want("nextState", "After", out.get("nextState"))
+want("output", dict(data, modifiedData=params), json.loads(out.get("output", "null")))
+ins = out.get("inspectionData", {})
+want("afterInputPath", data["initialData"], json.loads(ins.get("afterInputPath", "null")))
+want("afterParameters", params, json.loads(ins.get("afterParameters", "null")))
+want("afterResultPath", dict(data, modifiedData=params), json.loads(ins.get("afterResultPath", "null")))
+want_error(lambda: sfn.test_state(definition=json.dumps({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"}, "End": True})),
+           "ValidationException", "RoleArn must be specified when testing a Task state")`,
+		},
+		{
 			name: "boto3/sts/GetCallerIdentityXML",
 			fact: "through boto3 (query protocol, XML answer), GetCallerIdentity returns Account (12 digits), Arn and UserId (API reference, GetCallerIdentity)",
 			py: `out = client("sts").get_caller_identity()
