@@ -33,7 +33,7 @@ func redrivable(status Status, stop *time.Time, count int, now time.Time) (strin
 	case count >= maxRedriveCount:
 		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution has been redriven the maximum number of times (%d)", maxRedriveCount)
 	case stop != nil && now.Sub(*stop) > redriveWindow:
-		return RedriveStatusNotRedrivable, "Execution ended more than 14 days ago and cannot be redriven"
+		return RedriveStatusNotRedrivable, "Execution redrivable period exceeded."
 	}
 	return RedriveStatusRedrivable, ""
 }
@@ -82,8 +82,11 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 		if err != nil {
 			return err
 		}
-		restart, err := redriveCursor(cursor)
+		restart, err := restartCursor(cursor)
 		if err != nil {
+			return fmt.Errorf("redrive %s: %w", arn, err)
+		}
+		if err := redriveThreads(tx, id); err != nil {
 			return fmt.Errorf("redrive %s: %w", arn, err)
 		}
 		deadline := asl.ExecutionDeadline(now, m.TimeoutSeconds()).UnixNano()
@@ -106,23 +109,4 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	e.enqueue(id, nil)
 	e.log.InfoContext(ctx, "execution redriven", "executionArn", arn)
 	return now, nil
-}
-
-// redriveCursor turns where an execution stopped into where its redrive
-// starts: the same state entered again, with the same input and variables.
-// No cursor (it stopped before its first checkpoint) starts from StartAt.
-func redriveCursor(stored sql.NullString) (any, error) {
-	if !stored.Valid {
-		return nil, nil
-	}
-	cur, err := asl.DecodeCursor(stored.String)
-	if err != nil {
-		return nil, err
-	}
-	restart := &asl.Cursor{State: cur.State, Input: cur.Input, Vars: cur.Vars}
-	b, err := restart.Encode()
-	if err != nil {
-		return nil, err
-	}
-	return string(b), nil
 }
