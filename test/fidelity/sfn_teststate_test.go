@@ -192,6 +192,23 @@ func sfnTestStateCases() []fcase {
 			},
 		},
 		{
+			name: "sfn/TestStateMockResultIsCheckedAgainstTheAPIShape",
+			fact: "TestState with a mocked lambda:invoke result whose StatusCode is a string fails ValidationException \"Mock result schema validation error: Field 'StatusCode' must be a number\" (fieldValidationMode STRICT by default); with fieldValidationMode NONE the mock is the result (API reference, MockInput fieldValidationMode; " + lsTestState + ", test_strict_mode_lambda_task)",
+			check: func(ctx context.Context, e *env) error {
+				bad := `{"StatusCode":"200"}`
+				_, err := e.testStateClient().TestState(ctx, &sfn.TestStateInput{Definition: aws.String(tsLambda), Mock: &sfntypes.MockInput{Result: aws.String(bad)}})
+				if err := apiErr(err, "ValidationException", "Mock result schema validation error: Field 'StatusCode' must be a number"); err != nil {
+					return err
+				}
+				out, err := e.testState(ctx, &sfn.TestStateInput{Definition: aws.String(tsLambda),
+					Mock: &sfntypes.MockInput{Result: aws.String(bad), FieldValidationMode: sfntypes.MockResponseValidationModeNone}})
+				if err != nil {
+					return err
+				}
+				return first(eq("status", sfntypes.TestExecutionStatusSucceeded, out.Status), jsonEq("output", bad, str(out.Output)))
+			},
+		},
+		{
 			name: "sfn/TestStateMockedParallelResult",
 			fact: "TestState of a Parallel state with a mocked result (one item per branch) answers the mock as the state's result, status SUCCEEDED (" + lsTestState + ", test_base_parallel_state_mock_success)",
 			check: func(ctx context.Context, e *env) error {

@@ -58,3 +58,15 @@ func (m *Machine) JSONata(name string) bool {
 	st, ok := m.states[name]
 	return ok && st.jsonata
 }
+
+// TaskIntegration returns "service:action" of the machine's Task state name
+// when it calls an optimized integration's request-response API
+// (arn:aws:states:::service:action), whose result is the API's response; ""
+// otherwise (a waitForTaskToken or sync pattern, a bare Lambda ARN).
+func (m *Machine) TaskIntegration(name string) string {
+	st, ok := m.states[name]
+	if !ok || st.task == nil || st.task.Pattern != "" || !isStatesARN(st.task.Resource) {
+		return ""
+	}
+	return st.task.Service + ":" + st.task.Action
+}

@@ -362,6 +362,11 @@ func (e *Engine) checkTestState(in TestStateInput, req *testRequest) error {
 		case typ == "Parallel" && len(items) != req.m.Branches(req.state):
 			return apiErr(CodeValidationException, "Mocked result must contain the same number of items as number of Parallel branches.")
 		}
+		if typ == "Task" {
+			if err := checkMockResult(req.m.TaskIntegration(req.state), mock.FieldValidationMode, v); err != nil {
+				return err
+			}
+		}
 		if c := in.Config; c != nil && c.MapIterationFailureCount != nil && *c.MapIterationFailureCount > len(items) {
 			return apiErr(CodeValidationException, "Map iteration failure count must be less than or equal to the number of Map iterations")
 		}

@@ -271,3 +271,28 @@ func TestTestStateStateNameInMachine(t *testing.T) {
 		t.Errorf("%+v", out)
 	}
 }
+
+func TestTestStateMockResultIsCheckedAgainstTheAPIShape(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	lambda := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}`
+	events := `{"Type":"Task","Resource":"arn:aws:states:::events:putEvents","Parameters":{"Entries":[]},"End":true}`
+	for _, c := range []struct {
+		name, def, result, mode, want string
+	}{
+		{"lambda StatusCode as a string", lambda, `{"StatusCode":"200"}`, "", "Mock result schema validation error: Field 'StatusCode' must be a number"},
+		{"events Entries not an array", events, `{"Entries":"x"}`, "STRICT", "Mock result schema validation error: Field 'Entries' must be an array"},
+		{"events nested EventId", events, `{"Entries":[{"EventId":"ok"},{"EventId":["no"]}]}`, "PRESENT", "Mock result schema validation error: Field 'EventId' must be a string"},
+		{"lambda result not an object", lambda, `[1]`, "", "Mocked result must be a JSON object."},
+		{"fields outside the API pass", events, `{"random":"json"}`, "", ""},
+		{"NONE checks nothing", lambda, `{"StatusCode":"200"}`, "NONE", ""},
+	} {
+		res := c.result
+		_, err := e.TestState(context.Background(), TestStateInput{Definition: c.def, Mock: &TestStateMock{Result: &res, FieldValidationMode: c.mode}})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want success", c.name, err)
+		case c.want != "" && (ErrorCode(err) != CodeValidationException || err.Error() != CodeValidationException+": "+c.want):
+			t.Errorf("%s: %v, want ValidationException %q", c.name, err, c.want)
+		}
+	}
+}
