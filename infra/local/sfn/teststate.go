@@ -407,9 +407,26 @@ func testMachine(definition, stateName string) (*asl.Machine, string, error) {
 	}
 	m, err := asl.Parse(wrapped)
 	if err != nil {
-		return nil, "", err
+		return nil, "", singleStateError(string(wrapped), err)
 	}
 	return m, testStateName, nil
+}
+
+// singleStateError reports the problems of a single state's definition,
+// without those of the machine it was wrapped in (no terminal state, a
+// StartAt), as InvalidDefinition.
+func singleStateError(wrapped string, err error) error {
+	var parts []string
+	for _, d := range ValidateDefinition(wrapped) {
+		if d.Code == "MISSING_TERMINAL_STATE" || d.Location == "/StartAt" {
+			continue
+		}
+		parts = append(parts, d.Code+": "+d.Message+" at "+d.Location)
+	}
+	if len(parts) == 0 {
+		return err
+	}
+	return apiErr(CodeInvalidDefinition, "Invalid State Machine Definition: '%s'", strings.Join(parts, ", "))
 }
 
 // transitions lists the states a state may go to: Next, Default, its

@@ -296,3 +296,14 @@ func TestTestStateMockResultIsCheckedAgainstTheAPIShape(t *testing.T) {
 		}
 	}
 }
+
+// A single state's definition errors are its own: none about the machine
+// TestState runs it in.
+func TestTestStateDefinitionErrorsAreTheState(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	_, err := e.TestState(context.Background(), TestStateInput{Definition: `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke"}`, RoleARN: testRole})
+	want := "InvalidDefinition: Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: A Task state must have 'Next' or 'End': true at /States/StateName'"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
