@@ -68,7 +68,10 @@ func (f *frame) task(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) O
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
 		}
 		cur.Token = f.x.host.NewTaskToken()
-		ev.ctxObj["Task"] = map[string]any{"Token": cur.Token}
+		if _, given := f.givenContext(); !given {
+			// A context object TestState was given is the whole of $$.
+			ev.ctxObj["Task"] = map[string]any{"Token": cur.Token}
+		}
 		args, _, err := st.io.arguments(ev, eff)
 		if err != nil {
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))

@@ -70,3 +70,32 @@ func (m *Machine) TaskIntegration(name string) string {
 	}
 	return st.task.Service + ":" + st.task.Action
 }
+
+// ContextGiver is an optional interface of a Host: TestState's context
+// field, which is the whole context object ($$) of the state it runs, in
+// place of the one the execution's info makes.
+type ContextGiver interface {
+	ContextObject() (map[string]any, bool)
+}
+
+// givenContext returns a copy of the context object the Host gives the
+// top-level state, if it gives one (see ContextGiver); the copy's members
+// may be set (Task, Map) without touching the Host's.
+func (f *frame) givenContext() (map[string]any, bool) {
+	if !f.top {
+		return nil, false
+	}
+	g, ok := f.x.host.(ContextGiver)
+	if !ok {
+		return nil, false
+	}
+	obj, ok := g.ContextObject()
+	if !ok {
+		return nil, false
+	}
+	out := make(map[string]any, len(obj)+1)
+	for k, v := range obj {
+		out[k] = v
+	}
+	return out, true
+}

@@ -308,10 +308,7 @@ func (e *Engine) prepareTest(in TestStateInput) (*testRequest, error) {
 	if in.Config != nil && in.Config.RetrierRetryCount != nil {
 		req.retried = *in.Config.RetrierRetryCount
 	}
-	req.info, err = e.testInfo(in, req.input)
-	if err != nil {
-		return nil, err
-	}
+	req.info = e.testInfo(in, req.input)
 	return req, nil
 }
 
@@ -346,6 +343,14 @@ func (e *Engine) checkTestState(in TestStateInput, req *testRequest) error {
 		return apiErr(CodeValidationException, "A test mock should have only one of the following fields: [result, errorOutput].")
 	}
 	req.mock = &testMock{}
+	if in.Context != "" {
+		p := req.m.TaskPattern(req.state)
+		ctxObj, err := parseTestContext(in.Context, typ == "Task" && (p == "sync" || p == "waitForTaskToken"))
+		if err != nil {
+			return err
+		}
+		req.mock.context = ctxObj
+	}
 	if mock.ErrorOutput != nil {
 		req.mock.err = &asl.StateError{Name: mock.ErrorOutput.Error, Cause: mock.ErrorOutput.Cause}
 	}
@@ -473,13 +478,13 @@ func decodeTestInput(input string) (any, error) {
 	return v, nil
 }
 
-// testInfo is the context object of a TestState run: an express execution
-// of a state machine that exists only for the test, or what the request's
-// context gives ($$.Execution and $$.StateMachine members).
-func (e *Engine) testInfo(in TestStateInput, input any) (asl.ExecutionInfo, error) {
+// testInfo is the execution a TestState run belongs to, which its context
+// object tells of unless the request gives one: an express execution of a
+// state machine that exists only for the test.
+func (e *Engine) testInfo(in TestStateInput, input any) asl.ExecutionInfo {
 	id := ids.UUID()
 	smName := "TestStateMachine-" + id
-	info := asl.ExecutionInfo{
+	return asl.ExecutionInfo{
 		ARN:              fmt.Sprintf("arn:aws:states:%s:%s:express:%s:%s:%s", e.region, e.account, smName, id, ids.UUID()),
 		Name:             id,
 		StateMachineARN:  fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", e.region, e.account, smName),
@@ -489,44 +494,6 @@ func (e *Engine) testInfo(in TestStateInput, input any) (asl.ExecutionInfo, erro
 		Input:            input,
 		Start:            e.clock.Now(),
 	}
-	if in.Context == "" {
-		return info, nil
-	}
-	var c struct {
-		Execution struct {
-			ID, Name, RoleARN, StartTime string
-			Input                        json.RawMessage
-		}
-		StateMachine struct{ ID, Name string }
-	}
-	if err := json.Unmarshal([]byte(in.Context), &c); err != nil {
-		return info, apiErr(CodeValidationException, "Invalid Context object provided: %v", err)
-	}
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	set(&info.ARN, c.Execution.ID)
-	set(&info.Name, c.Execution.Name)
-	set(&info.RoleARN, c.Execution.RoleARN)
-	set(&info.StateMachineARN, c.StateMachine.ID)
-	set(&info.StateMachineName, c.StateMachine.Name)
-	if c.Execution.StartTime != "" {
-		t, err := time.Parse(time.RFC3339Nano, c.Execution.StartTime)
-		if err != nil {
-			return info, apiErr(CodeValidationException, "Invalid Context object provided: Execution.StartTime %q is not an ISO-8601 timestamp", c.Execution.StartTime)
-		}
-		info.Start = t
-	}
-	if len(c.Execution.Input) > 0 {
-		v, err := expr.Decode(c.Execution.Input)
-		if err != nil {
-			return info, apiErr(CodeValidationException, "Invalid Context object provided: %v", err)
-		}
-		info.Input = v
-	}
-	return info, nil
 }
 
 // checkRoleARN refuses a roleArn that is no ARN, as the other operations

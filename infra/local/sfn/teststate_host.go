@@ -25,13 +25,24 @@ type testMock struct {
 	result   any
 	err      *asl.StateError
 	failures int // mapIterationFailureCount
+	// context is the request's context object ($$), nil when not given.
+	context map[string]any
 }
 
 var (
-	_ asl.Host        = (*testHost)(nil)
-	_ asl.Inspector   = (*testHost)(nil)
-	_ asl.StateMocker = (*testHost)(nil)
+	_ asl.Host         = (*testHost)(nil)
+	_ asl.Inspector    = (*testHost)(nil)
+	_ asl.StateMocker  = (*testHost)(nil)
+	_ asl.ContextGiver = (*testHost)(nil)
 )
+
+// ContextObject is the request's context object, when it gives one.
+func (h *testHost) ContextObject() (map[string]any, bool) {
+	if h.mock == nil || h.mock.context == nil {
+		return nil, false
+	}
+	return h.mock.context, true
+}
 
 func (h *testHost) Now() time.Time       { return h.e.clock.Now() }
 func (h *testHost) NewTaskToken() string { return newToken() }

@@ -307,3 +307,33 @@ func TestTestStateDefinitionErrorsAreTheState(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// A request's context is the whole context object of the state under test.
+func TestTestStateGivenContextObject(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	res := `{"ok":true}`
+	def := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f","ctx.$":"$$"},"End":true}`
+	for _, c := range []struct{ context, want string }{
+		{`{"Execution":{"Name":"given","Input":{"a":1}},"State":{"RetryCount":0}}`, `{"Execution":{"Name":"given","Input":{"a":1}},"State":{"RetryCount":0}}`},
+		{`{}`, `{}`},
+	} {
+		out := testState(t, e, TestStateInput{Definition: def, Context: c.context, Mock: &TestStateMock{Result: &res}, InspectionLevel: "DEBUG"})
+		jsonEqual(t, "afterParameters", out.Inspection["afterParameters"].(string), `{"FunctionName":"f","ctx":`+c.want+`}`)
+	}
+	token := `{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","Parameters":{"QueueUrl":"q","MessageBody":{"TaskToken.$":"$$.Task.Token"}},"End":true}`
+	out := testState(t, e, TestStateInput{Definition: token, Context: `{"Task":{"Token":"abcd123"}}`, Mock: &TestStateMock{Result: &res}, InspectionLevel: "DEBUG"})
+	jsonEqual(t, "afterParameters", out.Inspection["afterParameters"].(string), `{"QueueUrl":"q","MessageBody":{"TaskToken":"abcd123"}}`)
+
+	for _, c := range []struct{ def, context, want string }{
+		{def, `{"Execution":{"Id":1}}`, "Invalid Context object provided: Execution.Id must be a string"},
+		{def, `{"Map":{}}`, "Invalid Context object provided: 'Map' field is not supported when mocking a Context object"},
+		{def, `{"Execution":{"pokemon":"squirtle"}}`, "Invalid Context object provided: Field 'pokemon' is not allowed"},
+		{def, `{"Pokedex":{}}`, "Invalid Context object provided: Field 'Pokedex' is not allowed"},
+		{def, `{"Task":{"Token":"abcd123"}}`, "Invalid Context object provided: Context object contains 'Task' when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern"},
+	} {
+		_, err := e.TestState(context.Background(), TestStateInput{Definition: c.def, Context: c.context, Mock: &TestStateMock{Result: &res}})
+		if err == nil || err.Error() != "ValidationException: "+c.want {
+			t.Errorf("context %s: %v, want %q", c.context, err, c.want)
+		}
+	}
+}
