@@ -209,6 +209,26 @@ func sfnTestStateCases() []fcase {
 			},
 		},
 		{
+			name: "sfn/TestStateContextIsTheWholeContextObject",
+			fact: "TestState with a mock and a context: $$ is the context given (an empty one is {}); a member of the wrong type fails ValidationException 'Invalid Context object provided: Execution.Id must be a string' (API reference, TestStateInput context; " + lsTestState + ", test_state_context_object_edge_cases[EMPTY], test_state_context_object_validation_failures)",
+			check: func(ctx context.Context, e *env) error {
+				def := `{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f","ctx.$":"$$"},"ResultPath":"$.r","End":true}`
+				mock := &sfntypes.MockInput{Result: aws.String(`{"StatusCode":200}`)}
+				out, err := e.testState(ctx, &sfn.TestStateInput{Definition: aws.String(def), Mock: mock, Context: aws.String(`{}`), InspectionLevel: sfntypes.InspectionLevelDebug})
+				if err != nil {
+					return err
+				}
+				if out.InspectionData == nil {
+					return fmt.Errorf("inspectionData: want present at DEBUG, got none")
+				}
+				if err := jsonEq("afterParameters", `{"FunctionName":"f","ctx":{}}`, str(out.InspectionData.AfterParameters)); err != nil {
+					return err
+				}
+				_, err = e.testStateClient().TestState(ctx, &sfn.TestStateInput{Definition: aws.String(def), Mock: mock, Context: aws.String(`{"Execution":{"Id":1}}`)})
+				return apiErr(err, "ValidationException", "Invalid Context object provided: Execution.Id must be a string")
+			},
+		},
+		{
 			name: "sfn/TestStateMockedParallelResult",
 			fact: "TestState of a Parallel state with a mocked result (one item per branch) answers the mock as the state's result, status SUCCEEDED (" + lsTestState + ", test_base_parallel_state_mock_success)",
 			check: func(ctx context.Context, e *env) error {
