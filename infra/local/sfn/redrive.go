@@ -25,11 +25,16 @@ const (
 )
 
 // redrivable returns an execution's redriveStatus and, when it cannot be
-// redriven, the reason.
-func redrivable(status Status, stop *time.Time, count int, now time.Time) (string, string) {
+// redriven, the reason; nextEvent is the id its next history event would
+// take.
+func redrivable(status Status, stop *time.Time, count int, nextEvent int64, now time.Time) (string, string) {
 	switch {
 	case status == StatusRunning || status == StatusSucceeded:
 		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution is %s and cannot be redriven", status)
+	case nextEvent > asl.MaxHistoryEvents:
+		// No room for a redrive's events (API reference, DescribeExecution
+		// redriveStatusReason).
+		return RedriveStatusNotRedrivable, "Execution history event limit exceeded."
 	case count >= maxRedriveCount:
 		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution has been redriven the maximum number of times (%d)", maxRedriveCount)
 	case stop != nil && now.Sub(*stop) > redriveWindow:
@@ -72,7 +77,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 			t := time.Unix(0, stop.Int64)
 			stopAt = &t
 		}
-		if rs, reason := redrivable(status, stopAt, count, now); rs != RedriveStatusRedrivable {
+		if rs, reason := redrivable(status, stopAt, count, next, now); rs != RedriveStatusRedrivable {
 			return apiErr(CodeExecutionNotRedrivable, "%s: '%s'", reason, arn)
 		}
 		if smStatus.String != machineActive {

@@ -197,8 +197,9 @@ func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, 
 	x := &Execution{ExecutionARN: arn}
 	var start int64
 	var stop, redrive sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns, redrive_count, redrive_ns FROM sfn_executions WHERE arn = ?`, arn).
-		Scan(&x.StateMachineARN, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop, &x.RedriveCount, &redrive)
+	var next int64
+	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns, redrive_count, redrive_ns, next_event FROM sfn_executions WHERE arn = ?`, arn).
+		Scan(&x.StateMachineARN, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop, &x.RedriveCount, &redrive, &next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 	}
@@ -214,7 +215,7 @@ func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, 
 		t := time.Unix(0, redrive.Int64)
 		x.RedriveDate = &t
 	}
-	x.RedriveStatus, x.RedriveStatusReason = redrivable(x.Status, x.StopDate, x.RedriveCount, s.clock.Now())
+	x.RedriveStatus, x.RedriveStatusReason = redrivable(x.Status, x.StopDate, x.RedriveCount, next, s.clock.Now())
 	return x, nil
 }
 
