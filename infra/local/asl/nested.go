@@ -157,7 +157,7 @@ func (f *frame) resumeThread(ctx context.Context, m *Machine, prefix string, i i
 	}
 	path := prefix + strconv.Itoa(i)
 	out, se = f.runThread(ctx, m, path, cur, durable)
-	if durable && (se == nil || se.Name != abortedName) && !f.endThread(path, out, se) {
+	if durable && (se == nil || se.Name != abortedName) && !f.endThread(path, out, se, cur) {
 		return nil, aborted(), false
 	}
 	return out, se, false

@@ -16,20 +16,24 @@ import (
 //
 // At the redrive, the Map or Parallel state the execution stopped in is
 // resumed where it was (see restartCursor), so it finds its threads again:
-// a succeeded iteration or branch keeps its output and is not run again, a
-// failed one runs again from its start, and one that was interrupted (the
-// Map or Parallel failed around it, the execution was stopped or timed out)
-// enters again the state it was in. Threads that only compute are never
+// a succeeded iteration or branch keeps its output and is not run again; a
+// failed one, or one that was interrupted (the Map or Parallel failed
+// around it, the execution was stopped or timed out), enters again the
+// state where it stopped, with the input it had there, and the states it
+// had passed are not run again. The same holds inside a Map or Parallel
+// nested in them. Threads that only compute are never
 // checkpointed and run again: doing so is invisible.
 
 // redriveThreads prepares the checkpointed threads of execution id for its
-// redrive: failed threads are dropped (they run again from their start),
-// interrupted ones restart the state they were in.
+// redrive: failed and interrupted threads run again from the state where
+// they stopped (see restartCursor).
 func redriveThreads(tx *sql.Tx, id int64) error {
-	if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ? AND status = ?`, id, string(asl.ThreadFailed)); err != nil {
+	// A failed thread that kept no cursor (written before threads kept one)
+	// runs again from its start.
+	if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ? AND status = ? AND cursor IS NULL`, id, string(asl.ThreadFailed)); err != nil {
 		return fmt.Errorf("redrive threads: %w", err)
 	}
-	rows, err := tx.Query(`SELECT path, cursor FROM sfn_threads WHERE exec_id = ? AND status = ?`, id, string(asl.ThreadRunning))
+	rows, err := tx.Query(`SELECT path, cursor FROM sfn_threads WHERE exec_id = ? AND status IN (?, ?)`, id, string(asl.ThreadRunning), string(asl.ThreadFailed))
 	if err != nil {
 		return fmt.Errorf("redrive threads: %w", err)
 	}
@@ -56,7 +60,8 @@ func redriveThreads(tx *sql.Tx, id int64) error {
 		return fmt.Errorf("redrive threads: %w", err)
 	}
 	for _, r := range restarts {
-		if _, err := tx.Exec(`UPDATE sfn_threads SET cursor = ? WHERE exec_id = ? AND path = ?`, r.cursor, id, r.path); err != nil {
+		if _, err := tx.Exec(`UPDATE sfn_threads SET status = ?, cursor = ?, error = NULL, cause = NULL WHERE exec_id = ? AND path = ?`,
+			string(asl.ThreadRunning), r.cursor, id, r.path); err != nil {
 			return fmt.Errorf("redrive thread %s: %w", r.path, err)
 		}
 	}

@@ -137,3 +137,47 @@ func TestRedriveAfterStopRestartsTheInterruptedIteration(t *testing.T) {
 		t.Fatalf("redriven: %s %v", x.Status, x.Output)
 	}
 }
+
+// Inside a failed Parallel branch, a redrive resumes the branch where it
+// failed: the states it had passed do not run again, and its Map reruns
+// only its failed iteration.
+func TestRedriveNestedMapInAFailedBranch(t *testing.T) {
+	inv := &perItem{}
+	inv.failing.Store(true)
+	inv.answer = func(call asl.TaskCall, _ int) (any, error) {
+		m, _ := call.Parameters.(map[string]any)
+		if m["item"] == "b" && inv.failing.Load() {
+			return nil, &asl.TaskError{Name: "Boom", Cause: "item b failed"}
+		}
+		return m["item"], nil
+	}
+	e := newTestEngine(t, Options{Invoker: inv})
+	def := `{"StartAt":"Both","States":{"Both":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"Prep","States":{
+		"Prep":{"Type":"Pass","Result":["a","b"],"Next":"Each"},
+		"Each":{"Type":"Map","MaxConcurrency":1,"End":true,"ItemProcessor":{"StartAt":"Call","States":{
+			"Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f","item.$":"$"},"End":true}}}}}}]}}}`
+	arn := start(t, e, def, "", `{}`)
+	if x := waitDone(t, e, arn); x.Status != StatusFailed {
+		t.Fatalf("first run: %s", x.Status)
+	}
+	inv.failing.Store(false)
+	if _, err := e.RedriveExecution(context.Background(), arn); err != nil {
+		t.Fatal(err)
+	}
+	x := waitDone(t, e, arn)
+	if x.Status != StatusSucceeded || *x.Output != `[["a","b"]]` {
+		t.Fatalf("redriven: %s %v %v", x.Status, x.Output, x.Cause)
+	}
+	if inv.count("a") != 1 || inv.count("b") != 2 {
+		t.Errorf("calls a=%d b=%d, want 1 and 2", inv.count("a"), inv.count("b"))
+	}
+	passes := 0
+	for _, ev := range historyOf(t, e, arn) {
+		if ev.Type == "PassStateEntered" {
+			passes++
+		}
+	}
+	if passes != 1 {
+		t.Errorf("Prep entered %d times, want once", passes)
+	}
+}
