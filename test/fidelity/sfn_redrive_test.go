@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"loanflow/infra/local/localtest"
 )
 
 // mapTokenDef maps over $.items, one at a time, each iteration sending its
@@ -17,6 +21,17 @@ import (
 func mapTokenDef(queueURL string) string {
 	return `{"StartAt":"Each","States":{"Each":{"Type":"Map","MaxConcurrency":1,"ItemsPath":"$.items","ItemProcessor":{"StartAt":"Ask","States":{"Ask":{"Type":"Task",` +
 		`"Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","Parameters":{"QueueUrl":"` + queueURL + `","MessageBody":{"item.$":"$","token.$":"$$.Task.Token"}},"End":true}}},"End":true}}}`
+}
+
+// parallelTokenDef runs one branch per item, each sending its item and a
+// task token to a queue and waiting for the answer.
+func parallelTokenDef(queueURL string, items ...string) string {
+	var branches []string
+	for _, it := range items {
+		branches = append(branches, `{"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",`+
+			`"Parameters":{"QueueUrl":"`+queueURL+`","MessageBody":{"item":"`+it+`","token.$":"$$.Task.Token"}},"End":true}}}`)
+	}
+	return `{"StartAt":"Both","States":{"Both":{"Type":"Parallel","Branches":[` + strings.Join(branches, ",") + `],"End":true}}}`
 }
 
 // nextAsk receives the next message of a mapTokenDef iteration.
@@ -168,6 +183,70 @@ func sfnRedriveCases() []fcase {
 					return err
 				}
 				return eq("messages of iterations run again besides b", 0, len(extra))
+			},
+		},
+		{
+			name: "sfn/RedriveParallelRerunsOnlyTheFailedBranch",
+			fact: "RedriveExecution of an execution failed in a Parallel state reruns only the branches that failed or were aborted; a succeeded branch keeps its result (API reference, RedriveExecution: \"For workflows that include an Inline Map or Parallel state, RedriveExecution API action reschedules and redrives only the iterations and branches that failed or aborted\")",
+			check: func(ctx context.Context, e *env) error {
+				_, url, err := e.newQueue(ctx, false, map[string]string{"VisibilityTimeout": "600"})
+				if err != nil {
+					return err
+				}
+				_, machine, err := e.newMachine(ctx, parallelTokenDef(url, "a", "b"))
+				if err != nil {
+					return err
+				}
+				exec, err := e.start(ctx, machine, "", "")
+				if err != nil {
+					return err
+				}
+				defer e.stopQuietly(ctx, exec)
+				tokens := map[string]string{}
+				for range 2 {
+					item, token, err := e.nextAsk(ctx, url)
+					if err != nil {
+						return err
+					}
+					tokens[item] = token
+				}
+				if _, err := e.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tokens["a"]), Output: aws.String(`"a-done"`)}); err != nil {
+					return noErr("SendTaskSuccess a", err)
+				}
+				// Branch a has taken its answer before b fails.
+				if err := localtest.Poll(ctx, 30*time.Second, pollEvery, "branch a to succeed", func() (bool, error) {
+					evs, err := e.history(ctx, exec, false)
+					return slices.Contains(eventTypes(evs), "TaskSucceeded"), err
+				}); err != nil {
+					return err
+				}
+				if _, err := e.sfn.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(tokens["b"]), Error: aws.String("Refused")}); err != nil {
+					return noErr("SendTaskFailure b", err)
+				}
+				d, err := e.finished(ctx, exec)
+				if err != nil {
+					return err
+				}
+				if d.Status != sfntypes.ExecutionStatusFailed {
+					return fmt.Errorf("first attempt: want FAILED, got %s", d.Status)
+				}
+				if _, err := e.sfn.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
+					return noErr("RedriveExecution", err)
+				}
+				item, token, err := e.nextAsk(ctx, url)
+				if err != nil {
+					return fmt.Errorf("the redriven branch: %w", err)
+				}
+				if item != "b" {
+					return fmt.Errorf("redriven branch asked for %q: want only b", item)
+				}
+				if _, err := e.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`"b-done"`)}); err != nil {
+					return noErr("SendTaskSuccess b", err)
+				}
+				if d, err = e.finished(ctx, exec); err != nil {
+					return err
+				}
+				return first(eq("status", sfntypes.ExecutionStatusSucceeded, d.Status), jsonEq("output", `["a-done","b-done"]`, str(d.Output)))
 			},
 		},
 	}
