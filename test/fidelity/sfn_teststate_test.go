@@ -229,6 +229,39 @@ func sfnTestStateCases() []fcase {
 			},
 		},
 		{
+			name: "sfn/TestStateMockedMapBeyondToleratedFailures",
+			fact: "TestState of a Map (ToleratedFailureCount 1) mocked with mapIterationFailureCount 2: status CAUGHT_ERROR States.ExceedToleratedFailureThreshold 'The specified tolerated failure threshold was exceeded', the catcher's Next, inspectionData maxConcurrency 0, toleratedFailureCount 1, errorDetails catchIndex 1; with 0 failures the mock is the output (" + lsTestState + ", test_map_state_failure_count[DEBUG-BASE_MAP_STATE_CATCH])",
+			check: func(ctx context.Context, e *env) error {
+				def := `{"Type":"Map","QueryLanguage":"JSONata","Items":"{% $states.input.Values %}","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},` +
+					`"StartAt":"TestState","States":{"TestState":{"Type":"Task","Resource":"arn:aws:lambda:your-region:your-account-id:function:yourHelloWorldFunction","End":true}}},` +
+					`"Catch":[{"ErrorEquals":["MockException"],"Output":"{% $states %}","Next":"HandleMockError"},{"ErrorEquals":["States.ExceedToleratedFailureThreshold"],"Output":"{% $states %}","Next":"HandleThreshold"}],` +
+					`"ToleratedFailureCount":1,"End":true}`
+				run := func(result string, failures int32) (*sfn.TestStateOutput, error) {
+					return e.testState(ctx, &sfn.TestStateInput{Definition: aws.String(def), Input: aws.String(`{"Values":["first","second","third"]}`), InspectionLevel: sfntypes.InspectionLevelDebug,
+						Mock: &sfntypes.MockInput{Result: aws.String(result)}, StateConfiguration: &sfntypes.TestStateConfiguration{MapIterationFailureCount: aws.Int32(failures)}})
+				}
+				out, err := run(`[1,1,1]`, 0)
+				if err != nil {
+					return err
+				}
+				if err := first(eq("status", sfntypes.TestExecutionStatusSucceeded, out.Status), jsonEq("output", `[1,1,1]`, str(out.Output))); err != nil {
+					return err
+				}
+				out, err = run(`[0,0,1]`, 2)
+				if err != nil {
+					return err
+				}
+				d := out.InspectionData
+				if d == nil || d.ErrorDetails == nil {
+					return fmt.Errorf("inspectionData.errorDetails: want present, got none")
+				}
+				return first(eq("status", sfntypes.TestExecutionStatusCaughtError, out.Status), eq("error", "States.ExceedToleratedFailureThreshold", str(out.Error)),
+					eq("cause", "The specified tolerated failure threshold was exceeded", str(out.Cause)), eq("nextState", "HandleThreshold", str(out.NextState)),
+					eq("maxConcurrency", int32(0), aws.ToInt32(d.MaxConcurrency)), eq("toleratedFailureCount", int32(1), aws.ToInt32(d.ToleratedFailureCount)),
+					eq("catchIndex", int32(1), aws.ToInt32(d.ErrorDetails.CatchIndex)))
+			},
+		},
+		{
 			name: "sfn/TestStateMockedParallelResult",
 			fact: "TestState of a Parallel state with a mocked result (one item per branch) answers the mock as the state's result, status SUCCEEDED (" + lsTestState + ", test_base_parallel_state_mock_success)",
 			check: func(ctx context.Context, e *env) error {

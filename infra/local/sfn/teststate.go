@@ -195,7 +195,14 @@ func inspection(req *testRequest, h *testHost, cur *asl.Cursor, out *TestStateOu
 	keep := map[string]bool{}
 	switch {
 	case req.m.JSONata(req.state):
-		keep = map[string]bool{asl.StageAfterArguments: true, asl.StageResult: true}
+		// No JSONPath stages; a Task's result, a Map's limits.
+		keep = map[string]bool{asl.StageAfterArguments: true}
+		switch typ {
+		case "Task":
+			keep[asl.StageResult] = true
+		case "Map":
+			keep[asl.StageMaxConcurrency], keep[asl.StageToleratedFailureCount], keep[asl.StageToleratedFailurePercentage] = true, true, true
+		}
 	case typ == "Choice" || typ == "Wait" || typ == "Succeed":
 		keep = map[string]bool{asl.StageAfterInputPath: true}
 	case typ == "Fail":

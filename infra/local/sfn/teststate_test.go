@@ -337,3 +337,18 @@ func TestTestStateGivenContextObject(t *testing.T) {
 		}
 	}
 }
+
+// A JSONata Map's inspectionData shows its limits, not its result (LocalStack
+// test_map_state_failure_count[DEBUG-BASE_MAP_STATE_CATCH], recorded
+// against AWS).
+func TestTestStateJSONataMapInspection(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	def := `{"Type":"Map","QueryLanguage":"JSONata","Items":"{% $states.input.Values %}","ToleratedFailureCount":1,"End":true,
+		"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}`
+	res := `[1,1,1]`
+	out := testState(t, e, TestStateInput{Definition: def, Input: `{"Values":["a","b","c"]}`, InspectionLevel: "DEBUG", Mock: &TestStateMock{Result: &res}})
+	want := map[string]any{"input": `{"Values":["a","b","c"]}`, "maxConcurrency": 0, "toleratedFailureCount": 1}
+	if !reflect.DeepEqual(out.Inspection, want) {
+		t.Errorf("inspectionData %v, want %v", out.Inspection, want)
+	}
+}
