@@ -352,3 +352,23 @@ func TestTestStateJSONataMapInspection(t *testing.T) {
 		t.Errorf("inspectionData %v, want %v", out.Inspection, want)
 	}
 }
+
+// A state still running at TestState's limit fails States.Timeout
+// (API_TestState: "If the execution of a state exceeds this duration, it
+// fails with the States.Timeout error").
+func TestTestStateLimit(t *testing.T) {
+	defer func(d time.Duration) { testStateLimit = d }(testStateLimit)
+	testStateLimit = 50 * time.Millisecond
+	inv := &fakeInvoker{answer: func(asl.TaskCall, int) (any, error) {
+		time.Sleep(200 * time.Millisecond)
+		return nil, context.Canceled
+	}}
+	e := newTestEngine(t, Options{Invoker: inv})
+	for _, def := range []string{`{"Type":"Wait","Seconds":60,"End":true}`,
+		`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}`} {
+		out := testState(t, e, TestStateInput{Definition: def, RoleARN: testRole})
+		if out.Status != TestFailed || str(out.Error) != asl.ErrTimeout {
+			t.Errorf("%s: %s %s %s, want FAILED States.Timeout", def, out.Status, str(out.Error), str(out.Cause))
+		}
+	}
+}
