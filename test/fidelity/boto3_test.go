@@ -193,6 +193,50 @@ arn = "arn:aws:sns:%s:000000000000:%s" % (REGION, uniq("missing"))
 want_error(lambda: sns.get_topic_attributes(TopicArn=arn), "NotFound", "Topic does not exist")`,
 		},
 		{
+			name: "boto3/sfn/ListExecutionsRedriveFieldsAndFilter",
+			fact: "through boto3, ListExecutions items carry redriveCount (0 until redriven) and, once redriven, redriveDate as a timestamp; redriveFilter REDRIVEN lists only those (" + lsSFN + ", test_start_execution exec_list_resp; API reference, ListExecutions redriveFilter)",
+			py: `sfn = client("stepfunctions")
+arn = sfn.create_state_machine(name=uniq("sm"), roleArn="arn:aws:iam::000000000000:role/fidelity-sfn",
+    definition='{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}')["stateMachineArn"]
+ex = [sfn.start_execution(stateMachineArn=arn)["executionArn"] for _ in range(2)]
+def ended(x):
+    deadline = time.time() + 30
+    while sfn.describe_execution(executionArn=x)["status"] == "RUNNING":
+        if time.time() > deadline:
+            raise Mismatch("execution %s still RUNNING" % x)
+        time.sleep(0.05)
+for x in ex:
+    ended(x)
+items = {i["executionArn"]: i for i in sfn.list_executions(stateMachineArn=arn)["executions"]}
+want("redriveCount before any redrive", [0, 0], [items[x].get("redriveCount") for x in ex])
+sfn.redrive_execution(executionArn=ex[0])
+ended(ex[0])
+redriven = sfn.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")["executions"]
+want("REDRIVEN executions", [ex[0]], [i["executionArn"] for i in redriven])
+want("redriveCount", 1, redriven[0].get("redriveCount"))
+recent("redriveDate", redriven[0].get("redriveDate"))
+want("NOT_REDRIVEN executions", [ex[1]], [i["executionArn"] for i in sfn.list_executions(stateMachineArn=arn, redriveFilter="NOT_REDRIVEN")["executions"]])`,
+		},
+		{
+			name: "boto3/sfn/TestStateInspectionDataAndNextState",
+			fact: "through boto3 (client with inject_host_prefix=False, as TestState's endpoint hostPrefix 'sync-' cannot resolve locally): TestState of a Pass state at DEBUG answers status SUCCEEDED, nextState, output and inspectionData afterInputPath/afterParameters/afterResultPath as JSON strings; a Task without roleArn fails ValidationException 'RoleArn must be specified when testing a Task state' (" + lsTestState + ", test_base_inspection_level_debug, test_base_lambda_service_task_state_no_role_arn_validation)",
+			py: `sfn = boto3.client("stepfunctions", endpoint_url=ENDPOINT, region_name=REGION, aws_access_key_id="fidelity", aws_secret_access_key="fidelity",
+                   config=Config(inject_host_prefix=False, retries={"max_attempts": 1, "mode": "standard"}))
+data = {"initialData": {"fieldFromInput": "value from input", "otherField": "other"}, "unrelatedData": {"someOtherField": 1234}}
+out = sfn.test_state(definition=json.dumps({"Type": "Pass", "InputPath": "$.initialData", "Parameters": {"staticValue": "some value", "inputValue.$": "$.fieldFromInput"},
+                                            "ResultPath": "$.modifiedData", "Next": "After"}), input=json.dumps(data), inspectionLevel="DEBUG")
+params = {"staticValue": "some value", "inputValue": "value from input"}
+want("status", "SUCCEEDED", out.get("status"))
+want("nextState", "After", out.get("nextState"))
+want("output", dict(data, modifiedData=params), json.loads(out.get("output", "null")))
+ins = out.get("inspectionData", {})
+want("afterInputPath", data["initialData"], json.loads(ins.get("afterInputPath", "null")))
+want("afterParameters", params, json.loads(ins.get("afterParameters", "null")))
+want("afterResultPath", dict(data, modifiedData=params), json.loads(ins.get("afterResultPath", "null")))
+want_error(lambda: sfn.test_state(definition=json.dumps({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"}, "End": True})),
+           "ValidationException", "RoleArn must be specified when testing a Task state")`,
+		},
+		{
 			name: "boto3/sts/GetCallerIdentityXML",
 			fact: "through boto3 (query protocol, XML answer), GetCallerIdentity returns Account (12 digits), Arn and UserId (API reference, GetCallerIdentity)",
 			py: `out = client("sts").get_caller_identity()

@@ -344,6 +344,8 @@ func allCases() []fcase {
 	cs = append(cs, dynamodbCases()...)
 	cs = append(cs, sfnCases()...)
 	cs = append(cs, sfnActivityCases()...)
+	cs = append(cs, sfnTestStateCases()...)
+	cs = append(cs, sfnRedriveCases()...)
 	cs = append(cs, eventsCases()...)
 	cs = append(cs, stsCases()...)
 	cs = append(cs, snsCases()...)

@@ -171,6 +171,9 @@ func (f *frame) env(st *state, cur *Cursor) *evalEnv {
 	if !st.usesContext {
 		return f.jsonataEnv(st, cur, &evalEnv{vars: cur.Vars, input: cur.Input})
 	}
+	if ctxObj, ok := f.givenContext(); ok {
+		return f.jsonataEnv(st, cur, &evalEnv{ctxObj: ctxObj, vars: cur.Vars, input: cur.Input})
+	}
 	info := &f.x.info
 	stateObj := map[string]any{
 		"Name":        st.Name,

@@ -143,7 +143,7 @@ const (
 // runs, its output once it succeeded, its error once it failed.
 type Thread struct {
 	Status ThreadStatus
-	Cursor *Cursor     // ThreadRunning
+	Cursor *Cursor     // ThreadRunning; ThreadFailed: where it failed
 	Output any         // ThreadSucceeded
 	Err    *StateError // ThreadFailed
 }

@@ -76,6 +76,7 @@ func (f *frame) step(ctx context.Context, cur *Cursor) Outcome {
 		cur.Phase, cur.WakeAt = phaseRun, 0
 	}
 	ev := f.env(st, cur)
+	ev.insp = f.inspector()
 	switch st.Type {
 	case "Pass":
 		return f.pass(st, cur, ev)
@@ -184,7 +185,9 @@ func (f *frame) pass(st *state, cur *Cursor, ev *evalEnv) Outcome {
 			return Outcome{Kind: StepEnd, Err: dataLimit(st)}
 		}
 		res = st.result
+		ev.inspect(StageResult, res)
 	}
+	ev.inspect(StageAfterResultSelector, res)
 	set, err := st.io.assign(ev, res)
 	if err != nil {
 		return f.fail(st, cur, err)
@@ -362,6 +365,7 @@ func errorMatches(list []string, name string) bool {
 
 // handleError applies Retry then Catch to a failure of st.
 func (f *frame) handleError(st *state, cur *Cursor, ev *evalEnv, se *StateError) Outcome {
+	ev.inspect(StageError, se)
 	for i, r := range st.Retry {
 		if !errorMatches(r.ErrorEquals, se.Name) {
 			continue
@@ -369,6 +373,7 @@ func (f *frame) handleError(st *state, cur *Cursor, ev *evalEnv, se *StateError)
 		if len(cur.Retries) < len(st.Retry) {
 			cur.Retries = append(cur.Retries, make([]int, len(st.Retry)-len(cur.Retries))...)
 		}
+		ev.inspect(StageRetryIndex, i)
 		n := cur.Retries[i]
 		if n >= r.MaxAttempts {
 			break
@@ -376,15 +381,17 @@ func (f *frame) handleError(st *state, cur *Cursor, ev *evalEnv, se *StateError)
 		cur.Retries[i]++
 		cur.RetryCount++
 		delay := retryDelay(r, n)
+		ev.inspect(StageRetryBackoff, int64(delay/time.Second))
 		cur.Phase = phaseRetry
 		cur.WakeAt = f.x.host.Now().Add(delay).UnixNano()
 		cur.Token, cur.Args, cur.TimeoutAt, cur.HBAt, cur.outcome, cur.Started = "", nil, 0, 0, nil, false
 		return Outcome{Kind: StepSuspend, WakeAt: time.Unix(0, cur.WakeAt)}
 	}
-	for _, c := range st.Catch {
+	for i, c := range st.Catch {
 		if !errorMatches(c.ErrorEquals, se.Name) {
 			continue
 		}
+		ev.inspect(StageCatchIndex, i)
 		errOut := map[string]any{"Error": se.Name, "Cause": se.Cause}
 		set, err := c.io.assign(ev, errOut)
 		if err != nil {

@@ -241,6 +241,9 @@ func (io *jsonataIO) arguments(ev *evalEnv, eff any) (any, bool, error) {
 		return eff, false, nil
 	}
 	v, err := io.args.eval(ev, states{input: eff})
+	if err == nil {
+		ev.inspect(StageAfterArguments, v)
+	}
 	return v, true, err
 }
 

@@ -128,22 +128,35 @@ func (io *jsonPathIO) resultMember() string {
 }
 
 func (io *jsonPathIO) input(ev *evalEnv, raw any) (any, error) {
-	return io.inputPath.apply(ev, raw)
+	v, err := io.inputPath.apply(ev, raw)
+	if err == nil {
+		ev.inspect(StageAfterInputPath, v)
+	}
+	return v, err
 }
 
 func (io *jsonPathIO) arguments(ev *evalEnv, eff any) (any, bool, error) {
 	if io.params == nil {
+		ev.inspect(StageAfterParameters, eff)
 		return eff, false, nil
 	}
 	v, err := io.params.Eval(ev.scope(eff))
+	if err == nil {
+		ev.inspect(StageAfterParameters, v)
+	}
 	return v, true, err
 }
 
 func (io *jsonPathIO) selectResult(ev *evalEnv, result any) (any, error) {
 	if io.resultSelector == nil {
+		ev.inspect(StageAfterResultSelector, result)
 		return result, nil
 	}
-	return io.resultSelector.Eval(ev.scope(result))
+	v, err := io.resultSelector.Eval(ev.scope(result))
+	if err == nil {
+		ev.inspect(StageAfterResultSelector, v)
+	}
+	return v, err
 }
 
 func (io *jsonPathIO) output(ev *evalEnv, raw, result any) (any, error) {
@@ -151,6 +164,7 @@ func (io *jsonPathIO) output(ev *evalEnv, raw, result any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	ev.inspect(StageAfterResultPath, merged)
 	return io.outputPath.apply(ev, merged)
 }
 

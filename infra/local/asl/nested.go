@@ -158,7 +158,7 @@ func (f *frame) resumeThread(ctx context.Context, m *Machine, prefix string, i i
 	}
 	path := prefix + strconv.Itoa(i)
 	out, se = f.runThread(ctx, m, path, cur, durable)
-	if durable && (se == nil || se.Name != abortedName) && !f.endThread(path, out, se) {
+	if durable && (se == nil || se.Name != abortedName) && !f.endThread(path, out, se, cur) {
 		return nil, aborted(), false
 	}
 	return out, se, false
@@ -172,6 +172,9 @@ func (f *frame) parallel(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 	args, _, err := st.io.arguments(ev, eff)
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
+	}
+	if o, ok := f.mocked(st, cur, ev, -1, -1); ok {
+		return o
 	}
 	durable := !st.branchesComputeOnly
 	prior, ok := f.startThreads(cur, "ParallelStateStarted", nil, durable)
@@ -324,6 +327,7 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
+	inspectMap(ev, ms, itemsV, maxConc, tolCount, tolPct)
 	itemInput := func(i int) (any, error) {
 		iev := &evalEnv{ctxObj: make(map[string]any, len(ev.ctxObj)+1), vars: ev.vars, input: ev.input, opts: ev.opts}
 		for k, v := range ev.ctxObj {
@@ -344,6 +348,9 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 		if _, err := itemInput(i); err != nil {
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
 		}
+	}
+	if o, ok := f.mocked(st, cur, ev, tolCount, tolPct); ok {
+		return o
 	}
 	durable := !ms.computeOnly
 	prior, ok := f.startThreads(cur, "MapStateStarted", map[string]any{"length": len(items)}, durable)

@@ -46,6 +46,8 @@ type evalEnv struct {
 	// (JSONata states only).
 	input any
 	opts  *jsonata.Options
+	// insp sees the data flow of a state TestState runs (nil otherwise).
+	insp Inspector
 }
 
 func (e *evalEnv) scope(input any) expr.Scope {

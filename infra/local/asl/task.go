@@ -68,7 +68,10 @@ func (f *frame) task(ctx context.Context, st *state, cur *Cursor, ev *evalEnv) O
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
 		}
 		cur.Token = f.x.host.NewTaskToken()
-		ev.ctxObj["Task"] = map[string]any{"Token": cur.Token}
+		if _, given := f.givenContext(); !given {
+			// A context object TestState was given is the whole of $$.
+			ev.ctxObj["Task"] = map[string]any{"Token": cur.Token}
+		}
 		args, _, err := st.io.arguments(ev, eff)
 		if err != nil {
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
@@ -191,6 +194,7 @@ func (f *frame) taskSucceeded(st *state, cur *Cursor, ev *evalEnv, res any) Outc
 // complete finishes a Task, Parallel or Map with its raw result:
 // ResultSelector, Assign, ResultPath, OutputPath.
 func (f *frame) complete(st *state, cur *Cursor, ev *evalEnv, res any) Outcome {
+	ev.inspect(StageResult, res)
 	sel, err := st.io.selectResult(ev, res)
 	if err != nil {
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))

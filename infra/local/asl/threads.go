@@ -29,11 +29,12 @@ func (f *frame) save(cur *Cursor) bool {
 	return f.saved(f.x.host.SaveThread(f.path, Thread{Status: ThreadRunning, Cursor: cur}))
 }
 
-// endThread records that thread path ended with output or se.
-func (f *frame) endThread(path string, output any, se *StateError) bool {
+// endThread records that thread path ended with output or se; a failed
+// thread keeps cur, where it failed, for a redrive of the execution.
+func (f *frame) endThread(path string, output any, se *StateError, cur *Cursor) bool {
 	t := Thread{Status: ThreadSucceeded, Output: output}
 	if se != nil {
-		t = Thread{Status: ThreadFailed, Err: se}
+		t = Thread{Status: ThreadFailed, Err: se, Cursor: cur}
 	}
 	return f.saved(f.x.host.SaveThread(path, t))
 }

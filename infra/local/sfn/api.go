@@ -63,14 +63,20 @@ type ExecutionSummary struct {
 	Status          Status
 	StartDate       time.Time
 	StopDate        time.Time // zero while running
+	// RedriveCount is how many times the execution was redriven;
+	// RedriveDate, when it last was (zero if never).
+	RedriveCount int
+	RedriveDate  time.Time
 }
 
 // ListExecutionsInput filters and pages ListExecutions.
 type ListExecutionsInput struct {
 	StateMachineARN string
 	StatusFilter    Status // "" for every status
-	MaxResults      int
-	NextToken       string
+	// RedriveFilter is REDRIVEN, NOT_REDRIVEN or "" for both.
+	RedriveFilter string
+	MaxResults    int
+	NextToken     string
 }
 
 // HistoryInput selects and pages GetExecutionHistory.
@@ -214,6 +220,9 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 	if in.StatusFilter != "" && !in.StatusFilter.valid() {
 		return nil, "", apiErr(CodeValidationException, "1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint", in.StatusFilter)
 	}
+	if err := checkRedriveFilter(in.RedriveFilter); err != nil {
+		return nil, "", err
+	}
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
 		return nil, "", err
@@ -229,7 +238,7 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 		}
 		before = n
 	}
-	out, ids, err := e.store.listExecutions(ctx, in.StateMachineARN, in.StatusFilter, before, limit+1)
+	out, ids, err := e.store.listExecutions(ctx, in.StateMachineARN, in.StatusFilter, in.RedriveFilter, before, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

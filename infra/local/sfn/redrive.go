@@ -25,15 +25,20 @@ const (
 )
 
 // redrivable returns an execution's redriveStatus and, when it cannot be
-// redriven, the reason.
-func redrivable(status Status, stop *time.Time, count int, now time.Time) (string, string) {
+// redriven, the reason; nextEvent is the id its next history event would
+// take.
+func redrivable(status Status, stop *time.Time, count int, nextEvent int64, now time.Time) (string, string) {
 	switch {
 	case status == StatusRunning || status == StatusSucceeded:
 		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution is %s and cannot be redriven", status)
+	case nextEvent > asl.MaxHistoryEvents:
+		// No room for a redrive's events (API reference, DescribeExecution
+		// redriveStatusReason).
+		return RedriveStatusNotRedrivable, "Execution history event limit exceeded."
 	case count >= maxRedriveCount:
 		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution has been redriven the maximum number of times (%d)", maxRedriveCount)
 	case stop != nil && now.Sub(*stop) > redriveWindow:
-		return RedriveStatusNotRedrivable, "Execution ended more than 14 days ago and cannot be redriven"
+		return RedriveStatusNotRedrivable, "Execution redrivable period exceeded."
 	}
 	return RedriveStatusRedrivable, ""
 }
@@ -72,7 +77,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 			t := time.Unix(0, stop.Int64)
 			stopAt = &t
 		}
-		if rs, reason := redrivable(status, stopAt, count, now); rs != RedriveStatusRedrivable {
+		if rs, reason := redrivable(status, stopAt, count, next, now); rs != RedriveStatusRedrivable {
 			return apiErr(CodeExecutionNotRedrivable, "%s: '%s'", reason, arn)
 		}
 		if smStatus.String != machineActive {
@@ -82,8 +87,11 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 		if err != nil {
 			return err
 		}
-		restart, err := redriveCursor(cursor)
+		restart, err := restartCursor(cursor)
 		if err != nil {
+			return fmt.Errorf("redrive %s: %w", arn, err)
+		}
+		if err := redriveThreads(tx, id); err != nil {
 			return fmt.Errorf("redrive %s: %w", arn, err)
 		}
 		deadline := asl.ExecutionDeadline(now, m.TimeoutSeconds()).UnixNano()
@@ -106,23 +114,4 @@ func (e *Engine) RedriveExecution(ctx context.Context, arn string) (time.Time, e
 	e.enqueue(id, nil)
 	e.log.InfoContext(ctx, "execution redriven", "executionArn", arn)
 	return now, nil
-}
-
-// redriveCursor turns where an execution stopped into where its redrive
-// starts: the same state entered again, with the same input and variables.
-// No cursor (it stopped before its first checkpoint) starts from StartAt.
-func redriveCursor(stored sql.NullString) (any, error) {
-	if !stored.Valid {
-		return nil, nil
-	}
-	cur, err := asl.DecodeCursor(stored.String)
-	if err != nil {
-		return nil, err
-	}
-	restart := &asl.Cursor{State: cur.State, Input: cur.Input, Vars: cur.Vars}
-	b, err := restart.Encode()
-	if err != nil {
-		return nil, err
-	}
-	return string(b), nil
 }

@@ -197,8 +197,9 @@ func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, 
 	x := &Execution{ExecutionARN: arn}
 	var start int64
 	var stop, redrive sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns, redrive_count, redrive_ns FROM sfn_executions WHERE arn = ?`, arn).
-		Scan(&x.StateMachineARN, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop, &x.RedriveCount, &redrive)
+	var next int64
+	err := s.db.QueryRowContext(ctx, `SELECT sm_arn, name, status, input, output, error, cause, start_ns, stop_ns, redrive_count, redrive_ns, next_event FROM sfn_executions WHERE arn = ?`, arn).
+		Scan(&x.StateMachineARN, &x.Name, &x.Status, &x.Input, &x.Output, &x.Error, &x.Cause, &start, &stop, &x.RedriveCount, &redrive, &next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apiErr(CodeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 	}
@@ -214,7 +215,7 @@ func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, 
 		t := time.Unix(0, redrive.Int64)
 		x.RedriveDate = &t
 	}
-	x.RedriveStatus, x.RedriveStatusReason = redrivable(x.Status, x.StopDate, x.RedriveCount, s.clock.Now())
+	x.RedriveStatus, x.RedriveStatusReason = redrivable(x.Status, x.StopDate, x.RedriveCount, next, s.clock.Now())
 	return x, nil
 }
 
@@ -233,13 +234,14 @@ func (s *store) requireStateMachine(ctx context.Context, arn string) error {
 
 // listExecutions reads up to n executions of state machine smArn with ids
 // below before (and status, unless ""), newest first, with their ids.
-func (s *store) listExecutions(ctx context.Context, smARN string, status Status, before int64, n int) ([]ExecutionSummary, []int64, error) {
-	q := `SELECT id, arn, name, status, start_ns, stop_ns FROM sfn_executions WHERE sm_arn = ? AND id < ?`
+func (s *store) listExecutions(ctx context.Context, smARN string, status Status, redriveFilter string, before int64, n int) ([]ExecutionSummary, []int64, error) {
+	q := `SELECT id, arn, name, status, start_ns, stop_ns, redrive_count, redrive_ns FROM sfn_executions WHERE sm_arn = ? AND id < ?`
 	args := []any{smARN, before}
 	if status != "" {
 		q += ` AND status = ?`
 		args = append(args, string(status))
 	}
+	q += redriveCondition(redriveFilter)
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, n)
 	rows, err := s.db.QueryContext(ctx, q, args...)
@@ -252,13 +254,16 @@ func (s *store) listExecutions(ctx context.Context, smARN string, status Status,
 	for rows.Next() {
 		var x ExecutionSummary
 		var id, start int64
-		var stop sql.NullInt64
-		if err := rows.Scan(&id, &x.ExecutionARN, &x.Name, &x.Status, &start, &stop); err != nil {
+		var stop, redrive sql.NullInt64
+		if err := rows.Scan(&id, &x.ExecutionARN, &x.Name, &x.Status, &start, &stop, &x.RedriveCount, &redrive); err != nil {
 			return nil, nil, fmt.Errorf("list executions: %w", err)
 		}
 		x.StateMachineARN, x.StartDate = smARN, time.Unix(0, start)
 		if stop.Valid {
 			x.StopDate = time.Unix(0, stop.Int64)
+		}
+		if redrive.Valid {
+			x.RedriveDate = time.Unix(0, redrive.Int64)
 		}
 		out, ids = append(out, x), append(ids, id)
 	}
@@ -321,9 +326,7 @@ func (s *store) stopExecution(ctx context.Context, arn, errName, cause string, n
 		if err := dropDeletedMachine(tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, id); err != nil {
-			return fmt.Errorf("delete threads: %w", err)
-		}
+		// Its threads stay for a redrive (redrive_threads.go).
 		_, err = tx.Exec(`UPDATE sfn_tasks SET status = ? WHERE exec_id = ? AND status = ?`, taskClosed, id, taskPending)
 		return err
 	})

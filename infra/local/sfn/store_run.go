@@ -58,8 +58,11 @@ func (s *store) finish(execID int64, j *journal, f finishing) error {
 		if _, err := s.flushEvents(tx, execID, j); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, execID); err != nil {
-			return fmt.Errorf("delete threads: %w", err)
+		// An unsuccessful execution keeps its threads for a redrive (redrive_threads.go).
+		if f.status == StatusSucceeded {
+			if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, execID); err != nil {
+				return fmt.Errorf("delete threads: %w", err)
+			}
 		}
 		ts := taskClosed
 		if f.status == StatusTimedOut {

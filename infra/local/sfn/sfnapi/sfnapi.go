@@ -47,6 +47,7 @@ func Service(e *sfn.Engine) *awsjson.Service {
 			"SendTaskSuccess":                  h.sendTaskSuccess,
 			"SendTaskFailure":                  h.sendTaskFailure,
 			"SendTaskHeartbeat":                h.sendTaskHeartbeat,
+			"TestState":                        h.testState,
 		},
 	}
 }
@@ -366,22 +367,27 @@ func (h *handler) describeExecution(ctx context.Context, body []byte) (any, erro
 
 func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		StateMachineARN         string `json:"StateMachineArn"`
-		StatusFilter, NextToken string
-		MaxResults              int
+		StateMachineARN                        string `json:"StateMachineArn"`
+		StatusFilter, RedriveFilter, NextToken string
+		MaxResults                             int
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	xs, next, err := h.e.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineARN: in.StateMachineARN, StatusFilter: sfn.Status(in.StatusFilter), MaxResults: in.MaxResults, NextToken: in.NextToken})
+	xs, next, err := h.e.ListExecutions(ctx, sfn.ListExecutionsInput{StateMachineARN: in.StateMachineARN, StatusFilter: sfn.Status(in.StatusFilter),
+		RedriveFilter: in.RedriveFilter, MaxResults: in.MaxResults, NextToken: in.NextToken})
 	if err != nil {
 		return nil, apiError(err)
 	}
 	items := make([]map[string]any, 0, len(xs))
 	for _, x := range xs {
-		item := map[string]any{"executionArn": x.ExecutionARN, "stateMachineArn": x.StateMachineARN, "name": x.Name, "status": x.Status, "startDate": epoch(x.StartDate)}
+		item := map[string]any{"executionArn": x.ExecutionARN, "stateMachineArn": x.StateMachineARN, "name": x.Name, "status": x.Status,
+			"startDate": epoch(x.StartDate), "redriveCount": x.RedriveCount}
 		if !x.StopDate.IsZero() {
 			item["stopDate"] = epoch(x.StopDate)
+		}
+		if !x.RedriveDate.IsZero() {
+			item["redriveDate"] = epoch(x.RedriveDate)
 		}
 		items = append(items, item)
 	}
