@@ -10,7 +10,6 @@ import (
 	"loanflow/infra/local/asl"
 )
 
-
 func testState(t *testing.T, e *Engine, in TestStateInput) *TestStateOutput {
 	t.Helper()
 	out, err := e.TestState(context.Background(), in)
