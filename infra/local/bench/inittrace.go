@@ -20,6 +20,9 @@ type InitTrace struct {
 	Total time.Duration // clock time of every package's init
 	Ours  time.Duration // of this module's packages (loanflow/...)
 	Bytes int64         // heap allocated by all of them
+	// OursBytes is the heap allocated by this module's packages: unlike
+	// clock time it does not vary from start to start.
+	OursBytes int64
 	// Modules are the costs per module (the standard library as "std"),
 	// largest first.
 	Modules []ModuleInit
@@ -75,6 +78,7 @@ func parseInitTrace(stderr []byte) InitTrace {
 		mod := moduleOf(f[1])
 		if mod == "loanflow" {
 			t.Ours += d
+			t.OursBytes += b
 		}
 		byModule[mod] += d
 	}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -20,6 +21,9 @@ usage: loanflow COMMAND
 	}
 	if want := 170 * time.Microsecond; tr.Ours != want {
 		t.Errorf("ours %v, want %v", tr.Ours, want)
+	}
+	if tr.OursBytes != 9616 {
+		t.Errorf("ours allocated %d bytes, want 9616", tr.OursBytes)
 	}
 	if want := int64(1701368 + 1441240 + 150824 + 9616); tr.Bytes != want {
 		t.Errorf("bytes %d, want %d", tr.Bytes, want)
@@ -44,5 +48,27 @@ func TestModuleOf(t *testing.T) {
 		if got := moduleOf(pkg); got != want {
 			t.Errorf("moduleOf(%s) = %s, want %s", pkg, got, want)
 		}
+	}
+}
+
+// ourInitBudget bounds what this module's package initialisation may
+// allocate at every start of the binary (about 75 KiB now; it was 1.1 MB
+// when regexps with bounded repetitions and JSONata's function table were
+// built at init). Build such things on first use (sync.OnceValue).
+const ourInitBudget = 256 << 10
+
+func TestOurInitIsCheap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	tr, err := measureInit(context.Background(), loanflowBinary(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Total <= 0 {
+		t.Fatal("no init trace")
+	}
+	if tr.OursBytes > ourInitBudget {
+		t.Errorf("our packages' init allocates %d bytes at every start, budget %d: run GODEBUG=inittrace=1 loanflow help to see which", tr.OursBytes, ourInitBudget)
 	}
 }
