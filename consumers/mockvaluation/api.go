@@ -117,7 +117,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-var idempotencyKey = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+var idempotencyKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\x21-\x7e]{1,255}$`) })
 
 // Reference derives the valuation reference from an idempotency key, so the
 // same key always names the same valuation.
@@ -172,7 +172,7 @@ func (h *APIHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	key := header(req.Headers, contracts.HeaderIdempotencyKey)
 	if key == "" {
 		key = randomID()
-	} else if !idempotencyKey.MatchString(key) {
+	} else if !idempotencyKey().MatchString(key) {
 		return problem(http.StatusBadRequest, contracts.HeaderIdempotencyKey+" must be 1-255 visible ASCII characters", nil), nil
 	}
 	mode := ParseMode(vr.Property.Name)
@@ -230,10 +230,10 @@ func (h *APIHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequ
 // segment that would lead elsewhere).
 func allowedCallback(u, prefix string) bool {
 	id, ok := strings.CutPrefix(u, prefix)
-	return ok && callbackIDChars.MatchString(id)
+	return ok && callbackIDChars().MatchString(id)
 }
 
-var callbackIDChars = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
+var callbackIDChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`) })
 
 func header(h map[string]string, name string) string {
 	if v, ok := h[name]; ok {

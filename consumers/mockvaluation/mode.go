@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"loanflow/contracts"
 )
@@ -47,14 +48,14 @@ var Modes = []Mode{ModeNormal, ModeFailed, ModeLate, ModeDuplicate, ModeUnknownR
 	ModeServerError, ModeSlow, ModeFlaky, ModeForged, ModeStale}
 
 var (
-	modeMarker  = regexp.MustCompile(`(?i)\bmock:([a-z-]+)`)
-	valueMarker = regexp.MustCompile(`(?i)\bvalue=([0-9]{1,12})\b`)
+	modeMarker  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bmock:([a-z-]+)`) })
+	valueMarker = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bvalue=([0-9]{1,12})\b`) })
 )
 
 // ParseMode returns the mode a property name asks for; ModeNormal without a
 // known marker.
 func ParseMode(name string) Mode {
-	m := modeMarker.FindStringSubmatch(name)
+	m := modeMarker().FindStringSubmatch(name)
 	if m == nil {
 		return ModeNormal
 	}
@@ -71,7 +72,7 @@ func ParseMode(name string) Mode {
 // name pins it; otherwise it is derived from the address, between £150,000
 // and £899,000 in £1,000 steps, the same every time.
 func PropertyValue(p contracts.Property) int64 {
-	if m := valueMarker.FindStringSubmatch(p.Name); m != nil {
+	if m := valueMarker().FindStringSubmatch(p.Name); m != nil {
 		if v, err := strconv.ParseInt(m[1], 10, 64); err == nil && v > 0 {
 			return v
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The physical names of a deployment carry its stage, so that several stages
@@ -15,12 +16,12 @@ import (
 
 // stagePattern is what a stage may look like: it becomes part of stack,
 // event bus, API, export, secret and parameter names, whose rules it meets.
-var stagePattern = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$`)
+var stagePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$`) })
 
 // ValidateStage checks that stage can be part of every physical name: 1-20
 // lowercase letters, digits and inner hyphens, starting with a letter.
 func ValidateStage(stage string) error {
-	if !stagePattern.MatchString(stage) {
+	if !stagePattern().MatchString(stage) {
 		return fmt.Errorf("stage %q: must be 1-20 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", stage)
 	}
 	return nil

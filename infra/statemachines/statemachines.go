@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed *.asl.json
@@ -41,13 +42,13 @@ func (d Definition) Source() (string, error) {
 	return string(b), nil
 }
 
-var placeholderRE = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
+var placeholderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`) })
 
 // Placeholders lists the ${Name} placeholders a template uses, sorted.
 func Placeholders(template string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, m := range placeholderRE.FindAllStringSubmatch(template, -1) {
+	for _, m := range placeholderRE().FindAllStringSubmatch(template, -1) {
 		if !seen[m[1]] {
 			seen[m[1]] = true
 			out = append(out, m[1])
@@ -80,7 +81,7 @@ func (d Definition) Render(values map[string]string) ([]byte, error) {
 			return nil, fmt.Errorf("render %s: value %s matches no placeholder", d, k)
 		}
 	}
-	out := placeholderRE.ReplaceAllStringFunc(src, func(m string) string {
+	out := placeholderRE().ReplaceAllStringFunc(src, func(m string) string {
 		return values[m[2:len(m)-1]]
 	})
 	if !json.Valid([]byte(out)) {

@@ -86,6 +86,9 @@ func TestProcessFigures(t *testing.T) {
 	if len(p.PassWall) != 3 || len(p.StartWall) != 3 || p.PassWallMedian <= 0 || p.PassCPUMedian <= 0 || p.StartWallMedian <= 0 || p.MapOursMedian <= 0 {
 		t.Fatalf("implausible figures: %+v", p)
 	}
+	if p.Init.Total <= 0 || p.Init.Bytes <= 0 || len(p.Init.Modules) == 0 {
+		t.Fatalf("no package init traced: %+v", p.Init)
+	}
 	if p.PeerSkipped == "" && (p.MapPeerMedian <= 0 || p.MapRatio <= 0 || p.PeerNode == "") {
 		t.Fatalf("peer ran but its figures are implausible: %+v", p)
 	}
@@ -94,7 +97,7 @@ func TestProcessFigures(t *testing.T) {
 	if err := WriteTable(&buf, figs); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"one-state Pass machine, whole process", "<= 20 ms", "Map of 50 loans, whole process", ">= 25x"} {
+	for _, want := range []string{"one-state Pass machine, whole process", "<= 20 ms", "Map of 50 loans, whole process", ">= 25x", "floor: `loanflow help`", "of which package init"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, buf.String())
 		}

@@ -59,8 +59,8 @@ func isExpr(s string) bool {
 // placeholder, which is not JSON and whose value nothing here needs.
 func parseDefinition(definition string) (aslMachine, error) {
 	m, err := parseASL(definition)
-	if err != nil && placeholder.MatchString(definition) {
-		m, err = parseASL(placeholder.ReplaceAllString(definition, "0"))
+	if err != nil && placeholder().MatchString(definition) {
+		m, err = parseASL(placeholder().ReplaceAllString(definition, "0"))
 	}
 	return m, err
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -37,7 +38,7 @@ type drawEdge struct {
 }
 
 // placeholder is a ${Name} left in a definition that was not substituted.
-var placeholder = regexp.MustCompile(`\$\{[A-Za-z0-9_]+\}`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{[A-Za-z0-9_]+\}`) })
 
 // draw lays out the definition and colours it with the execution's trail.
 func draw(definition string, t trail) (*drawing, error) {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // DynamoDB's limits on secondary indexes (developer guide, "Quotas").
@@ -13,7 +14,7 @@ const (
 	maxLSIs = 5
 )
 
-var indexNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+var indexNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`) })
 
 // Projection says which attributes a secondary index holds besides the
 // keys: ALL, KEYS_ONLY, or INCLUDE with NonKeyAttributes.
@@ -285,7 +286,7 @@ func checkIndexNames(gsis []GlobalSecondaryIndex, lsis []LocalSecondaryIndex) er
 			return validation("%shave length greater than or equal to 3", prefix)
 		case len(name) > 255:
 			return validation("%shave length less than or equal to 255", prefix)
-		case !indexNameRE.MatchString(name):
+		case !indexNameRE().MatchString(name):
 			return validation("%ssatisfy regular expression pattern: [a-zA-Z0-9_.-]+", prefix)
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // decimal is an exact number: mant × 10^exp.
@@ -35,7 +36,7 @@ const (
 	msgNumberPrecision = "Attempting to store more than 38 significant digits in a Number"
 )
 
-var numberRE = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+var numberRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`) })
 
 var bigTen = big.NewInt(10)
 
@@ -57,7 +58,7 @@ func parseNumber(s string) (decimal, error) {
 // and adds; only an exponent past maxExponent is refused.
 func parseDecimal(s string) (decimal, error) {
 	s = strings.TrimSpace(s)
-	if !numberRE.MatchString(s) || len(s) > maxNumberLength {
+	if !numberRE().MatchString(s) || len(s) > maxNumberLength {
 		return decimal{}, validation("The parameter cannot be converted to a numeric value: %s", s)
 	}
 	mantStr, expStr, _ := strings.Cut(strings.ToLower(s), "e")

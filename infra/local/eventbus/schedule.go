@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,11 +28,13 @@ var errInvalidSchedule = errors.New("invalid schedule expression")
 // (LocalStack's test_put_rule_with_invalid_schedule_rate, recorded
 // against AWS, refuses "rate( 10 minutes )", " rate(10 minutes)" and
 // "rate(10 MINUTES)").
-var rateRE = regexp.MustCompile(`^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$`)
+var rateRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$`)
+})
 
 // parseSchedule reads a ScheduleExpression.
 func parseSchedule(expr string) (schedule, error) {
-	if m := rateRE.FindStringSubmatch(expr); m != nil {
+	if m := rateRE().FindStringSubmatch(expr); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err != nil || n < 1 {
 			return nil, errInvalidSchedule

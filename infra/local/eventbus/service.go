@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"loanflow/infra/local/awsjson"
@@ -92,7 +93,7 @@ func constraintError(cs []constraint) error {
 }
 
 // namePattern is the pattern of rule, target, archive and replay names.
-var namePattern = regexp.MustCompile(`^[\.\-_A-Za-z0-9]+$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\.\-_A-Za-z0-9]+$`) })
 
 const namePatternText = `[\.\-_A-Za-z0-9]+`
 
@@ -100,7 +101,7 @@ const namePatternText = `[\.\-_A-Za-z0-9]+`
 // (the order of AWS's message).
 func checkName(value, member string, maxLen int) []constraint {
 	var cs []constraint
-	if !namePattern.MatchString(value) {
+	if !namePattern().MatchString(value) {
 		cs = append(cs, constraint{value, member, "satisfy regular expression pattern: " + namePatternText})
 	}
 	if len(value) > maxLen {

@@ -100,7 +100,10 @@ func (h *historyBuf) add(ev asl.Event) {
 		h.bytes += len(ev.Splice.Text)
 	}
 	if rowEvent(ev.Type) {
-		h.parts = append(h.parts, historyPart{row: &ev})
+		// A copy, so that only row events are moved to the heap (taking
+		// &ev would move every event's parameter there).
+		row := ev
+		h.parts = append(h.parts, historyPart{row: &row})
 		return
 	}
 	var p *historyPart

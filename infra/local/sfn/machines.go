@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"loanflow/infra/local/asl"
@@ -229,7 +230,7 @@ type Diagnostic struct {
 
 // diagnosticStart finds where each "CODE: message at /pointer" of an
 // InvalidDefinition message begins.
-var diagnosticStart = regexp.MustCompile(`(?:^|, )([A-Z][A-Z_]+): `)
+var diagnosticStart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|, )([A-Z][A-Z_]+): `) })
 
 // ValidateDefinition checks a definition as CreateStateMachine would and
 // returns its problems (none when it is valid).
@@ -248,7 +249,7 @@ func ValidateDefinition(def string) []Diagnostic {
 	}
 	msg = strings.TrimPrefix(msg, "Invalid State Machine Definition: '")
 	msg = strings.TrimSuffix(msg, "'")
-	locs := diagnosticStart.FindAllStringSubmatchIndex(msg, -1)
+	locs := diagnosticStart().FindAllStringSubmatchIndex(msg, -1)
 	if len(locs) == 0 {
 		return []Diagnostic{{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: msg, Location: "/"}}
 	}

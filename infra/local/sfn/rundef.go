@@ -40,8 +40,11 @@ func RunDefinition(ctx context.Context, definition, input []byte, inv asl.Invoke
 	}
 	defer sqlitedb.Close(db)
 	// A discarding handler that is never enabled: the default logger would
-	// still format each record (and load the time zone for it).
-	e, err := New(db, Options{Invoker: inv, Logger: slog.New(slog.DiscardHandler)})
+	// still format each record (and load the time zone for it). One worker:
+	// there is one execution (a Map's or Parallel's branches run inside it,
+	// not on workers), and starting the default 256 goroutines costs more
+	// than a small run.
+	e, err := New(db, Options{Invoker: inv, Logger: slog.New(slog.DiscardHandler), Workers: 1})
 	if err != nil {
 		return Result{}, fmt.Errorf("run definition: %w", err)
 	}

@@ -22,7 +22,10 @@ CREATE TABLE IF NOT EXISTS sfn_state_machines (
 	role_arn TEXT NOT NULL,
 	type TEXT NOT NULL,
 	created_ns INTEGER NOT NULL,
-	updated_ns INTEGER NOT NULL
+	updated_ns INTEGER NOT NULL,
+	status TEXT NOT NULL DEFAULT 'ACTIVE',
+	logging TEXT,
+	tracing INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sfn_executions (
 	id INTEGER PRIMARY KEY,
@@ -42,7 +45,10 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
 	wake_ns INTEGER,
 	waiting INTEGER NOT NULL DEFAULT 0,
 	cursor TEXT,
-	next_event INTEGER NOT NULL DEFAULT 1
+	next_event INTEGER NOT NULL DEFAULT 1,
+	redrive_count INTEGER NOT NULL DEFAULT 0,
+	redrive_ns INTEGER,
+	redrive_cursor TEXT
 );
 CREATE INDEX IF NOT EXISTS sfn_executions_wake ON sfn_executions(wake_ns, id) WHERE wake_ns IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sfn_executions_sm ON sfn_executions(sm_arn, id);
@@ -89,7 +95,10 @@ CREATE TABLE IF NOT EXISTS sfn_threads (
 `
 
 // columns are the columns added to the tables above since their first
-// release: a state file written before them gains them on open.
+// release: a state file written before them gains them on open. A new file
+// has them from its CREATE TABLE (each last, in this order, as ALTER TABLE
+// adds them): each ALTER TABLE re-reads the whole schema, which was most
+// of the time spent creating the tables.
 var columns = []struct{ table, column, decl string }{
 	{"sfn_state_machines", "status", "TEXT NOT NULL DEFAULT 'ACTIVE'"},
 	{"sfn_state_machines", "logging", "TEXT"},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Result shapes of the query protocol, in SNS's element names.
@@ -256,7 +257,7 @@ func (s *Service) actPublish(ctx context.Context, q *query) (any, error) {
 // maxBatch is PublishBatch's limit on entries.
 const maxBatch = 10
 
-var batchIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var batchIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`) })
 
 func (s *Service) actPublishBatch(ctx context.Context, q *query) (any, error) {
 	t, terr := s.checkTopicARN("TopicArn", q.str("TopicArn"))
@@ -281,7 +282,7 @@ func (s *Service) actPublishBatch(ctx context.Context, q *query) (any, error) {
 	for i, n := range idx {
 		p := prefix + strconv.Itoa(n) + "."
 		e := entry{id: q.str(p + "Id")}
-		if !batchIDRE.MatchString(e.id) {
+		if !batchIDRE().MatchString(e.id) {
 			return nil, fail(ErrInvalidBatchEntryID, "The Id of a batch entry in a batch request doesn't abide by the specification.")
 		}
 		if seen[e.id] {

@@ -11,13 +11,15 @@ var (
 	// milliseconds at every start of the loanflow binary otherwise.
 	topicNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`) })
 	// arnRE is arn:partition:service:region:account:resource.
-	arnRE = regexp.MustCompile(`^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}):(.+)$`)
+	arnRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}):(.+)$`)
+	})
 )
 
 type arnParts struct{ partition, service, region, account, resource string }
 
 func parseARN(s string) (arnParts, bool) {
-	m := arnRE.FindStringSubmatch(s)
+	m := arnRE().FindStringSubmatch(s)
 	if m == nil {
 		return arnParts{}, false
 	}

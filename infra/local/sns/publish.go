@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"sync"
 	"unicode/utf8"
 
 	"loanflow/infra/local/internal/ids"
@@ -26,7 +27,9 @@ type PublishInput struct {
 	MessageDeduplicationID string
 }
 
-var groupIDRE = regexp.MustCompile(`^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@\[\\\]^_` + "`" + `{|}~]{1,128}$`)
+var groupIDRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@\[\\\]^_` + "`" + `{|}~]{1,128}$`)
+})
 
 // Publish publishes a message to a topic and returns its message id: the
 // in-process API that EventBridge rule targets use. subject "" means no
@@ -93,7 +96,7 @@ func (s *Service) checkPublish(in PublishInput, prefix string) (*storedMessage, 
 		return nil, invalidParam(prefix+"MessageDeduplicationId",
 			"The request includes MessageDeduplicationId parameter that is not valid for this topic type")
 	}
-	if in.MessageGroupID != "" && !groupIDRE.MatchString(in.MessageGroupID) {
+	if in.MessageGroupID != "" && !groupIDRE().MatchString(in.MessageGroupID) {
 		return nil, invalidParam(prefix+"MessageGroupId", "")
 	}
 	return m, nil

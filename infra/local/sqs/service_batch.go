@@ -3,6 +3,7 @@ package sqs
 import (
 	"errors"
 	"regexp"
+	"sync"
 )
 
 // Batch request errors; only the protocol has batches with entry ids.
@@ -14,7 +15,7 @@ var (
 	errBatchRequestTooLong          = errors.New("BatchRequestTooLong")
 )
 
-var batchIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var batchIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`) })
 
 // checkBatch applies SQS's rules on batch entry ids.
 func checkBatch(ids []string) error {
@@ -26,7 +27,7 @@ func checkBatch(ids []string) error {
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
-		if !batchIDRE.MatchString(id) {
+		if !batchIDRE().MatchString(id) {
 			return fail(errInvalidBatchEntryID, "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
 		}
 		if seen[id] {

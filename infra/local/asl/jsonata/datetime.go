@@ -18,16 +18,24 @@ var (
 	ordinalWords = []string{"Zeroth", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth", "Eleventh", "Twelfth", "Thirteenth", "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth"}
 	decadeWords  = []string{"Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety", "Hundred"}
 	magnitudes   = []string{"Thousand", "Million", "Billion", "Trillion"}
-	wordValues   = map[string]float64{}
-	wordKeys     []string
+	// numberWords is the words-to-number table, built on first use.
+	numberWords = sync.OnceValue(newNumberWords)
 )
 
-func init() {
+// wordTable maps each number word to its value; keys lists the words in
+// the order they were added (the alternatives of the parsing regexp).
+type wordTable struct {
+	values map[string]float64
+	keys   []string
+}
+
+func newNumberWords() wordTable {
+	t := wordTable{values: map[string]float64{}}
 	add := func(k string, v float64) {
-		if _, ok := wordValues[k]; !ok {
-			wordKeys = append(wordKeys, k)
+		if _, ok := t.values[k]; !ok {
+			t.keys = append(t.keys, k)
 		}
-		wordValues[k] = v
+		t.values[k] = v
 	}
 	for i, w := range fewWords {
 		add(strings.ToLower(w), float64(i))
@@ -47,6 +55,7 @@ func init() {
 		add(lw, v)
 		add(lw+"th", v)
 	}
+	return t
 }
 
 func numberToWords(value float64, ordinal bool) string {
@@ -110,13 +119,13 @@ func numberToWords(value float64, ordinal bool) string {
 	return lookup(value, false, ordinal)
 }
 
-var reWordSplit = regexp.MustCompile(`,\s|\sand\s|[\s\\-]`)
+var reWordSplit = lazyRegexp(`,\s|\sand\s|[\s\\-]`)
 
 func wordsToNumber(text string) float64 {
-	parts := reWordSplit.Split(text, -1)
+	parts := reWordSplit().Split(text, -1)
 	segs := []float64{0}
 	for _, p := range parts {
-		value, ok := wordValues[p]
+		value, ok := numberWords().values[p]
 		if !ok {
 			value = math.NaN()
 		}
@@ -453,7 +462,7 @@ type dtPart struct {
 	n             int
 }
 
-var reSpaces = regexp.MustCompile(`\s+`)
+var reSpaces = lazyRegexp(`\s+`)
 
 func analyseDateTimePicture(picture string) []*dtPart {
 	var spec []*dtPart
@@ -480,7 +489,7 @@ func analyseDateTimePicture(picture string) []*dtPart {
 				throw(&Error{Code: "D3135"})
 			}
 			pos = start + end
-			marker := reSpaces.ReplaceAllString(picture[start+1:pos], "")
+			marker := reSpaces().ReplaceAllString(picture[start+1:pos], "")
 			def := &dtPart{widthMin: -1, widthMax: -1}
 			if marker != "" {
 				def.component = marker[0]
@@ -851,7 +860,7 @@ func integerMatcher(f *intFormat) matchPart {
 			return romanToDecimal(v)
 		}
 	case fmtWords:
-		alts := append(append([]string{}, wordKeys...), "and", `[\-, ]`)
+		alts := append(append([]string{}, numberWords().keys...), "and", `[\-, ]`)
 		m.regex = "(?:" + strings.Join(alts, "|") + ")+"
 		m.parse = func(v string) float64 { return wordsToNumber(strings.ToLower(v)) }
 	case fmtDecimal:
@@ -1120,13 +1129,13 @@ func dateUTC(y, mo, d, h, mi, s, ms float64) float64 {
 	return float64(t.UnixMilli())
 }
 
-var iso8601Regex = regexp.MustCompile(`^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$`)
+var iso8601Regex = lazyRegexp(`^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$`)
 
-var reISOParse = regexp.MustCompile(`^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2}):(\d{2}))?(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$`)
+var reISOParse = lazyRegexp(`^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2}):(\d{2}))?(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$`)
 
 // dateParse is Date.parse for the timestamps the ISO 8601 pattern admits.
 func dateParse(s string) float64 {
-	m := reISOParse.FindStringSubmatch(s)
+	m := reISOParse().FindStringSubmatch(s)
 	if m == nil {
 		return math.NaN()
 	}
@@ -1183,7 +1192,7 @@ func fnToMillis(c *call, a []any) any {
 	if pic, ok := argAt(a, 1).(string); ok {
 		return c.parseDateTime(ts, pic)
 	}
-	if !iso8601Regex.MatchString(ts) {
+	if !iso8601Regex().MatchString(ts) {
 		throw(&Error{Code: "D3110", Value: ts})
 	}
 	return dateParse(ts)

@@ -3,7 +3,6 @@ package jsonata
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -177,7 +176,7 @@ var errorMessages = map[string]string{
 	"U0000": "Internal error in the JSONata evaluator: {{{message}}}",
 }
 
-var reInsert = regexp.MustCompile(`\{\{\{([^}]+)}}}|\{\{([^}]+)}}`)
+var reInsert = lazyRegexp(`\{\{\{([^}]+)}}}|\{\{([^}]+)}}`)
 
 // populate fills Message from the catalogue, as populateMessage does.
 func (e *Error) populate() {
@@ -188,7 +187,7 @@ func (e *Error) populate() {
 		}
 		return
 	}
-	e.Message = reInsert.ReplaceAllStringFunc(tmpl, func(m string) string {
+	e.Message = reInsert().ReplaceAllStringFunc(tmpl, func(m string) string {
 		raw := strings.HasPrefix(m, "{{{")
 		name := strings.Trim(m, "{}")
 		var v any

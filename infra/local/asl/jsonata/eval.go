@@ -3,6 +3,7 @@ package jsonata
 import (
 	"math"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,7 +41,7 @@ func (f *frame) lookup(name string) any {
 			}
 		}
 	}
-	if b, ok := builtins[name]; ok {
+	if b, ok := builtins()[name]; ok {
 		return b
 	}
 	return nil
@@ -1224,15 +1225,15 @@ func (ev *evaluator) evaluateTransformExpression(expr *node, input any, env *fra
 	return &builtin{name: "", sig: mustSignature("<(oa):o>"), arity: 1, nparams: 1, fn: transformer}
 }
 
-var chainAST *node
-
-func init() {
+// chainAST is the function that ~> builds from two functions, parsed on
+// first use.
+var chainAST = sync.OnceValue(func() *node {
 	ast, err := parse("function($f, $g) { function($x){ $g($f($x)) } }")
 	if err != nil {
 		panic("jsonata: chain expression: " + err.Error())
 	}
-	chainAST = ast
-}
+	return ast
+})
 
 func (ev *evaluator) evaluateApplyExpression(expr *node, input any, env *frame) any {
 	lhs := ev.evaluate(expr.lhs, input, env)
@@ -1244,7 +1245,7 @@ func (ev *evaluator) evaluateApplyExpression(expr *node, input any, env *frame) 
 		throw(&Error{Code: "T2006", Position: expr.position, hasPos: true, Value: fn})
 	}
 	if isFunction(lhs) {
-		chain := ev.evaluate(chainAST, nil, env)
+		chain := ev.evaluate(chainAST(), nil, env)
 		return ev.apply(chain, []any{lhs, fn}, nil, env, "", -1)
 	}
 	return ev.apply(fn, []any{lhs}, nil, env, "", -1)

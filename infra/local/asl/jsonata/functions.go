@@ -3,91 +3,111 @@ package jsonata
 import (
 	"encoding/base64"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
 // builtins is the static frame: JSONata's function library plus Step
-// Functions' additions (stepfunctions.go).
-var builtins = map[string]*builtin{}
+// Functions' additions (stepfunctions.go). It is built on first use, not at
+// init: parsing the signatures is most of the package's set-up cost.
+// (A sync.Once rather than sync.OnceValue: the functions it holds refer
+// back to it, which a variable's initializer may not.)
+func builtins() map[string]*builtin {
+	builtinsOnce.Do(func() {
+		b := builtinTable{}
+		b.defineLibrary()
+		b.defineStepFunctions()
+		builtinFrame = b
+	})
+	return builtinFrame
+}
 
-func define(name, sig string, arity int, fn func(c *call, args []any) any) {
+var (
+	builtinsOnce sync.Once
+	builtinFrame map[string]*builtin
+)
+
+// builtinTable is the static frame while it is built.
+type builtinTable map[string]*builtin
+
+func (b builtinTable) define(name, sig string, arity int, fn func(c *call, args []any) any) {
 	var s *signature
 	if sig != "" {
 		s = mustSignature(sig)
 	}
-	builtins[name] = &builtin{name: name, sig: s, arity: arity, nparams: arity, fn: fn}
+	b[name] = &builtin{name: name, sig: s, arity: arity, nparams: arity, fn: fn}
 }
 
-func init() {
-	define("sum", "<a<n>:n>", 1, fnSum)
-	define("count", "<a:n>", 1, fnCount)
-	define("max", "<a<n>:n>", 1, fnMax)
-	define("min", "<a<n>:n>", 1, fnMin)
-	define("average", "<a<n>:n>", 1, fnAverage)
-	define("string", "<x-b?:s>", 1, fnString)
-	builtins["string"].nparams = 2
-	define("substring", "<s-nn?:s>", 3, fnSubstring)
-	define("substringBefore", "<s-s:s>", 2, fnSubstringBefore)
-	define("substringAfter", "<s-s:s>", 2, fnSubstringAfter)
-	define("lowercase", "<s-:s>", 1, fnLowercase)
-	define("uppercase", "<s-:s>", 1, fnUppercase)
-	define("length", "<s-:n>", 1, fnLength)
-	define("trim", "<s-:s>", 1, fnTrim)
-	define("pad", "<s-ns?:s>", 3, fnPad)
-	define("match", "<s-f<s:o>n?:a<o>>", 3, fnMatch)
-	define("contains", "<s-(sf):b>", 2, fnContains)
-	define("replace", "<s-(sf)(sf)n?:s>", 4, fnReplace)
-	define("split", "<s-(sf)n?:a<s>>", 3, fnSplit)
-	define("join", "<a<s>s?:s>", 2, fnJoin)
-	define("formatNumber", "<n-so?:s>", 3, fnFormatNumber)
-	define("formatBase", "<n-n?:s>", 2, fnFormatBase)
-	define("formatInteger", "<n-s:s>", 2, fnFormatInteger)
-	define("parseInteger", "<s-s:n>", 2, fnParseInteger)
-	define("number", "<(nsb)-:n>", 1, fnNumber)
-	define("floor", "<n-:n>", 1, numFn(math.Floor))
-	define("ceil", "<n-:n>", 1, numFn(math.Ceil))
-	define("round", "<n-n?:n>", 2, fnRound)
-	define("abs", "<n-:n>", 1, numFn(math.Abs))
-	define("sqrt", "<n-:n>", 1, fnSqrt)
-	define("power", "<n-n:n>", 2, fnPower)
-	define("random", "<n?:n>", 0, fnRandom)
-	define("boolean", "<x-:b>", 1, fnBoolean)
-	define("not", "<x-:b>", 1, fnNot)
-	define("map", "<af>", 2, fnMap)
-	define("zip", "<a+>", 0, fnZip)
-	define("filter", "<af>", 2, fnFilter)
-	define("single", "<af?>", 2, fnSingle)
-	define("reduce", "<afj?:j>", 3, fnReduce)
-	define("sift", "<o-f?:o>", 2, fnSift)
-	define("keys", "<x-:a<s>>", 1, fnKeys)
-	define("lookup", "<x-s:x>", 2, func(c *call, a []any) any { return lookupValue(a[0], argString(a, 1)) })
-	define("append", "<xx:a>", 2, func(c *call, a []any) any { return appendValues(c.ev, a[0], a[1]) })
-	define("exists", "<x:b>", 1, func(c *call, a []any) any { return a[0] != nil })
-	define("spread", "<x-:a<o>>", 1, fnSpread)
-	define("merge", "<a<o>:o>", 1, fnMerge)
-	define("reverse", "<a:a>", 1, fnReverse)
-	define("each", "<o-f:a>", 2, fnEach)
-	define("error", "<s?:x>", 1, fnError)
-	define("assert", "<bs?:x>", 2, fnAssert)
-	define("type", "<x:s>", 1, fnType)
-	define("sort", "<af?:a>", 2, fnSort)
-	define("shuffle", "<a:a>", 1, fnShuffle)
-	define("distinct", "<x:x>", 1, fnDistinct)
-	define("base64encode", "<s-:s>", 1, fnBase64Encode)
-	define("base64decode", "<s-:s>", 1, fnBase64Decode)
-	define("encodeUrlComponent", "<s-:s>", 1, urlFn("encodeUrlComponent", encodeURIComponentSet))
-	define("encodeUrl", "<s-:s>", 1, urlFn("encodeUrl", encodeURISet))
-	define("decodeUrlComponent", "<s-:s>", 1, decodeFn("decodeUrlComponent", ""))
-	define("decodeUrl", "<s-:s>", 1, decodeFn("decodeUrl", ";/?:@&=+$,#"))
-	define("eval", "<sx?:x>", 2, fnEval)
-	define("toMillis", "<s-s?:n>", 2, fnToMillis)
-	define("fromMillis", "<n-s?s?:s>", 3, fnFromMillis)
-	define("clone", "<(oa)-:o>", 1, fnClone)
-	define("now", "<s?s?:s>", 2, fnNow)
-	define("millis", "<:n>", 0, fnMillis)
+// defineLibrary defines JSONata's function library.
+func (b builtinTable) defineLibrary() {
+	b.define("sum", "<a<n>:n>", 1, fnSum)
+	b.define("count", "<a:n>", 1, fnCount)
+	b.define("max", "<a<n>:n>", 1, fnMax)
+	b.define("min", "<a<n>:n>", 1, fnMin)
+	b.define("average", "<a<n>:n>", 1, fnAverage)
+	b.define("string", "<x-b?:s>", 1, fnString)
+	b["string"].nparams = 2
+	b.define("substring", "<s-nn?:s>", 3, fnSubstring)
+	b.define("substringBefore", "<s-s:s>", 2, fnSubstringBefore)
+	b.define("substringAfter", "<s-s:s>", 2, fnSubstringAfter)
+	b.define("lowercase", "<s-:s>", 1, fnLowercase)
+	b.define("uppercase", "<s-:s>", 1, fnUppercase)
+	b.define("length", "<s-:n>", 1, fnLength)
+	b.define("trim", "<s-:s>", 1, fnTrim)
+	b.define("pad", "<s-ns?:s>", 3, fnPad)
+	b.define("match", "<s-f<s:o>n?:a<o>>", 3, fnMatch)
+	b.define("contains", "<s-(sf):b>", 2, fnContains)
+	b.define("replace", "<s-(sf)(sf)n?:s>", 4, fnReplace)
+	b.define("split", "<s-(sf)n?:a<s>>", 3, fnSplit)
+	b.define("join", "<a<s>s?:s>", 2, fnJoin)
+	b.define("formatNumber", "<n-so?:s>", 3, fnFormatNumber)
+	b.define("formatBase", "<n-n?:s>", 2, fnFormatBase)
+	b.define("formatInteger", "<n-s:s>", 2, fnFormatInteger)
+	b.define("parseInteger", "<s-s:n>", 2, fnParseInteger)
+	b.define("number", "<(nsb)-:n>", 1, fnNumber)
+	b.define("floor", "<n-:n>", 1, numFn(math.Floor))
+	b.define("ceil", "<n-:n>", 1, numFn(math.Ceil))
+	b.define("round", "<n-n?:n>", 2, fnRound)
+	b.define("abs", "<n-:n>", 1, numFn(math.Abs))
+	b.define("sqrt", "<n-:n>", 1, fnSqrt)
+	b.define("power", "<n-n:n>", 2, fnPower)
+	b.define("random", "<n?:n>", 0, fnRandom)
+	b.define("boolean", "<x-:b>", 1, fnBoolean)
+	b.define("not", "<x-:b>", 1, fnNot)
+	b.define("map", "<af>", 2, fnMap)
+	b.define("zip", "<a+>", 0, fnZip)
+	b.define("filter", "<af>", 2, fnFilter)
+	b.define("single", "<af?>", 2, fnSingle)
+	b.define("reduce", "<afj?:j>", 3, fnReduce)
+	b.define("sift", "<o-f?:o>", 2, fnSift)
+	b.define("keys", "<x-:a<s>>", 1, fnKeys)
+	b.define("lookup", "<x-s:x>", 2, func(c *call, a []any) any { return lookupValue(a[0], argString(a, 1)) })
+	b.define("append", "<xx:a>", 2, func(c *call, a []any) any { return appendValues(c.ev, a[0], a[1]) })
+	b.define("exists", "<x:b>", 1, func(c *call, a []any) any { return a[0] != nil })
+	b.define("spread", "<x-:a<o>>", 1, fnSpread)
+	b.define("merge", "<a<o>:o>", 1, fnMerge)
+	b.define("reverse", "<a:a>", 1, fnReverse)
+	b.define("each", "<o-f:a>", 2, fnEach)
+	b.define("error", "<s?:x>", 1, fnError)
+	b.define("assert", "<bs?:x>", 2, fnAssert)
+	b.define("type", "<x:s>", 1, fnType)
+	b.define("sort", "<af?:a>", 2, fnSort)
+	b.define("shuffle", "<a:a>", 1, fnShuffle)
+	b.define("distinct", "<x:x>", 1, fnDistinct)
+	b.define("base64encode", "<s-:s>", 1, fnBase64Encode)
+	b.define("base64decode", "<s-:s>", 1, fnBase64Decode)
+	b.define("encodeUrlComponent", "<s-:s>", 1, urlFn("encodeUrlComponent", encodeURIComponentSet))
+	b.define("encodeUrl", "<s-:s>", 1, urlFn("encodeUrl", encodeURISet))
+	b.define("decodeUrlComponent", "<s-:s>", 1, decodeFn("decodeUrlComponent", ""))
+	b.define("decodeUrl", "<s-:s>", 1, decodeFn("decodeUrl", ";/?:@&=+$,#"))
+	b.define("eval", "<sx?:x>", 2, fnEval)
+	b.define("toMillis", "<s-s?:n>", 2, fnToMillis)
+	b.define("fromMillis", "<n-s?s?:s>", 3, fnFromMillis)
+	b.define("clone", "<(oa)-:o>", 1, fnClone)
+	b.define("now", "<s?s?:s>", 2, fnNow)
+	b.define("millis", "<:n>", 0, fnMillis)
 }
 
 // maxStringLength bounds the strings that $pad, $formatInteger and the &
@@ -461,13 +481,13 @@ func fnLength(c *call, a []any) any {
 	return float64(utf8.RuneCountInString(a[0].(string)))
 }
 
-var reTrim = regexp.MustCompile(`[ \t\n\r]+`)
+var reTrim = lazyRegexp(`[ \t\n\r]+`)
 
 func fnTrim(c *call, a []any) any {
 	if a[0] == nil {
 		return nil
 	}
-	r := reTrim.ReplaceAllString(a[0].(string), " ")
+	r := reTrim().ReplaceAllString(a[0].(string), " ")
 	r = strings.TrimPrefix(r, " ")
 	r = strings.TrimSuffix(r, " ")
 	return r
@@ -770,8 +790,8 @@ func fnFormatBase(c *call, a []any) any {
 }
 
 var (
-	reNumberDecimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$`)
-	reNumberPrefix  = regexp.MustCompile(`^(0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+)$`)
+	reNumberDecimal = lazyRegexp(`^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$`)
+	reNumberPrefix  = lazyRegexp(`^(0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+)$`)
 )
 
 func fnNumber(c *call, a []any) any {
@@ -786,12 +806,12 @@ func fnNumber(c *call, a []any) any {
 		}
 		return 0.0
 	case string:
-		if reNumberDecimal.MatchString(x) {
+		if reNumberDecimal().MatchString(x) {
 			f, err := strconv.ParseFloat(x, 64)
 			if err == nil && !math.IsInf(f, 0) {
 				return f
 			}
-		} else if reNumberPrefix.MatchString(x) {
+		} else if reNumberPrefix().MatchString(x) {
 			base := 0
 			if len(x) > 2 {
 				switch x[1] {

@@ -107,7 +107,7 @@ func (l *lexer) scanRegex() *regexLiteral {
 	return nil
 }
 
-var numRegex = regexp.MustCompile(`^-?(0|([1-9][0-9]*))(\.[0-9]+)?([Ee][-+]?[0-9]+)?`)
+var numRegex = lazyRegexp(`^-?(0|([1-9][0-9]*))(\.[0-9]+)?([Ee][-+]?[0-9]+)?`)
 
 // next returns the next token, or nil at the end. When prefix is set a '/'
 // is the division operator, not the start of a regex.
@@ -222,7 +222,7 @@ func (l *lexer) next(prefix bool) *token {
 		}
 		throw(&Error{Code: "S0101", Position: l.pos, hasPos: true})
 	}
-	if m := numRegex.FindString(l.path[l.pos:]); m != "" {
+	if m := numRegex().FindString(l.path[l.pos:]); m != "" {
 		f, err := strconv.ParseFloat(m, 64)
 		if err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 			l.pos += len(m)

@@ -3,6 +3,7 @@ package jsonata
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -12,6 +13,13 @@ import (
 // reported as S0303.
 
 const jsSpaceClass = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`
+
+// lazyRegexp compiles expr on first use rather than when the package is
+// initialised: every process that links the engine pays for its init, few
+// evaluate these expressions.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 func translateRegex(pattern, flags string) (*regexp.Regexp, error) {
 	var b strings.Builder

@@ -24,12 +24,13 @@ import (
 // (with an optional seed), $uuid and $parse. Their failures use codes in
 // the D315x block, which the reference implementation leaves unused.
 
-func init() {
-	define("partition", "<an:a>", 2, fnPartition)
-	define("range", "<nnn?:a>", 3, fnRange)
-	define("hash", "<ss:s>", 2, fnHash)
-	define("uuid", "<:s>", 0, fnUUID)
-	define("parse", "<s-:x>", 1, fnParse)
+// defineStepFunctions defines Step Functions' additions.
+func (b builtinTable) defineStepFunctions() {
+	b.define("partition", "<an:a>", 2, fnPartition)
+	b.define("range", "<nnn?:a>", 3, fnRange)
+	b.define("hash", "<ss:s>", 2, fnHash)
+	b.define("uuid", "<:s>", 0, fnUUID)
+	b.define("parse", "<s-:x>", 1, fnParse)
 }
 
 // maxRangeItems is the limit Step Functions puts on States.ArrayRange and
