@@ -86,8 +86,17 @@ func storedNumber(n string) string {
 	return n
 }
 
-// decodeStored decodes a stored item.
+// decodeStored decodes a stored item: with the item codec (parseStored)
+// when it can, else with encoding/json and storedValue's leniencies.
 func decodeStored(raw string) (Item, error) {
+	if it, err := parseStored(raw); err == nil {
+		return it, nil
+	}
+	return decodeStoredJSON(raw)
+}
+
+// decodeStoredJSON decodes a stored item with encoding/json.
+func decodeStoredJSON(raw string) (Item, error) {
 	var m map[string]storedValue
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return nil, err
