@@ -162,3 +162,21 @@ func FuzzParseStored(f *testing.F) {
 		}
 	})
 }
+
+// Integers in canonical form are read as they are, as parsing reads them;
+// any other number is parsed.
+func TestStoredNumberShortcut(t *testing.T) {
+	for _, n := range []string{"0", "7", "-7", "1700000000", "-0", "007", "1.50", "1e3", "-", "", "12a",
+		"1" + strings.Repeat("0", 37), "9" + strings.Repeat("9", 40)} {
+		want := n
+		if d, err := parseDecimal(n); err == nil {
+			want = d.String()
+		}
+		if got := storedNumber(n); got != want {
+			t.Errorf("storedNumber(%q) = %q, want %q", n, got, want)
+		}
+		if canonicalInteger(n) && want != n {
+			t.Errorf("%q taken as canonical, parses as %q", n, want)
+		}
+	}
+}
