@@ -208,3 +208,35 @@ func TestRequestResponseReplayWithoutCheckpoint(t *testing.T) {
 		t.Fatalf("history %s\nwant    %s", got, want)
 	}
 }
+
+// A succeeded execution keeps no cursor (it cannot be redriven): its row
+// holds its input and output only. A failed one keeps where it stopped.
+// (Both checkpoint before Again, so both had a cursor.)
+func TestSucceededExecutionKeepsNoCursor(t *testing.T) {
+	e := newTestEngine(t, Options{Invoker: &fakeInvoker{}})
+	def := `{"StartAt":"Call","States":{"Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"big.$":"$.big"},"ResultPath":null,"Next":"Again"},
+	  "Again":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{},"ResultPath":null,"Next":"Check"},
+	  "Check":{"Type":"Choice","Choices":[{"Variable":"$.fail","BooleanEquals":true,"Next":"Fail"}],"Default":"Done"},
+	  "Fail":{"Type":"Fail","Error":"Nope"},"Done":{"Type":"Succeed"}}}`
+	big := strings.Repeat("x", 4000)
+	ok := start(t, e, def, "ok", `{"fail":false,"big":"`+big+`"}`)
+	failed, _, err := e.StartExecution(context.Background(), strings.Replace(strings.Replace(ok, ":execution:", ":stateMachine:", 1), ":ok", "", 1), "failed", `{"fail":true,"big":"`+big+`"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := waitDone(t, e, ok); x.Status != StatusSucceeded {
+		t.Fatalf("ok: %s", x.Status)
+	}
+	if x := waitDone(t, e, failed); x.Status != StatusFailed {
+		t.Fatalf("failed: %s", x.Status)
+	}
+	for arn, want := range map[string]bool{ok: false, failed: true} {
+		var cursor, redrive *string
+		if err := e.store.db.QueryRow(`SELECT cursor, redrive_cursor FROM sfn_executions WHERE arn = ?`, arn).Scan(&cursor, &redrive); err != nil {
+			t.Fatal(err)
+		}
+		if cursor != nil || (redrive != nil) != want {
+			t.Errorf("%s: cursor %v, redrive cursor kept %v, want %v", arn, cursor != nil, redrive != nil, want)
+		}
+	}
+}
