@@ -58,8 +58,8 @@ func (e *Engine) retryAfterStorageFailure(id int64, err error) {
 	})
 }
 
-// drive steps the top-level thread, checkpointing before task invocations,
-// at waits and at the end.
+// drive steps the top-level thread, checkpointing before task invocations
+// (but a replayable one's), at waits and at the end.
 func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
 	x := r.x
 	for {
