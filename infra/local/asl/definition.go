@@ -17,6 +17,15 @@ type Machine struct {
 // TimeoutSeconds is the definition's TimeoutSeconds, 0 when it has none.
 func (m *Machine) TimeoutSeconds() int64 { return m.timeoutSeconds }
 
+// RequestResponse reports whether state name of m is a Task of the
+// request-response pattern: a call with neither .sync nor .waitForTaskToken,
+// whose token no one can answer (the runtime need not persist it before the
+// call).
+func (m *Machine) RequestResponse(name string) bool {
+	st, ok := m.states[name]
+	return ok && st.Type == "Task" && st.task != nil && st.task.Pattern == patternRequest
+}
+
 // computeOnly reports whether m only computes: no state of it (or of its
 // nested branches and processors) invokes a task, waits or retries, so a
 // thread of it never blocks.

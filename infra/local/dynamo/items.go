@@ -250,7 +250,7 @@ func (s *Store) store(ctx context.Context, tx *sql.Tx, t *table, pk, sk string, 
 		}
 		return nil
 	}
-	raw, err := json.Marshal(nw)
+	raw, err := appendItem(nil, nw)
 	if err != nil {
 		return fmt.Errorf("dynamo write %s: encode item: %w", t.Name, err)
 	}

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // storedValue decodes an attribute value as stored. A stored value was
@@ -80,14 +81,26 @@ func (v *storedValue) UnmarshalJSON(data []byte) error {
 // storedNumber returns the canonical form of a stored number, or the number
 // as it is when it does not parse.
 func storedNumber(n string) string {
+	if canonicalInteger(n) {
+		return n // what parsing would give back, without a regexp and a big.Int
+	}
 	if d, err := parseDecimal(n); err == nil {
 		return d.String()
 	}
 	return n
 }
 
-// decodeStored decodes a stored item.
+// decodeStored decodes a stored item: with the item codec (parseStored)
+// when it can, else with encoding/json and storedValue's leniencies.
 func decodeStored(raw string) (Item, error) {
+	if it, err := parseStored(raw); err == nil {
+		return it, nil
+	}
+	return decodeStoredJSON(raw)
+}
+
+// decodeStoredJSON decodes a stored item with encoding/json.
+func decodeStoredJSON(raw string) (Item, error) {
 	var m map[string]storedValue
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return nil, err
@@ -112,4 +125,22 @@ func (t *table) keyItem(pk, sk string) Item {
 func errUndecodable(t *table) error {
 	return validation("The stored item cannot be decoded (it was written by an older version of the loanflow local stack, or damaged); "+
 		"it reads as its key only and can be replaced with PutItem or deleted, not updated. Table: %s", t.Name)
+}
+
+// canonicalInteger reports whether n is an integer as decimal.String writes
+// one: "0", or digits with no leading zero after an optional "-".
+func canonicalInteger(n string) bool {
+	if n == "0" {
+		return true
+	}
+	digits := strings.TrimPrefix(n, "-")
+	if digits == "" || digits[0] == '0' || len(n) > maxNumberLength {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

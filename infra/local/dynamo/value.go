@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -60,38 +59,7 @@ func N(n string) Value {
 func Bool(b bool) Value { return Value{Type: TypeBOOL, Bool: b} }
 
 // MarshalJSON encodes v as DynamoDB JSON.
-func (v Value) MarshalJSON() ([]byte, error) {
-	var inner any
-	switch v.Type {
-	case TypeS, TypeN:
-		inner = v.S
-	case TypeB:
-		inner = v.B
-	case TypeBOOL:
-		inner = v.Bool
-	case TypeNULL:
-		inner = true
-	case TypeM:
-		m := v.M
-		if m == nil {
-			m = map[string]Value{}
-		}
-		inner = m
-	case TypeL:
-		l := v.L
-		if l == nil {
-			l = []Value{}
-		}
-		inner = l
-	case TypeSS, TypeNS:
-		inner = v.Set
-	case TypeBS:
-		inner = v.BS
-	default:
-		return nil, fmt.Errorf("attribute value has no type")
-	}
-	return json.Marshal(map[string]any{v.Type: inner})
-}
+func (v Value) MarshalJSON() ([]byte, error) { return appendValue(nil, v) }
 
 // UnmarshalJSON decodes and validates DynamoDB JSON.
 func (v *Value) UnmarshalJSON(data []byte) error {

@@ -58,8 +58,8 @@ func (e *Engine) retryAfterStorageFailure(id int64, err error) {
 	})
 }
 
-// drive steps the top-level thread, checkpointing before task invocations,
-// at waits and at the end.
+// drive steps the top-level thread, checkpointing before task invocations
+// (but a replayable one's), at waits and at the end.
 func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
 	x := r.x
 	for {
@@ -87,6 +87,9 @@ func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
 				}
 			}
 		case asl.StepInvoke:
+			if r.replayable(cur) {
+				continue
+			}
 			if err := e.checkpoint(r, cur, 0, false); err != nil {
 				return err
 			}
@@ -125,6 +128,18 @@ func (e *Engine) drive(ctx context.Context, r *run, cur *asl.Cursor) error {
 			return e.finish(r, cur, StatusSucceeded, &out, nil)
 		}
 	}
+}
+
+// replayable reports whether r may invoke the task at cur without a
+// checkpoint first: a request-response call (no token to persist before the
+// call goes out) when no task was invoked since the last checkpoint. A crash
+// during the call then runs r again from that checkpoint, which invokes this
+// task once more and nothing else, as a checkpoint before the call would
+// have had it; the states in between only compute, and their events are
+// written with the next checkpoint. So a run of states up to and including
+// one such call costs one checkpoint, not two.
+func (r *run) replayable(cur *asl.Cursor) bool {
+	return r.m.RequestResponse(cur.State) && !r.invoked.Load() && !r.journal.hasTasks() && !r.BufferFull()
 }
 
 // finish records the final status of r, which ended at cur.
@@ -179,6 +194,7 @@ func (e *Engine) checkpoint(r *run, cur *asl.Cursor, wake int64, waiting bool) e
 	if err := e.store.checkpoint(r.id, &r.journal, string(b), wake, waiting); err != nil {
 		return fmt.Errorf("checkpoint %s at %s: %w", r.arn, cur.State, err)
 	}
+	r.invoked.Store(false)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"loanflow/infra/local/asl"
@@ -31,6 +32,9 @@ type run struct {
 	x        *asl.Execution
 
 	journal journal
+	// invoked says a task was invoked since the last checkpoint of the
+	// top-level cursor (nested threads invoke on goroutines of their own).
+	invoked atomic.Bool
 }
 
 var _ asl.Host = (*run)(nil)
@@ -79,6 +83,7 @@ func (r *run) NewTaskToken() string { return newToken() }
 
 // Invoke calls the engine's task integrations.
 func (r *run) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
+	r.invoked.Store(true)
 	return r.e.invoker.Invoke(ctx, call)
 }
 
@@ -97,6 +102,13 @@ func (r *run) AddTask(t asl.PendingTask) {
 	j.mu.Lock()
 	j.tasks = append(j.tasks, t)
 	j.mu.Unlock()
+}
+
+// hasTasks reports whether tasks wait to be written with the next checkpoint.
+func (j *journal) hasTasks() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.tasks) > 0
 }
 
 // BufferFull reports whether r's buffered events should be written now.

@@ -48,8 +48,11 @@ type finishing struct {
 func (s *store) finish(execID int64, j *journal, f finishing) error {
 	// Not the worker's context: the end of an execution is recorded whatever became of the worker.
 	return s.write(context.Background(), func(tx *sql.Tx) error {
-		if err := updateRunning(tx, execID, `status = ?, output = ?, error = ?, cause = ?, stop_ns = ?, redrive_cursor = COALESCE(?, cursor), cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ?`,
-			string(f.status), f.output, f.errName, f.cause, f.stopNS, nullStr(f.redriveCursor), j.nextEvent()); err != nil {
+		// A succeeded execution cannot be redriven: it keeps no cursor,
+		// which would only make its row (and this write) larger.
+		if err := updateRunning(tx, execID, `status = ?, output = ?, error = ?, cause = ?, stop_ns = ?,
+			redrive_cursor = CASE WHEN ? THEN NULL ELSE COALESCE(?, cursor) END, cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ?`,
+			string(f.status), f.output, f.errName, f.cause, f.stopNS, f.status == StatusSucceeded, nullStr(f.redriveCursor), j.nextEvent()); err != nil {
 			return err
 		}
 		if err := dropDeletedMachine(tx, execID); err != nil {

@@ -32,6 +32,11 @@ func Open(path string, opts ...Option) (*sql.DB, error) {
 		// Checkpoints run beside the writes, not inside one (checkpoint.go).
 		"wal_autocheckpoint(0)",
 		"journal_size_limit(67108864)",
+		// Each write of a group commit runs in a savepoint, whose journal
+		// of the pages it changes (needed only to roll it back) would
+		// otherwise be written to a temporary file: syscalls on every
+		// write for nothing that outlives the transaction.
+		"temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
 	}

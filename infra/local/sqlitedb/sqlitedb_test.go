@@ -562,3 +562,81 @@ func TestStateFilesAreOwnerOnly(t *testing.T) {
 	write()
 	write()
 }
+
+// The Writer runs every batch on one connection of its own, where its
+// statements stay prepared: a TEMP table (visible on its connection only)
+// made by one write is there for the next, however many connections the
+// pool holds meanwhile.
+func TestWriterKeepsItsConnection(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	w := WriterOf(db)
+	if _, err := w.Exec(ctx, `CREATE TEMP TABLE mine (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	// Fill the pool with other idle connections, taken and given back.
+	var conns []*sql.Conn
+	for range 4 {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	for i := range 3 {
+		if _, err := w.Exec(ctx, `INSERT INTO temp.mine VALUES (?)`, i); err != nil {
+			t.Fatalf("write %d ran on another connection: %v", i, err)
+		}
+	}
+}
+
+// Close gives the Writer's connection back before it closes the database,
+// after the batch in progress has committed; the file then opens again with
+// every acknowledged write in it.
+func TestCloseReleasesTheWritersConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE log (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	w := WriterOf(db)
+	if _, err := w.Exec(context.Background(), `INSERT INTO log VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.Stats().InUse; n != 1 {
+		t.Fatalf("%d connections in use, want the Writer's", n)
+	}
+	if err := Close(db); err != nil {
+		t.Fatal(err)
+	}
+	if w.conn != nil {
+		t.Fatal("the Writer still holds its connection")
+	}
+	if _, err := w.Exec(context.Background(), `INSERT INTO log VALUES (2)`); err == nil {
+		t.Fatal("a write after Close succeeded")
+	}
+	db2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB(t, db2)
+	var n int
+	if err := db2.QueryRow(`SELECT COUNT(*) FROM log`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d rows, %v; want 1", n, err)
+	}
+}
+
+// Savepoint journals stay in memory: no temporary file is written for them.
+func TestTempStoreIsMemory(t *testing.T) {
+	db := open(t)
+	var mode int
+	if err := db.QueryRow(`PRAGMA temp_store`).Scan(&mode); err != nil || mode != 2 {
+		t.Fatalf("temp_store = %d, %v; want 2 (MEMORY)", mode, err)
+	}
+}

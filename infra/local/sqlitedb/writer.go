@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,12 @@ type Writer struct {
 	mu      sync.Mutex
 	queue   []*writeReq
 	running bool // a goroutine is draining queue; it exits when queue is empty
+
+	// connMu guards conn, the connection every batch runs on (see begin),
+	// held for the length of a batch so that release waits for it.
+	connMu sync.Mutex
+	conn   *sql.Conn
+	closed bool // release: no connection is held any more
 }
 
 type writeReq struct {
@@ -118,7 +125,9 @@ func (w *Writer) drain() {
 // commit runs batch in one transaction and answers every request.
 func (w *Writer) commit(batch []*writeReq) {
 	errs := make([]error, len(batch))
-	tx, err := w.db.Begin()
+	w.connMu.Lock()
+	defer w.connMu.Unlock()
+	tx, err := w.begin()
 	if err != nil {
 		for _, r := range batch {
 			r.done <- fmt.Errorf("%s: begin: %w", r.op, err)
@@ -163,6 +172,46 @@ func (w *Writer) commit(batch []*writeReq) {
 	}
 }
 
+// begin starts a batch's transaction on the Writer's own connection. Its
+// statements stay prepared there (stmtcache): a connection from the pool
+// would be the least recently used of many, each preparing every write
+// statement again, and the pool closes those past its idle limit. A
+// connection that fails to begin is dropped for a new one, once. Called
+// with connMu held.
+func (w *Writer) begin() (*sql.Tx, error) {
+	if w.closed {
+		return w.db.Begin() // fails once the database is closed
+	}
+	var err error
+	for range 2 {
+		if w.conn == nil {
+			if w.conn, err = w.db.Conn(context.Background()); err != nil {
+				return nil, err
+			}
+		}
+		var tx *sql.Tx
+		if tx, err = w.conn.BeginTx(context.Background(), nil); err == nil {
+			return tx, nil
+		}
+		_ = w.conn.Raw(func(any) error { return driver.ErrBadConn }) // do not pool it
+		_ = w.conn.Close()
+		w.conn = nil
+	}
+	return nil, err
+}
+
+// release gives the Writer's connection back, once the batch in progress
+// has committed; later batches run on connections from the pool.
+func (w *Writer) release() {
+	w.connMu.Lock()
+	defer w.connMu.Unlock()
+	w.closed = true
+	if w.conn != nil {
+		_ = w.conn.Close()
+		w.conn = nil
+	}
+}
+
 // abort ends a batch whose transaction is gone under it. Callers cannot
 // interrupt statements (cachingConn runs them to their end), so this is
 // SQLite failing (an I/O error, a full disk): nothing of the batch has
@@ -198,6 +247,7 @@ func run(tx *sql.Tx, fn func(tx *sql.Tx) error) (err error) {
 func Close(db *sql.DB) error {
 	if w, ok := writers.LoadAndDelete(db); ok {
 		w.(*Writer).ckpt.close()
+		w.(*Writer).release()
 	}
 	return db.Close()
 }

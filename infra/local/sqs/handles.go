@@ -35,11 +35,6 @@ func (b *Broker) DeleteBatch(ctx context.Context, name string, handles []string)
 		if q.fifo {
 			query += ` AND visible_at > ?`
 		}
-		stmt, err := tx.PrepareContext(ctx, query)
-		if err != nil {
-			return fmt.Errorf("sqs delete from %s: prepare: %w", name, err)
-		}
-		defer stmt.Close()
 		now := b.nowMS()
 		for i, h := range handles {
 			seq, token, err := parseReceiptHandle(h)
@@ -51,7 +46,7 @@ func (b *Broker) DeleteBatch(ctx context.Context, name string, handles []string)
 			if q.fifo {
 				args = append(args, now)
 			}
-			res, err := stmt.ExecContext(ctx, args...)
+			res, err := tx.ExecContext(ctx, query, args...) // cached by text (sqlitedb)
 			if err != nil {
 				return fmt.Errorf("sqs delete from %s: %w", name, err)
 			}
@@ -114,11 +109,6 @@ func (b *Broker) ChangeVisibilityBatch(ctx context.Context, name string, changes
 	}
 	errs := make([]error, len(changes))
 	err = b.write(ctx, "change visibility", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE sqs_messages SET visible_at = ? WHERE seq = ? AND queue_id = ? AND receipt = ?`)
-		if err != nil {
-			return fmt.Errorf("sqs change visibility in %s: prepare: %w", name, err)
-		}
-		defer stmt.Close()
 		now := b.nowMS()
 		for i, c := range changes {
 			if c.Timeout < 0 || c.Timeout > 12*time.Hour {
@@ -130,7 +120,8 @@ func (b *Broker) ChangeVisibilityBatch(ctx context.Context, name string, changes
 				errs[i] = err
 				continue
 			}
-			res, err := stmt.ExecContext(ctx, now+c.Timeout.Milliseconds(), seq, q.id, token)
+			res, err := tx.ExecContext(ctx, `UPDATE sqs_messages SET visible_at = ? WHERE seq = ? AND queue_id = ? AND receipt = ?`,
+				now+c.Timeout.Milliseconds(), seq, q.id, token) // cached by text (sqlitedb)
 			if err != nil {
 				return fmt.Errorf("sqs change visibility in %s: %w", name, err)
 			}

@@ -36,17 +36,24 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 	now := b.nowMS()
 	out := make([]Sent, len(msgs))
 	stored := false
-	err := b.write(ctx, "send", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO sqs_messages
-			(queue_id, id, body, attributes, md5_body, md5_attributes, trace_header, sent_at, visible_at, expires_at, group_id, dedup_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`)
-		if err != nil {
-			return fmt.Errorf("sqs send to %s: prepare: %w", q.name, err)
+	// Ids, digests and encoded attributes are made before the write: the
+	// write runs on the Writer's goroutine, which every component waits on.
+	pre := make([]Sent, len(msgs))
+	encAttrs := make([]any, len(msgs))
+	for i, m := range msgs {
+		pre[i] = Sent{MessageID: ids.UUID(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes),
+			MD5OfSystemAttributes: md5OfSystemAttributes(m.TraceHeader)}
+		if len(m.Attributes) > 0 {
+			raw, err := json.Marshal(m.Attributes)
+			if err != nil {
+				return nil, fmt.Errorf("sqs send to %s: encode attributes: %w", q.name, err)
+			}
+			encAttrs[i] = string(raw)
 		}
-		defer stmt.Close()
+	}
+	err := b.write(ctx, "send", func(tx *sql.Tx) error {
 		for i, m := range msgs {
-			s := Sent{MessageID: ids.UUID(), MD5OfBody: md5Hex(m.Body), MD5OfAttributes: md5OfAttributes(m.Attributes),
-				MD5OfSystemAttributes: md5OfSystemAttributes(m.TraceHeader)}
+			s := pre[i]
 			delay := q.delay
 			var scope, dedupID string
 			if q.fifo {
@@ -64,15 +71,15 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 				delay = *m.Delay
 			}
 			var attrs, md5Attrs any
-			if len(m.Attributes) > 0 {
-				raw, err := json.Marshal(m.Attributes)
-				if err != nil {
-					return fmt.Errorf("sqs send to %s: encode attributes: %w", q.name, err)
-				}
-				attrs, md5Attrs = string(raw), s.MD5OfAttributes
+			if encAttrs[i] != nil {
+				attrs, md5Attrs = encAttrs[i], s.MD5OfAttributes
 			}
+			// The text, not a statement prepared on tx: the connection's
+			// statement cache (sqlitedb) keeps it prepared across writes.
 			var seq int64
-			if err := stmt.QueryRowContext(ctx, q.id, s.MessageID, m.Body, attrs, s.MD5OfBody, md5Attrs, nullIfEmpty(m.TraceHeader),
+			if err := tx.QueryRowContext(ctx, `INSERT INTO sqs_messages
+				(queue_id, id, body, attributes, md5_body, md5_attributes, trace_header, sent_at, visible_at, expires_at, group_id, dedup_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`, q.id, s.MessageID, m.Body, attrs, s.MD5OfBody, md5Attrs, nullIfEmpty(m.TraceHeader),
 				now, now+delay.Milliseconds(), now+q.retention.Milliseconds(), nullIfEmpty(m.GroupID), nullIfEmpty(dedupID)).Scan(&seq); err != nil {
 				return fmt.Errorf("sqs send to %s: %w", q.name, err)
 			}
