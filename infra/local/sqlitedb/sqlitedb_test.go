@@ -609,8 +609,10 @@ func TestCloseReleasesTheWritersConnection(t *testing.T) {
 	if _, err := w.Exec(context.Background(), `INSERT INTO log VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
-	if n := db.Stats().InUse; n != 1 {
-		t.Fatalf("%d connections in use, want the Writer's", n)
+	// The Writer holds its connection between batches. (db.Stats().InUse
+	// is no measure of that: the checkpointer may hold one more for a moment.)
+	if w.conn == nil {
+		t.Fatal("the Writer holds no connection after a write")
 	}
 	if err := Close(db); err != nil {
 		t.Fatal(err)
