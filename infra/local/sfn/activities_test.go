@@ -448,3 +448,46 @@ func TestActivityTaskInJSONata(t *testing.T) {
 		t.Fatalf("got %s %v", x.Status, x.Output)
 	}
 }
+
+// A task that closed before any worker took it (here: timed out) is dropped
+// from the activity's queue when the next poll walks past it, and the live
+// task behind it is the one handed out.
+func TestClosedActivityTasksAreDropped(t *testing.T) {
+	ctx := context.Background()
+	clock := NewFakeClock(time.Unix(1_700_000_000, 0))
+	e := newTestEngine(t, Options{Clock: clock})
+	act := newActivity(t, e, "valuer")
+	waiting := func() int {
+		var n int
+		if err := e.store.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sfn_activity_tasks WHERE started_ns IS NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	dead := startOn(t, e, "dead", activityDef(act, `"TimeoutSeconds":5,`), `{"loan":1}`)
+	poll(t, "scheduled", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 })
+	poll(t, "scheduler asleep", func() bool { return clock.Timers() > 0 })
+	clock.Advance(5 * time.Second)
+	if x := waitDone(t, e, dead); x.Status != StatusFailed {
+		t.Fatalf("dead: %s", x.Status)
+	}
+	live := startOn(t, e, "live", activityDef(act, ``), `{"loan":2}`)
+	poll(t, "scheduled", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 })
+	if n := waiting(); n != 2 {
+		t.Fatalf("%d activity tasks queued before the poll, want the dead one and the live one", n)
+	}
+	task := takeTask(t, e, act, "w")
+	if !strings.Contains(task.Input, `"loan":2`) {
+		t.Fatalf("handed out %s, want the live task", task.Input)
+	}
+	if n := waiting(); n != 0 {
+		t.Fatalf("%d activity tasks still queued, want none (the dead one dropped)", n)
+	}
+	if err := e.SendTaskSuccess(ctx, task.TaskToken, `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if x := waitDone(t, e, live); x.Status != StatusSucceeded {
+		t.Fatalf("live: %s", x.Status)
+	}
+}

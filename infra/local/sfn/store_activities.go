@@ -161,34 +161,52 @@ type takenTask struct {
 
 // takeActivityTask gives worker the oldest task of activity arn that waits
 // for a worker, whose execution runs and whose timeout has not passed, and
-// starts its heartbeat timer; nil when there is none.
+// starts its heartbeat timer; nil when there is none. Rows whose task has
+// closed before any worker took it (timed out, its execution ended) are
+// deleted as the walk meets them, so dead tasks do not pile up in front of
+// the live ones.
 func (s *store) takeActivityTask(ctx context.Context, arn, worker string) (*takenTask, error) {
 	var t *takenTask
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.clock.Now().UnixNano()
-		var seq, hbSeconds int64
-		c := takenTask{}
-		err := tx.QueryRow(`SELECT a.seq, a.token, a.input, t.exec_id, t.nested, COALESCE(t.hb_seconds, 0)
-			FROM sfn_activity_tasks a JOIN sfn_tasks t ON t.token = a.token JOIN sfn_executions x ON x.id = t.exec_id
-			WHERE a.activity_arn = ? AND a.started_ns IS NULL AND t.status = ? AND x.status = 'RUNNING' AND (t.timeout_ns IS NULL OR t.timeout_ns > ?)
-			ORDER BY a.seq LIMIT 1`, arn, taskPending, now).Scan(&seq, &c.token, &c.input, &c.execID, &c.nested, &hbSeconds)
-		if errors.Is(err, sql.ErrNoRows) {
+		after := int64(-1)
+		for {
+			var seq, hbSeconds int64
+			var taskStatus, execStatus sql.NullString
+			var timeout sql.NullInt64
+			c := takenTask{}
+			err := tx.QueryRow(`SELECT a.seq, a.token, a.input, COALESCE(t.exec_id, 0), COALESCE(t.nested, 0), COALESCE(t.hb_seconds, 0), t.status, x.status, t.timeout_ns
+				FROM sfn_activity_tasks a LEFT JOIN sfn_tasks t ON t.token = a.token LEFT JOIN sfn_executions x ON x.id = t.exec_id
+				WHERE a.activity_arn = ? AND a.started_ns IS NULL AND a.seq > ?
+				ORDER BY a.seq LIMIT 1`, arn, after).Scan(&seq, &c.token, &c.input, &c.execID, &c.nested, &hbSeconds, &taskStatus, &execStatus, &timeout)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read activity tasks: %w", err)
+			}
+			after = seq
+			if taskStatus.String != taskPending || execStatus.String != string(StatusRunning) {
+				if _, err := tx.Exec(`DELETE FROM sfn_activity_tasks WHERE seq = ?`, seq); err != nil {
+					return fmt.Errorf("delete closed activity task: %w", err)
+				}
+				continue
+			}
+			if timeout.Valid && timeout.Int64 <= now {
+				continue // the engine is about to time it out
+			}
+			if _, err := tx.Exec(`UPDATE sfn_activity_tasks SET worker = ?, started_ns = ? WHERE seq = ?`, worker, now, seq); err != nil {
+				return fmt.Errorf("start activity task: %w", err)
+			}
+			if hbSeconds > 0 {
+				c.hbAt = now + hbSeconds*int64(time.Second)
+				if _, err := tx.Exec(`UPDATE sfn_tasks SET hb_ns = ? WHERE token = ?`, c.hbAt, c.token); err != nil {
+					return fmt.Errorf("start heartbeat timer: %w", err)
+				}
+			}
+			t = &c
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("read activity tasks: %w", err)
-		}
-		if _, err := tx.Exec(`UPDATE sfn_activity_tasks SET worker = ?, started_ns = ? WHERE seq = ?`, worker, now, seq); err != nil {
-			return fmt.Errorf("start activity task: %w", err)
-		}
-		if hbSeconds > 0 {
-			c.hbAt = now + hbSeconds*int64(time.Second)
-			if _, err := tx.Exec(`UPDATE sfn_tasks SET hb_ns = ? WHERE token = ?`, c.hbAt, c.token); err != nil {
-				return fmt.Errorf("start heartbeat timer: %w", err)
-			}
-		}
-		t = &c
-		return nil
 	})
 	return t, err
 }
