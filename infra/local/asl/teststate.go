@@ -44,6 +44,13 @@ func (m *Machine) TaskPattern(name string) string {
 	return ""
 }
 
+// ActivityTask reports whether the machine's state name is a Task whose
+// Resource is an activity ARN.
+func (m *Machine) ActivityTask(name string) bool {
+	st, ok := m.states[name]
+	return ok && st.task != nil && st.task.Service == serviceActivity
+}
+
 // Branches returns the number of branches of the machine's Parallel state
 // name.
 func (m *Machine) Branches(name string) int {

@@ -125,8 +125,8 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 				out.Status = TestRetriable
 				out.handled(host)
 			case cur.AwaitedToken() != "":
-				// Only a mocked waitForTaskToken task gets here: its mock is
-				// the answer to its token.
+				// Only a mocked waitForTaskToken or activity task gets
+				// here: its mock is the answer to its token.
 				cur.Resume(0, req.mock.outcome())
 			default:
 				if !e.sleepUntil(ctx, o.WakeAt) {
@@ -334,6 +334,11 @@ func (e *Engine) checkTestState(in TestStateInput, req *testRequest) error {
 		switch {
 		case typ == "Map" || typ == "Parallel":
 			return apiErr(CodeInvalidDefinition, "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+		case typ == "Task" && req.m.ActivityTask(req.state):
+			// API_TestState: "TestState only supports the following when a
+			// mock is specified: Activity tasks, .sync or .waitForTaskToken
+			// service integration patterns, Parallel, or Map states."
+			return apiErr(CodeValidationException, "TestState only supports Activity tasks when a mock is specified")
 		case typ == "Task" && req.m.TaskPattern(req.state) != "":
 			return apiErr(CodeValidationException, "TestState only supports the .%s service integration pattern when a mock is specified", req.m.TaskPattern(req.state))
 		case typ == "Task" && in.RoleARN == "":

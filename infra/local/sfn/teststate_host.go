@@ -34,7 +34,15 @@ var (
 	_ asl.Inspector    = (*testHost)(nil)
 	_ asl.StateMocker  = (*testHost)(nil)
 	_ asl.ContextGiver = (*testHost)(nil)
+	_ asl.ActivityHost = (*testHost)(nil)
 )
+
+// ActivityExists lets a mocked activity task be scheduled: TestState runs an
+// activity task only with a mock (checkTestState refuses it otherwise),
+// which answers the task's token as a worker would.
+func (h *testHost) ActivityExists(context.Context, string) (bool, error) {
+	return h.mock != nil, nil
+}
 
 // ContextObject is the request's context object, when it gives one.
 func (h *testHost) ContextObject() (map[string]any, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -368,5 +369,27 @@ func TestTestStateLimit(t *testing.T) {
 		if out.Status != TestFailed || str(out.Error) != asl.ErrTimeout {
 			t.Errorf("%s: %s %s %s, want FAILED States.Timeout", def, out.Status, str(out.Error), str(out.Cause))
 		}
+	}
+}
+
+// API_TestState: "TestState only supports the following when a mock is
+// specified: Activity tasks, ...". Unmocked, an activity task is refused;
+// mocked, the mock answers its token as a worker would, success or failure.
+func TestTestStateActivityTaskNeedsAMock(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	act := newActivity(t, e, "valuer")
+	def := `{"Type":"Task","Resource":"` + act + `","ResultPath":"$.valuation","End":true}`
+	_, err := e.TestState(context.Background(), TestStateInput{Definition: def, RoleARN: testRole, Input: `{"loan":1}`})
+	if ErrorCode(err) != CodeValidationException || !strings.Contains(err.Error(), "Activity tasks when a mock is specified") {
+		t.Fatalf("unmocked activity task: %v", err)
+	}
+	result := `{"value":250000}`
+	out := testState(t, e, TestStateInput{Definition: def, RoleARN: testRole, Input: `{"loan":1}`, Mock: &TestStateMock{Result: &result}})
+	if out.Status != TestSucceeded || str(out.Output) != `{"loan":1,"valuation":{"value":250000}}` {
+		t.Fatalf("mocked success: %s %s %s", out.Status, str(out.Output), str(out.Cause))
+	}
+	out = testState(t, e, TestStateInput{Definition: def, RoleARN: testRole, Input: `{"loan":1}`, Mock: &TestStateMock{ErrorOutput: &TestStateMockError{Error: "Valuer.Down", Cause: "no valuer"}}})
+	if out.Status != TestFailed || str(out.Error) != "Valuer.Down" || str(out.Cause) != "no valuer" {
+		t.Fatalf("mocked failure: %s %s %s", out.Status, str(out.Error), str(out.Cause))
 	}
 }
