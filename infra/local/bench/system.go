@@ -348,6 +348,9 @@ func resumeLatency(ctx context.Context, s *local.Stack, samples int, res *System
 		} else {
 			direct = append(direct, time.Since(t0))
 		}
+		if err := waitSettled(ctx, s); err != nil {
+			return err
+		}
 	}
 	res.WebhookP50, res.WebhookP99 = percentile(viaHook, 50), percentile(viaHook, 99)
 	res.DirectP50, res.DirectP99 = percentile(direct, 50), percentile(direct, 99)
@@ -369,6 +372,32 @@ func waitClosed(ctx context.Context, e *sfn.Engine, arn string) error {
 		return fmt.Errorf("%s ended %s", arn, x.Status)
 	}
 	return nil
+}
+
+// waitSettled waits, after a sample, until the stack has no event delivery
+// pending and no function running: what a sample leaves behind after its
+// execution closed (the resolver marking its record, the bus removing its
+// delivery, the decision event's delivery) must not run into the next
+// sample, which would slow that one instead.
+func waitSettled(ctx context.Context, s *local.Stack) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pending, err := s.Bus.Pending(ctx)
+		if err != nil {
+			return fmt.Errorf("pending deliveries: %w", err)
+		}
+		running := 0
+		for _, f := range s.Functions.All() {
+			running += f.InFlight
+		}
+		if pending == 0 && running == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the stack did not settle within 30 s: %d deliveries pending, %d functions running", pending, running)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {
