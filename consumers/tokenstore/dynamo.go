@@ -23,7 +23,7 @@ type DynamoAPI interface {
 
 // DynamoStore is a Store in a DynamoDB table with partition key AttrCallbackID
 // (S) and TTL attribute AttrExpiresAt. It uses only attribute_exists,
-// attribute_not_exists, =, <>, AND, OR, NOT, SET and REMOVE.
+// attribute_not_exists, =, <>, <=, >, AND, OR, NOT, SET and REMOVE.
 type DynamoStore struct {
 	db    DynamoAPI
 	table string
@@ -140,6 +140,55 @@ func (d *DynamoStore) Claim(ctx context.Context, callbackID, claimID string) (Re
 	}
 	if len(out.Attributes) == 0 {
 		return d.Get(ctx, callbackID)
+	}
+	r, err := unmarshal(out.Attributes)
+	if err != nil {
+		return Record{}, fmt.Errorf("claim %s: %w", callbackID, err)
+	}
+	return r, nil
+}
+
+// ClaimIf implements Store. The guard's times are compared as the record
+// stores them: createdAt as UTC text to the millisecond, which orders as
+// the times do, and expiresAt as whole epoch seconds.
+func (d *DynamoStore) ClaimIf(ctx context.Context, callbackID, claimID string, g ClaimGuard) (Record, error) {
+	if claimID == "" {
+		return Record{}, errors.New("claim: claim id is empty")
+	}
+	cond, names, values := pendingOrClaimedBy(claimID)
+	cond = "(" + cond + ")"
+	names["#ref"] = attrReference
+	if g.Reference == "" {
+		cond += " AND attribute_not_exists(#ref)"
+	} else {
+		values[":ref"] = s(g.Reference)
+		cond += " AND (attribute_not_exists(#ref) OR #ref = :ref)"
+	}
+	if !g.CreatedBy.IsZero() {
+		names["#createdAt"] = attrCreatedAt
+		values[":createdBy"] = s(normTime(g.CreatedBy, time.Millisecond).Format(timeLayout))
+		cond += " AND (attribute_not_exists(#createdAt) OR #createdAt <= :createdBy)"
+	}
+	if !g.LiveAt.IsZero() {
+		// expiresAt is whole seconds: expiresAt > floor(liveAt) is expiresAt > liveAt.
+		names["#expiresAt"] = AttrExpiresAt
+		values[":liveAt"] = n(g.LiveAt.Unix())
+		cond += " AND (attribute_not_exists(#expiresAt) OR #expiresAt > :liveAt)"
+	}
+	out, err := d.update(ctx, "claim", &dynamodb.UpdateItemInput{
+		Key:                       key(callbackID),
+		UpdateExpression:          aws.String("SET #status = :claimed, #claimedBy = :claim"),
+		ConditionExpression:       &cond,
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllOld,
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	if len(out.Attributes) == 0 {
+		// The condition held, so the item existed: DynamoDB returns it.
+		return Record{}, fmt.Errorf("claim %s: the update returned no previous item", callbackID)
 	}
 	r, err := unmarshal(out.Attributes)
 	if err != nil {

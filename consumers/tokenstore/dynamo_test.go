@@ -1,8 +1,10 @@
 package tokenstore_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +33,7 @@ func TestDynamoStoreWithoutItemOnConditionFailure(t *testing.T) {
 
 // fakeDynamo is a one-table DynamoDB that understands only the expression
 // forms the store is allowed to use: attribute_exists, attribute_not_exists,
-// =, <>, AND, OR, NOT, parentheses, SET a = :v and REMOVE. Anything else
+// =, <>, <=, >, AND, OR, NOT, parentheses, SET a = :v and REMOVE. Anything else
 // fails the test, which keeps DynamoStore inside what the local emulation
 // supports.
 type fakeDynamo struct {
@@ -94,8 +96,11 @@ func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput,
 	}
 	f.items[k] = item
 	out := &dynamodb.UpdateItemOutput{}
-	if in.ReturnValues == types.ReturnValueAllNew {
+	switch in.ReturnValues {
+	case types.ReturnValueAllNew:
 		out.Attributes = clone(item)
+	case types.ReturnValueAllOld:
+		out.Attributes = clone(old)
 	}
 	return out, nil
 }
@@ -136,9 +141,12 @@ func tokens(s string) []string {
 		switch {
 		case unicode.IsSpace(c):
 			i++
-		case strings.HasPrefix(s[i:], "<>"):
-			out = append(out, "<>")
+		case strings.HasPrefix(s[i:], "<>"), strings.HasPrefix(s[i:], "<="):
+			out = append(out, s[i:i+2])
 			i += 2
+		case c == '>':
+			out = append(out, ">")
+			i++
 		case strings.ContainsRune("(),=", c):
 			out = append(out, string(c))
 			i++
@@ -245,10 +253,33 @@ func (p *parser) primary() bool {
 			return left != "" && left == right
 		case "<>":
 			return left != right
+		case "<=", ">":
+			c, ok := compare(left, right)
+			if !ok {
+				return false
+			}
+			return (op == "<=" && c <= 0) || (op == ">" && c > 0)
 		}
 		p.fail("operator %q is outside the allowed subset", op)
 		return false
 	}
+}
+
+// compare orders two operands of one type as DynamoDB does: S by bytes,
+// N by value; false when either is missing or the types differ.
+func compare(a, b string) (int, bool) {
+	if a == "" || b == "" || a[:2] != b[:2] {
+		return 0, false
+	}
+	if a[:2] == "S:" {
+		return strings.Compare(a[2:], b[2:]), true
+	}
+	x, errX := strconv.ParseFloat(a[2:], 64)
+	y, errY := strconv.ParseFloat(b[2:], 64)
+	if errX != nil || errY != nil {
+		return 0, false
+	}
+	return cmp.Compare(x, y), true
 }
 
 func (p *parser) operand(tok string) string {

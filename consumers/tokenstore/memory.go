@@ -79,6 +79,20 @@ func (m *MemoryStore) Claim(_ context.Context, callbackID, claimID string) (Reco
 	return out, err
 }
 
+// ClaimIf implements Store.
+func (m *MemoryStore) ClaimIf(_ context.Context, callbackID, claimID string, g ClaimGuard) (Record, error) {
+	if claimID == "" {
+		return Record{}, errors.New("claim: claim id is empty")
+	}
+	status := memPendingOrClaimedBy(claimID)
+	var before Record
+	err := m.update(callbackID, "claim", func(r Record) bool { return status(r) && g.Admits(r) }, func(r *Record) {
+		before = *r
+		r.Status, r.ClaimedBy = StatusClaimed, claimID
+	})
+	return before, err
+}
+
 // Resolve implements Store.
 func (m *MemoryStore) Resolve(_ context.Context, callbackID, claimID, outcome, reason string, at time.Time) error {
 	return m.update(callbackID, "resolve", memPendingOrClaimedBy(claimID), finish(StatusResolved, outcome, reason, at))

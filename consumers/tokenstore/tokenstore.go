@@ -103,6 +103,12 @@ type Store interface {
 	// same claimID succeeds (a retry of the same event); anything else is a
 	// *ConflictError.
 	Claim(ctx context.Context, callbackID, claimID string) (Record, error)
+	// ClaimIf claims as Claim does, in the same conditional write only if
+	// the record also meets g, and returns the record as it was before
+	// (CLAIMED by claimID when this claim is a retry). A record that does
+	// not meet g is a *ConflictError, like one in another status;
+	// ErrNotFound if there is no record.
+	ClaimIf(ctx context.Context, callbackID, claimID string, g ClaimGuard) (before Record, err error)
 	// Resolve moves PENDING, or CLAIMED by claimID, to RESOLVED with the
 	// outcome. claimID may be empty to resolve an unclaimed record.
 	Resolve(ctx context.Context, callbackID, claimID, outcome, reason string, at time.Time) error
@@ -111,6 +117,28 @@ type Store interface {
 	// Fail moves PENDING to FAILED with the outcome (the error sent to Step
 	// Functions) and reason.
 	Fail(ctx context.Context, callbackID, outcome, reason string, at time.Time) error
+}
+
+// ClaimGuard is what ClaimIf asks of a record besides its status: the
+// checks a callback makes on the record it claims, so that one conditional
+// write both checks and claims.
+type ClaimGuard struct {
+	// Reference must be the record's valuation reference, unless the record
+	// has none yet.
+	Reference string
+	// CreatedBy, unless zero, is the latest time the record may have been
+	// created at (a record without a creation time passes).
+	CreatedBy time.Time
+	// LiveAt, unless zero, must be before the record's expiry (a record
+	// without an expiry passes).
+	LiveAt time.Time
+}
+
+// Admits reports whether r meets g; the stores' conditions say the same.
+func (g ClaimGuard) Admits(r Record) bool {
+	return (r.ValuationReference == "" || r.ValuationReference == g.Reference) &&
+		(g.CreatedBy.IsZero() || r.CreatedAt.IsZero() || !r.CreatedAt.After(g.CreatedBy)) &&
+		(g.LiveAt.IsZero() || r.ExpiresAt.IsZero() || r.ExpiresAt.After(g.LiveAt))
 }
 
 // Normalize gives a record the precision the stores keep: UTC times,

@@ -40,6 +40,10 @@ func fakeAWS(t *testing.T, secretID, current string) string {
 			_, _ = w.Write(b)
 		case "DynamoDB_20120810.GetItem":
 			_, _ = io.WriteString(w, `{}`)
+		case "DynamoDB_20120810.UpdateItem":
+			// Every update is conditional on the record, which is not there.
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}`)
 		default:
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = io.WriteString(w, `{"__type":"UnknownOperationException","message":"`+target+`"}`)

@@ -231,17 +231,28 @@ func (h *Handler) resolve(ctx context.Context, ev events.CloudWatchEvent) outcom
 	}
 	ref := slog.String("valuationReference", resp.ValuationReference)
 
-	rec, err := h.store.Get(ctx, d.CallbackID)
-	if errors.Is(err, tokenstore.ErrNotFound) {
+	// The common case in one conditional write: a record that passes every
+	// check below is claimed at once. Any other record comes back as it
+	// stands and goes through the checks one by one.
+	rec, err := h.store.ClaimIf(ctx, d.CallbackID, claimID, tokenstore.ClaimGuard{
+		Reference: resp.ValuationReference, // the reference check below
+		CreatedBy: receivedAt.Add(tol),     // the received-before-issue check below
+		LiveAt:    h.now(),                 // claimAndSend's expiry check
+	})
+	var ce *tokenstore.ConflictError
+	switch {
+	case err == nil:
+		claimed := rec
+		claimed.Status, claimed.ClaimedBy = tokenstore.StatusClaimed, claimID
+		return h.send(ctx, claimID, claimed, resp, rec.Status == tokenstore.StatusClaimed, recordIDs(cb, ref, rec, claimID, keyIndex))
+	case errors.Is(err, tokenstore.ErrNotFound):
 		return ack(CallbacksUnknown, ReasonUnknownCallback, cb, ref)
+	case errors.As(err, &ce):
+		rec = ce.Current
+	default:
+		return retry(fmt.Errorf("claim token: %w", err))
 	}
-	if err != nil {
-		return retry(fmt.Errorf("look up token: %w", err))
-	}
-	ids := []slog.Attr{cb, ref, slog.String("executionId", rec.ExecutionID), slog.String("claimId", claimID)}
-	if keyIndex > 0 {
-		ids = append(ids, slog.Bool("signedWithPreviousKey", true))
-	}
+	ids := recordIDs(cb, ref, rec, claimID, keyIndex)
 	if !rec.CreatedAt.IsZero() && receivedAt.Before(rec.CreatedAt.Add(-tol)) {
 		return ack(CallbacksRejected, ReasonReceiptBeforeIssue, append(ids, slog.Time("receivedAt", receivedAt))...)
 	}
@@ -250,6 +261,15 @@ func (h *Handler) resolve(ctx context.Context, ev events.CloudWatchEvent) outcom
 			append(ids, slog.String("expectedReference", rec.ValuationReference))...)
 	}
 	return h.claimAndSend(ctx, claimID, rec, resp, ids)
+}
+
+// recordIDs are the attributes that name a callback and its record in the log.
+func recordIDs(cb, ref slog.Attr, rec tokenstore.Record, claimID string, keyIndex int) []slog.Attr {
+	ids := []slog.Attr{cb, ref, slog.String("executionId", rec.ExecutionID), slog.String("claimId", claimID)}
+	if keyIndex > 0 {
+		ids = append(ids, slog.Bool("signedWithPreviousKey", true))
+	}
+	return ids
 }
 
 // verify checks the signature against the current keys and, when none

@@ -582,6 +582,10 @@ func (failingStore) Get(context.Context, string) (tokenstore.Record, error) {
 	return tokenstore.Record{}, errors.New("ProvisionedThroughputExceededException")
 }
 
+func (failingStore) ClaimIf(context.Context, string, string, tokenstore.ClaimGuard) (tokenstore.Record, error) {
+	return tokenstore.Record{}, errors.New("ProvisionedThroughputExceededException")
+}
+
 func TestStoreFailureIsRetried(t *testing.T) {
 	r := newRig(t, failingStore{tokenstore.NewMemoryStore()})
 	if err := r.handle(t, event(t, "evt-1", callbackID, completedBody, secret, now)); err == nil {

@@ -31,6 +31,9 @@ func Run(t *testing.T, newStore func(t *testing.T) tokenstore.Store) {
 	t.Run("ClaimThenResolve", s.claimThenResolve)
 	t.Run("ClaimAgainBySameIDSucceeds", s.claimAgainBySameIDSucceeds)
 	t.Run("ClaimByAnotherIDConflicts", s.claimByAnotherIDConflicts)
+	t.Run("ClaimIfClaimsWhatItsGuardAdmits", s.claimIfClaimsWhatItsGuardAdmits)
+	t.Run("ClaimIfAdmitsARecordWithoutReferenceOrTimes", s.claimIfAdmitsARecordWithoutReferenceOrTimes)
+	t.Run("ClaimIfRefusesWhatItsGuardDoesNot", s.claimIfRefusesWhatItsGuardDoesNot)
 	t.Run("FinalStatusesRefuseEveryTransition", s.finalStatusesRefuseEveryTransition)
 	t.Run("ExpireAndFailRecordWhy", s.expireAndFailRecordWhy)
 	t.Run("ConcurrentClaimsHaveOneWinner", s.concurrentClaimsHaveOneWinner)
@@ -144,6 +147,7 @@ func (s *suite) transitionsOnMissingAreNotFound(t *testing.T) {
 		"Fail":         st.Fail(ctx, r.CallbackID, "X", "y", now),
 	}
 	_, checks["Claim"] = st.Claim(ctx, r.CallbackID, "evt-1")
+	_, checks["ClaimIf"] = st.ClaimIf(ctx, r.CallbackID, "evt-1", tokenstore.ClaimGuard{})
 	for name, err := range checks {
 		if !errors.Is(err, tokenstore.ErrNotFound) {
 			t.Errorf("%s = %v; want ErrNotFound", name, err)

@@ -348,30 +348,55 @@ func resumeLatency(ctx context.Context, s *local.Stack, samples int, res *System
 		} else {
 			direct = append(direct, time.Since(t0))
 		}
+		if err := waitSettled(ctx, s); err != nil {
+			return err
+		}
 	}
 	res.WebhookP50, res.WebhookP99 = percentile(viaHook, 50), percentile(viaHook, 99)
 	res.DirectP50, res.DirectP99 = percentile(direct, 50), percentile(direct, 99)
 	return nil
 }
 
-// waitClosed polls tightly (latency is what is measured) until the execution closes.
+// waitClosed waits until the execution closes. It is woken by the engine
+// when the close has committed (WaitExecution) rather than polling
+// DescribeExecution: a tight poll would take CPU from the path it measures,
+// and more of it the longer that path is.
 func waitClosed(ctx context.Context, e *sfn.Engine, arn string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	x, err := e.WaitExecution(ctx, arn)
+	if err != nil {
+		return fmt.Errorf("%s did not resume within 30 s: %w", arn, err)
+	}
+	if x.Status != "SUCCEEDED" {
+		return fmt.Errorf("%s ended %s", arn, x.Status)
+	}
+	return nil
+}
+
+// waitSettled waits, after a sample, until the stack has no event delivery
+// pending and no function running: what a sample leaves behind after its
+// execution closed (the resolver marking its record, the bus removing its
+// delivery, the decision event's delivery) must not run into the next
+// sample, which would slow that one instead.
+func waitSettled(ctx context.Context, s *local.Stack) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		x, err := e.DescribeExecution(ctx, arn)
+		pending, err := s.Bus.Pending(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("pending deliveries: %w", err)
 		}
-		if x.Status != "RUNNING" {
-			if x.Status != "SUCCEEDED" {
-				return fmt.Errorf("%s ended %s", arn, x.Status)
-			}
+		running := 0
+		for _, f := range s.Functions.All() {
+			running += f.InFlight
+		}
+		if pending == 0 && running == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not resume within 30 s", arn)
+			return fmt.Errorf("the stack did not settle within 30 s: %d deliveries pending, %d functions running", pending, running)
 		}
-		time.Sleep(100 * time.Microsecond)
+		time.Sleep(200 * time.Microsecond)
 	}
 }
 
@@ -403,12 +428,23 @@ func systemFigures(r SystemResult) []Figure {
 		{Name: "Webhook-to-resume latency p50 / p99", Value: fmt.Sprintf("%s / %s", fmtDuration(r.WebhookP50), fmtDuration(r.WebhookP99)),
 			Baseline: fmt.Sprintf("direct SendTaskSuccess %s / %s", fmtDuration(r.DirectP50), fmtDuration(r.DirectP99)),
 			Ratio:    fmt.Sprintf("%.1f / %.1f", durRatio(r.WebhookP50, r.DirectP50), durRatio(r.WebhookP99, r.DirectP99)),
-			Goal:     "p99 <= 20 ms", Met: met(r.WebhookP99 <= 20*time.Millisecond),
-			Note: "signed POST -> validation -> bus -> rule -> resolver (DynamoDB claim, SendTaskSuccess, resolve) -> execution closed"},
+			Goal:     fmt.Sprintf("p99 <= %gx direct SendTaskSuccess (same run)", webhookP99Goal), Met: met(webhookGoalMet(r)),
+			Note: "signed POST -> validation -> bus -> rule -> resolver (DynamoDB claim, SendTaskSuccess, resolve) -> execution closed; " +
+				"direct = SendTaskSuccess on the engine with the same output -> execution closed; samples alternate"},
 		{Name: "Cloud cost per happy-path loan", Value: fmt.Sprintf("$%.2f per million loans", r.CostPerMillion),
 			Baseline: fmt.Sprintf("%d transitions, %.2f Lambda invocations", r.Transitions, r.LambdaInvocations), Ratio: "-", Met: "-",
 			Note: "us-east-1 list prices (2025); " + strings.Join(r.CostLines, "; ")},
 	}
+}
+
+// webhookP99Goal is issue 20's goal: the webhook path's p99 at most this
+// many times the direct SendTaskSuccess p99 measured in the same run.
+const webhookP99Goal = 2.0
+
+// webhookGoalMet says whether the run met webhookP99Goal; a run without a
+// direct figure has not.
+func webhookGoalMet(r SystemResult) bool {
+	return r.DirectP99 > 0 && durRatio(r.WebhookP99, r.DirectP99) <= webhookP99Goal
 }
 
 func durRatio(a, b time.Duration) float64 {

@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestSystemQuick runs the end-to-end figures on a small load: every loan
@@ -35,5 +37,35 @@ func BenchmarkSystemLoans(b *testing.B) {
 		}
 		b.ReportMetric(res.LoansPerSec, "loans/s")
 		b.ReportMetric(float64(res.WebhookP99.Microseconds()), "webhook-p99-µs")
+	}
+}
+
+// The webhook figure's goal is a ratio to the direct SendTaskSuccess of the
+// same run (issue 20), not an absolute time: MET? follows the p99 ratio.
+func TestWebhookGoalIsTheP99RatioToDirect(t *testing.T) {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	for _, tc := range []struct {
+		hook, direct time.Duration
+		want         string
+	}{
+		{ms(6), ms(3), "yes"},   // exactly 2x
+		{ms(6.1), ms(3), "NO"},  // just over
+		{ms(25), ms(20), "yes"}, // slow machine: a ratio, not 20 ms
+		{ms(3), ms(1), "NO"},
+		{ms(3), 0, "NO"}, // no direct figure: not met
+	} {
+		figs := systemFigures(SystemResult{WebhookP50: tc.hook / 2, WebhookP99: tc.hook, DirectP50: tc.direct / 2, DirectP99: tc.direct})
+		var got *Figure
+		for i := range figs {
+			if strings.HasPrefix(figs[i].Name, "Webhook-to-resume") {
+				got = &figs[i]
+			}
+		}
+		if got == nil {
+			t.Fatal("no webhook figure")
+		}
+		if got.Met != tc.want || !strings.Contains(got.Goal, "2x direct SendTaskSuccess") {
+			t.Errorf("webhook p99 %v, direct p99 %v: goal %q met %q; want met %q", tc.hook, tc.direct, got.Goal, got.Met, tc.want)
+		}
 	}
 }

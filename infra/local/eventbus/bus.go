@@ -126,6 +126,10 @@ type Bus struct {
 	sem       chan struct{}
 	wg        sync.WaitGroup
 	stop      context.CancelFunc
+
+	runMu   sync.Mutex      // guards running and runCtx against Close
+	running bool            // Start has run and Close has not
+	runCtx  context.Context // the delivery loop's context while running
 }
 
 // BusInfo is what DescribeEventBus and ListEventBuses show of a bus.

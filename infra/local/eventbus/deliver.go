@@ -22,6 +22,9 @@ type delivery struct {
 // deliveries.
 func (b *Bus) Start(ctx context.Context) {
 	ctx, b.stop = context.WithCancel(ctx)
+	b.runMu.Lock()
+	b.running, b.runCtx = true, ctx
+	b.runMu.Unlock()
 	b.wg.Add(2)
 	go func() {
 		defer b.wg.Done()
@@ -35,6 +38,9 @@ func (b *Bus) Start(ctx context.Context) {
 
 // Close stops the delivery loop and waits for in-flight deliveries.
 func (b *Bus) Close() {
+	b.runMu.Lock()
+	b.running = false
+	b.runMu.Unlock()
 	if b.stop != nil {
 		b.stop()
 	}

@@ -66,12 +66,9 @@ func (b *Bus) PutEvents(ctx context.Context, entries []Entry) ([]Result, int, er
 		a.archives = b.archivesFor(bus, raw)
 		todo = append(todo, a)
 	}
-	queued, err := b.record(ctx, "put events", now, todo)
+	err := b.record(ctx, "put events", now, todo)
 	if err != nil {
 		return nil, 0, fmt.Errorf("put events: %w", err)
-	}
-	if queued > 0 {
-		b.poke()
 	}
 	return results, failed, nil
 }
@@ -110,25 +107,58 @@ func (b *Bus) route(bus string, raw []byte, only map[string]bool) routed {
 }
 
 // record writes routed events in one transaction: their pending deliveries,
-// their archived copies and the recent-events row. It returns how many
-// deliveries it queued.
-func (b *Bus) record(ctx context.Context, what string, now time.Time, todo []routed) (int, error) {
+// their archived copies and the recent-events row. Once it has committed,
+// it starts the deliveries on the workers it reserved for them (see
+// handoff), or wakes the delivery loop to claim them.
+func (b *Bus) record(ctx context.Context, what string, now time.Time, todo []routed) error {
+	n := 0
+	for _, a := range todo {
+		n += len(a.deliveries)
+	}
+	h := b.reserve(n, now)
 	queued := 0
 	err := b.w.Write(ctx, what, func(tx *sql.Tx) error {
 		queued = 0
-		return b.recordTx(ctx, tx, now, todo, &queued)
+		if h != nil {
+			h.ds = h.ds[:0]
+		}
+		return b.recordTx(ctx, tx, now, todo, &queued, h)
 	})
-	return queued, err
+	switch {
+	case h != nil && err != nil:
+		b.release(n)
+	case h != nil:
+		b.start(h, n)
+	case queued > 0:
+		b.poke()
+	}
+	return err
 }
 
-func (b *Bus) recordTx(ctx context.Context, tx *sql.Tx, now time.Time, todo []routed, queued *int) error {
+// recordTx writes todo in tx and counts the deliveries it queued in queued.
+// With a handoff, the deliveries are written leased until h.until and
+// listed in h.ds; without, they are written due now for the loop to claim.
+func (b *Bus) recordTx(ctx context.Context, tx *sql.Tx, now time.Time, todo []routed, queued *int, h *handoff) error {
+	nextAt := now
+	if h != nil {
+		nextAt = h.until
+	}
 	for _, a := range todo {
 		for _, d := range a.deliveries {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now.UnixMilli(), now.UnixMilli()); err != nil {
+			res, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now.UnixMilli(), nextAt.UnixMilli())
+			if err != nil {
 				return fmt.Errorf("queue delivery: %w", err)
 			}
 			*queued++
+			if h != nil {
+				id, err := res.LastInsertId()
+				if err != nil {
+					return fmt.Errorf("queue delivery: row id: %w", err)
+				}
+				h.ds = append(h.ds, delivery{id: id, eventID: a.id, bus: a.bus, rule: d.rule, target: d.target,
+					envelope: string(a.raw), firstAt: time.UnixMilli(now.UnixMilli())})
+			}
 		}
 		at := a.at
 		if at.IsZero() {

@@ -216,7 +216,7 @@ func (b *Bus) runReplay(ctx context.Context, r Replay) error {
 		if state != ReplayStarting && state != ReplayRunning {
 			return nil
 		}
-		if err := b.recordTx(ctx, tx, now, todo, &queued); err != nil {
+		if err := b.recordTx(ctx, tx, now, todo, &queued, nil); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE evb_replays SET state = ?, replay_end = ?, last_replayed = ? WHERE name = ?`,

@@ -129,7 +129,7 @@ func (b *Bus) fire(ctx context.Context, r Rule, now time.Time) (time.Time, error
 			todo = nil
 			return nil
 		}
-		return b.recordTx(ctx, tx, now, todo, &queued)
+		return b.recordTx(ctx, tx, now, todo, &queued, nil)
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("fire schedule of %s: %w", r.Name, err)
