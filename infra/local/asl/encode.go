@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/internal/jsonstr"
 )
 
 // member is the span of one member ("key":value) in an object's JSON text.
@@ -37,7 +38,7 @@ func encodeIndexed(v any) (string, []member) {
 			b = append(b, ',')
 		}
 		start := len(b)
-		b = expr.AppendString(b, k, false)
+		b = jsonstr.Append(b, k, false)
 		b = append(b, ':')
 		var err error
 		if b, err = expr.AppendJSON(b, m[k], false); err != nil {
@@ -54,7 +55,7 @@ func encodeIndexed(v any) (string, []member) {
 // describes the change; false if val cannot be encoded.
 func spliceMember(js string, idx []member, key string, val any) (string, []member, *Splice, bool) {
 	i, found := slices.BinarySearchFunc(idx, key, func(m member, k string) int { return strings.Compare(m.key, k) })
-	tb := expr.AppendString(make([]byte, 0, 64), key, false)
+	tb := jsonstr.Append(make([]byte, 0, 64), key, false)
 	tb = append(tb, ':')
 	tb, err := expr.AppendJSON(tb, val, false)
 	if err != nil {

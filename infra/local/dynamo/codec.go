@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"loanflow/infra/local/internal/jsonstr"
 )
 
 // The item codec: DynamoDB JSON written and read without encoding/json's
@@ -36,7 +38,7 @@ func appendMap(b []byte, m map[string]Value) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonstr.Append(b, k, true)
 		b = append(b, ':')
 		var err error
 		if b, err = appendValue(b, m[k]); err != nil {
@@ -59,7 +61,7 @@ func appendValue(b []byte, v Value) ([]byte, error) {
 	var err error
 	switch v.Type {
 	case TypeS, TypeN:
-		b = appendString(b, v.S)
+		b = jsonstr.Append(b, v.S, true)
 	case TypeB:
 		b = appendBytes(b, v.B)
 	case TypeBOOL:
@@ -95,7 +97,7 @@ func appendValue(b []byte, v Value) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = jsonstr.Append(b, s, true)
 		}
 		b = append(b, ']')
 	case TypeBS:
@@ -123,62 +125,6 @@ func appendBytes(b []byte, x []byte) []byte {
 	}
 	b = append(b, '"')
 	b = base64.StdEncoding.AppendEncode(b, x)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string escaped as encoding/json escapes
-// it: HTML-safe (<, >, & as \u00XX), invalid UTF-8 as \ufffd, U+2028 and
-// U+2029 escaped.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 

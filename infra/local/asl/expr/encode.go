@@ -6,7 +6,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"loanflow/infra/local/internal/jsonstr"
 )
 
 // AppendJSON appends the JSON encoding of v to dst exactly as encoding/json
@@ -19,7 +20,7 @@ func AppendJSON(dst []byte, v any, escapeHTML bool) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return AppendString(dst, v, escapeHTML), nil
+		return jsonstr.Append(dst, v, escapeHTML), nil
 	case json.Number:
 		s := string(v)
 		if s == "" {
@@ -47,7 +48,7 @@ func AppendJSON(dst []byte, v any, escapeHTML bool) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendString(dst, k, escapeHTML)
+			dst = jsonstr.Append(dst, k, escapeHTML)
 			dst = append(dst, ':')
 			if dst, err = AppendJSON(dst, v[k], escapeHTML); err != nil {
 				return dst, err
@@ -113,61 +114,6 @@ func appendFloat(dst []byte, f float64) []byte {
 		}
 	}
 	return dst
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendString appends s as a JSON string literal, escaped as encoding/json
-// escapes it.
-func AppendString(dst []byte, s string, escapeHTML bool) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && (!escapeHTML || b != '<' && b != '>' && b != '&') {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // validNumber reports whether s is a JSON number literal.
