@@ -2,7 +2,6 @@ package sfn
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -141,17 +140,9 @@ func (e *Engine) DescribeActivity(ctx context.Context, arn string) (*Activity, e
 // ListActivities returns up to maxResults activities (0: 100) ordered by
 // name, from nextToken on, and the token of the next page ("" at the end).
 func (e *Engine) ListActivities(ctx context.Context, maxResults int, nextToken string) ([]Activity, string, error) {
-	limit, err := pageSize(maxResults)
+	limit, after, err := pageStart(maxResults, nextToken)
 	if err != nil {
 		return nil, "", err
-	}
-	after := ""
-	if nextToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(nextToken)
-		if err != nil || len(b) == 0 {
-			return nil, "", apiErr(CodeInvalidToken, "Invalid Token: 'Invalid token'")
-		}
-		after = string(b)
 	}
 	rows, err := e.store.listActivities(ctx, after, limit+1)
 	if err != nil {
@@ -160,7 +151,7 @@ func (e *Engine) ListActivities(ctx context.Context, maxResults int, nextToken s
 	next := ""
 	if len(rows) > limit {
 		rows = rows[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(rows[limit-1].name))
+		next = pageToken(rows[limit-1].name)
 	}
 	out := make([]Activity, 0, len(rows))
 	for _, r := range rows {

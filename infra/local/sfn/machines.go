@@ -162,21 +162,34 @@ func pageSize(n int) (int, error) {
 	return n, nil
 }
 
+// pageStart reads a List operation's maxResults and nextToken: the page's
+// size and the name after which it starts ("" for the first page).
+func pageStart(maxResults int, nextToken string) (limit int, after string, err error) {
+	if limit, err = pageSize(maxResults); err != nil {
+		return 0, "", err
+	}
+	if nextToken == "" {
+		return limit, "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(nextToken)
+	if err != nil || len(b) == 0 {
+		return 0, "", apiErr(CodeInvalidToken, "Invalid Token: 'Invalid token'")
+	}
+	return limit, string(b), nil
+}
+
+// pageToken is the nextToken of a page whose last item is named name.
+func pageToken(name string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(name))
+}
+
 // ListStateMachinesPage returns up to maxResults state machines (0: 100)
 // ordered by name, from nextToken on, and the token of the next page ("" at
 // the end).
 func (e *Engine) ListStateMachinesPage(ctx context.Context, maxResults int, nextToken string) ([]StateMachine, string, error) {
-	limit, err := pageSize(maxResults)
+	limit, after, err := pageStart(maxResults, nextToken)
 	if err != nil {
 		return nil, "", err
-	}
-	after := ""
-	if nextToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(nextToken)
-		if err != nil || len(b) == 0 {
-			return nil, "", apiErr(CodeInvalidToken, "Invalid Token: 'Invalid token'")
-		}
-		after = string(b)
 	}
 	sms, err := e.store.listStateMachines(ctx, after, limit+1)
 	if err != nil {
@@ -185,7 +198,7 @@ func (e *Engine) ListStateMachinesPage(ctx context.Context, maxResults int, next
 	next := ""
 	if len(sms) > limit {
 		sms = sms[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte(sms[limit-1].Name))
+		next = pageToken(sms[limit-1].Name)
 	}
 	return sms, next, nil
 }
