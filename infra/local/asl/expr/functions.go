@@ -360,6 +360,25 @@ func fnBase64Decode(c *IntrinsicCall, args []any) (any, *Error) {
 	return string(b), nil
 }
 
+// NewHash returns a hash of the algorithm Step Functions names alg
+// (States.Hash, JSONata's $hash): MD5, SHA-1, SHA-256, SHA-384 or SHA-512;
+// nil for any other name.
+func NewHash(alg string) hash.Hash {
+	switch alg {
+	case "MD5":
+		return md5.New()
+	case "SHA-1":
+		return sha1.New()
+	case "SHA-256":
+		return sha256.New()
+	case "SHA-384":
+		return sha512.New384()
+	case "SHA-512":
+		return sha512.New()
+	}
+	return nil
+}
+
 func fnHash(c *IntrinsicCall, args []any) (any, *Error) {
 	if err := c.fn.checkTypes(c, args); err != nil {
 		return nil, err
@@ -371,19 +390,8 @@ func fnHash(c *IntrinsicCall, args []any) (any, *Error) {
 	if err := checkLen(c, data); err != nil {
 		return nil, err
 	}
-	var h hash.Hash
-	switch args[1].(string) {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h := NewHash(args[1].(string))
+	if h == nil {
 		return nil, intrinsicErr(fmt.Sprintf("Invalid arguments in States.Hash: the hash algorithm %s is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", mustEncode(args[1])))
 	}
 	h.Write([]byte(data))

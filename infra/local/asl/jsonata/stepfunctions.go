@@ -2,20 +2,16 @@ package jsonata
 
 import (
 	"bytes"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 
+	"loanflow/infra/local/asl/expr"
 	"loanflow/infra/local/internal/ids"
 )
 
@@ -90,19 +86,8 @@ func fnHash(c *call, a []any) any {
 		return nil
 	}
 	alg, _ := argAt(a, 1).(string)
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h := expr.NewHash(alg)
+	if h == nil {
 		throw(&Error{Code: "D3152", Value: alg, Index: 2})
 	}
 	_, _ = io.WriteString(h, a[0].(string)) // a hash.Hash never fails to write

@@ -316,20 +316,6 @@ func isInteger(f float64) bool {
 // deepEqual is JSONata's isDeepEqual.
 func deepEqual(a, b any) bool {
 	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case nullValue:
-		_, ok := b.(nullValue)
-		return ok
-	case float64:
-		y, ok := b.(float64)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
 	case *array:
 		y, ok := b.(*array)
 		if !ok {
@@ -366,7 +352,7 @@ func deepEqual(a, b any) bool {
 		}
 		return true
 	}
-	// functions and other internal values: identity
+	// scalars by value; functions and other internal values: identity
 	return sameRef(a, b)
 }
 
