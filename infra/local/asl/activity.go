@@ -82,18 +82,9 @@ func (f *frame) activityWait(st *state, cur *Cursor, ev *evalEnv, now time.Time)
 		f.emit("ActivitySucceeded", DataDetails("output", out))
 		return f.complete(st, cur, ev, o.Output)
 	}
-	n := now.UnixNano()
-	if cur.TimeoutAt > 0 && n >= cur.TimeoutAt {
-		return f.activityEnded(st, cur, ev, "ActivityTimedOut", &StateError{Name: ErrTimeout})
-	}
-	if cur.HBAt > 0 && n >= cur.HBAt {
-		return f.activityEnded(st, cur, ev, "ActivityTimedOut", &StateError{Name: ErrHeartbeatTimeout})
-	}
-	var wake time.Time
-	for _, t := range []int64{cur.TimeoutAt, cur.HBAt} {
-		if t > 0 && (wake.IsZero() || t < wake.UnixNano()) {
-			wake = time.Unix(0, t)
-		}
+	passed, wake := cur.taskDeadline(now)
+	if passed != "" {
+		return f.activityEnded(st, cur, ev, "ActivityTimedOut", &StateError{Name: passed})
 	}
 	return Outcome{Kind: StepSuspend, WakeAt: wake}
 }

@@ -154,12 +154,23 @@ func (f *frame) tokenWait(st *state, cur *Cursor, ev *evalEnv, now time.Time) Ou
 		}
 		return f.taskFailed(st, cur, ev, "TaskFailed", &StateError{Name: o.Error, Cause: o.Cause})
 	}
+	passed, wake := cur.taskDeadline(now)
+	if passed != "" {
+		return f.taskFailed(st, cur, ev, "TaskTimedOut", &StateError{Name: passed})
+	}
+	return Outcome{Kind: StepSuspend, WakeAt: wake}
+}
+
+// taskDeadline is the error of the task deadline that has passed at now
+// (the timeout before the heartbeat's), or else "" and the earliest
+// deadline still to come (zero: none).
+func (cur *Cursor) taskDeadline(now time.Time) (string, time.Time) {
 	n := now.UnixNano()
 	if cur.TimeoutAt > 0 && n >= cur.TimeoutAt {
-		return f.taskFailed(st, cur, ev, "TaskTimedOut", &StateError{Name: ErrTimeout})
+		return ErrTimeout, time.Time{}
 	}
 	if cur.HBAt > 0 && n >= cur.HBAt {
-		return f.taskFailed(st, cur, ev, "TaskTimedOut", &StateError{Name: ErrHeartbeatTimeout})
+		return ErrHeartbeatTimeout, time.Time{}
 	}
 	var wake time.Time
 	for _, t := range []int64{cur.TimeoutAt, cur.HBAt} {
@@ -167,7 +178,7 @@ func (f *frame) tokenWait(st *state, cur *Cursor, ev *evalEnv, now time.Time) Ou
 			wake = time.Unix(0, t)
 		}
 	}
-	return Outcome{Kind: StepSuspend, WakeAt: wake}
+	return "", wake
 }
 
 func (f *frame) taskFailed(st *state, cur *Cursor, ev *evalEnv, event string, se *StateError) Outcome {
