@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Rule is one compiled Choice rule: a top-level rule of a Choice state or a
@@ -316,7 +317,7 @@ func (r *Rule) eval(s Scope) (bool, *Error) {
 	case kindString:
 		a, ok1 := v.(string)
 		b, ok2 := want.(string)
-		return ok1 && ok2 && c.test(compareUTF16(a, b)), nil
+		return ok1 && ok2 && c.test(CompareUTF16(a, b)), nil
 	case kindNumeric:
 		if a, ok := smallInt(v); ok {
 			if b, ok := smallInt(want); ok {
@@ -341,9 +342,13 @@ func (r *Rule) eval(s Scope) (bool, *Error) {
 	return false, nil
 }
 
-// compareUTF16 compares strings by UTF-16 code units, as Java (and so AWS)
-// does.
-func compareUTF16(a, b string) int {
+// CompareUTF16 compares strings by UTF-16 code units, as Java (and so AWS's
+// Choice comparators) and JavaScript (and so JSONata) do. ASCII strings
+// compare bytewise, the same order without the conversion.
+func CompareUTF16(a, b string) int {
+	if isASCII(a) && isASCII(b) {
+		return strings.Compare(a, b)
+	}
 	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
 	for i := 0; i < len(ua) && i < len(ub); i++ {
 		if ua[i] != ub[i] {
@@ -452,4 +457,13 @@ func matchGlob(parts []globPart, s string) bool {
 		s = s[i+len(p.lit):]
 	}
 	return len(parts) > 0 || s == ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -2,9 +2,10 @@ package jsonata
 
 import (
 	"math"
-	"strings"
 	"sync"
 	"time"
+
+	aslexpr "loanflow/infra/local/asl/expr"
 )
 
 // The evaluator is a port of jsonata-js's jsonata.js, made synchronous.
@@ -692,7 +693,7 @@ func evaluateComparison(lhs, rhs any, op string) any {
 		if !ok {
 			throw(&Error{Code: "T2009", Value: lhs, Value2: rhs})
 		}
-		c := compareStrings(l, r)
+		c := aslexpr.CompareUTF16(l, r)
 		switch op {
 		case "<":
 			return c < 0
@@ -718,29 +719,6 @@ func evaluateComparison(lhs, rhs any, op string) any {
 		return l >= r
 	}
 	return nil
-}
-
-// compareStrings compares as JavaScript does, by UTF-16 code units.
-func compareStrings(a, b string) int {
-	if isASCII(a) && isASCII(b) {
-		return strings.Compare(a, b)
-	}
-	ua, ub := toUTF16(a), toUTF16(b)
-	for i := 0; i < len(ua) && i < len(ub); i++ {
-		if ua[i] != ub[i] {
-			if ua[i] < ub[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case len(ua) < len(ub):
-		return -1
-	case len(ua) > len(ub):
-		return 1
-	}
-	return 0
 }
 
 func evaluateRange(lhs, rhs any) any {
@@ -1110,7 +1088,7 @@ func (ev *evaluator) evaluateSortExpression(expr *node, input any, env *frame) a
 				if !ok {
 					throw(&Error{Code: "T2007", Position: expr.position, hasPos: true, Value: aa, Value2: bb})
 				}
-				comp = compareStrings(x, y)
+				comp = aslexpr.CompareUTF16(x, y)
 			case float64:
 				y, ok := bb.(float64)
 				if !ok {

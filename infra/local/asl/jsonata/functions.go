@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"loanflow/infra/local/asl/expr"
 )
 
 // builtins is the static frame: JSONata's function library plus Step
@@ -1222,7 +1224,7 @@ func fnSort(c *call, a []any) any {
 		swap = func(x, y any) bool {
 			c.ev.work(16)
 			if xs, ok := x.(string); ok {
-				return compareStrings(xs, y.(string)) > 0
+				return expr.CompareUTF16(xs, y.(string)) > 0
 			}
 			return x.(float64) > y.(float64)
 		}
