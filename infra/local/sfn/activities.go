@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"loanflow/infra/local/asl"
@@ -194,7 +193,7 @@ func (e *Engine) GetActivityTask(ctx context.Context, arn, worker string) (*Acti
 	defer timer.Stop()
 	for {
 		// Listen before looking, so that a task added in between wakes us.
-		added := e.polls.listen(arn)
+		added := e.polls.Wait(arn)
 		t, err := e.store.takeActivityTask(ctx, arn, worker)
 		if err != nil || t != nil {
 			if err != nil {
@@ -232,42 +231,6 @@ func (r *run) ActivityExists(ctx context.Context, arn string) (bool, error) {
 }
 
 var _ asl.ActivityHost = (*run)(nil)
-
-// activityPolls wakes the GetActivityTask callers of an activity when tasks
-// are scheduled for it.
-type activityPolls struct {
-	mu sync.Mutex
-	by map[string]chan struct{}
-}
-
-// listen returns a channel closed when a task is next scheduled for arn.
-// The channel is shared by every listener of arn and dropped once closed:
-// a listener that leaves has nothing to undo.
-func (p *activityPolls) listen(arn string) <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.by == nil {
-		p.by = map[string]chan struct{}{}
-	}
-	ch, ok := p.by[arn]
-	if !ok {
-		ch = make(chan struct{})
-		p.by[arn] = ch
-	}
-	return ch
-}
-
-// wake wakes the listeners of each of arns.
-func (p *activityPolls) wake(arns []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, arn := range arns {
-		if ch, ok := p.by[arn]; ok {
-			close(ch)
-			delete(p.by, arn)
-		}
-	}
-}
 
 // ActivitySummary is an activity with the tasks of running executions that
 // wait for a worker (Waiting) and that a worker has taken (InProgress).

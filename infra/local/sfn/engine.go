@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"loanflow/infra/local/asl"
+	"loanflow/infra/local/internal/wakeup"
 )
 
 // Options configure an Engine.
@@ -67,7 +68,7 @@ type Engine struct {
 	tokens    tokenWaiters // nested threads waiting on task tokens
 	closeWait closeWaiters // WaitExecution callers, by execution ARN
 
-	polls activityPolls // GetActivityTask callers, by activity ARN
+	polls wakeup.Broadcast[string] // GetActivityTask callers, by activity ARN
 
 	started atomic.Bool
 	closed  atomic.Bool
@@ -116,7 +117,7 @@ func New(db *sql.DB, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.store = s
-	s.activityAdded = e.polls.wake
+	s.activityAdded = func(arns []string) { e.polls.Notify(arns...) }
 	e.nextID.Store(maxID)
 	return e, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"loanflow/infra/local/internal/wakeup"
 	"loanflow/infra/local/sqlitedb"
 )
 
@@ -42,7 +43,7 @@ type Broker struct {
 	mu     sync.RWMutex
 	queues map[string]*queue // by name; values are never mutated, only replaced
 
-	waiters notifier
+	waiters wakeup.Broadcast[int64] // long pollers, by queue id
 
 	// tasksActive tells whether a message move task may be running or
 	// cancelling (see advanceMoveTasks); it is set inside write transactions.
@@ -121,34 +122,3 @@ func (b *Broker) write(ctx context.Context, op string, fn func(tx *sql.Tx) error
 }
 
 func msToTime(ms int64) time.Time { return time.UnixMilli(ms) }
-
-// notifier wakes long pollers of a queue when messages may have become
-// available: each queue has a channel that is closed (and replaced) on notify.
-type notifier struct {
-	mu    sync.Mutex
-	chans map[int64]chan struct{}
-}
-
-// wait returns a channel closed at the next notify of queue id.
-func (n *notifier) wait(id int64) <-chan struct{} {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.chans == nil {
-		n.chans = map[int64]chan struct{}{}
-	}
-	ch, ok := n.chans[id]
-	if !ok {
-		ch = make(chan struct{})
-		n.chans[id] = ch
-	}
-	return ch
-}
-
-func (n *notifier) notify(id int64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if ch, ok := n.chans[id]; ok {
-		close(ch)
-		delete(n.chans, id)
-	}
-}

@@ -151,10 +151,7 @@ func TestLongPollWakesOnSend(t *testing.T) {
 		got <- msgs
 	}()
 	waitFor(t, "the poller to wait", func() bool { return clock.Timers() == 1 })
-	b.waiters.mu.Lock()
-	_, waiting := b.waiters.chans[q.id]
-	b.waiters.mu.Unlock()
-	if !waiting {
+	if !b.waiters.Waiting(q.id) {
 		t.Fatal("poller is not registered for notifications")
 	}
 	mustSend(t, b, "q", NewMessage{Body: "wake up"})

@@ -87,7 +87,7 @@ func (b *Broker) Redrive(ctx context.Context, dlq, dest string, ids ...string) (
 	if err != nil {
 		return 0, err
 	}
-	b.waiters.notify(to.id)
+	b.waiters.Notify(to.id)
 	b.log.InfoContext(ctx, "messages redriven", "dlq", dlq, "queue", dest, "count", moved)
 	return moved, nil
 }

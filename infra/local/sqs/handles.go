@@ -70,7 +70,7 @@ func (b *Broker) DeleteBatch(ctx context.Context, name string, handles []string)
 		return nil, err
 	}
 	if deleted && q.fifo {
-		b.waiters.notify(q.id) // the message's group may go on
+		b.waiters.Notify(q.id) // the message's group may go on
 	}
 	return errs, nil
 }
@@ -134,6 +134,6 @@ func (b *Broker) ChangeVisibilityBatch(ctx context.Context, name string, changes
 	if err != nil {
 		return nil, err
 	}
-	b.waiters.notify(q.id)
+	b.waiters.Notify(q.id)
 	return errs, nil
 }

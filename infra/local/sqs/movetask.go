@@ -154,7 +154,7 @@ func (b *Broker) StartMoveTask(ctx context.Context, sourceARN, destARN string, p
 		return "", err
 	}
 	for _, d := range dests {
-		b.waiters.notify(d)
+		b.waiters.Notify(d)
 	}
 	b.log.InfoContext(ctx, "message move task started", "source", sourceARN, "destination", destARN, "perSecond", perSecond)
 	return encodeTaskHandle(id, sourceARN), nil
@@ -343,7 +343,7 @@ func (b *Broker) advanceMoveTasks(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	for _, d := range dests {
-		b.waiters.notify(d)
+		b.waiters.Notify(d)
 	}
 	return next, nil
 }

@@ -317,7 +317,7 @@ func (b *Broker) DeleteQueue(ctx context.Context, name string) error {
 	b.mu.Lock()
 	delete(b.queues, name)
 	b.mu.Unlock()
-	b.waiters.notify(q.id)
+	b.waiters.Notify(q.id)
 	b.log.InfoContext(ctx, "queue deleted", "queue", name)
 	return nil
 }
@@ -361,7 +361,7 @@ func (b *Broker) SetAttributes(ctx context.Context, name string, attrs map[strin
 		next.tags = cur.tags
 		return next
 	})
-	b.waiters.notify(q.id)
+	b.waiters.Notify(q.id)
 	return nil
 }
 

@@ -68,7 +68,7 @@ func (b *Broker) Receive(ctx context.Context, name string, opt ReceiveOptions) (
 	}
 	deadline := b.clock.Now().Add(wait)
 	for {
-		wake := b.waiters.wait(q.id)
+		wake := b.waiters.Wait(q.id)
 		taskDue, err := b.advanceMoveTasks(ctx)
 		if err != nil {
 			return nil, err
@@ -234,7 +234,7 @@ func (b *Broker) receiveOnce(ctx context.Context, q *queue, limit int, vis time.
 		return nil, 0, err
 	}
 	if moved {
-		b.waiters.notify(dlq.id)
+		b.waiters.Notify(dlq.id)
 	}
 	return out, next, nil
 }

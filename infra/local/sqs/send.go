@@ -98,7 +98,7 @@ func (b *Broker) send(ctx context.Context, q *queue, msgs []NewMessage) ([]Sent,
 		return nil, err
 	}
 	if stored {
-		b.waiters.notify(q.id)
+		b.waiters.Notify(q.id)
 	}
 	return out, nil
 }
