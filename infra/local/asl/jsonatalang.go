@@ -288,18 +288,9 @@ func (a *jsonataAssign) evalStates(ev *evalEnv, s states) (map[string]any, error
 }
 
 func (jsonataLang) compileAssign(c *compiler, raw any, at string) assigner {
-	if raw == nil {
+	m := c.assignObject(raw, at, "")
+	if m == nil {
 		return nil
-	}
-	m, ok := raw.(map[string]any)
-	if !ok {
-		c.schema(at, "The value for the field 'Assign' must be an OBJECT")
-		return nil
-	}
-	for k := range m {
-		if !validVarName(k) {
-			c.schema(at, "The variable name '%s' is not valid", k)
-		}
 	}
 	return &jsonataAssign{c.compileJValue(m, "Assign", at)}
 }

@@ -207,6 +207,22 @@ func (a jsonPathAssign) eval(ev *evalEnv, value any) (map[string]any, error) {
 }
 
 func (jsonPathLang) compileAssign(c *compiler, raw any, at string) assigner {
+	m := c.assignObject(raw, at, ".$")
+	if m == nil {
+		return nil
+	}
+	t, err := expr.CompileTemplate(m)
+	if err != nil {
+		c.schema(at, "The value for the field 'Assign' is not valid: %v", exprMessage(err))
+		return nil
+	}
+	return jsonPathAssign{t}
+}
+
+// assignObject checks an Assign block, in either query language: an object
+// whose keys, less suffix (JSONPath's ".$"), are valid variable names. It
+// returns the block, nil when there is none or it is no object.
+func (c *compiler) assignObject(raw any, at, suffix string) map[string]any {
 	if raw == nil {
 		return nil
 	}
@@ -216,17 +232,11 @@ func (jsonPathLang) compileAssign(c *compiler, raw any, at string) assigner {
 		return nil
 	}
 	for k := range m {
-		name := strings.TrimSuffix(k, ".$")
-		if !validVarName(name) {
+		if name := strings.TrimSuffix(k, suffix); !validVarName(name) {
 			c.schema(at, "The variable name '%s' is not valid", name)
 		}
 	}
-	t, err := expr.CompileTemplate(m)
-	if err != nil {
-		c.schema(at, "The value for the field 'Assign' is not valid: %v", exprMessage(err))
-		return nil
-	}
-	return jsonPathAssign{t}
+	return m
 }
 
 func validVarName(s string) bool {
