@@ -113,7 +113,7 @@ var columns = []struct{ table, column, decl string }{
 
 // migrate adds the missing columns and the tables added since the first
 // release.
-func migrate(db *sql.DB) error {
+func migrate(db schemaTx) error {
 	for _, c := range columns {
 		var n int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
@@ -134,10 +134,12 @@ func migrate(db *sql.DB) error {
 ) WITHOUT ROWID`); err != nil {
 		return fmt.Errorf("create sfn_tags: %w", err)
 	}
+	// encryption is last, as migrateActivities adds it to an older table.
 	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS sfn_activities (
 	arn TEXT PRIMARY KEY,
 	name TEXT NOT NULL,
-	created_ns INTEGER NOT NULL
+	created_ns INTEGER NOT NULL,
+	encryption TEXT
 ) WITHOUT ROWID`); err != nil {
 		return fmt.Errorf("create sfn_activities: %w", err)
 	}
@@ -178,18 +180,37 @@ type store struct {
 
 // openStore creates the sfn_ tables on db if needed and returns the store
 // and the largest execution id so far.
+//
+// The tables are created and migrated in one transaction: one commit instead
+// of one per statement, each of which wrote its pages to the WAL and made
+// every other connection parse the schema again (most of the time a
+// throwaway run of `loanflow run-definition` spent before running).
 func openStore(db *sql.DB, clock Clock, stop <-chan struct{}) (*store, int64, error) {
-	if _, err := db.Exec(schema); err != nil {
+	tx, err := db.Begin()
+	if err != nil {
 		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
 	}
-	if err := migrate(db); err != nil {
+	defer func() { _ = tx.Rollback() }() // a no-op once committed
+	if _, err := tx.Exec(schema); err != nil {
+		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
+	}
+	if err := migrate(tx); err != nil {
 		return nil, 0, err
 	}
 	var maxID sql.NullInt64
-	if err := db.QueryRow(`SELECT MAX(id) FROM sfn_executions`).Scan(&maxID); err != nil {
+	if err := tx.QueryRow(`SELECT MAX(id) FROM sfn_executions`).Scan(&maxID); err != nil {
 		return nil, 0, fmt.Errorf("read execution ids: %w", err)
 	}
+	if err := tx.Commit(); err != nil {
+		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
+	}
 	return &store{db: db, w: sqlitedb.WriterOf(db), clock: clock, stop: stop}, maxID.Int64, nil
+}
+
+// schemaTx is what creating and migrating the tables uses of a transaction.
+type schemaTx interface {
+	Exec(query string, args ...any) (sql.Result, error)
+	QueryRow(query string, args ...any) *sql.Row
 }
 
 // write runs fn in a write transaction, committed together with the other
