@@ -298,3 +298,32 @@ func TestNestedThreadsCheckpointThroughTheHost(t *testing.T) {
 		t.Fatalf("a replayed iteration invoked its task again: %d calls, want %d", len(host.calls), calls)
 	}
 }
+
+// A Map checks every item's ItemSelector before its first iteration starts:
+// one that fails on the third item only fails the Map with no iteration
+// begun, with the cause Eval reports; when all pass, each iteration gets
+// its own index and value.
+func TestMapChecksEveryItemSelectorFirst(t *testing.T) {
+	const def = `{"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items",
+	 "ItemSelector":{"i.$":"$$.Map.Item.Index","v.$":"$$.Map.Item.Value.v","k.$":"$.k"},
+	 "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`
+	host := newMemHost()
+	x, cur := newMemExecution(t, host, def, `{"k":"K","items":[{"v":1},{"v":2},{"w":3}]}`)
+	o := stepToEnd(t, x, cur)
+	if o.Err == nil || o.Err.Name != ErrRuntime || !strings.Contains(o.Err.Cause, `The JSONPath '$$.Map.Item.Value.v' specified for the field 'v.$' could not be found in the input `) || !strings.Contains(o.Err.Cause, `"Map":{"Item":{"Index":2,"Value":{"w":3}}}`) {
+		t.Fatalf("outcome: %+v", o.Err)
+	}
+	if got := host.types(); strings.Contains(got, "MapIteration") || strings.Contains(got, "MapStateStarted") {
+		t.Fatalf("iterations began: %s", got)
+	}
+
+	host = newMemHost()
+	x, cur = newMemExecution(t, host, def, `{"k":"K","items":[{"v":1},{"v":2},{"v":3}]}`)
+	o = stepToEnd(t, x, cur)
+	if o.Err != nil {
+		t.Fatalf("failed: %v", o.Err)
+	}
+	if got, want := EncodeJSON(o.Output), `[{"i":0,"k":"K","v":1},{"i":1,"k":"K","v":2},{"i":2,"k":"K","v":3}]`; got != want {
+		t.Fatalf("output\n got %s\nwant %s", got, want)
+	}
+}

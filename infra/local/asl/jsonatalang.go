@@ -247,6 +247,11 @@ func (io *jsonataIO) arguments(ev *evalEnv, eff any) (any, bool, error) {
 	return v, true, err
 }
 
+func (io *jsonataIO) checkArguments(ev *evalEnv, eff any) error {
+	_, _, err := io.arguments(ev, eff)
+	return err
+}
+
 func (io *jsonataIO) selectResult(_ *evalEnv, result any) (any, error) { return result, nil }
 
 // hasResult reports whether the state type produces a result ($states.result).

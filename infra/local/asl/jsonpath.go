@@ -147,6 +147,13 @@ func (io *jsonPathIO) arguments(ev *evalEnv, eff any) (any, bool, error) {
 	return v, true, err
 }
 
+func (io *jsonPathIO) checkArguments(ev *evalEnv, eff any) error {
+	if io.params == nil {
+		return nil
+	}
+	return io.params.Check(ev.scope(eff))
+}
+
 func (io *jsonPathIO) selectResult(ev *evalEnv, result any) (any, error) {
 	if io.resultSelector == nil {
 		ev.inspect(StageAfterResultSelector, result)

@@ -328,24 +328,33 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 		return f.handleError(st, cur, ev, stateErr(st, cur, err))
 	}
 	inspectMap(ev, ms, itemsV, maxConc, tolCount, tolPct)
-	itemInput := func(i int) (any, error) {
+	itemEnv := func() (*evalEnv, map[string]any) {
 		iev := &evalEnv{ctxObj: make(map[string]any, len(ev.ctxObj)+1), vars: ev.vars, input: ev.input, opts: ev.opts}
 		for k, v := range ev.ctxObj {
 			iev.ctxObj[k] = v
 		}
-		iev.ctxObj["Map"] = map[string]any{"Item": map[string]any{"Index": int64(i), "Value": items[i]}}
+		item := make(map[string]any, 2)
+		iev.ctxObj["Map"] = map[string]any{"Item": item}
+		return iev, item
+	}
+	itemInput := func(i int) (any, error) {
+		iev, item := itemEnv()
+		item["Index"], item["Value"] = int64(i), items[i]
 		v, ok, err := st.io.arguments(iev, eff)
 		if err != nil || !ok {
 			return items[i], err
 		}
 		return v, nil
 	}
-	// Every item's input is built now, so that an ItemSelector failure fails
-	// the Map before it starts, and built again when its iteration starts:
-	// only the running iterations' inputs are held, however many items a
-	// selector copies the whole state input into.
+	// Every item's ItemSelector is evaluated now, so that a failure fails
+	// the Map before it starts, and built when its iteration starts: only
+	// the running iterations' inputs are held, however many items a
+	// selector copies the whole state input into. The check keeps no
+	// value, so one context object serves every item.
+	iev, item := itemEnv()
 	for i := range items {
-		if _, err := itemInput(i); err != nil {
+		item["Index"], item["Value"] = int64(i), items[i]
+		if err := st.io.checkArguments(iev, eff); err != nil {
 			return f.handleError(st, cur, ev, stateErr(st, cur, err))
 		}
 	}

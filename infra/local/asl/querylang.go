@@ -66,6 +66,8 @@ type stateIO interface {
 	// arguments applies Parameters (ItemSelector for Map items); ok is false
 	// when the state has none and the effective input is used as is.
 	arguments(ev *evalEnv, effective any) (v any, ok bool, err error)
+	// checkArguments fails as arguments would, without keeping its value.
+	checkArguments(ev *evalEnv, effective any) error
 	// selectResult applies ResultSelector.
 	selectResult(ev *evalEnv, result any) (any, error)
 	// output merges the result into the raw input (ResultPath) and applies

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -215,6 +216,35 @@ func TestPathJaywayFilters(t *testing.T) {
 		got, err := p.Get(s)
 		if err != nil || !Equal(got, mustDecode(t, tt.want)) {
 			t.Errorf("Get(%q) = %s, %v; want %s", tt.path, mustEncode(got), err, tt.want)
+		}
+	}
+}
+
+// TestTemplateCheck: Check fails exactly when Eval fails, with the same
+// error (the first in key order), and passes when Eval succeeds.
+func TestTemplateCheck(t *testing.T) {
+	s := Scope{Input: mustDecode(t, `{"a":"A","n":2,"l":[1,2],"o":{"x":1}}`), Context: mustDecode(t, `{"Map":{"Item":{"Index":0,"Value":{"v":1}}}}`), Vars: map[string]any{"v": "V"}}
+	for _, tmpl := range []string{
+		`{"lit":{"n":1.50,"arr":[1,{"p.$":"$.a"}]},"p.$":"$.a","i.$":"$$.Map.Item.Index","f.$":"States.Format('{}-{}', $.a, $v)","list.$":"$.l[*]"}`,
+		`{"a.$":"$.missing"}`,
+		`{"z.$":"$.missing","b.$":"$.also_missing"}`,
+		`{"x":[1,{"deep.$":"$.o.y"}]}`,
+		`{"v.$":"$$.Map.Item.Value.nope"}`,
+		`{"sum.$":"States.MathAdd($.a, 1)"}`,
+		`{"sum.$":"States.MathAdd($.n, 1)","get.$":"States.ArrayGetItem($.l, 5)"}`,
+		`{"u.$":"$undefinedVar"}`,
+	} {
+		c, err := CompileTemplate(mustDecode(t, tmpl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, evalErr := c.Eval(s)
+		checkErr := c.Check(s)
+		if wantOK := strings.HasPrefix(tmpl, `{"lit"`); (evalErr == nil) != wantOK {
+			t.Errorf("%s: Eval error %v, want failure %v", tmpl, evalErr, !wantOK)
+		}
+		if (evalErr == nil) != (checkErr == nil) || evalErr != nil && evalErr.Error() != checkErr.Error() {
+			t.Errorf("%s: Check = %v, Eval = %v", tmpl, checkErr, evalErr)
 		}
 	}
 }

@@ -137,6 +137,38 @@ func (t *Template) Eval(s Scope) (any, error) {
 	return v, nil
 }
 
+// Check evaluates the template as Eval does, in the same order and failing
+// with the same error, without building the payload: for a caller that only
+// needs to know whether Eval would fail (a Map checks every item's
+// ItemSelector before its first iteration starts).
+func (t *Template) Check(s Scope) error {
+	return t.root.check(s)
+}
+
+func (n *tnode) check(s Scope) error {
+	switch n.kind {
+	case tObject:
+		for i := range n.fields {
+			if err := n.fields[i].node.check(s); err != nil {
+				return err
+			}
+		}
+	case tArray:
+		for i := range n.items {
+			if err := n.items[i].check(s); err != nil {
+				return err
+			}
+		}
+	case tPath:
+		_, err := n.path.GetField(s, n.field)
+		return err
+	case tCall:
+		_, err := n.call.Eval(s)
+		return err
+	}
+	return nil
+}
+
 func (n *tnode) eval(s Scope) (any, error) {
 	switch n.kind {
 	case tObject:
