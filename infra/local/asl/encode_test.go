@@ -5,6 +5,8 @@ import (
 	"maps"
 	"reflect"
 	"testing"
+
+	"loanflow/infra/local/asl/expr"
 )
 
 // Splicing a member into an encoded object gives the object's encoding.
@@ -68,5 +70,21 @@ func TestMarshalCursorReusesInput(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a, b) {
 		t.Fatalf("cursor\n%s\n%s", plain, fast)
+	}
+}
+
+// The MapIteration* details are encoded by hand exactly as emit encodes
+// the map {"index": i, "name": state}.
+func TestIterationDetailsAsEmitEncodes(t *testing.T) {
+	for _, name := range []string{"ScoreLoans", `a "quoted" <name> & more`, "tab\there", "ünïcødé ✓", "line\u2028sep", ""} {
+		for _, i := range []int{0, 7, 1234567} {
+			want, err := expr.AppendJSON(nil, map[string]any{"name": name, "index": i}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := iterationDetails(iterationName(name), i); string(got) != string(want) {
+				t.Errorf("iterationDetails(%q, %d) = %s, want %s", name, i, got, want)
+			}
+		}
 	}
 }

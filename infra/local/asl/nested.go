@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/internal/jsonstr"
 )
 
 // abortedName marks a nested thread interrupted by StopExecution or the
@@ -385,9 +386,10 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 		}
 		return tolPct >= 0 && len(items) > 0 && float64(n)*100/float64(len(items)) <= tolPct
 	}
+	iterName := iterationName(st.Name)
 	iterate := func(i int) {
 		fresh := func() *Cursor {
-			f.emit("MapIterationStarted", map[string]any{"name": st.Name, "index": i})
+			f.record(Event{Type: "MapIterationStarted", Details: iterationDetails(iterName, i)})
 			in, _ := itemInput(i) // it built before the Map started
 			return &Cursor{State: ms.processor.startAt, Input: in, Vars: cur.Vars}
 		}
@@ -403,7 +405,7 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 				return
 			}
 			if !replayed {
-				f.emit("MapIterationFailed", map[string]any{"name": st.Name, "index": i})
+				f.record(Event{Type: "MapIterationFailed", Details: iterationDetails(iterName, i)})
 			}
 			failures++
 			results[i] = map[string]any{"Error": se.Name, "Cause": se.Cause}
@@ -416,7 +418,7 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 			return
 		}
 		if !replayed {
-			f.emit("MapIterationSucceeded", map[string]any{"name": st.Name, "index": i})
+			f.record(Event{Type: "MapIterationSucceeded", Details: iterationDetails(iterName, i)})
 		}
 		results[i] = out
 	}
@@ -445,4 +447,20 @@ func (f *frame) mapState(ctx context.Context, st *state, cur *Cursor, ev *evalEn
 	}
 	f.emit("MapStateSucceeded", nil)
 	return f.complete(st, cur, ev, results)
+}
+
+// iterationName is the tail of the details of a Map's MapIteration* events
+// after the index: `,"name":<the state's name>}`.
+func iterationName(state string) string {
+	return string(jsonstr.Append([]byte(`,"name":`), state, true)) + "}"
+}
+
+// iterationDetails encodes the details {"index": i, "name": ...} of a
+// MapIteration* event as emit would encode that map, without building it:
+// there are two such events per item.
+func iterationDetails(name string, i int) []byte {
+	b := make([]byte, 0, len(`{"index":`)+20+len(name))
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(i), 10)
+	return append(b, name...)
 }
