@@ -1,6 +1,7 @@
 package sfn
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -34,6 +35,10 @@ type Options struct {
 	// OnExecutionClosed, if set, is called (from a worker goroutine) after
 	// an execution reaches a final status and is checkpointed.
 	OnExecutionClosed func(ExecutionSummary)
+
+	// bufferEvents bounds the history events a run buffers before it writes
+	// them (default maxEventsInMemory; the byte bound always holds).
+	bufferEvents int
 }
 
 // Engine runs state machines durably on SQLite.
@@ -46,6 +51,8 @@ type Engine struct {
 	account string
 	workers int
 	onClose func(ExecutionSummary)
+
+	bufferEvents int // see Options.bufferEvents
 
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -87,8 +94,9 @@ func New(db *sql.DB, opts Options) (*Engine, error) {
 	e := &Engine{
 		clock: opts.Clock, invoker: opts.Invoker, log: opts.Logger,
 		region: opts.Region, account: opts.AccountID, workers: opts.Workers, onClose: opts.OnExecutionClosed,
-		stop:   make(chan struct{}),
-		active: map[int64]*activeExec{}, poke: make(chan struct{}, 1),
+		bufferEvents: cmp.Or(opts.bufferEvents, maxEventsInMemory),
+		stop:         make(chan struct{}),
+		active:       map[int64]*activeExec{}, poke: make(chan struct{}, 1),
 		scanned: math.MinInt64,
 	}
 	e.qcond = sync.NewCond(&e.qmu)

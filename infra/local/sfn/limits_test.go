@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,8 +90,15 @@ func historyOf(t *testing.T, e *Engine, arn string) []HistoryEvent {
 }
 
 // A loop that never ends fails at the history cap, event 25,000 being the
-// ExecutionFailed, as AWS records it.
+// ExecutionFailed, as AWS records it: whether the history is written every
+// 512 events or, as RunDefinition buffers it, all at the end.
 func TestRunawayLoopFailsAtTheHistoryCap(t *testing.T) {
+	for _, buffer := range []int{0, asl.MaxHistoryEvents} {
+		t.Run(fmt.Sprintf("buffer %d", buffer), func(t *testing.T) { testRunawayLoopAtTheCap(t, buffer) })
+	}
+}
+
+func testRunawayLoopAtTheCap(t *testing.T, buffer int) {
 	for name, def := range map[string]string{
 		"top level": `{"StartAt":"Spin","States":{"Spin":{"Type":"Pass","Next":"Again"},
 		  "Again":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Out"}],"Default":"Spin"},
@@ -102,7 +110,7 @@ func TestRunawayLoopFailsAtTheHistoryCap(t *testing.T) {
 		    "Out":{"Type":"Succeed"}}}}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := newTestEngine(t, Options{})
+			e := newTestEngine(t, Options{bufferEvents: buffer})
 			arn := start(t, e, def, "", `{"items":[{},{},{}]}`)
 			x := waitDone(t, e, arn)
 			if x.Status != "FAILED" || x.Error == nil || *x.Error != asl.ErrRuntime || x.Cause == nil || *x.Cause != asl.HistoryLimitError().Cause {

@@ -11,7 +11,9 @@ import (
 )
 
 // maxEventsInMemory and maxEventBytesInMemory bound the events a running
-// execution buffers before an intermediate checkpoint.
+// execution buffers before an intermediate checkpoint (or, in threads that
+// are not checkpointed, a write of the history alone); an engine may buffer
+// more events (Options.bufferEvents), never more bytes.
 const (
 	maxEventsInMemory     = 512
 	maxEventBytesInMemory = 4 << 20
@@ -116,7 +118,7 @@ func (r *run) BufferFull() bool {
 	j := &r.journal
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.events.n >= maxEventsInMemory || j.events.bytes >= maxEventBytesInMemory
+	return j.events.n >= r.e.bufferEvents || j.events.bytes >= maxEventBytesInMemory
 }
 
 // Flush writes the events buffered by threads that are not checkpointed

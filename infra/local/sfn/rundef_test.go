@@ -3,6 +3,8 @@ package sfn
 import (
 	"context"
 	"testing"
+
+	"loanflow/infra/local/asl"
 )
 
 func TestRunDefinition(t *testing.T) {
@@ -34,5 +36,20 @@ func BenchmarkRunDefinitionPass(b *testing.B) {
 		if err != nil || res.Status != "SUCCEEDED" {
 			b.Fatalf("%+v %v", res, err)
 		}
+	}
+}
+
+// RunDefinition, which writes the history once at the end, still fails a
+// runaway loop at the history cap, as the engine behind the API does.
+func TestRunDefinitionFailsAtTheHistoryCap(t *testing.T) {
+	def := `{"StartAt":"Spin","States":{"Spin":{"Type":"Pass","Next":"Again"},
+	  "Again":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Out"}],"Default":"Spin"},
+	  "Out":{"Type":"Succeed"}}}`
+	res, err := RunDefinition(context.Background(), []byte(def), []byte(`{}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusFailed || res.Error != asl.ErrRuntime || res.Cause != asl.HistoryLimitError().Cause {
+		t.Fatalf("got %+v", res)
 	}
 }
