@@ -55,32 +55,42 @@ func encodeIndexed(v any) (string, []member) {
 // describes the change; false if val cannot be encoded.
 func spliceMember(js string, idx []member, key string, val any) (string, []member, *Splice, bool) {
 	i, found := slices.BinarySearchFunc(idx, key, func(m member, k string) int { return strings.Compare(m.key, k) })
-	tb := jsonstr.Append(make([]byte, 0, 64), key, false)
-	tb = append(tb, ':')
-	tb, err := expr.AppendJSON(tb, val, false)
-	if err != nil {
-		return "", nil, nil, false
-	}
-	text := unsafe.String(unsafe.SliceData(tb), len(tb)) // tb is not used again
-	b := spliceText(make([]byte, 0, len(js)+len(text)+1), js, idx, i, found, text)
-	out := make([]member, 0, len(idx)+1)
-	out = append(out, idx[:i]...) // idx[0].start is 1: these keep their offsets
-	start := 1
-	if i > 0 {
-		start = idx[i-1].end + 1
-	}
-	out = append(out, member{key, start, start + len(text)})
 	j := i
 	if found {
 		j++
 	}
+	// The member is encoded in place (as spliceText would insert it): its
+	// text is a span of the new object's JSON, not a copy.
+	b := make([]byte, 0, len(js)+len(key)+64)
+	b = append(b, '{')
+	if i > 0 {
+		b = append(b, js[idx[0].start:idx[i-1].end]...)
+		b = append(b, ',')
+	}
+	start := len(b) // idx[0].start is 1: the members before keep their offsets
+	b = jsonstr.Append(b, key, false)
+	b = append(b, ':')
+	b, err := expr.AppendJSON(b, val, false)
+	if err != nil {
+		return "", nil, nil, false
+	}
+	end := len(b)
 	if j < len(idx) {
-		shift := start + len(text) + 1 - idx[j].start
+		b = append(b, ',')
+		b = append(b, js[idx[j].start:idx[len(idx)-1].end]...)
+	}
+	b = append(b, '}')
+	out := make([]member, 0, len(idx)+1)
+	out = append(out, idx[:i]...)
+	out = append(out, member{key, start, end})
+	if j < len(idx) {
+		shift := end + 1 - idx[j].start
 		for _, m := range idx[j:] {
 			out = append(out, member{m.key, m.start + shift, m.end + shift})
 		}
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b)), out, &Splice{At: i, Replace: found, Text: text}, true
+	obj := unsafe.String(unsafe.SliceData(b), len(b)) // b is not used again
+	return obj, out, &Splice{At: i, Replace: found, Text: obj[start:end]}, true
 }
 
 // spliceText appends to b the object js (with member spans idx) with member

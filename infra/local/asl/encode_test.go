@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
+	"strings"
 	"testing"
 
 	"loanflow/infra/local/asl/expr"
@@ -13,7 +14,7 @@ import (
 func TestSpliceMemberMatchesEncode(t *testing.T) {
 	base := map[string]any{"b": json.Number("1"), "d": []any{"x", map[string]any{"z": nil}}, "f": "<&>\u2028", "q\"\\}": "x\\\"{["}
 	for _, key := range []string{"a", "b", "c", "d", "e", "f", "g", "é"} {
-		for _, val := range []any{nil, "v", json.Number("2.5"), map[string]any{"k": true}, []any{}} {
+		for _, val := range []any{nil, "v", json.Number("2.5"), map[string]any{"k": true}, []any{}, strings.Repeat("long <value> ", 40)} {
 			for _, in := range []map[string]any{base, {}, {"b": 1.0}} {
 				js, idx := encodeIndexed(in)
 				if js != EncodeJSON(in) {
