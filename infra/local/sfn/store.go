@@ -112,9 +112,13 @@ var columns = []struct{ table, column, decl string }{
 }
 
 // migrate adds the missing columns and the tables added since the first
-// release.
-func migrate(db schemaTx) error {
+// release. A file that had no sfn_ table before (existed false) has every
+// column from its CREATE TABLEs: nothing is looked up.
+func migrate(db schemaTx, existed bool) error {
 	for _, c := range columns {
+		if !existed {
+			break
+		}
 		var n int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n); err != nil {
 			return fmt.Errorf("read columns of %s: %w", c.table, err)
@@ -143,7 +147,7 @@ func migrate(db schemaTx) error {
 ) WITHOUT ROWID`); err != nil {
 		return fmt.Errorf("create sfn_activities: %w", err)
 	}
-	return migrateActivities(db)
+	return migrateActivities(db, existed)
 }
 
 // Task row statuses.
@@ -191,10 +195,14 @@ func openStore(db *sql.DB, clock Clock, stop <-chan struct{}) (*store, int64, er
 		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op once committed
+	var existing int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 'sfn\_%' ESCAPE '\'`).Scan(&existing); err != nil {
+		return nil, 0, fmt.Errorf("read sfn tables: %w", err)
+	}
 	if _, err := tx.Exec(schema); err != nil {
 		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
 	}
-	if err := migrate(tx); err != nil {
+	if err := migrate(tx, existing > 0); err != nil {
 		return nil, 0, err
 	}
 	var maxID sql.NullInt64

@@ -19,10 +19,12 @@ import (
 // status, deadlines and outcome as for any task; sfn_activity_tasks adds the
 // activity, the input and the worker that took it (seq orders the tasks of
 // an activity first come, first served).
-func migrateActivities(db schemaTx) error {
-	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sfn_activities') WHERE name = 'encryption'`).Scan(&n); err != nil {
-		return fmt.Errorf("read columns of sfn_activities: %w", err)
+func migrateActivities(db schemaTx, existed bool) error {
+	n := 1 // a new sfn_activities has the column
+	if existed {
+		if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('sfn_activities') WHERE name = 'encryption'`).Scan(&n); err != nil {
+			return fmt.Errorf("read columns of sfn_activities: %w", err)
+		}
 	}
 	if n == 0 {
 		if _, err := db.Exec(`ALTER TABLE sfn_activities ADD COLUMN encryption TEXT`); err != nil {
