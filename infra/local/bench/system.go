@@ -128,6 +128,7 @@ func RunSystem(ctx context.Context, quick bool, opts SystemOptions, w io.Writer)
 // running at once, and waits for all to close, each SUCCEEDED with an output
 // that want accepts (nil: any). It returns the wall time.
 func runAll(ctx context.Context, e *sfn.Engine, arn, prefix string, n, inFlight int, in func(i int) string, want func(output string) error) (time.Duration, error) {
+	execPrefix := strings.Replace(arn, ":stateMachine:", ":execution:", 1) + ":"
 	sem := make(chan struct{}, inFlight)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -138,10 +139,18 @@ func runAll(ctx context.Context, e *sfn.Engine, arn, prefix string, n, inFlight 
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			x, _, err := e.StartExecution(ctx, arn, fmt.Sprintf("%s-%d", prefix, i), in(i))
+			// Watched before it starts, the execution needs no read until
+			// it has closed (WaitExecution reads it once first).
+			name := fmt.Sprintf("%s-%d", prefix, i)
+			w := e.WatchExecution(execPrefix + name)
+			defer w.Stop()
+			x, _, err := e.StartExecution(ctx, arn, name, in(i))
+			if err == nil && x != execPrefix+name {
+				err = fmt.Errorf("started %s, watched %s", x, execPrefix+name)
+			}
 			if err == nil {
 				var d *sfn.Execution
-				d, err = e.WaitExecution(ctx, x)
+				d, err = w.Wait(ctx)
 				if err == nil && d.Status != "SUCCEEDED" {
 					err = fmt.Errorf("execution %s ended %s (%s)", x, d.Status, deref(d.Error))
 				}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"slices"
+	"strings"
 )
 
 // ConsumedCapacity is the capacity an operation used on one table, as
@@ -280,6 +281,14 @@ func valueSize(v Value) int {
 // numberSize is the size of a number: a byte per pair of significant
 // digits on each side of the decimal point, one more, and one for a minus.
 func numberSize(s string) int {
+	if n, ok := integerSize(s); ok {
+		return n
+	}
+	return decimalSize(s)
+}
+
+// decimalSize is numberSize of any number.
+func decimalSize(s string) int {
 	d, err := parseDecimal(s)
 	if err != nil {
 		return len(s)
@@ -296,4 +305,35 @@ func numberSize(s string) int {
 		n++
 	}
 	return n
+}
+
+// integerSize is numberSize of an integer written plainly (an optional sign
+// and digits: how the stack stores most numbers), counted on the text: the
+// significant digits are those between the leading and the trailing zeros.
+func integerSize(s string) (int, bool) {
+	if len(s) == 0 || len(s) > maxNumberLength {
+		return 0, false
+	}
+	neg := s[0] == '-'
+	digits := s
+	if s[0] == '-' || s[0] == '+' {
+		digits = s[1:]
+	}
+	if len(digits) == 0 {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	digits = strings.TrimRight(strings.TrimLeft(digits, "0"), "0")
+	if digits == "" {
+		return 1, true // zero
+	}
+	n := (len(digits)+1)/2 + 1
+	if neg {
+		n++
+	}
+	return n, true
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Attribute value types.
@@ -63,6 +64,25 @@ func (v Value) MarshalJSON() ([]byte, error) { return appendValue(nil, v) }
 
 // UnmarshalJSON decodes and validates DynamoDB JSON.
 func (v *Value) UnmarshalJSON(data []byte) error {
+	if typ, body, ok := scalarMember(data); ok {
+		switch typ {
+		case TypeS:
+			*v = Value{Type: TypeS, S: body}
+			return nil
+		case TypeN:
+			n, err := normalizeNumber(body)
+			*v = Value{Type: TypeN, S: n}
+			if err != nil {
+				return err
+			}
+			return nil
+		}
+	}
+	return v.unmarshalGeneral(data)
+}
+
+// unmarshalGeneral decodes any attribute value.
+func (v *Value) unmarshalGeneral(data []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return validation("Supplied AttributeValue is not a JSON object: %s", short(data))
@@ -259,4 +279,57 @@ func (v Value) clone() Value {
 		v.BS = slices.Clone(v.BS)
 	}
 	return v
+}
+
+// scalarMember reads the common shapes {"S":"text"} and {"N":"text"} of an
+// attribute value without decoding it twice, as the general path does: it
+// returns the member's name and its string when data (valid JSON, as the
+// decoder hands it over) is an object of exactly one member whose value is
+// a string without escapes, in valid UTF-8 (so decoding would return it as
+// it is written). Anything else is left to the general path.
+func scalarMember(data []byte) (typ, body string, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", "", false
+	}
+	name, i, ok := plainString(data, skipSpace(data, i+1))
+	if !ok {
+		return "", "", false
+	}
+	if i = skipSpace(data, i); i >= len(data) || data[i] != ':' {
+		return "", "", false
+	}
+	body, i, ok = plainString(data, skipSpace(data, i+1))
+	if !ok {
+		return "", "", false
+	}
+	if i = skipSpace(data, i); i >= len(data) || data[i] != '}' || skipSpace(data, i+1) != len(data) {
+		return "", "", false
+	}
+	return name, body, true
+}
+
+// plainString reads the JSON string at data[i:] when it has no escapes and
+// is valid UTF-8, returning it and the index past its closing quote.
+func plainString(data []byte, i int) (string, int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return "", 0, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			s := string(data[i+1 : j])
+			return s, j + 1, utf8.ValidString(s)
+		case c == '\\' || c < 0x20:
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
 }

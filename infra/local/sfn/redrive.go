@@ -30,7 +30,7 @@ const (
 func redrivable(status Status, stop *time.Time, count int, nextEvent int64, now time.Time) (string, string) {
 	switch {
 	case status == StatusRunning || status == StatusSucceeded:
-		return RedriveStatusNotRedrivable, fmt.Sprintf("Execution is %s and cannot be redriven", status)
+		return RedriveStatusNotRedrivable, "Execution is " + string(status) + " and cannot be redriven"
 	case nextEvent > asl.MaxHistoryEvents:
 		// No room for a redrive's events (API reference, DescribeExecution
 		// redriveStatusReason).

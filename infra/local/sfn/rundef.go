@@ -90,23 +90,66 @@ func (e *Engine) runOnce(ctx context.Context, smName string, definition, input [
 // ctx ends, and returns it. It is woken when this engine closes the execution
 // and re-reads it every second besides (another process may close it).
 func (e *Engine) WaitExecution(ctx context.Context, arn string) (*Execution, error) {
+	w := e.WatchExecution(arn)
+	defer w.Stop()
+	x, err := e.DescribeExecution(ctx, arn)
+	if err != nil || x.Status != StatusRunning {
+		return x, err
+	}
+	return w.Wait(ctx)
+}
+
+// ExecutionWatch is a caller's interest in the close of one execution (see
+// WatchExecution).
+type ExecutionWatch struct {
+	e       *Engine
+	arn     string
+	closed  <-chan struct{}
+	unwatch func()
+}
+
+// WatchExecution watches execution arn from now on. A caller that watches
+// an execution before starting it can Wait for its close without reading it
+// first (as WaitExecution must): it cannot have closed before it started.
+// Stop the watch when done.
+func (e *Engine) WatchExecution(arn string) *ExecutionWatch {
+	w := &ExecutionWatch{e: e, arn: arn}
+	w.closed, w.unwatch = e.closeWait.watch(arn)
+	return w
+}
+
+// Stop ends the watch.
+func (w *ExecutionWatch) Stop() {
+	if w.unwatch != nil {
+		w.unwatch()
+		w.unwatch = nil
+	}
+}
+
+// Wait waits until the execution, RUNNING when the watch began, closes or
+// ctx ends, and returns it as DescribeExecution reads it then. It is woken
+// when this engine closes the execution and re-reads it every second besides
+// (another process may close it). The watch is spent once Wait returns.
+func (w *ExecutionWatch) Wait(ctx context.Context) (*Execution, error) {
+	defer w.Stop()
 	for {
-		closed, unwatch := e.closeWait.watch(arn)
-		x, err := e.DescribeExecution(ctx, arn)
-		if err != nil || x.Status != StatusRunning {
-			unwatch()
-			return x, err
-		}
 		t := time.NewTimer(time.Second)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			unwatch()
-			return nil, errors.Join(ctx.Err(), fmt.Errorf("execution %s still running", arn))
-		case <-closed:
+			return nil, errors.Join(ctx.Err(), fmt.Errorf("execution %s still running", w.arn))
+		case <-w.closed:
+			w.unwatch = nil // closed() dropped it
 		case <-t.C:
-			unwatch()
 		}
 		t.Stop()
+		w.Stop()
+		// Watch again before reading, so a close between the read and the
+		// next wait is not missed.
+		w.closed, w.unwatch = w.e.closeWait.watch(w.arn)
+		x, err := w.e.DescribeExecution(ctx, w.arn)
+		if err != nil || x.Status != StatusRunning {
+			return x, err
+		}
 	}
 }

@@ -180,7 +180,18 @@ type store struct {
 	// told of them once that write has committed.
 	activityNotes []string
 	activityAdded func(arns []string)
+
+	// describes bounds the DescribeExecution reads running at once. The
+	// executions that one group commit closes wake their WaitExecution
+	// callers together; unbounded, their reads each took a connection and
+	// the burst outgrew the pool's idle connections, so that every burst
+	// opened (and parsed the schema on) new ones, then closed them. A few
+	// reads at a time keep the CPUs as busy.
+	describes chan struct{}
 }
+
+// maxDescribes is the bound on concurrent DescribeExecution reads.
+const maxDescribes = 8
 
 // openStore creates the sfn_ tables on db if needed and returns the store
 // and the largest execution id so far.
@@ -212,7 +223,7 @@ func openStore(db *sql.DB, clock Clock, stop <-chan struct{}) (*store, int64, er
 	if err := tx.Commit(); err != nil {
 		return nil, 0, fmt.Errorf("create sfn tables: %w", err)
 	}
-	return &store{db: db, w: sqlitedb.WriterOf(db), clock: clock, stop: stop}, maxID.Int64, nil
+	return &store{db: db, w: sqlitedb.WriterOf(db), clock: clock, stop: stop, describes: make(chan struct{}, maxDescribes)}, maxID.Int64, nil
 }
 
 // schemaTx is what creating and migrating the tables uses of a transaction.

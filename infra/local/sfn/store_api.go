@@ -194,6 +194,12 @@ func (s *store) startExecution(ctx context.Context, x newExecution, prepare func
 
 // describeExecution reads execution arn.
 func (s *store) describeExecution(ctx context.Context, arn string) (*Execution, error) {
+	select {
+	case s.describes <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("describe execution: %w", ctx.Err())
+	}
+	defer func() { <-s.describes }()
 	x := &Execution{ExecutionARN: arn}
 	var start int64
 	var stop, redrive sql.NullInt64
