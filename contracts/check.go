@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"reflect"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -421,12 +420,8 @@ func plainInt(n json.Number) (int64, bool) {
 	if len(s) == 0 || len(s) > 18 {
 		return 0, false
 	}
-	digits := strings.TrimPrefix(s, "-")
-	if digits == "" {
-		return 0, false
-	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && !(i == 0 && c == '-' && len(s) > 1) {
 			return 0, false
 		}
 	}
