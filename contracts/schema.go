@@ -60,7 +60,6 @@ func (s Schema) Source() ([]byte, error) {
 var (
 	compileOnce sync.Once
 	compiled    map[Schema]*jsonschema.Schema
-	checks      map[Schema]*check // nil for a schema check cannot answer
 	compileErr  error
 )
 
@@ -89,7 +88,7 @@ func compiledSchemas() (map[Schema]*jsonschema.Schema, error) {
 				return
 			}
 		}
-		compiled, checks = map[Schema]*jsonschema.Schema{}, map[Schema]*check{}
+		compiled = map[Schema]*jsonschema.Schema{}
 		for _, s := range Schemas {
 			sch, err := c.Compile(s.URL())
 			if err != nil {
@@ -97,9 +96,6 @@ func compiledSchemas() (map[Schema]*jsonschema.Schema, error) {
 				return
 			}
 			compiled[s] = sch
-			if k, err := compileCheck(sch); err == nil {
-				checks[s] = k
-			}
 		}
 	})
 	return compiled, compileErr
@@ -119,9 +115,6 @@ func Validate(s Schema, raw []byte) error {
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return &ValidationError{Schema: s, Problems: []Problem{{Field: "(body)", Rule: "must be valid JSON: " + err.Error()}}}
-	}
-	if k := checks[s]; k != nil && k.valid(inst) {
-		return nil
 	}
 	if err := sch.Validate(inst); err != nil {
 		var ve *jsonschema.ValidationError
