@@ -64,6 +64,11 @@ func (b *Bus) PutEvents(ctx context.Context, entries []Entry) ([]Result, int, er
 		a := b.route(bus, raw, nil)
 		a.id, a.source, a.detailType = id, e.Source, e.DetailType
 		a.archives = b.archivesFor(bus, raw)
+		if len(a.archives) > 0 {
+			// The envelope's time, as eventTime would read it back from
+			// raw inside the write.
+			a.at = eventTime(env.Time, now)
+		}
 		todo = append(todo, a)
 	}
 	err := b.record(ctx, "put events", now, todo)
@@ -161,8 +166,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now
 			}
 		}
 		at := a.at
-		if at.IsZero() {
-			at = eventTime(a.raw, now)
+		if at.IsZero() && len(a.archives) > 0 {
+			at = envelopeTime(a.raw, now)
 		}
 		for _, name := range a.archives {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO evb_archived (archive, event_id, at, ingested, envelope) VALUES (?, ?, ?, ?, ?)`,
@@ -179,15 +184,21 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now
 	return nil
 }
 
-// eventTime reads an envelope's time, or returns def.
-func eventTime(raw []byte, def time.Time) time.Time {
+// envelopeTime reads an envelope's time, or returns def.
+func envelopeTime(raw []byte, def time.Time) time.Time {
 	var ev struct {
 		Time string `json:"time"`
 	}
-	if json.Unmarshal(raw, &ev) == nil {
-		if t, err := time.Parse(time.RFC3339, ev.Time); err == nil {
-			return t
-		}
+	if json.Unmarshal(raw, &ev) != nil {
+		return def
+	}
+	return eventTime(ev.Time, def)
+}
+
+// eventTime reads an envelope's time field, or returns def.
+func eventTime(s string, def time.Time) time.Time {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t
 	}
 	return def
 }

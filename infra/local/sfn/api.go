@@ -195,8 +195,8 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 	r := &run{e: e, arn: arn, name: name, smARN: smARN, start: now}
 	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smARN: smARN, name: name, input: input, start: now},
 		func(hash, roleARN string) (int64, int64, string, error) {
-			// Runs inside the insert's transaction, once the name is known
-			// to be free.
+			// Runs inside the insert's transaction, before the insert
+			// finds whether the name is free (an id is then skipped).
 			var err error
 			if r.m, err = e.machine(ctx, hash); err != nil {
 				return 0, 0, "", err

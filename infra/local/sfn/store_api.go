@@ -147,9 +147,9 @@ type newExecution struct {
 
 // startExecution inserts x with its ExecutionStarted event, or finds it
 // running with the same input (existing, with its start date). prepare runs
-// inside the transaction once the name is known to be free, with the state
-// machine's definition hash and role: it returns the new execution's id,
-// deadline (Unix ns) and ExecutionStarted details.
+// inside the transaction before the insert, with the state machine's
+// definition hash and role: it returns the new execution's id, deadline
+// (Unix ns) and ExecutionStarted details, unused when the name is taken.
 func (s *store) startExecution(ctx context.Context, x newExecution, prepare func(hash, roleARN string) (id, deadline int64, started string, err error)) (existing bool, startDate time.Time, err error) {
 	startDate = x.start
 	err = s.write(ctx, func(tx *sql.Tx) error {
@@ -164,27 +164,31 @@ func (s *store) startExecution(ctx context.Context, x newExecution, prepare func
 		if smStatus == machineDeleting {
 			return apiErr(CodeStateMachineDeleting, "State Machine is being deleted: '%s'", x.smARN)
 		}
-		var oldInput string
-		var oldStatus Status
-		var oldStart int64
-		err = tx.QueryRow(`SELECT input, status, start_ns FROM sfn_executions WHERE arn = ?`, x.arn).Scan(&oldInput, &oldStatus, &oldStart)
-		if err == nil {
+		id, deadline, started, err := prepare(hash, roleARN)
+		if err != nil {
+			return err
+		}
+		// The insert finds an execution of the same name itself (its ARN
+		// is unique), which is rare: no query before it.
+		res, err := tx.Exec(`INSERT INTO sfn_executions (id, arn, sm_arn, name, def_hash, role_arn, status, input, start_ns, deadline_ns, wake_ns, next_event)
+			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, 2) ON CONFLICT (arn) DO NOTHING`, id, x.arn, x.smARN, x.name, hash, roleARN, x.input, x.start.UnixNano(), deadline, deadline)
+		if err != nil {
+			return fmt.Errorf("insert execution: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("insert execution: %w", err)
+		} else if n == 0 {
+			var oldInput string
+			var oldStatus Status
+			var oldStart int64
+			if err := tx.QueryRow(`SELECT input, status, start_ns FROM sfn_executions WHERE arn = ?`, x.arn).Scan(&oldInput, &oldStatus, &oldStart); err != nil {
+				return fmt.Errorf("read execution: %w", err)
+			}
 			if oldStatus == StatusRunning && oldInput == x.input {
 				existing, startDate = true, time.Unix(0, oldStart)
 				return nil
 			}
 			return apiErr(CodeExecutionAlreadyExists, "Execution Already Exists: '%s'", x.arn)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read execution: %w", err)
-		}
-		id, deadline, started, err := prepare(hash, roleARN)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO sfn_executions (id, arn, sm_arn, name, def_hash, role_arn, status, input, start_ns, deadline_ns, wake_ns, next_event)
-			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, 2)`, id, x.arn, x.smARN, x.name, hash, roleARN, x.input, x.start.UnixNano(), deadline, deadline); err != nil {
-			return fmt.Errorf("insert execution: %w", err)
 		}
 		_, err = tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, 1, 0, ?, 'ExecutionStarted', ?)`, id, x.start.UnixNano(), started)
 		return err

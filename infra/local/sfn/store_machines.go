@@ -40,18 +40,22 @@ func dropMachine(tx *sql.Tx, arn string) error {
 }
 
 // dropDeletedMachine deletes the state machine of execution execID, which
-// has just closed, if it is DELETING and no other execution of it runs.
+// has just closed, if it is DELETING and no other execution of it runs. It
+// runs with every closing execution, so it is one statement that finds
+// nothing to delete, not a query and then a delete.
 func dropDeletedMachine(tx *sql.Tx, execID int64) error {
-	var arn string
-	err := tx.QueryRow(`SELECT s.arn FROM sfn_state_machines s JOIN sfn_executions x ON x.sm_arn = s.arn
-		WHERE x.id = ? AND s.status = ? AND NOT EXISTS (SELECT 1 FROM sfn_executions r WHERE r.sm_arn = s.arn AND r.status = 'RUNNING')`, execID, machineDeleting).Scan(&arn)
-	if errors.Is(err, sql.ErrNoRows) {
+	res, err := tx.Exec(`DELETE FROM sfn_state_machines WHERE arn = (SELECT sm_arn FROM sfn_executions WHERE id = ?) AND status = ?
+		AND NOT EXISTS (SELECT 1 FROM sfn_executions r WHERE r.sm_arn = sfn_state_machines.arn AND r.status = 'RUNNING')`, execID, machineDeleting)
+	if err != nil {
+		return fmt.Errorf("delete deleted state machine: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("read deleted state machine: %w", err)
+	if _, err := tx.Exec(`DELETE FROM sfn_tags WHERE arn = (SELECT sm_arn FROM sfn_executions WHERE id = ?)`, execID); err != nil {
+		return fmt.Errorf("delete tags: %w", err)
 	}
-	return dropMachine(tx, arn)
+	return nil
 }
 
 // deletingMachines returns the ARNs of the state machines being deleted.

@@ -278,9 +278,9 @@ type pendingTaskRow struct {
 	hbSeconds int64
 }
 
-// pendingTask returns the task for token if it can still be resolved, or
-// TaskDoesNotExist / TaskTimedOut.
-func (s *store) pendingTask(tx *sql.Tx, token string) (*pendingTaskRow, error) {
+// pendingTask returns the task for token if it can still be resolved at
+// now (Unix ns), or TaskDoesNotExist / TaskTimedOut.
+func (s *store) pendingTask(tx *sql.Tx, token string, now int64) (*pendingTaskRow, error) {
 	var (
 		t           pendingTaskRow
 		status      string
@@ -298,7 +298,6 @@ func (s *store) pendingTask(tx *sql.Tx, token string) (*pendingTaskRow, error) {
 		return nil, fmt.Errorf("read task: %w", err)
 	}
 	t.hbSeconds = hbSeconds.Int64
-	now := s.clock.Now().UnixNano()
 	expired := timeout.Valid && now >= timeout.Int64 || hb.Valid && now >= hb.Int64
 	switch {
 	case status == taskTimedOut || execStatus == StatusTimedOut || status != taskCompleted && expired:
@@ -317,14 +316,29 @@ func (s *store) pendingTask(tx *sql.Tx, token string) (*pendingTaskRow, error) {
 func (s *store) resolveTask(ctx context.Context, token, stored string) (*pendingTaskRow, error) {
 	var t *pendingTaskRow
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		if t, err = s.pendingTask(tx, token); err != nil {
-			return err
+		// One statement completes a task that can still be resolved (the
+		// conditions of pendingTask); pendingTask then tells why another
+		// cannot.
+		now := s.clock.Now().UnixNano()
+		var row pendingTaskRow
+		var hbSeconds sql.NullInt64
+		err := tx.QueryRow(`UPDATE sfn_tasks SET status = ?, outcome = ? WHERE token = ? AND status = ?
+			AND (timeout_ns IS NULL OR timeout_ns > ?) AND (hb_ns IS NULL OR hb_ns > ?)
+			AND EXISTS (SELECT 1 FROM sfn_executions x WHERE x.id = sfn_tasks.exec_id AND x.status = ?)
+			RETURNING exec_id, nested, hb_seconds`, taskCompleted, stored, token, taskPending, now, now, StatusRunning).
+			Scan(&row.execID, &row.nested, &hbSeconds)
+		if err == nil {
+			row.hbSeconds = hbSeconds.Int64
+			t = &row
+			return nil
 		}
-		if _, err := tx.Exec(`UPDATE sfn_tasks SET status = ?, outcome = ? WHERE token = ?`, taskCompleted, stored, token); err != nil {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("complete task: %w", err)
 		}
-		return nil
+		if _, err := s.pendingTask(tx, token, now); err != nil {
+			return err
+		}
+		return fmt.Errorf("complete task: task %s neither completed nor refused", tokenLogID(token))
 	})
 	return t, err
 }
@@ -336,7 +350,7 @@ func (s *store) heartbeatTask(ctx context.Context, token string) (*pendingTaskRo
 	var hbAt int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		if t, err = s.pendingTask(tx, token); err != nil {
+		if t, err = s.pendingTask(tx, token, s.clock.Now().UnixNano()); err != nil {
 			return err
 		}
 		if t.hbSeconds > 0 {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -118,6 +119,17 @@ func (w *Writer) drain() {
 		w.mu.Unlock()
 		if len(batch) > 0 {
 			w.commit(batch)
+			// The writers this commit answered often write again at
+			// once (an execution's next checkpoint, the resolver's
+			// next table write): let them run and queue before the
+			// next batch is taken, so that it holds them too. Every
+			// batch pays a BEGIN, a COMMIT and the WAL frames of each
+			// page it dirtied, and writes of one batch share the hot
+			// pages (the tails of the tables and indexes they insert
+			// into): on the loan benchmark this doubles the writes per
+			// batch. With nothing else runnable, Gosched returns at
+			// once.
+			runtime.Gosched()
 		}
 	}
 }
