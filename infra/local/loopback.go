@@ -118,7 +118,7 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 		rec.code = http.StatusOK
 	}
 	out := rec.body.Bytes()
-	rec.header.Set("Content-Length", strconv.Itoa(len(out)))
+	rec.header["Content-Length"] = []string{strconv.Itoa(len(out))} // the canonical key, as Set would make it
 	return &http.Response{
 		Status:        statusLine(rec.code),
 		StatusCode:    rec.code,
