@@ -91,3 +91,71 @@ func goid() uint64 {
 	}
 	return id
 }
+
+// The goroutine idle the shortest time takes the next call.
+func TestTheMostRecentlyIdleGoroutineTakesTheNextCall(t *testing.T) {
+	p := New(time.Minute)
+	defer p.Close()
+	release := make([]chan struct{}, 3)
+	type call struct {
+		i  int
+		id uint64
+	}
+	calls := make(chan call, 3)
+	for i := range release {
+		release[i] = make(chan struct{})
+		r := release[i]
+		p.Go(func() { calls <- call{i, goid()}; <-r })
+	}
+	started := map[uint64]int{}
+	for range release {
+		c := <-calls
+		started[c.id] = c.i
+	}
+	// Free them in the order 0, 2, 1: then 1 is the most recently idle.
+	for _, i := range []int{0, 2, 1} {
+		close(release[i])
+		for deadline := time.Now().Add(5 * time.Second); idle(p) < len(started)-countOpen(release); {
+			if time.Now().After(deadline) {
+				t.Fatal("a freed goroutine did not come back to the pool")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	next := make(chan uint64)
+	p.Go(func() { next <- goid() })
+	if got := started[<-next]; got != 1 {
+		t.Fatalf("the call ran on goroutine %d, want 1 (the most recently idle)", got)
+	}
+}
+
+func idle(p *Pool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.ready)
+}
+
+func countOpen(cs []chan struct{}) int {
+	n := 0
+	for _, c := range cs {
+		select {
+		case <-c:
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// Every call runs, also when goroutines reach their idle limit while calls
+// are handed to them.
+func TestEveryCallRunsAsGoroutinesExpire(t *testing.T) {
+	p := New(time.Microsecond)
+	defer p.Close()
+	var wg sync.WaitGroup
+	for range 20000 {
+		wg.Add(1)
+		p.Go(wg.Done)
+	}
+	wg.Wait()
+}
