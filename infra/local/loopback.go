@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"loanflow/infra/local/internal/warm"
 )
 
 // loopback carries the functions' own HTTP calls to this stack (AWS SDK calls,
@@ -24,12 +26,21 @@ type loopback struct {
 type loopTarget struct {
 	handler atomic.Pointer[http.Handler] // nil until the stack serves and once it closes
 	calls   atomic.Int64                 // in-process calls still running
+	// workers run the handler: goroutines that keep the stack they grew
+	// serving one call for the next, as a server's connection goroutines do.
+	workers *warm.Pool
 }
+
+// workerIdle is how long a loopback worker waits for its next call before it ends.
+const workerIdle = 10 * time.Second
+
+func newLoopTarget() *loopTarget { return &loopTarget{workers: warm.New(workerIdle)} }
 
 // close makes later calls go to the socket (closed by then) and waits, up
 // to limit, for the calls still running in-process.
 func (t *loopTarget) close(limit time.Duration) {
 	t.handler.Store(nil)
+	t.workers.Close()
 	for deadline := time.Now().Add(limit); t.calls.Load() > 0 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -68,7 +79,7 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	// not read the stream that the SDK rewinds for its retry.
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
+		b, err := readBody(req)
 		closeBody(req)
 		if err != nil {
 			t.target.leave()
@@ -86,14 +97,15 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(body) > 0 {
 		in.Body, in.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	}
-	// The handler runs on its own goroutine so that the caller's deadline
-	// ends the call even if a handler is slow to notice it, as a socket would.
+	// The handler runs on a goroutine of its own (a worker's, free until
+	// the handler returns) so that the caller's deadline ends the call even
+	// if a handler is slow to notice it, as a socket would.
 	rec := &recorder{header: make(http.Header)}
 	done := make(chan error, 1)
-	go func() {
+	t.target.workers.Go(func() {
 		defer t.target.leave()
 		done <- serve(*hp, rec, in)
-	}()
+	})
 	select {
 	case err := <-done:
 		if err != nil {
@@ -106,9 +118,9 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 		rec.code = http.StatusOK
 	}
 	out := rec.body.Bytes()
-	rec.header.Set("Content-Length", strconv.Itoa(len(out)))
+	rec.header["Content-Length"] = []string{strconv.Itoa(len(out))} // the canonical key, as Set would make it
 	return &http.Response{
-		Status:        fmt.Sprintf("%d %s", rec.code, http.StatusText(rec.code)),
+		Status:        statusLine(rec.code),
 		StatusCode:    rec.code,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
@@ -118,6 +130,44 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 		ContentLength: int64(len(out)),
 		Request:       req,
 	}, nil
+}
+
+// readBody reads a request body whole, as io.ReadAll does, into a buffer
+// of its declared length when it has one: one allocation for the common body.
+func readBody(req *http.Request) ([]byte, error) {
+	n := req.ContentLength
+	if n <= 0 || n > maxPresizedBody {
+		return io.ReadAll(req.Body)
+	}
+	b := make([]byte, 0, n+1) // the extra byte lets the read that sees EOF not grow it
+	for {
+		m, err := req.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// maxPresizedBody bounds the buffer allocated up front for a declared length.
+const maxPresizedBody = 16 << 20
+
+// statusLine is the Status of a response with that code, as net/http's
+// client gives it ("200 OK").
+func statusLine(code int) string {
+	switch code {
+	case http.StatusOK:
+		return "200 OK"
+	case http.StatusBadRequest:
+		return "400 Bad Request"
+	}
+	return strconv.Itoa(code) + " " + http.StatusText(code)
 }
 
 // serve runs the handler; a panic becomes an error for this one call, as the

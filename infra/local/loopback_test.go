@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -16,7 +17,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func newLoopback(h http.Handler, next http.RoundTripper) *loopback {
-	t := &loopback{host: "127.0.0.1:4566", next: next, target: &loopTarget{}}
+	t := &loopback{host: "127.0.0.1:4566", next: next, target: newLoopTarget()}
 	t.target.handler.Store(&h)
 	return t
 }
@@ -63,7 +64,7 @@ func TestLoopbackSendsOtherHostsToTheNetwork(t *testing.T) {
 		}
 	}
 	// Before the stack serves, nothing is in-process.
-	idle := &loopback{host: "127.0.0.1:4566", next: roundTripFunc(toNext), target: &loopTarget{}}
+	idle := &loopback{host: "127.0.0.1:4566", next: roundTripFunc(toNext), target: newLoopTarget()}
 	if _, err := (&http.Client{Transport: idle}).Get("http://127.0.0.1:4566/"); !errors.Is(err, errNext) {
 		t.Errorf("before serving: err = %v, want the next transport's", err)
 	}
@@ -108,5 +109,71 @@ func TestLoopbackCloseWaitsForRunningCalls(t *testing.T) {
 	}
 	if _, err := (&http.Client{Transport: lb}).Get("http://127.0.0.1:4566/"); !errors.Is(err, errNext) {
 		t.Fatalf("after close: err = %v, want the next transport's", err)
+	}
+}
+
+// watchedBody is a request body that records reads after the call returned.
+type watchedBody struct {
+	r        io.Reader
+	returned *atomic.Bool
+	late     *atomic.Bool
+}
+
+func (b watchedBody) Read(p []byte) (int, error) {
+	if b.returned.Load() {
+		b.late.Store(true)
+	}
+	return b.r.Read(p)
+}
+
+func (watchedBody) Close() error { return nil }
+
+// A handler still running after the caller gave up reads its own copy of the
+// body, never the caller's stream (which the SDK rewinds for its retry).
+func TestLoopbackHandlerAfterTheDeadlineReadsItsOwnBody(t *testing.T) {
+	release := make(chan struct{})
+	got := make(chan string, 1)
+	h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		<-release
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	})
+	var returned, late atomic.Bool
+	for _, length := range []int64{7, -1} { // declared, and unknown
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1:4566/slow", nil)
+		req.Body, req.ContentLength = watchedBody{r: strings.NewReader(`{"a":1}`), returned: &returned, late: &late}, length
+		returned.Store(false)
+		_, err := newLoopback(h, roundTripFunc(toNext)).RoundTrip(req)
+		returned.Store(true)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want the deadline", err)
+		}
+		release <- struct{}{}
+		if b := <-got; b != `{"a":1}` || late.Load() {
+			t.Fatalf("Content-Length %d: the late handler read %q (the caller's body after it returned: %v)", length, b, late.Load())
+		}
+	}
+}
+
+// A body is read whole whether its declared length is right, short or long.
+func TestLoopbackReadsTheWholeBody(t *testing.T) {
+	got := make(chan string, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	})
+	lb := newLoopback(h, roundTripFunc(toNext))
+	body := strings.Repeat("x", 3000)
+	for _, length := range []int64{3000, 10, 5000, 0, -1} {
+		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:4566/", nil)
+		req.Body, req.ContentLength = io.NopCloser(iotest.OneByteReader(strings.NewReader(body))), length
+		if _, err := lb.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+		if b := <-got; b != body {
+			t.Errorf("Content-Length %d: the handler read %d bytes, want %d", length, len(b), len(body))
+		}
 	}
 }

@@ -85,7 +85,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 512
 	tr.MaxIdleConnsPerHost = 512
-	s.loop = &loopback{host: strings.TrimPrefix(endpoint, "http://"), next: tr, target: &loopTarget{}}
+	s.loop = &loopback{host: strings.TrimPrefix(endpoint, "http://"), next: tr, target: newLoopTarget()}
 	if s.DB, err = state.openDB(ctx, s.log); err != nil {
 		return nil, err
 	}

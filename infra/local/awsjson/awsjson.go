@@ -4,6 +4,7 @@
 package awsjson
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,12 +111,12 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(Errorf("UnknownOperationException", "%s.%s is not supported by the loanflow local stack", prefix, op))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	body, err := readBody(w, r)
 	if err != nil {
 		fail(Errorf("SerializationException", "read request body: %v", err))
 		return
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
 	if !json.Valid(body) {
@@ -152,16 +153,48 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(&Error{Code: "InternalFailure", Message: "encode response", Status: http.StatusInternalServerError})
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-"+version)
-	w.Header().Set("x-amzn-RequestId", requestID())
+	h := w.Header()
+	h[headerContentType] = []string{contentType(version)}
+	h[headerRequestID] = []string{requestID()}
 	if crc {
 		setCRC32(w, out)
 	}
 	_, _ = w.Write(out)
 }
 
+// The response headers' keys, in their canonical form (as Header.Set would
+// make them).
+const (
+	headerContentType = "Content-Type"
+	headerRequestID   = "X-Amzn-Requestid"
+	headerCRC32       = "X-Amz-Crc32"
+)
+
+// contentType is the content type of a response of that JSON version.
+func contentType(version string) string {
+	switch version {
+	case "1.0":
+		return "application/x-amz-json-1.0"
+	case "1.1":
+		return "application/x-amz-json-1.1"
+	}
+	return "application/x-amz-json-" + version
+}
+
+// readBody reads a request body up to MaxBody, into a buffer of its
+// declared length when it has one.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	if n := r.ContentLength; n > 0 && n <= MaxBody {
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err := buf.ReadFrom(body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(body)
+}
+
 func setCRC32(w http.ResponseWriter, body []byte) {
-	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	w.Header()[headerCRC32] = []string{strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)}
 }
 
 func (m *Mux) call(ctx context.Context, fn Operation, body []byte) (res any, err error) {
@@ -191,15 +224,16 @@ func writeError(w http.ResponseWriter, version string, crc bool, ns func(string)
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-"+version)
-	w.Header().Set("x-amzn-RequestId", requestID())
-	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	h := w.Header()
+	h[headerContentType] = []string{contentType(version)}
+	h[headerRequestID] = []string{requestID()}
+	h.Set("X-Amzn-ErrorType", e.Code)
 	if e.QueryCode != "" {
 		fault := "Sender"
 		if status >= 500 {
 			fault = "Receiver"
 		}
-		w.Header().Set("x-amzn-query-error", e.QueryCode+";"+fault)
+		h.Set("x-amzn-query-error", e.QueryCode+";"+fault)
 	}
 	body := map[string]any{}
 	for k, v := range e.Fields {

@@ -1,12 +1,6 @@
 package awsjson
 
-import (
-	"crypto/rand"
-	"fmt"
-)
+import "loanflow/infra/local/internal/ids"
 
-func requestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+// requestID is a response's x-amzn-RequestId: a version 4 UUID, as AWS's.
+func requestID() string { return ids.UUID() }

@@ -7,7 +7,6 @@ package functions
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +20,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"loanflow/infra/local/internal/ids"
+	"loanflow/infra/local/internal/warm"
 )
 
 // Spec describes a function to register: the handler, and what the function
@@ -58,6 +60,9 @@ type Function struct {
 	Environment         map[string]string
 	handlers            *handlerPool
 	sem                 chan struct{}
+	// workers run the invocations: goroutines that keep, for the next
+	// invocation, the stack a handler grew (a warm execution environment's).
+	workers *warm.Pool
 
 	invocations atomic.Int64
 	errors      atomic.Int64
@@ -97,14 +102,18 @@ type Registry struct {
 	log             *slog.Logger
 	mu              sync.RWMutex
 	fns             map[string]*Function
+	workers         *warm.Pool
 }
+
+// workerIdle is how long a goroutine that ran an invocation waits for the next before it ends.
+const workerIdle = 10 * time.Second
 
 // NewRegistry returns an empty registry.
 func NewRegistry(region, account string, log *slog.Logger) *Registry {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Registry{region: region, account: account, log: log, fns: map[string]*Function{}}
+	return &Registry{region: region, account: account, log: log, fns: map[string]*Function{}, workers: warm.New(workerIdle)}
 }
 
 // ARN returns the ARN a function of that name has.
@@ -128,7 +137,8 @@ func (r *Registry) Register(s Spec) (*Function, error) {
 		limit = unreservedConcurrency
 	}
 	f := &Function{Name: s.Name, ARN: r.ARN(s.Name), Timeout: s.Timeout, MemoryMB: s.MemoryMB, ReservedConcurrency: s.ReservedConcurrency,
-		Environment: maps.Clone(s.Environment), handlers: newHandlerPool(s.Handler), sem: make(chan struct{}, limit)}
+		Environment: maps.Clone(s.Environment), handlers: newHandlerPool(s.Handler), sem: make(chan struct{}, limit),
+		workers: r.workers}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.fns[s.Name]; ok {
@@ -200,7 +210,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 		err error
 	}
 	done := make(chan result, 1)
-	go func() {
+	f.workers.Go(func() {
 		defer func() {
 			if p := recover(); p != nil {
 				done <- result{err: &Error{Type: "Runtime.Panic", Message: fmt.Sprint(p)}}
@@ -208,7 +218,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (out []byte, err 
 		}()
 		o, e := f.handlers.invoke(ctx, payload)
 		done <- result{o, e}
-	}()
+	})
 	select {
 	case res := <-done:
 		if res.err != nil {
@@ -244,11 +254,8 @@ func MarshalError(e *Error) []byte {
 	return b
 }
 
-func requestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+// requestID is an invocation's request id: a version 4 UUID, as Lambda's.
+func requestID() string { return ids.UUID() }
 
 // handlerPool runs a handler with aws-lambda-go's own decoding and encoding
 // (as the Go runtime does in Lambda), safely for concurrent invocations.

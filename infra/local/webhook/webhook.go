@@ -8,6 +8,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -103,7 +104,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"message": "Unsupported Media Type: use application/json"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	body, err := readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -163,7 +164,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error"})
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": true, "eventId": res[0].EventID})
+	writeJSON(w, http.StatusAccepted, accepted{Accepted: true, EventID: res[0].EventID})
+}
+
+// accepted is the answer to a published callback.
+type accepted struct {
+	Accepted bool   `json:"accepted"`
+	EventID  string `json:"eventId"`
+}
+
+// readBody reads the body up to MaxBody, into a buffer of its declared
+// length when it has one.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	if n := r.ContentLength; n > 0 && n <= MaxBody {
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err := buf.ReadFrom(body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(body)
 }
 
 // knownKey says key is one of the providers' API keys (constant time).
@@ -197,9 +216,11 @@ func checkCallbackID(id string) string {
 	case n < MinCallbackIDLength:
 		return fmt.Sprintf("callbackId: must be at least %d characters, got %d", MinCallbackIDLength, n)
 	}
-	for i, c := range []rune(id) {
+	i := 0
+	for _, c := range id {
+		i++
 		if !isCallbackIDChar(c) {
-			return fmt.Sprintf("callbackId: must contain only A-Z, a-z, 0-9, '-' and '_', got %U at character %d", c, i+1)
+			return fmt.Sprintf("callbackId: must contain only A-Z, a-z, 0-9, '-' and '_', got %U at character %d", c, i)
 		}
 	}
 	return ""
@@ -235,7 +256,7 @@ func checkSignatureHeaders(h http.Header) []string {
 // requestID is a unique id for one webhook request, as API Gateway's
 // $context.requestId is.
 func requestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

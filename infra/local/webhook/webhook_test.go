@@ -58,7 +58,7 @@ func TestValidCallbackIsPublishedAsTheMappingTemplateWould(t *testing.T) {
 	body := `{"valuationReference":"VAL-1","status":"FAILED","failure":{"reasonCode":"ACCESS_REFUSED"}}`
 	rec, bus := serve(t, http.MethodPost, "/valuations/"+cbID, body, map[string]string{
 		contracts.HeaderSignatureTimestamp: "1795600000", contracts.HeaderSignature: "abc123"})
-	if rec.Code != http.StatusAccepted {
+	if rec.Code != http.StatusAccepted || rec.Body.String() != `{"accepted":true,"eventId":"e-1"}`+"\n" {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	if len(bus.got) != 1 {
