@@ -167,6 +167,9 @@ func (s *Stack) Close() {
 			_ = s.Engine.Close()
 		}
 		s.wg.Wait()
+		if s.Functions != nil {
+			s.Functions.Close()
+		}
 		if s.DB != nil {
 			_ = sqlitedb.Close(s.DB)
 		}

@@ -116,6 +116,10 @@ func NewRegistry(region, account string, log *slog.Logger) *Registry {
 	return &Registry{region: region, account: account, log: log, fns: map[string]*Function{}, workers: warm.New(workerIdle)}
 }
 
+// Close ends the goroutines kept warm for invocations; invocations still
+// running finish, and later ones each run on a goroutine of their own.
+func (r *Registry) Close() { r.workers.Close() }
+
 // ARN returns the ARN a function of that name has.
 func (r *Registry) ARN(name string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.region, r.account, name)

@@ -222,3 +222,33 @@ func TestRegisterKeepsTheSpec(t *testing.T) {
 		t.Error("a negative reserved concurrency was registered")
 	}
 }
+
+// Close ends the goroutines the registry keeps warm for invocations, so a
+// closed stack leaves none behind; an invocation after Close still runs.
+func TestCloseEndsTheWarmInvocationGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	r := functions.NewRegistry("us-east-1", "000000000000", quiet())
+	if _, err := r.Register(functions.Spec{Name: "fn", Timeout: time.Second, Handler: func(context.Context, struct{}) (string, error) {
+		return "ok", nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if out, err := r.Invoke(context.Background(), "fn", []byte(`{}`)); err != nil || string(out) != `"ok"` {
+				t.Errorf("invoke: %s %v", out, err)
+			}
+		})
+	}
+	wg.Wait()
+	r.Close()
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Close, %d before the registry", runtime.NumGoroutine(), before)
+		}
+	}
+	if out, err := r.Invoke(context.Background(), "fn", []byte(`{}`)); err != nil || string(out) != `"ok"` {
+		t.Fatalf("invoke after Close: %s %v", out, err)
+	}
+}
