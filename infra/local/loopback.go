@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"loanflow/infra/local/internal/reqbody"
 	"loanflow/infra/local/internal/warm"
 )
 
@@ -79,7 +80,7 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	// not read the stream that the SDK rewinds for its retry.
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
-		b, err := readBody(req)
+		b, err := reqbody.Read(req.Body, req.ContentLength, maxPresizedBody)
 		closeBody(req)
 		if err != nil {
 			t.target.leave()
@@ -130,29 +131,6 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 		ContentLength: int64(len(out)),
 		Request:       req,
 	}, nil
-}
-
-// readBody reads a request body whole, as io.ReadAll does, into a buffer
-// of its declared length when it has one: one allocation for the common body.
-func readBody(req *http.Request) ([]byte, error) {
-	n := req.ContentLength
-	if n <= 0 || n > maxPresizedBody {
-		return io.ReadAll(req.Body)
-	}
-	b := make([]byte, 0, n+1) // the extra byte lets the read that sees EOF not grow it
-	for {
-		m, err := req.Body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
 }
 
 // maxPresizedBody bounds the buffer allocated up front for a declared length.

@@ -10,11 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"loanflow/infra/local/internal/reqbody"
 )
 
 // MaxBody is the largest request body accepted (AWS payload limits are far below).
@@ -111,7 +112,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(Errorf("UnknownOperationException", "%s.%s is not supported by the loanflow local stack", prefix, op))
 		return
 	}
-	body, err := readBody(w, r)
+	body, err := reqbody.Read(http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength, MaxBody)
 	if err != nil {
 		fail(Errorf("SerializationException", "read request body: %v", err))
 		return
@@ -179,18 +180,6 @@ func contentType(version string) string {
 		return "application/x-amz-json-1.1"
 	}
 	return "application/x-amz-json-" + version
-}
-
-// readBody reads a request body up to MaxBody, into a buffer of its
-// declared length when it has one.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
-	if n := r.ContentLength; n > 0 && n <= MaxBody {
-		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
-		_, err := buf.ReadFrom(body)
-		return buf.Bytes(), err
-	}
-	return io.ReadAll(body)
 }
 
 func setCRC32(w http.ResponseWriter, body []byte) {

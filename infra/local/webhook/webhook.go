@@ -8,7 +8,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -17,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -28,6 +26,7 @@ import (
 	"loanflow/consumers/lambdalog"
 	"loanflow/contracts"
 	"loanflow/infra/local/eventbus"
+	"loanflow/infra/local/internal/reqbody"
 )
 
 // MaxBody is the largest accepted body. The event carries the body twice
@@ -104,7 +103,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"message": "Unsupported Media Type: use application/json"})
 		return
 	}
-	body, err := readBody(w, r)
+	body, err := reqbody.Read(http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength, MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -171,18 +170,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type accepted struct {
 	Accepted bool   `json:"accepted"`
 	EventID  string `json:"eventId"`
-}
-
-// readBody reads the body up to MaxBody, into a buffer of its declared
-// length when it has one.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
-	if n := r.ContentLength; n > 0 && n <= MaxBody {
-		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
-		_, err := buf.ReadFrom(body)
-		return buf.Bytes(), err
-	}
-	return io.ReadAll(body)
 }
 
 // knownKey says key is one of the providers' API keys (constant time).
