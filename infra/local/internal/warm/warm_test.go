@@ -26,18 +26,25 @@ func TestAnIdleGoroutineTakesTheNextCall(t *testing.T) {
 	first := make(chan uint64)
 	p.Go(func() { first <- goid() })
 	id := <-first
-	// Once that goroutine is back waiting, it runs the next call.
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		next := make(chan uint64)
-		p.Go(func() { next <- goid() })
-		if <-next == id {
-			return
-		}
+	// Once that goroutine is back on the idle list (on a busy machine it
+	// may take a while after its call returned), it runs the next call.
+	for deadline := time.Now().Add(10 * time.Second); idleCount(p) == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("no call ran on the idle goroutine")
+			t.Fatal("the goroutine never went back on the idle list")
 		}
-		time.Sleep(time.Millisecond)
 	}
+	next := make(chan uint64)
+	p.Go(func() { next <- goid() })
+	if got := <-next; got != id {
+		t.Fatalf("the call ran on goroutine %d, not on the idle one (%d)", got, id)
+	}
+}
+
+// idleCount is the number of goroutines on p's idle list.
+func idleCount(p *Pool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.ready)
 }
 
 func TestCloseEndsIdleGoroutines(t *testing.T) {
