@@ -126,26 +126,11 @@ func (d *DynamoStore) Claim(ctx context.Context, callbackID, claimID string) (Re
 		return Record{}, errors.New("claim: claim id is empty")
 	}
 	cond, names, values := pendingOrClaimedBy(claimID)
-	names["#claimedBy"] = attrClaimedBy
-	out, err := d.update(ctx, "claim", &dynamodb.UpdateItemInput{
-		Key:                       key(callbackID),
-		UpdateExpression:          aws.String("SET #status = :claimed, #claimedBy = :claim"),
-		ConditionExpression:       &cond,
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-		ReturnValues:              types.ReturnValueAllNew,
-	})
-	if err != nil {
-		return Record{}, err
+	r, ok, err := d.claim(ctx, callbackID, cond, names, values, types.ReturnValueAllNew)
+	if err != nil || ok {
+		return r, err
 	}
-	if len(out.Attributes) == 0 {
-		return d.Get(ctx, callbackID)
-	}
-	r, err := unmarshal(out.Attributes)
-	if err != nil {
-		return Record{}, fmt.Errorf("claim %s: %w", callbackID, err)
-	}
-	return r, nil
+	return d.Get(ctx, callbackID)
 }
 
 // ClaimIf implements Store. The guard's times are compared as the record
@@ -175,26 +160,33 @@ func (d *DynamoStore) ClaimIf(ctx context.Context, callbackID, claimID string, g
 		values[":liveAt"] = n(g.LiveAt.Unix())
 		cond += " AND (attribute_not_exists(#expiresAt) OR #expiresAt > :liveAt)"
 	}
+	r, ok, err := d.claim(ctx, callbackID, cond, names, values, types.ReturnValueAllOld)
+	if err == nil && !ok {
+		// The condition held, so the item existed: DynamoDB returns it.
+		return Record{}, fmt.Errorf("claim %s: the update returned no previous item", callbackID)
+	}
+	return r, err
+}
+
+// claim sets callbackID's record CLAIMED by the claim id in values when cond
+// holds, and returns the item DynamoDB answers with (rv: the new or the old
+// one); ok is false when it answered none.
+func (d *DynamoStore) claim(ctx context.Context, callbackID, cond string, names map[string]string, values map[string]types.AttributeValue, rv types.ReturnValue) (r Record, ok bool, err error) {
 	out, err := d.update(ctx, "claim", &dynamodb.UpdateItemInput{
 		Key:                       key(callbackID),
 		UpdateExpression:          aws.String("SET #status = :claimed, #claimedBy = :claim"),
 		ConditionExpression:       &cond,
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
-		ReturnValues:              types.ReturnValueAllOld,
+		ReturnValues:              rv,
 	})
-	if err != nil {
-		return Record{}, err
+	if err != nil || len(out.Attributes) == 0 {
+		return Record{}, false, err
 	}
-	if len(out.Attributes) == 0 {
-		// The condition held, so the item existed: DynamoDB returns it.
-		return Record{}, fmt.Errorf("claim %s: the update returned no previous item", callbackID)
+	if r, err = unmarshal(out.Attributes); err != nil {
+		return Record{}, false, fmt.Errorf("claim %s: %w", callbackID, err)
 	}
-	r, err := unmarshal(out.Attributes)
-	if err != nil {
-		return Record{}, fmt.Errorf("claim %s: %w", callbackID, err)
-	}
-	return r, nil
+	return r, true, nil
 }
 
 // Resolve implements Store.
