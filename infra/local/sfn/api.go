@@ -192,7 +192,7 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 	smName := nameFromARN(smARN)
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, smName, name)
 	now := e.clock.Now()
-	r := &run{e: e, arn: arn, name: name, smARN: smARN, start: now}
+	r := &run{e: e, arn: arn, name: name, smARN: smARN, start: now, input: input}
 	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smARN: smARN, name: name, input: input, start: now},
 		func(hash, roleARN string) (int64, int64, string, error) {
 			// Runs inside the insert's transaction, before the insert
@@ -323,7 +323,7 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		return time.Time{}, fmt.Errorf("stop execution: %w", err)
 	}
 	e.cancelRun(id)
-	e.closeWait.closed(arn)
+	e.closeWait.closed(arn, nil)
 	return stopDate, nil
 }
 

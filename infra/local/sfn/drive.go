@@ -177,7 +177,7 @@ func (e *Engine) finish(r *run, cur *asl.Cursor, status Status, output *string, 
 	if err != nil {
 		return fmt.Errorf("checkpoint final status %s of %s: %w", status, r.arn, err)
 	}
-	e.closeWait.closed(r.arn)
+	e.closeWait.closed(r.arn, func() *closedExecution { return r.closedAs(&f) })
 	if e.onClose != nil {
 		s := ExecutionSummary{ExecutionARN: r.arn, StateMachineARN: r.smARN, Name: r.name, Status: status, StartDate: r.start, StopDate: now}
 		e.onClose(s)
@@ -207,7 +207,12 @@ func (e *Engine) load(ctx context.Context, id int64) (*run, *asl.Cursor, error) 
 	if Status(row.status) != StatusRunning {
 		return nil, nil, nil
 	}
-	r := &run{e: e, id: id, arn: row.arn, smARN: row.smARN, name: row.name, roleARN: row.roleARN, start: time.Unix(0, row.startNS)}
+	r := &run{e: e, id: id, arn: row.arn, smARN: row.smARN, name: row.name, roleARN: row.roleARN, start: time.Unix(0, row.startNS),
+		input: row.input, redriveCount: row.redriveCount}
+	if row.redriveNS.Valid {
+		t := time.Unix(0, row.redriveNS.Int64)
+		r.redriveDate = &t
+	}
 	if row.deadline.Valid {
 		r.deadline = time.Unix(0, row.deadline.Int64)
 	} else {

@@ -32,6 +32,11 @@ type run struct {
 	deadline time.Time
 	m        *asl.Machine
 	x        *asl.Execution
+	// input, redriveCount and redriveDate are the row's, for the execution
+	// its close hands its watchers (closedAs).
+	input        string
+	redriveCount int
+	redriveDate  *time.Time
 
 	journal journal
 	// invoked says a task was invoked since the last checkpoint of the
@@ -49,6 +54,17 @@ func (r *run) begin(input any, nextEventID int64) {
 		ARN: r.arn, Name: r.name, StateMachineARN: r.smARN, StateMachineName: nameFromARN(r.smARN), RoleARN: r.roleARN,
 		Region: r.e.region, Input: input, Start: r.start, Deadline: r.deadline,
 	}, nextEventID)
+}
+
+// closedAs returns r as its close f committed it (see closedExecution).
+func (r *run) closedAs(f *finishing) *closedExecution {
+	stop := time.Unix(0, f.stopNS)
+	return &closedExecution{Execution: Execution{
+		ExecutionARN: r.arn, StateMachineARN: r.smARN, Name: r.name, Status: f.status,
+		Input: r.input, Output: f.output, Error: f.errName, Cause: f.cause,
+		StartDate: time.Unix(0, r.start.UnixNano()), StopDate: &stop,
+		RedriveCount: r.redriveCount, RedriveDate: r.redriveDate,
+	}, nextEvent: r.journal.nextEvent()}
 }
 
 // journal holds what a run recorded since its last checkpoint: its history

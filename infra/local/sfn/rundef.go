@@ -104,7 +104,7 @@ func (e *Engine) WaitExecution(ctx context.Context, arn string) (*Execution, err
 type ExecutionWatch struct {
 	e       *Engine
 	arn     string
-	closed  <-chan struct{}
+	closed  *closeWatch
 	unwatch func()
 }
 
@@ -127,9 +127,13 @@ func (w *ExecutionWatch) Stop() {
 }
 
 // Wait waits until the execution, RUNNING when the watch began, closes or
-// ctx ends, and returns it as DescribeExecution reads it then. It is woken
-// when this engine closes the execution and re-reads it every second besides
-// (another process may close it). The watch is spent once Wait returns.
+// ctx ends, and returns it as DescribeExecution reads it then. When this
+// engine's worker closes the execution, the close hands the watch the
+// execution as it committed it, which Wait returns without a read (its
+// redrive status judged when Wait returns, as DescribeExecution judges it
+// when it reads); otherwise (StopExecution, or another process closing it:
+// Wait re-reads every second besides) Wait reads it. The watch is spent once
+// Wait returns.
 func (w *ExecutionWatch) Wait(ctx context.Context) (*Execution, error) {
 	defer w.Stop()
 	for {
@@ -138,8 +142,12 @@ func (w *ExecutionWatch) Wait(ctx context.Context) (*Execution, error) {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, errors.Join(ctx.Err(), fmt.Errorf("execution %s still running", w.arn))
-		case <-w.closed:
+		case <-w.closed.done:
 			w.unwatch = nil // closed() dropped it
+			if x := w.closed.x; x != nil {
+				t.Stop()
+				return x.describe(w.e.clock.Now()), nil
+			}
 		case <-t.C:
 		}
 		t.Stop()

@@ -193,13 +193,15 @@ type execRow struct {
 	deadline                                       sql.NullInt64
 	cursor                                         sql.NullString
 	nextEvent                                      int64
+	redriveCount                                   int
+	redriveNS                                      sql.NullInt64
 }
 
 // loadExecution reads execution id.
 func (s *store) loadExecution(ctx context.Context, id int64) (*execRow, error) {
 	var x execRow
-	err := s.db.QueryRowContext(ctx, `SELECT x.arn, x.sm_arn, x.name, x.def_hash, x.role_arn, x.status, x.input, x.start_ns, x.deadline_ns, x.cursor, x.next_event
-		FROM sfn_executions x WHERE x.id = ?`, id).Scan(&x.arn, &x.smARN, &x.name, &x.hash, &x.roleARN, &x.status, &x.input, &x.startNS, &x.deadline, &x.cursor, &x.nextEvent)
+	err := s.db.QueryRowContext(ctx, `SELECT x.arn, x.sm_arn, x.name, x.def_hash, x.role_arn, x.status, x.input, x.start_ns, x.deadline_ns, x.cursor, x.next_event, x.redrive_count, x.redrive_ns
+		FROM sfn_executions x WHERE x.id = ?`, id).Scan(&x.arn, &x.smARN, &x.name, &x.hash, &x.roleARN, &x.status, &x.input, &x.startNS, &x.deadline, &x.cursor, &x.nextEvent, &x.redriveCount, &x.redriveNS)
 	if err != nil {
 		return nil, fmt.Errorf("read execution %d: %w", id, err)
 	}

@@ -102,28 +102,70 @@ func (e *Engine) await(ctx context.Context, token string, until time.Time) (asl.
 }
 
 // closeWaiters wakes WaitExecution callers when their execution closes, so a
-// waiter re-reads its execution once per close instead of polling.
+// waiter re-reads its execution once per close instead of polling, or not at
+// all when the close hands it the execution as it committed it.
 type closeWaiters struct {
 	mu sync.Mutex
-	by map[string][]chan struct{}
+	by map[string][]*closeWatch
 }
 
-// watch returns a channel closed at the next close of arn, and a func that
+// closeWatch is one watcher's wake-up: done is closed at the close, after x
+// is set (nil when the closer did not know the whole execution).
+type closeWatch struct {
+	done chan struct{}
+	x    *closedExecution
+}
+
+// closedExecution is an execution as its close committed it: what
+// DescribeExecution would read of it then, except its redrive status, which
+// depends on when it is read.
+type closedExecution struct {
+	Execution
+	nextEvent int64 // the history's next event id, which redrivability reads
+}
+
+// describe returns x as DescribeExecution would read it at now: a copy of
+// its own (the pointers too), so that callers may keep or change it.
+func (x *closedExecution) describe(now time.Time) *Execution {
+	d := x.Execution
+	d.Output, d.Error, d.Cause = copyStr(d.Output), copyStr(d.Error), copyStr(d.Cause)
+	d.StopDate, d.RedriveDate = copyTime(d.StopDate), copyTime(d.RedriveDate)
+	d.RedriveStatus, d.RedriveStatusReason = redrivable(d.Status, d.StopDate, d.RedriveCount, x.nextEvent, now)
+	return &d
+}
+
+func copyStr(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func copyTime(p *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// watch returns a watch woken at the next close of arn, and a func that
 // stops watching.
-func (w *closeWaiters) watch(arn string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
+func (w *closeWaiters) watch(arn string) (*closeWatch, func()) {
+	cw := &closeWatch{done: make(chan struct{})}
 	w.mu.Lock()
 	if w.by == nil {
-		w.by = map[string][]chan struct{}{}
+		w.by = map[string][]*closeWatch{}
 	}
-	w.by[arn] = append(w.by[arn], ch)
+	w.by[arn] = append(w.by[arn], cw)
 	w.mu.Unlock()
-	return ch, func() {
+	return cw, func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		list := w.by[arn]
 		for i, c := range list {
-			if c == ch {
+			if c == cw {
 				list = append(list[:i], list[i+1:]...)
 				break
 			}
@@ -136,13 +178,23 @@ func (w *closeWaiters) watch(arn string) (<-chan struct{}, func()) {
 	}
 }
 
-// closed wakes every watcher of arn.
-func (w *closeWaiters) closed(arn string) {
+// closed wakes every watcher of arn with what build returns, the execution
+// as its close committed it (build nil, or returning nil: the watchers read
+// it). build runs only when arn has watchers.
+func (w *closeWaiters) closed(arn string, build func() *closedExecution) {
 	w.mu.Lock()
 	list := w.by[arn]
 	delete(w.by, arn)
 	w.mu.Unlock()
+	if len(list) == 0 {
+		return
+	}
+	var x *closedExecution
+	if build != nil {
+		x = build()
+	}
 	for _, c := range list {
-		close(c)
+		c.x = x
+		close(c.done)
 	}
 }
