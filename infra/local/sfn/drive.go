@@ -11,12 +11,13 @@ import (
 	"loanflow/infra/local/sqlitedb"
 )
 
-// advance runs execution id from its checkpoint until it waits or ends.
-func (e *Engine) advance(ctx context.Context, id int64, r *run) {
+// advance runs execution id from its checkpoint until it waits or ends;
+// resolved, if set, is a task resolved for it since (see load).
+func (e *Engine) advance(ctx context.Context, id int64, r *run, resolved *resolvedTask) {
 	var cur *asl.Cursor
 	if r == nil {
 		var err error
-		r, cur, err = e.load(ctx, id)
+		r, cur, err = e.load(ctx, id, resolved)
 		if err != nil {
 			e.log.ErrorContext(ctx, "load execution", "executionId", id, "err", err)
 			e.retryAfterStorageFailure(id, err)
@@ -199,7 +200,9 @@ func (e *Engine) checkpoint(r *run, cur *asl.Cursor, wake int64, waiting bool) e
 }
 
 // load reads execution id and its cursor; nil run when it is not running.
-func (e *Engine) load(ctx context.Context, id int64) (*run, *asl.Cursor, error) {
+// The task its cursor awaits is read too, unless it is resolved (nil if
+// none), which resolveTask committed.
+func (e *Engine) load(ctx context.Context, id int64, resolved *resolvedTask) (*run, *asl.Cursor, error) {
 	row, err := e.store.loadExecution(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -233,8 +236,11 @@ func (e *Engine) load(ctx context.Context, id int64) (*run, *asl.Cursor, error) 
 		}
 	}
 	if token := cur.AwaitedToken(); token != "" {
-		hb, outcome, err := e.store.taskState(ctx, token)
-		if err != nil {
+		var hb int64
+		var outcome *string
+		if resolved != nil && resolved.token == token {
+			hb, outcome = resolved.hbNS, &resolved.outcome
+		} else if hb, outcome, err = e.store.taskState(ctx, token); err != nil {
 			return nil, nil, fmt.Errorf("read task of %s: %w", r.arn, err)
 		}
 		var o *asl.TaskOutcome

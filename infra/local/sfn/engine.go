@@ -86,6 +86,10 @@ type activeExec struct {
 	run    *run
 	again  bool
 	cancel context.CancelFunc
+	// resolved is the task last resolved for the execution while it was
+	// queued or held, which its next load uses instead of reading the task
+	// when its cursor awaits that task.
+	resolved *resolvedTask
 }
 
 // New returns an Engine on db, creating its tables. Call Start to run
@@ -182,13 +186,26 @@ func (e *Engine) Close() error {
 // enqueue schedules execution id on a worker; r, if set, is its in-memory
 // state (a fresh start), else the worker loads it.
 func (e *Engine) enqueue(id int64, r *run) {
+	e.enqueueWith(id, r, nil)
+}
+
+// enqueueResolved schedules execution id, loaded with its task t as
+// resolveTask committed it.
+func (e *Engine) enqueueResolved(id int64, t *resolvedTask) {
+	e.enqueueWith(id, nil, t)
+}
+
+func (e *Engine) enqueueWith(id int64, r *run, t *resolvedTask) {
 	e.qmu.Lock()
 	defer e.qmu.Unlock()
 	if a, ok := e.active[id]; ok {
 		a.again = true
+		if t != nil {
+			a.resolved = t
+		}
 		return
 	}
-	e.active[id] = &activeExec{run: r}
+	e.active[id] = &activeExec{run: r, resolved: t}
 	e.queue = append(e.queue, id)
 	e.qcond.Signal()
 }
@@ -207,14 +224,14 @@ func (e *Engine) worker() {
 		id := e.queue[0]
 		e.queue = e.queue[1:]
 		a := e.active[id]
-		r := a.run
-		a.run = nil
+		r, resolved := a.run, a.resolved
+		a.run, a.resolved = nil, nil
 		// A run outlives the request that started it: Close and StopExecution end it through cancel.
 		ctx, cancel := context.WithCancel(context.Background())
 		a.cancel = cancel
 		e.qmu.Unlock()
 
-		e.advance(ctx, id, r)
+		e.advance(ctx, id, r, resolved)
 		cancel()
 
 		e.qmu.Lock()

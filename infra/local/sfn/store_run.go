@@ -278,6 +278,7 @@ type pendingTaskRow struct {
 	execID    int64
 	nested    bool
 	hbSeconds int64
+	hbNS      int64 // the heartbeat deadline (0 if none); resolveTask reads it
 }
 
 // pendingTask returns the task for token if it can still be resolved at
@@ -323,14 +324,14 @@ func (s *store) resolveTask(ctx context.Context, token, stored string) (*pending
 		// cannot.
 		now := s.clock.Now().UnixNano()
 		var row pendingTaskRow
-		var hbSeconds sql.NullInt64
+		var hbSeconds, hb sql.NullInt64
 		err := tx.QueryRow(`UPDATE sfn_tasks SET status = ?, outcome = ? WHERE token = ? AND status = ?
 			AND (timeout_ns IS NULL OR timeout_ns > ?) AND (hb_ns IS NULL OR hb_ns > ?)
 			AND EXISTS (SELECT 1 FROM sfn_executions x WHERE x.id = sfn_tasks.exec_id AND x.status = ?)
-			RETURNING exec_id, nested, hb_seconds`, taskCompleted, stored, token, taskPending, now, now, StatusRunning).
-			Scan(&row.execID, &row.nested, &hbSeconds)
+			RETURNING exec_id, nested, hb_seconds, hb_ns`, taskCompleted, stored, token, taskPending, now, now, StatusRunning).
+			Scan(&row.execID, &row.nested, &hbSeconds, &hb)
 		if err == nil {
-			row.hbSeconds = hbSeconds.Int64
+			row.hbSeconds, row.hbNS = hbSeconds.Int64, hb.Int64
 			t = &row
 			return nil
 		}

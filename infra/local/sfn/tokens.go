@@ -111,8 +111,20 @@ func (e *Engine) resolveTask(ctx context.Context, token, stored string, o *asl.T
 		e.tokens.signal(token, asl.TaskSignal{Outcome: o})
 		return nil
 	}
-	e.enqueue(t.execID, nil)
+	// The worker resumes the execution with the task as just committed:
+	// a completed task changes no more, so it need not read it again.
+	e.enqueueResolved(t.execID, &resolvedTask{token: token, hbNS: t.hbNS, outcome: stored})
 	return nil
+}
+
+// resolvedTask is a top-level task as resolveTask committed it: completed
+// with outcome (its stored JSON), its heartbeat deadline hbNS (0 if none).
+// Neither changes once the task is completed, so what taskState would read
+// of it later is this.
+type resolvedTask struct {
+	token   string
+	hbNS    int64
+	outcome string
 }
 
 // storedOutcome is a task's outcome as sfn_tasks.outcome holds it.
