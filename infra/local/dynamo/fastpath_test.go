@@ -72,3 +72,32 @@ func FuzzScalarMember(f *testing.F) {
 		}
 	})
 }
+
+// TestPlainIntegerAgreesWithParseDecimalText: the shortcut for numbers of
+// digits only gives what the general parser gives, and leaves every other
+// text to it.
+func TestPlainIntegerAgreesWithParseDecimalText(t *testing.T) {
+	cases := []string{"0", "00", "7", "007", "10", "100", "1000000", "1767225600", "1767225601", "120000000000000000",
+		"999999999999999999", "100000000000000000", "000000000000000001", "250000", "31"}
+	for i := uint64(1); i < 1e18; i = i*7 + 3 {
+		cases = append(cases, strconv.FormatUint(i, 10), strconv.FormatUint(i*10, 10))
+	}
+	for _, c := range cases {
+		fast, ok := plainInteger(c)
+		if !ok {
+			if len(c) <= 18 {
+				t.Errorf("%s: not taken as a plain integer", c)
+			}
+			continue
+		}
+		slow, err := parseDecimalText(c)
+		if err != nil || fast.mant.Cmp(slow.mant) != 0 || fast.exp != slow.exp {
+			t.Errorf("%s: %s e%d, general path %v e%d (%v)", c, fast.mant, fast.exp, slow.mant, slow.exp, err)
+		}
+	}
+	for _, c := range []string{"", "-1", "+1", "1.0", "1e3", " 1", "1 ", "0x1", "1_000", "١", "9999999999999999999", "12a"} {
+		if _, ok := plainInteger(c); ok {
+			t.Errorf("%q taken as a plain integer", c)
+		}
+	}
+}

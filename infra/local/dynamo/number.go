@@ -58,6 +58,37 @@ func parseNumber(s string) (decimal, error) {
 // and adds; only an exponent past maxExponent is refused.
 func parseDecimal(s string) (decimal, error) {
 	s = strings.TrimSpace(s)
+	if d, ok := plainInteger(s); ok {
+		return d, nil
+	}
+	return parseDecimalText(s)
+}
+
+// plainInteger parses s when it is up to 18 decimal digits and nothing else
+// (an epoch-seconds TTL, a count, a price in minor units: most numbers an
+// item holds), to what parseDecimalText returns for it, without a regular
+// expression or big-number division; ok is false for any other text.
+func plainInteger(s string) (d decimal, ok bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return decimal{}, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return decimal{}, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	exp := 0
+	for n != 0 && n%10 == 0 {
+		n, exp = n/10, exp+1
+	}
+	return decimal{mant: big.NewInt(n), exp: exp}, true
+}
+
+// parseDecimalText is parseDecimal for trimmed text of any form.
+func parseDecimalText(s string) (decimal, error) {
 	if !numberRE().MatchString(s) || len(s) > maxNumberLength {
 		return decimal{}, validation("The parameter cannot be converted to a numeric value: %s", s)
 	}
