@@ -70,7 +70,10 @@ type Engine struct {
 
 	smu     sync.Mutex
 	scanned int64
-	poke    chan struct{}
+	// nextScan is the deadline the scheduler's last scan found next, at
+	// which it scans again (0: none, it waits for a poke).
+	nextScan int64
+	poke     chan struct{}
 
 	tokens    tokenWaiters // nested threads waiting on task tokens
 	closeWait closeWaiters // WaitExecution callers, by execution ARN

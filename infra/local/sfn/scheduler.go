@@ -48,16 +48,30 @@ func (e *Engine) scanDue() (int64, error) {
 		e.enqueue(id, nil)
 	}
 	e.scanned = now
-	return e.store.nextWake(now)
+	next, err := e.store.nextWake(now)
+	if err != nil {
+		e.nextScan = 0
+		return 0, err
+	}
+	e.nextScan = next
+	return next, nil
 }
 
-// notifyWake tells the scheduler about a committed deadline.
+// notifyWake tells the scheduler about a committed deadline. One at or
+// after the deadline the scheduler sleeps until needs no new scan: the scan
+// it makes then finds it (due, or the next deadline). Most deadlines are
+// such (a task's timeout, minutes or a year away, after the earlier ones
+// of other executions), so most checkpoints cost the scheduler nothing.
 func (e *Engine) notifyWake(id int64, wake int64) {
 	e.smu.Lock()
 	due := wake <= e.scanned
+	later := e.nextScan != 0 && wake >= e.nextScan
 	e.smu.Unlock()
 	if due {
 		e.enqueue(id, nil)
+		return
+	}
+	if later {
 		return
 	}
 	select {
