@@ -201,7 +201,7 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 			if r.m, err = e.machine(ctx, hash); err != nil {
 				return 0, 0, "", err
 			}
-			r.roleARN = roleARN
+			r.hash, r.roleARN = hash, roleARN
 			r.deadline = asl.ExecutionDeadline(now, r.m.TimeoutSeconds())
 			r.id = e.nextID.Add(1)
 			d := asl.DataDetails("input", asl.EncodeJSON(in))
@@ -319,6 +319,7 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		return time.Time{}, err
 	}
 	id, stopDate, err := e.store.stopExecution(ctx, arn, errName, cause, e.clock.Now())
+	e.parked.stopping()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("stop execution: %w", err)
 	}

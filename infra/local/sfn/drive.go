@@ -192,25 +192,36 @@ func (e *Engine) checkpoint(r *run, cur *asl.Cursor, wake int64, waiting bool) e
 	if err != nil {
 		return fmt.Errorf("encode cursor of %s: %w", r.arn, err)
 	}
-	if err := e.store.checkpoint(r.id, &r.journal, string(b), wake, waiting); err != nil {
+	stops := e.parked.stops.Load()
+	cursor := string(b)
+	if err := e.store.checkpoint(r.id, &r.journal, cursor, wake, waiting); err != nil {
 		return fmt.Errorf("checkpoint %s at %s: %w", r.arn, cur.State, err)
+	}
+	if waiting {
+		if row, ok := r.parkedRow(cursor, r.journal.nextEvent()); ok {
+			e.parked.keep(r.id, row, stops)
+		}
 	}
 	r.invoked.Store(false)
 	return nil
 }
 
 // load reads execution id and its cursor; nil run when it is not running.
-// The task its cursor awaits is read too, unless it is resolved (nil if
-// none), which resolveTask committed.
+// The row is the one its last checkpoint kept when it parked it, if still
+// kept (parkedRows), else read. The task its cursor awaits is read too,
+// unless it is resolved (nil if none), which resolveTask committed.
 func (e *Engine) load(ctx context.Context, id int64, resolved *resolvedTask) (*run, *asl.Cursor, error) {
-	row, err := e.store.loadExecution(ctx, id)
-	if err != nil {
-		return nil, nil, err
+	var err error
+	row, ok := e.parked.take(id)
+	if !ok {
+		if row, err = e.store.loadExecution(ctx, id); err != nil {
+			return nil, nil, err
+		}
 	}
 	if Status(row.status) != StatusRunning {
 		return nil, nil, nil
 	}
-	r := &run{e: e, id: id, arn: row.arn, smARN: row.smARN, name: row.name, roleARN: row.roleARN, start: time.Unix(0, row.startNS),
+	r := &run{e: e, id: id, arn: row.arn, smARN: row.smARN, name: row.name, hash: row.hash, roleARN: row.roleARN, start: time.Unix(0, row.startNS),
 		input: row.input, redriveCount: row.redriveCount}
 	if row.redriveNS.Valid {
 		t := time.Unix(0, row.redriveNS.Int64)

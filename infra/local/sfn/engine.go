@@ -77,6 +77,7 @@ type Engine struct {
 
 	tokens    tokenWaiters // nested threads waiting on task tokens
 	closeWait closeWaiters // WaitExecution callers, by execution ARN
+	parked    parkedRows   // rows of the executions parked last, which resuming them reads
 
 	polls wakeup.Broadcast[string] // GetActivityTask callers, by activity ARN
 

@@ -27,6 +27,7 @@ type run struct {
 	arn      string
 	name     string
 	smARN    string
+	hash     string // the definition's
 	roleARN  string
 	start    time.Time
 	deadline time.Time
