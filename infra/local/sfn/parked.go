@@ -77,13 +77,6 @@ func (p *parkedRows) take(id int64) (*execRow, bool) {
 	return &r.row, true
 }
 
-// drop forgets the row kept for execution id.
-func (p *parkedRows) drop(id int64) {
-	p.mu.Lock()
-	delete(p.by, id)
-	p.mu.Unlock()
-}
-
 // size is the number of rows kept.
 func (p *parkedRows) size() int {
 	p.mu.Lock()
