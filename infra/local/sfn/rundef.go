@@ -87,8 +87,8 @@ func (e *Engine) runOnce(ctx context.Context, smName string, definition, input [
 }
 
 // WaitExecution waits until the execution with arn is no longer RUNNING or
-// ctx ends, and returns it. It is woken when this engine closes the execution
-// and re-reads it every second besides (another process may close it).
+// ctx ends, and returns it. It reads it once, then waits as
+// ExecutionWatch.Wait does.
 func (e *Engine) WaitExecution(ctx context.Context, arn string) (*Execution, error) {
 	w := e.WatchExecution(arn)
 	defer w.Stop()
