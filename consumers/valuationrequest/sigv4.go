@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,12 @@ type SigV4Transport struct {
 	Region      string
 	// Now is the signing clock; time.Now when nil.
 	Now func() time.Time
+
+	// signer is made once, as an SDK client's is: it keeps the signing key
+	// it derived (four HMACs) for the day, instead of deriving it again for
+	// every request.
+	signerOnce sync.Once
+	signer     *v4.Signer
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -48,7 +55,8 @@ func (t *SigV4Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Now != nil {
 		now = t.Now
 	}
-	if err := v4.NewSigner().SignHTTP(req.Context(), creds, signed, hex.EncodeToString(sum[:]), "execute-api", t.Region, now()); err != nil {
+	t.signerOnce.Do(func() { t.signer = v4.NewSigner() })
+	if err := t.signer.SignHTTP(req.Context(), creds, signed, hex.EncodeToString(sum[:]), "execute-api", t.Region, now()); err != nil {
 		return nil, fmt.Errorf("sigv4: sign: %w", err)
 	}
 	next := t.Next

@@ -96,7 +96,7 @@ func (t *loopback) RoundTrip(req *http.Request) (*http.Response, error) {
 	in.Host = req.URL.Host
 	in.Body, in.ContentLength = http.NoBody, 0
 	if len(body) > 0 {
-		in.Body, in.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		in.Body, in.ContentLength = reqbody.NewBody(body), int64(len(body))
 	}
 	// The handler runs on a goroutine of its own (a worker's, free until
 	// the handler returns) so that the caller's deadline ends the call even

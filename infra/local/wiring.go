@@ -32,16 +32,26 @@ func (s *Stack) awsConfig(endpoint string) aws.Config {
 // this stack: the handlers' SDK calls cross the same protocol as on AWS,
 // signed with an access key id of the principal's own, as each function's
 // role has its own credentials on AWS (see package audit).
+//
+// A function's HTTP client has no overall timeout, as the one
+// config.LoadDefaultConfig gives a function in Lambda has none: its calls
+// end with the invocation's deadline, which their context carries. (An
+// http.Client with a timeout also starts a timer and a goroutine for every
+// request to a transport other than *http.Transport, the loopback's case.)
+// The stack's own calls, which no invocation bounds, keep a timeout.
 func (s *Stack) awsConfigAs(endpoint string, p audit.Principal) aws.Config {
 	key := p.Name
-	if p.Kind != audit.KindCaller {
+	client := &http.Client{Transport: s.loop}
+	if p.Kind == audit.KindCaller {
+		client.Timeout = 30 * time.Second
+	} else {
 		key = audit.AccessKeyID(p)
 	}
 	return aws.Config{
 		Region:       s.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(key, "local", ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: s.loop, Timeout: 30 * time.Second},
+		HTTPClient:   client,
 	}
 }
 

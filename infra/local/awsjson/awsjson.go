@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"loanflow/infra/local/internal/reqbody"
 )
@@ -112,10 +113,15 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(Errorf("UnknownOperationException", "%s.%s is not supported by the loanflow local stack", prefix, op))
 		return
 	}
-	body, err := reqbody.Read(http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength, MaxBody)
-	if err != nil {
-		fail(Errorf("SerializationException", "read request body: %v", err))
-		return
+	// An in-process caller's body is taken as it is, not copied again.
+	body, taken := reqbody.Take(r.Body, MaxBody)
+	if !taken {
+		var err error
+		body, err = reqbody.Read(http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength, MaxBody)
+		if err != nil {
+			fail(Errorf("SerializationException", "read request body: %v", err))
+			return
+		}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
@@ -148,7 +154,9 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if res == nil {
 		res = struct{}{}
 	}
-	out, err := json.Marshal(res)
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	defer putEncodeBuffer(buf)
+	out, err := encode(buf, res)
 	if err != nil {
 		m.log.ErrorContext(r.Context(), "encode response", "target", target, "err", err.Error())
 		fail(&Error{Code: "InternalFailure", Message: "encode response", Status: http.StatusInternalServerError})
@@ -161,6 +169,29 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		setCRC32(w, out)
 	}
 	_, _ = w.Write(out)
+}
+
+// encodeBuffers hold responses while they are encoded and written: the
+// writer copies what it is given, so the encoding need not be a copy of its own.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer kept for the next response.
+const maxPooledBuffer = 64 << 10
+
+func putEncodeBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBuffer {
+		encodeBuffers.Put(buf)
+	}
+}
+
+// encode encodes v into buf as json.Marshal would, and returns the bytes,
+// valid until buf is used again.
+func encode(buf *bytes.Buffer, v any) ([]byte, error) {
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil // Encode ends the value with a newline
 }
 
 // The response headers' keys, in their canonical form (as Header.Set would
