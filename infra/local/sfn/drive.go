@@ -25,7 +25,7 @@ func (e *Engine) advance(ctx context.Context, id int64, r *run) {
 		if r == nil {
 			return // closed meanwhile
 		}
-	} else {
+	} else if cur, r.next = r.next, nil; cur == nil {
 		cur = r.x.StartCursor()
 	}
 	if err := e.drive(ctx, r, cur); err != nil && !errors.Is(err, errNotRunning) && ctx.Err() == nil {

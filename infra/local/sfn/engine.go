@@ -60,6 +60,9 @@ type Engine struct {
 
 	machines sync.Map // def hash -> *asl.Machine
 	deleting sync.Map // ARNs of the state machines being deleted (DELETING) -> true
+	// startRefs holds, by state machine ARN, the definition hash and role
+	// the last start read (a machineRef; see firstSteps).
+	startRefs sync.Map
 
 	storageRetries sync.Map // execution id -> last retry delay (time.Duration), while its writes fail
 
