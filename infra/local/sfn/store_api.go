@@ -57,6 +57,9 @@ func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, ro
 			arn, name, hash, roleARN, now.UnixNano(), now.UnixNano(), nullStr(cfg.logging), cfg.tracing); err != nil {
 			return fmt.Errorf("insert state machine: %w", err)
 		}
+		// No machine of that ARN was left (DELETING or not), whether or
+		// not this insert commits.
+		s.deleting.Delete(arn)
 		return putTags(tx, arn, cfg.tags)
 	})
 	return created, err
