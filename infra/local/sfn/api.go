@@ -196,6 +196,19 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 	// The first states are stepped before the insert, which then holds
 	// their checkpoint too (see firstSteps); pre is nil when they cannot be.
 	pre := e.firstSteps(ctx, r, in)
+	// ExecutionStarted's details, encoded before the transaction (which
+	// runs on the Writer's goroutine, shared by every write) with the role
+	// the steps ran with; in it when they did not run with the machine's.
+	startedDetails := func(roleARN string) string {
+		d := asl.DataDetails("input", asl.EncodeJSON(in))
+		d["roleArn"] = roleARN
+		b, _ := json.Marshal(d)
+		return string(b)
+	}
+	var started string
+	if pre != nil {
+		started = startedDetails(pre.roleARN)
+	}
 	var first *firstCheckpoint
 	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smARN: smARN, name: name, input: input, start: now},
 		func(hash, roleARN string) (int64, int64, string, *firstCheckpoint, error) {
@@ -216,10 +229,10 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 				r.deadline = asl.ExecutionDeadline(now, r.m.TimeoutSeconds())
 			}
 			r.id = e.nextID.Add(1)
-			d := asl.DataDetails("input", asl.EncodeJSON(in))
-			d["roleArn"] = roleARN
-			b, _ := json.Marshal(d)
-			return r.id, r.deadline.UnixNano(), string(b), first, nil
+			if first == nil {
+				started = startedDetails(roleARN)
+			}
+			return r.id, r.deadline.UnixNano(), started, first, nil
 		})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("start execution %s: %w", name, err)
