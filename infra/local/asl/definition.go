@@ -17,6 +17,15 @@ type Machine struct {
 // TimeoutSeconds is the definition's TimeoutSeconds, 0 when it has none.
 func (m *Machine) TimeoutSeconds() int64 { return m.timeoutSeconds }
 
+// StateNames returns the names of m's top-level states, in no order.
+func (m *Machine) StateNames() []string {
+	names := make([]string, 0, len(m.states))
+	for name := range m.states {
+		names = append(names, name)
+	}
+	return names
+}
+
 // RequestResponse reports whether state name of m is a Task of the
 // request-response pattern: a call with neither .sync nor .waitForTaskToken,
 // whose token no one can answer (the runtime need not persist it before the

@@ -193,28 +193,64 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 	arn := fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, smName, name)
 	now := e.clock.Now()
 	r := &run{e: e, arn: arn, name: name, smARN: smARN, start: now, input: input}
+	// The first states are stepped before the insert, which then holds
+	// their checkpoint too (see firstSteps); pre is nil when they cannot be.
+	pre := e.firstSteps(ctx, r, in)
+	// ExecutionStarted's details, encoded before the transaction (which
+	// runs on the Writer's goroutine, shared by every write) with the role
+	// the steps ran with; in it when they did not run with the machine's.
+	startedDetails := func(roleARN string) string {
+		d := asl.DataDetails("input", asl.EncodeJSON(in))
+		d["roleArn"] = roleARN
+		b, _ := json.Marshal(d)
+		return string(b)
+	}
+	var started string
+	if pre != nil {
+		started = startedDetails(pre.roleARN)
+	}
+	var first *firstCheckpoint
 	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smARN: smARN, name: name, input: input, start: now},
-		func(hash, roleARN string) (int64, int64, string, error) {
+		func(hash, roleARN string) (int64, int64, string, *firstCheckpoint, error) {
 			// Runs inside the insert's transaction, before the insert
 			// finds whether the name is free (an id is then skipped).
-			var err error
-			if r.m, err = e.machine(ctx, hash); err != nil {
-				return 0, 0, "", err
+			e.noteMachine(smARN, hash, roleARN)
+			if pre != nil && pre.hash == hash && pre.roleARN == roleARN {
+				first = pre
+			} else {
+				// Stepped with a definition or role the machine no
+				// longer has: start afresh.
+				r = &run{e: e, arn: arn, name: name, smARN: smARN, start: now, input: input}
+				var err error
+				if r.m, err = e.machine(ctx, hash); err != nil {
+					return 0, 0, "", nil, err
+				}
+				r.hash, r.roleARN = hash, roleARN
+				r.deadline = asl.ExecutionDeadline(now, r.m.TimeoutSeconds())
 			}
-			r.hash, r.roleARN = hash, roleARN
-			r.deadline = asl.ExecutionDeadline(now, r.m.TimeoutSeconds())
 			r.id = e.nextID.Add(1)
-			d := asl.DataDetails("input", asl.EncodeJSON(in))
-			d["roleArn"] = roleARN
-			b, _ := json.Marshal(d)
-			return r.id, r.deadline.UnixNano(), string(b), nil
+			if first == nil {
+				started = startedDetails(roleARN)
+			}
+			return r.id, r.deadline.UnixNano(), started, first, nil
 		})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("start execution %s: %w", name, err)
 	}
 	if !existing {
-		r.begin(in, 2) // event 1 is ExecutionStarted
-		e.enqueue(r.id, r)
+		switch {
+		case first == nil:
+			r.begin(in, 2) // event 1 is ExecutionStarted
+			e.enqueue(r.id, r)
+		case first.waiting:
+			// Checkpointed where it waits, as drive would have.
+			if first.wake != 0 {
+				e.notifyWake(r.id, first.wake)
+			}
+		default:
+			r.next = first.cur
+			e.enqueue(r.id, r)
+		}
 		e.log.InfoContext(ctx, "execution started", "executionArn", arn)
 	}
 	return arn, startDate, nil

@@ -26,7 +26,7 @@ func (e *Engine) advance(ctx context.Context, id int64, r *run, resolved *resolv
 		if r == nil {
 			return // closed meanwhile
 		}
-	} else {
+	} else if cur, r.next = r.next, nil; cur == nil {
 		cur = r.x.StartCursor()
 	}
 	if err := e.drive(ctx, r, cur); err != nil && !errors.Is(err, errNotRunning) && ctx.Err() == nil {
@@ -166,7 +166,8 @@ func (e *Engine) finish(r *run, cur *asl.Cursor, status Status, output *string, 
 		r.x.Emit(typ, d)
 	}
 	now := e.clock.Now()
-	f := finishing{status: status, output: output, errName: errName, cause: cause, stopNS: now.UnixNano()}
+	f := finishing{status: status, output: output, errName: errName, cause: cause, stopNS: now.UnixNano(), smARN: r.smARN}
+	f.threads, f.tasks = e.machineRows(r.m)
 	if status != StatusSucceeded && cur != nil {
 		b, err := cur.Encode()
 		if err != nil {
@@ -270,4 +271,31 @@ func (e *Engine) load(ctx context.Context, id int64, resolved *resolvedTask) (*r
 		}
 	}
 	return r, cur, nil
+}
+
+// rowKinds says which per-execution rows other than its own and its history
+// an execution of a machine may have.
+type rowKinds struct{ threads, tasks bool }
+
+// machineRows reports whether executions of m may have rows in sfn_threads
+// (m has a Map or Parallel state: their threads are checkpointed there) and
+// in sfn_tasks (a Task of m, or of a nested thread, waits on a task token,
+// or runs an activity). An execution keeps its definition through a redrive,
+// so one of a machine that has neither never has such rows.
+func (e *Engine) machineRows(m *asl.Machine) (threads, tasks bool) {
+	if v, ok := e.rows.Load(m); ok {
+		k := v.(rowKinds)
+		return k.threads, k.tasks
+	}
+	var k rowKinds
+	for _, name := range m.StateNames() {
+		switch {
+		case m.StateType(name) == "Map" || m.StateType(name) == "Parallel":
+			k.threads, k.tasks = true, true // their states are not looked into
+		case m.TaskPattern(name) == "waitForTaskToken" || m.ActivityTask(name):
+			k.tasks = true
+		}
+	}
+	e.rows.Store(m, k)
+	return k.threads, k.tasks
 }

@@ -60,6 +60,11 @@ type Engine struct {
 
 	machines sync.Map // def hash -> *asl.Machine
 	deleting sync.Map // ARNs of the state machines being deleted (DELETING) -> true
+	rows     sync.Map // *asl.Machine -> rowKinds (see machineRows)
+
+	// startRefs holds, by state machine ARN, the definition hash and role
+	// the last start read (a machineRef; see firstSteps).
+	startRefs sync.Map
 
 	storageRetries sync.Map // execution id -> last retry delay (time.Duration), while its writes fail
 
@@ -154,6 +159,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	for _, arn := range deleting {
 		e.deleting.Store(arn, true)
+		e.store.deleting.Store(arn, struct{}{})
 	}
 	for range e.workers {
 		e.wg.Add(1)

@@ -40,6 +40,9 @@ type run struct {
 	redriveDate  *time.Time
 
 	journal journal
+	// next is where a new execution resumes when StartExecution stepped it
+	// (firstSteps); nil for its first state or its checkpoint.
+	next *asl.Cursor
 	// invoked says a task was invoked since the last checkpoint of the
 	// top-level cursor (nested threads invoke on goroutines of their own).
 	invoked atomic.Bool

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"loanflow/infra/local/sqlitedb"
@@ -180,6 +181,14 @@ type store struct {
 	// told of them once that write has committed.
 	activityNotes []string
 	activityAdded func(arns []string)
+
+	// deleting holds the ARNs of the state machines that may be DELETING
+	// (a superset: see finish). Engine.Start fills it before any execution
+	// runs; then only the Writer's goroutine writes it, in the transactions
+	// that make a machine DELETING or create it anew, so that a finish,
+	// which reads it in its own transaction, sees every DELETING status
+	// committed before it, or its own transaction's.
+	deleting sync.Map // ARN -> struct{}
 
 	// describes bounds the DescribeExecution reads running at once. The
 	// executions that one group commit closes wake their WaitExecution

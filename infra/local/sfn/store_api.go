@@ -57,6 +57,9 @@ func (s *store) createStateMachine(ctx context.Context, arn, name, def, hash, ro
 			arn, name, hash, roleARN, now.UnixNano(), now.UnixNano(), nullStr(cfg.logging), cfg.tracing); err != nil {
 			return fmt.Errorf("insert state machine: %w", err)
 		}
+		// No machine of that ARN was left (DELETING or not), whether or
+		// not this insert commits.
+		s.deleting.Delete(arn)
 		return putTags(tx, arn, cfg.tags)
 	})
 	return created, err
@@ -150,7 +153,7 @@ type newExecution struct {
 // inside the transaction before the insert, with the state machine's
 // definition hash and role: it returns the new execution's id, deadline
 // (Unix ns) and ExecutionStarted details, unused when the name is taken.
-func (s *store) startExecution(ctx context.Context, x newExecution, prepare func(hash, roleARN string) (id, deadline int64, started string, err error)) (existing bool, startDate time.Time, err error) {
+func (s *store) startExecution(ctx context.Context, x newExecution, prepare func(hash, roleARN string) (id, deadline int64, started string, first *firstCheckpoint, err error)) (existing bool, startDate time.Time, err error) {
 	startDate = x.start
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		var hash, roleARN, smStatus string
@@ -164,14 +167,23 @@ func (s *store) startExecution(ctx context.Context, x newExecution, prepare func
 		if smStatus == machineDeleting {
 			return apiErr(CodeStateMachineDeleting, "State Machine is being deleted: '%s'", x.smARN)
 		}
-		id, deadline, started, err := prepare(hash, roleARN)
+		id, deadline, started, first, err := prepare(hash, roleARN)
 		if err != nil {
 			return err
 		}
+		// The first checkpoint, if any, is written with the row.
+		var cursor any
+		wake, waiting, next := deadline, 0, int64(2)
+		if first != nil {
+			cursor, wake, next = first.cursor, first.wake, first.j.nextEvent()
+			if first.waiting {
+				waiting = 1
+			}
+		}
 		// The insert finds an execution of the same name itself (its ARN
 		// is unique), which is rare: no query before it.
-		res, err := tx.Exec(`INSERT INTO sfn_executions (id, arn, sm_arn, name, def_hash, role_arn, status, input, start_ns, deadline_ns, wake_ns, next_event)
-			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, 2) ON CONFLICT (arn) DO NOTHING`, id, x.arn, x.smARN, x.name, hash, roleARN, x.input, x.start.UnixNano(), deadline, deadline)
+		res, err := tx.Exec(`INSERT INTO sfn_executions (id, arn, sm_arn, name, def_hash, role_arn, status, input, start_ns, deadline_ns, wake_ns, waiting, cursor, next_event)
+			VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`, id, x.arn, x.smARN, x.name, hash, roleARN, x.input, x.start.UnixNano(), deadline, nullInt(wake), waiting, cursor, next)
 		if err != nil {
 			return fmt.Errorf("insert execution: %w", err)
 		}
@@ -190,7 +202,12 @@ func (s *store) startExecution(ctx context.Context, x newExecution, prepare func
 			}
 			return apiErr(CodeExecutionAlreadyExists, "Execution Already Exists: '%s'", x.arn)
 		}
-		_, err = tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, 1, 0, ?, 'ExecutionStarted', ?)`, id, x.start.UnixNano(), started)
+		if _, err = tx.Exec(`INSERT INTO sfn_history (exec_id, id, prev, ts_ns, type, details) VALUES (?, 1, 0, ?, 'ExecutionStarted', ?)`, id, x.start.UnixNano(), started); err != nil {
+			return fmt.Errorf("insert event 1: %w", err)
+		}
+		if first != nil {
+			_, err = s.flushEvents(tx, id, first.j)
+		}
 		return err
 	})
 	return existing, startDate, err

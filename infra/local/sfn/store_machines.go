@@ -20,6 +20,8 @@ func (s *store) deleteStateMachine(ctx context.Context, arn string) (int, error)
 			return fmt.Errorf("count running executions: %w", err)
 		}
 		if running > 0 {
+			// Before the update: a rollback leaves a superset.
+			s.deleting.Store(arn, struct{}{})
 			_, err := tx.Exec(`UPDATE sfn_state_machines SET status = ? WHERE arn = ?`, machineDeleting, arn)
 			return err
 		}

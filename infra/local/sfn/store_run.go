@@ -41,6 +41,12 @@ type finishing struct {
 	errName, cause *string
 	stopNS         int64
 	redriveCursor  string // where a redrive starts again ("" for none)
+
+	smARN string // the execution's state machine
+	// threads and tasks say whether the execution may have rows in
+	// sfn_threads and sfn_tasks (see machineRows); finish touches neither
+	// table when it cannot.
+	threads, tasks bool
 }
 
 // finish records the final status of execution execID with the end event
@@ -55,17 +61,24 @@ func (s *store) finish(execID int64, j *journal, f finishing) error {
 			string(f.status), f.output, f.errName, f.cause, f.stopNS, f.status == StatusSucceeded, nullStr(f.redriveCursor), j.nextEvent()); err != nil {
 			return err
 		}
-		if err := dropDeletedMachine(tx, execID); err != nil {
-			return err
+		// Only a DELETING machine is dropped: s.deleting has every one
+		// whose status committed before this transaction (or in it).
+		if _, ok := s.deleting.Load(f.smARN); ok {
+			if err := dropDeletedMachine(tx, execID); err != nil {
+				return err
+			}
 		}
 		if _, err := s.flushEvents(tx, execID, j); err != nil {
 			return err
 		}
 		// An unsuccessful execution keeps its threads for a redrive (redrive_threads.go).
-		if f.status == StatusSucceeded {
+		if f.status == StatusSucceeded && f.threads {
 			if _, err := tx.Exec(`DELETE FROM sfn_threads WHERE exec_id = ?`, execID); err != nil {
 				return fmt.Errorf("delete threads: %w", err)
 			}
+		}
+		if !f.tasks {
+			return nil
 		}
 		ts := taskClosed
 		if f.status == StatusTimedOut {

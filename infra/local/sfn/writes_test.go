@@ -41,10 +41,11 @@ func TestLoanExecutionWriteTransactions(t *testing.T) {
 		s, _ := e.Stats(ctx)
 		return s.PendingTasks == 1 && inv.count() == 1 && e.activeCount() == 0
 	})
-	// StartExecution; the checkpoint before RequestValuation is invoked
-	// (its token persisted); the checkpoint where it waits.
-	if n := e.store.writes.Load() - before; n != 3 {
-		t.Fatalf("%d write transactions until the execution waits, want 3", n)
+	// StartExecution, which holds the checkpoint before RequestValuation
+	// is invoked (its token persisted; see firstSteps); the checkpoint
+	// where it waits.
+	if n := e.store.writes.Load() - before; n != 2 {
+		t.Fatalf("%d write transactions until the execution waits, want 2", n)
 	}
 	token := inv.tokenOf("RequestValuation")
 	if err := e.SendTaskSuccess(ctx, token, `{"valuationReference":"val-1","loanToValueBps":7000}`); err != nil {
@@ -62,8 +63,8 @@ func TestLoanExecutionWriteTransactions(t *testing.T) {
 	// checkpoint where the execution waited, so a crash before the end runs
 	// them again from there (see TestRequestResponseReplay).
 	total := e.store.writes.Load() - before
-	if total != 5 {
-		t.Fatalf("%d write transactions for one loan, want 5", total)
+	if total != 4 {
+		t.Fatalf("%d write transactions for one loan, want 4", total)
 	}
 	h := historyOf(t, e, arn)
 	t.Logf("one loan: %d write transactions, %d history events, %d state transitions", total, len(h), countSuffix(h, "StateEntered"))
