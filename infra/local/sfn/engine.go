@@ -213,6 +213,11 @@ func (e *Engine) enqueueWith(id int64, r *run, t *resolvedTask) {
 		if t != nil {
 			a.resolved = t
 		}
+		if r == nil {
+			// Asked to run from its row (a redrive, a timer): a run kept in
+			// memory and not yet taken may be older than the row.
+			a.run = nil
+		}
 		return
 	}
 	e.active[id] = &activeExec{run: r, resolved: t}
@@ -257,11 +262,15 @@ func (e *Engine) worker() {
 	}
 }
 
-// cancelRun interrupts the worker holding execution id, if any.
+// cancelRun interrupts the worker holding execution id, if any, and
+// drops a run queued in memory for it (the worker reads its row instead).
 func (e *Engine) cancelRun(id int64) {
 	e.qmu.Lock()
-	if a, ok := e.active[id]; ok && a.cancel != nil {
-		a.cancel()
+	if a, ok := e.active[id]; ok {
+		if a.cancel != nil {
+			a.cancel()
+		}
+		a.run = nil
 	}
 	e.qmu.Unlock()
 }

@@ -54,6 +54,7 @@ var _ asl.Host = (*run)(nil)
 // has id nextEventID.
 func (r *run) begin(input any, nextEventID int64) {
 	r.journal.next = nextEventID
+	r.journal.redrives = r.redriveCount
 	r.x = asl.NewExecution(r, r.m, asl.ExecutionInfo{
 		ARN: r.arn, Name: r.name, StateMachineARN: r.smARN, StateMachineName: nameFromARN(r.smARN), RoleARN: r.roleARN,
 		Region: r.e.region, Input: input, Start: r.start, Deadline: r.deadline,
@@ -78,6 +79,10 @@ type journal struct {
 	events historyBuf
 	tasks  []asl.PendingTask
 	next   int64 // id of the event after the last one recorded
+	// redrives is the redrive count of the run that buffers here: its
+	// writes are refused once the execution was redriven again (a worker
+	// that outlived StopExecution and RedriveExecution, see updateRunning).
+	redrives int
 }
 
 // nextEvent is the id of the next event.

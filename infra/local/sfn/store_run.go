@@ -26,7 +26,7 @@ func (s *store) checkpoint(execID int64, j *journal, cursor string, wake int64, 
 	}
 	// Not the worker's context: a checkpoint records what happened; a stopped execution's row refuses it.
 	return s.write(context.Background(), func(tx *sql.Tx) error {
-		if err := updateRunning(tx, execID, `cursor = ?, wake_ns = ?, waiting = ?, next_event = ?`, cursor, nullInt(wake), w, j.nextEvent()); err != nil {
+		if err := updateRunning(tx, execID, j.redrives, `cursor = ?, wake_ns = ?, waiting = ?, next_event = ?`, cursor, nullInt(wake), w, j.nextEvent()); err != nil {
 			return err
 		}
 		_, err := s.flushEvents(tx, execID, j)
@@ -56,7 +56,7 @@ func (s *store) finish(execID int64, j *journal, f finishing) error {
 	return s.write(context.Background(), func(tx *sql.Tx) error {
 		// A succeeded execution cannot be redriven: it keeps no cursor,
 		// which would only make its row (and this write) larger.
-		if err := updateRunning(tx, execID, `status = ?, output = ?, error = ?, cause = ?, stop_ns = ?,
+		if err := updateRunning(tx, execID, j.redrives, `status = ?, output = ?, error = ?, cause = ?, stop_ns = ?,
 			redrive_cursor = CASE WHEN ? THEN NULL ELSE COALESCE(?, cursor) END, cursor = NULL, wake_ns = NULL, waiting = 0, next_event = ?`,
 			string(f.status), f.output, f.errName, f.cause, f.stopNS, f.status == StatusSucceeded, nullStr(f.redriveCursor), j.nextEvent()); err != nil {
 			return err
@@ -133,7 +133,7 @@ func (s *store) flushNested(tx *sql.Tx, execID int64, j *journal) error {
 	if err != nil {
 		return err
 	}
-	return updateRunning(tx, execID, `next_event = MAX(next_event, ?)`, next)
+	return updateRunning(tx, execID, j.redrives, `next_event = MAX(next_event, ?)`, next)
 }
 
 // flushEvents writes the buffered events and task rows and returns the id
@@ -180,9 +180,12 @@ func writeEvents(tx *sql.Tx, execID int64, events historyBuf) error {
 	return nil
 }
 
-// updateRunning updates the execution row if it is still RUNNING.
-func updateRunning(tx *sql.Tx, execID int64, set string, args ...any) error {
-	res, err := tx.Exec(`UPDATE sfn_executions SET `+set+` WHERE id = ? AND status = 'RUNNING'`, append(args, execID)...)
+// updateRunning updates the execution row if it is still RUNNING in the
+// same redrive as the run that writes (redrives): a run that an abort and
+// a redrive overtook (its worker was still invoking, or had not yet taken
+// it from the queue) must not write over the redriven one's history.
+func updateRunning(tx *sql.Tx, execID int64, redrives int, set string, args ...any) error {
+	res, err := tx.Exec(`UPDATE sfn_executions SET `+set+` WHERE id = ? AND status = 'RUNNING' AND redrive_count = ?`, append(args, execID, redrives)...)
 	if err != nil {
 		return fmt.Errorf("update execution: %w", err)
 	}
