@@ -30,23 +30,14 @@ func BenchmarkTransitions(b *testing.B) {
 	}
 	b.ResetTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := 0; i < b.N; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if _, _, err := e.StartExecution(ctx, sm, "", fmt.Sprintf(`{"id":%d}`, i)); err != nil {
-				b.Error(err)
-			}
-		}()
-	}
+	concurrently(b.N, 64, func(i int) {
+		if _, _, err := e.StartExecution(ctx, sm, "", fmt.Sprintf(`{"id":%d}`, i)); err != nil {
+			b.Error(err)
+		}
+	})
 	for i := 0; i < b.N; i++ {
 		<-done
 	}
-	wg.Wait()
 	el := time.Since(start).Seconds()
 	b.ReportMetric(float64(b.N)/el, "executions/s")
 	b.ReportMetric(float64(4*b.N)/el, "transitions/s")
@@ -107,3 +98,20 @@ func BenchmarkWaitingMemory(b *testing.B) {
 
 // waitingExecs is how many executions BenchmarkWaitingMemory parks.
 var waitingExecs = 10000
+
+// concurrently runs fn(i) for each i below n, at most limit at a time, and
+// returns when all have returned.
+func concurrently(n, limit int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, limit)
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"loanflow/infra/local/asl"
-	"loanflow/infra/statemachines"
 )
 
 // BenchmarkLoanExecution runs the loan processor's approved path (the
@@ -17,14 +16,7 @@ import (
 // machine, which wall time does not.
 func BenchmarkLoanExecution(b *testing.B) {
 	ctx := context.Background()
-	def, err := statemachines.LoanProcessor.Render(map[string]string{
-		"ValuationRequestQueueUrl": "https://sqs.us-east-1.amazonaws.com/000000000000/valuation-requests",
-		"CallbackTimeoutSeconds":   "3600",
-		"EventBusName":             "loanflow",
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	def := loanProcessorDef(b)
 	var e *Engine
 	done := make(chan struct{}, 1024)
 	inv := asl.InvokerFunc(func(_ context.Context, call asl.TaskCall) (any, error) {

@@ -44,28 +44,19 @@ func BenchmarkResumeAndWait(b *testing.B) {
 	}
 	cpu0 := cpuTime()
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := 0; i < b.N; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			name := fmt.Sprintf("x-%d", i)
-			w := e.WatchExecution(execPrefix + name)
-			defer w.Stop()
-			if _, _, err := e.StartExecution(ctx, sm, name, `{"loan":{"applicationId":"APP-1","loanAmount":250000,"property":{"postcode":"SW1A 1AA"}}}`); err != nil {
-				b.Error(err)
-				return
-			}
-			x, err := w.Wait(ctx)
-			if err != nil || x.Status != StatusSucceeded {
-				b.Errorf("execution %s: %v %v", name, x, err)
-			}
-		}()
-	}
-	wg.Wait()
+	concurrently(b.N, 64, func(i int) {
+		name := fmt.Sprintf("x-%d", i)
+		w := e.WatchExecution(execPrefix + name)
+		defer w.Stop()
+		if _, _, err := e.StartExecution(ctx, sm, name, `{"loan":{"applicationId":"APP-1","loanAmount":250000,"property":{"postcode":"SW1A 1AA"}}}`); err != nil {
+			b.Error(err)
+			return
+		}
+		x, err := w.Wait(ctx)
+		if err != nil || x.Status != StatusSucceeded {
+			b.Errorf("execution %s: %v %v", name, x, err)
+		}
+	})
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	close(tokens)

@@ -11,13 +11,10 @@ import (
 	"loanflow/infra/statemachines"
 )
 
-// What one loan costs the state file: the write transactions the engine
-// begins for an execution of infra/statemachines/loan-processor.asl.json on
-// its approved path, each committed (and fsynced, unless the group commit
-// shares it with other writes) before the engine goes on. This is the
-// figure that batching writes per transition would lower.
-func TestLoanExecutionWriteTransactions(t *testing.T) {
-	ctx := context.Background()
+// loanProcessorDef is infra/statemachines/loan-processor.asl.json as the
+// stack deploys it, for the engine alone.
+func loanProcessorDef(t testing.TB) []byte {
+	t.Helper()
 	def, err := statemachines.LoanProcessor.Render(map[string]string{
 		"ValuationRequestQueueUrl": "https://sqs.us-east-1.amazonaws.com/000000000000/valuation-requests",
 		"CallbackTimeoutSeconds":   "3600",
@@ -26,6 +23,17 @@ func TestLoanExecutionWriteTransactions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return def
+}
+
+// What one loan costs the state file: the write transactions the engine
+// begins for an execution of infra/statemachines/loan-processor.asl.json on
+// its approved path, each committed (and fsynced, unless the group commit
+// shares it with other writes) before the engine goes on. This is the
+// figure that batching writes per transition would lower.
+func TestLoanExecutionWriteTransactions(t *testing.T) {
+	ctx := context.Background()
+	def := loanProcessorDef(t)
 	inv := &fakeInvoker{}
 	e := newTestEngine(t, Options{Invoker: inv})
 	sm, _, err := e.CreateStateMachine(ctx, "loan-processor", string(def), "arn:aws:iam::000000000000:role/r", "STANDARD")
