@@ -210,6 +210,9 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 		started = startedDetails(pre.roleARN)
 	}
 	var first *firstCheckpoint
+	// A StopExecution that commits after the insert may find no run to
+	// cancel: the run in memory is then dropped (enqueueStarted).
+	stops := e.parked.stops.Load()
 	existing, startDate, err := e.store.startExecution(ctx, newExecution{arn: arn, smARN: smARN, name: name, input: input, start: now},
 		func(hash, roleARN string) (int64, int64, string, *firstCheckpoint, error) {
 			// Runs inside the insert's transaction, before the insert
@@ -241,7 +244,7 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 		switch {
 		case first == nil:
 			r.begin(in, 2) // event 1 is ExecutionStarted
-			e.enqueue(r.id, r)
+			e.enqueueStarted(r.id, r, stops)
 		case first.waiting:
 			// Checkpointed where it waits, as drive would have.
 			if first.wake != 0 {
@@ -249,7 +252,7 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 			}
 		default:
 			r.next = first.cur
-			e.enqueue(r.id, r)
+			e.enqueueStarted(r.id, r, stops)
 		}
 		e.log.InfoContext(ctx, "execution started", "executionArn", arn)
 	}

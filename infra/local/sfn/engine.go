@@ -205,9 +205,30 @@ func (e *Engine) enqueueResolved(id int64, t *resolvedTask) {
 	e.enqueueWith(id, nil, t)
 }
 
+// enqueueStarted schedules the execution StartExecution just inserted, with
+// its run r, unless a StopExecution wrote since stops (parkedRows.stops
+// before the insert): that stop may have run its cancelRun before this
+// enqueue, finding nothing to drop, and r (stepped to its first task's
+// invocation, or from its start) would invoke a task of the aborted
+// execution; the worker reads the row instead. The check holds qmu, which
+// a stop's cancelRun takes after counting itself.
+func (e *Engine) enqueueStarted(id int64, r *run, stops uint64) {
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	if e.parked.stops.Load() != stops {
+		r = nil
+	}
+	e.enqueueLocked(id, r, nil)
+}
+
 func (e *Engine) enqueueWith(id int64, r *run, t *resolvedTask) {
 	e.qmu.Lock()
 	defer e.qmu.Unlock()
+	e.enqueueLocked(id, r, t)
+}
+
+// enqueueLocked is enqueueWith with qmu held.
+func (e *Engine) enqueueLocked(id int64, r *run, t *resolvedTask) {
 	if a, ok := e.active[id]; ok {
 		a.again = true
 		if t != nil {

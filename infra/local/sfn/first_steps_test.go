@@ -161,3 +161,69 @@ func TestStartCheckpointSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// A StopExecution that commits after StartExecution's insert but finds no
+// run to cancel (StartExecution has not enqueued it yet) must not let the
+// run StartExecution then enqueues step on: its first steps left it at the
+// task's invocation (the insert is the checkpoint before the call), so a
+// worker given that run invoked the task of an execution whose stop had
+// returned. The window is held open here by holding the run queue's lock,
+// which StartExecution's enqueue needs after its insert has committed.
+func TestStopBeforeStartEnqueuesInvokesNothing(t *testing.T) {
+	ctx := context.Background()
+	inv := &fakeInvoker{}
+	clock := NewFakeClock(time.Unix(1_700_000_000, 0))
+	e := newTestEngine(t, Options{Clock: clock, Invoker: inv})
+	sm, _, err := e.CreateStateMachine(ctx, "stop-at-start", tokenDef, "arn:aws:iam::000000000000:role/r", "STANDARD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:states:" + e.region + ":" + e.account + ":execution:stop-at-start:s"
+
+	e.qmu.Lock()
+	started := make(chan error, 1)
+	go func() {
+		_, _, err := e.StartExecution(ctx, sm, "s", `{"loan":{}}`)
+		started <- err
+	}()
+	// The insert commits, then StartExecution waits for the queue.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := e.DescribeExecution(ctx, arn); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.qmu.Unlock()
+			t.Fatal("the execution was never inserted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// StopExecution in that window: its write, then its cancelRun (run
+	// here, under the lock held), which finds no run.
+	id, _, err := e.store.stopExecution(ctx, arn, "Stopped", "by the test", clock.Now())
+	e.parked.stopping()
+	if err != nil {
+		e.qmu.Unlock()
+		t.Fatal(err)
+	}
+	if _, ok := e.active[id]; ok {
+		e.qmu.Unlock()
+		t.Fatal("the execution is queued before StartExecution enqueued it")
+	}
+	e.qmu.Unlock()
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the worker to let go of the execution", func() bool {
+		e.qmu.Lock()
+		defer e.qmu.Unlock()
+		_, ok := e.active[id]
+		return !ok
+	})
+	if n := inv.count(); n != 0 {
+		t.Fatalf("%d task invocations after the execution was stopped, want 0", n)
+	}
+	if x := status(t, e, arn); x.Status != StatusAborted {
+		t.Fatalf("execution %s, want ABORTED", x.Status)
+	}
+}
