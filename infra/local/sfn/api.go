@@ -357,6 +357,9 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	if err := e.checkARN(arn, "execution"); err != nil {
 		return time.Time{}, err
 	}
+	// Counted before the write too: a row kept before it, taken while the
+	// stop writes, is read again (it would still say RUNNING).
+	e.parked.stopping()
 	id, stopDate, err := e.store.stopExecution(ctx, arn, errName, cause, e.clock.Now())
 	e.parked.stopping()
 	if err != nil {
