@@ -59,7 +59,6 @@ type Engine struct {
 	nextID atomic.Int64
 
 	machines sync.Map // def hash -> *asl.Machine
-	deleting sync.Map // ARNs of the state machines being deleted (DELETING) -> true
 	rows     sync.Map // *asl.Machine -> rowKinds (see machineRows)
 
 	// startRefs holds, by state machine ARN, the definition hash and role
@@ -158,7 +157,6 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	for _, arn := range deleting {
-		e.deleting.Store(arn, true)
 		e.store.deleting.Store(arn, struct{}{})
 	}
 	for range e.workers {

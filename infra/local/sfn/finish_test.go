@@ -145,3 +145,34 @@ func TestDeletingMachineAfterRestart(t *testing.T) {
 		t.Fatalf("after its last execution: %v", err)
 	}
 }
+
+// A DeleteStateMachine whose write fails leaves the machine as it was: its
+// executions go on and succeed, rather than fail as deleted at their next
+// transition.
+func TestFailedDeleteLeavesExecutionsRunning(t *testing.T) {
+	ctx := context.Background()
+	inv := &fakeInvoker{}
+	e := newTestEngine(t, Options{Invoker: inv})
+	arn := start(t, e, tokenDef, "x", `{"loan":{}}`)
+	sm := "arn:aws:states:us-east-1:000000000000:stateMachine:sm-" + t.Name()
+	poll(t, "token given out", func() bool { return inv.count() == 1 && e.activeCount() == 0 })
+	if _, err := e.store.db.Exec(`CREATE TRIGGER refuse_delete BEFORE UPDATE OF status ON sfn_state_machines
+		BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DeleteStateMachine(ctx, sm); err == nil {
+		t.Fatal("DeleteStateMachine succeeded through the refusing trigger")
+	}
+	if _, err := e.store.db.Exec(`DROP TRIGGER refuse_delete`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SendTaskSuccess(ctx, inv.tokens()[0], `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if x := waitDone(t, e, arn); x.Status != StatusSucceeded {
+		t.Fatalf("execution %s (%v), want SUCCEEDED", x.Status, x.Cause)
+	}
+	if x, err := e.DescribeStateMachine(ctx, sm); err != nil || x.Status == machineDeleting {
+		t.Fatalf("state machine after the failed delete: %+v %v", x, err)
+	}
+}

@@ -18,6 +18,17 @@ func historyTypes(h []HistoryEvent) string {
 	return strings.Join(types, " ")
 }
 
+// checkEventIDs fails t unless h's events are numbered 1, 2, 3... in order,
+// each id once.
+func checkEventIDs(t *testing.T, h []HistoryEvent) {
+	t.Helper()
+	for i, ev := range h {
+		if ev.ID != int64(i+1) {
+			t.Fatalf("event %d has id %d: %s", i+1, ev.ID, historyTypes(h[:i+1]))
+		}
+	}
+}
+
 // An execution whose first states only compute up to a Wait is inserted
 // where it waits: StartExecution is its only write until it wakes, and it
 // wakes on time and ends as it would have.
@@ -67,11 +78,7 @@ func TestStartWritesFirstCheckpoint(t *testing.T) {
 	if got := historyTypes(h); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
-	for i, ev := range h {
-		if ev.ID != int64(i+1) {
-			t.Fatalf("event %d has id %d", i, ev.ID)
-		}
-	}
+	checkEventIDs(t, h)
 }
 
 // StartExecution steps the first states with the definition the last start
@@ -155,11 +162,7 @@ func TestStartCheckpointSurvivesRestart(t *testing.T) {
 	if got := historyTypes(h); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
-	for i, ev := range h {
-		if ev.ID != int64(i+1) {
-			t.Fatalf("event %d has id %d", i, ev.ID)
-		}
-	}
+	checkEventIDs(t, h)
 }
 
 // A StopExecution that commits after StartExecution's insert but finds no

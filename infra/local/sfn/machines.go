@@ -112,7 +112,6 @@ func (e *Engine) CreateStateMachineWith(ctx context.Context, in CreateStateMachi
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("create state machine %s: %w", in.Name, err)
 	}
-	e.deleting.Delete(arn) // a machine of that name deleted earlier is gone
 	return arn, created, nil
 }
 
@@ -289,14 +288,12 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 	if err := e.checkARN(arn, "stateMachine"); err != nil {
 		return err
 	}
+	// While executions run, it is DELETING (store.deleting): each fails at
+	// its next transition (drive), at once if it is running, when it wakes
+	// if it waits.
 	running, err := e.store.deleteStateMachine(ctx, arn)
 	if err != nil {
 		return fmt.Errorf("delete state machine: %w", err)
-	}
-	if running > 0 {
-		// Each fails at its next transition (drive): at once if it is
-		// running, when it wakes if it waits.
-		e.deleting.Store(arn, true)
 	}
 	e.log.InfoContext(ctx, "state machine deleted", "stateMachineArn", arn, "running", running)
 	return nil
@@ -304,7 +301,7 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 
 // machineDeleted reports whether state machine arn is being deleted.
 func (e *Engine) machineDeleted(arn string) bool {
-	_, ok := e.deleting.Load(arn)
+	_, ok := e.store.deleting.Load(arn)
 	return ok
 }
 

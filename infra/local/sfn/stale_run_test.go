@@ -54,18 +54,9 @@ func TestStaleRunRefusedAfterStopAndRedrive(t *testing.T) {
 	if x.Status != StatusRunning || x.RedriveCount != 1 {
 		t.Fatalf("execution %s, redrive count %d; want RUNNING, 1", x.Status, x.RedriveCount)
 	}
-	h, _, err := e.GetExecutionHistory(ctx, HistoryInput{ExecutionARN: arn, MaxResults: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var types []string
-	for i, ev := range h {
-		types = append(types, ev.Type)
-		if ev.ID != int64(i+1) {
-			t.Fatalf("event %d has id %d: %s", i+1, ev.ID, strings.Join(types, " "))
-		}
-	}
-	if got := strings.Join(types, " "); !strings.Contains(got, "ExecutionAborted ExecutionRedriven") {
+	h := historyOf(t, e, arn)
+	checkEventIDs(t, h)
+	if got := historyTypes(h); !strings.Contains(got, "ExecutionAborted ExecutionRedriven") {
 		t.Fatalf("history %s: want the abort followed by the redrive", got)
 	}
 }

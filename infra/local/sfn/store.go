@@ -182,12 +182,16 @@ type store struct {
 	activityNotes []string
 	activityAdded func(arns []string)
 
-	// deleting holds the ARNs of the state machines that may be DELETING
-	// (a superset: see finish). Engine.Start fills it before any execution
-	// runs; then only the Writer's goroutine writes it, in the transactions
-	// that make a machine DELETING or create it anew, so that a finish,
-	// which reads it in its own transaction, sees every DELETING status
-	// committed before it, or its own transaction's.
+	// deleting holds the ARNs of the state machines being deleted
+	// (DELETING): their executions fail at their next transition (drive),
+	// and the end of their last one drops them (finish). Engine.Start fills
+	// it before any execution runs; then only the Writer's goroutine writes
+	// it, in the transactions that make a machine DELETING or create it
+	// anew, so that a finish, which reads it in its own transaction, sees
+	// every DELETING status committed before it, or its own transaction's.
+	// A machine is added before its update and taken out again when that
+	// write fails; a machine dropped at the end of its last execution stays
+	// until it is created anew (it has no execution left to fail).
 	deleting sync.Map // ARN -> struct{}
 
 	// describes bounds the DescribeExecution reads running at once. The

@@ -15,18 +15,24 @@ import (
 // executions runs, or marks it DELETING, and returns how many run.
 func (s *store) deleteStateMachine(ctx context.Context, arn string) (int, error) {
 	var running int
+	added := false // this call added arn to s.deleting
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM sfn_executions WHERE sm_arn = ? AND status = 'RUNNING'`, arn).Scan(&running); err != nil {
 			return fmt.Errorf("count running executions: %w", err)
 		}
 		if running > 0 {
-			// Before the update: a rollback leaves a superset.
-			s.deleting.Store(arn, struct{}{})
+			// Before the update, so that no finish committed after it misses it.
+			if _, had := s.deleting.LoadOrStore(arn, struct{}{}); !had {
+				added = true
+			}
 			_, err := tx.Exec(`UPDATE sfn_state_machines SET status = ? WHERE arn = ?`, machineDeleting, arn)
 			return err
 		}
 		return dropMachine(tx, arn)
 	})
+	if err != nil && added {
+		s.deleting.Delete(arn) // not DELETING after all
+	}
 	return running, err
 }
 

@@ -157,11 +157,7 @@ func TestRequestResponseReplay(t *testing.T) {
 	if n := countSuffix(h, "StateEntered"); n != 3 {
 		t.Fatalf("%d states entered in the history, want 3", n)
 	}
-	for i, ev := range h {
-		if ev.ID != int64(i+1) {
-			t.Fatalf("event %d has id %d", i+1, ev.ID)
-		}
-	}
+	checkEventIDs(t, h)
 }
 
 // A crash during a request-response call that had no checkpoint before it
