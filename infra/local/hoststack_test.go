@@ -396,3 +396,36 @@ func TestHostAllowList(t *testing.T) {
 		t.Error("on port 80 a Host without a port is that port")
 	}
 }
+
+// A second stack on a state directory that a stack serves is refused, even
+// with --reset, and changes nothing there: two would each run the same
+// waiting executions, timers and deliveries, and a reset would delete the
+// file under the first. The message names the stack that holds it. Once
+// that stack stops, the directory starts again.
+func TestASecondStackOnTheSameStateIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	first := startStack(t, Options{StateDir: dir})
+	before := snapshot(t, dir)
+	for _, reset := range []bool{false, true} {
+		_, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", StateDir: dir, Reset: reset, Logger: quiet})
+		if !errors.Is(err, ErrStateInUse) {
+			t.Fatalf("second start (reset %v): %v, want ErrStateInUse", reset, err)
+		}
+		for _, want := range []string{dir, fmt.Sprintf("pid %d", os.Getpid()), first.Outputs.Endpoint, "--state"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("the refusal does not say %q: %v", want, err)
+			}
+		}
+	}
+	if after := snapshot(t, dir); fmt.Sprint(after[StateFileName]) != fmt.Sprint(before[StateFileName]) ||
+		len(after) != len(before) {
+		t.Fatalf("the refused starts changed the directory:\nbefore %v\nafter  %v", before, after)
+	}
+	// The first stack still serves what it holds.
+	q := sqs.NewFromConfig(clientConfig(first))
+	if _, err := q.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(first.Outputs.QueueURL)}); err != nil {
+		t.Fatalf("the first stack after the refusals: %v", err)
+	}
+	first.Close()
+	startStack(t, Options{StateDir: dir})
+}

@@ -121,6 +121,7 @@ type Stack struct {
 	server   *http.Server
 	listener net.Listener
 	loop     *loopback
+	state    *stateDir // its lock held until Close
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	closed   sync.Once
@@ -172,6 +173,9 @@ func (s *Stack) Close() {
 		}
 		if s.DB != nil {
 			_ = sqlitedb.Close(s.DB)
+		}
+		if s.state != nil {
+			s.state.release()
 		}
 	})
 }

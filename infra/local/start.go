@@ -110,7 +110,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("deploy: %w", err)
 	}
 	s.Topics.Start(runCtx) // retries and resumed deliveries, once the functions are registered
-	if err := state.markHeld(); err != nil {
+	if err := state.markHeld(endpoint); err != nil {
 		return nil, err
 	}
 	s.Outputs.StateFile = state.dbPath()
@@ -121,7 +121,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		s.log.WarnContext(ctx, "the local stack listens on a non-loopback address: any machine that reaches it can use it, with any credentials",
 			"listen", bound.String(), "allowedHosts", s.Outputs.AllowedHosts)
 	}
-	ok = true
+	s.state, ok = state, true
 	return s, nil
 }
 

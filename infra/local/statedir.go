@@ -99,28 +99,50 @@ type stateDir struct {
 	dir       string
 	dirExists bool
 	existed   map[string]bool // file name -> present before this start
+	lock      *stateLock      // held from open to release
 }
 
 // stateFiles are the files a start may create in the state directory.
 var stateFiles = []string{StateFileName, StateFileName + "-wal", StateFileName + "-shm", SecretsFile, HeldFile}
 
-// openStateDir creates dir if needed (after reset has removed the
-// database and HeldFile) and refuses it when its database is missing or
-// empty while other files show it held a stack: starting would silently
-// replace executions, queued messages and task tokens with nothing.
-func openStateDir(dir string, reset bool) (*stateDir, error) {
+// openStateDir creates dir if needed, takes its lock (one stack per
+// directory), then, after reset has removed the database and HeldFile,
+// refuses it when its database is missing or empty while other files show
+// it held a stack: starting would silently replace executions, queued
+// messages and task tokens with nothing. The lock names its holder
+// once the start succeeds (markHeld).
+func openStateDir(dir string, reset bool) (_ *stateDir, err error) {
+	d := &stateDir{dir: dir, existed: map[string]bool{}}
+	if _, err := os.Stat(dir); err == nil {
+		d.dirExists = true
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, LockFile)); err == nil {
+		d.existed[LockFile] = true
+	}
+	if d.lock, err = lockState(dir); err != nil {
+		// Not ours: nothing in it is touched (undo would judge every file
+		// new, as none was looked at yet).
+		if !d.dirExists {
+			_ = os.Remove(dir)
+		}
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.undo()
+		}
+	}()
 	if reset {
 		for _, f := range []string{StateFileName, StateFileName + "-wal", StateFileName + "-shm", HeldFile} {
 			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("reset state: %w", err)
 			}
 		}
-	}
-	d := &stateDir{dir: dir, existed: map[string]bool{}}
-	if _, err := os.Stat(dir); err == nil {
-		d.dirExists = true
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("state dir %s: %w", dir, err)
 	}
 	sizes := map[string]int64{}
 	for _, f := range append(stateFiles, LegacySecretFile) {
@@ -146,9 +168,6 @@ func openStateDir(dir string, reset bool) (*stateDir, error) {
 			return nil, d.damaged(fmt.Sprintf("%s %s, but the directory held a local stack (%s): its executions, queued messages "+
 				"and task tokens are not there", StateFileName, what, strings.Join(held, ", ")))
 		}
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("state dir %s: %w", dir, err)
 	}
 	return d, nil
 }
@@ -201,8 +220,12 @@ func (d *stateDir) openDB(ctx context.Context, log *slog.Logger) (*sql.DB, error
 	return db, nil
 }
 
-// markHeld writes HeldFile, once.
-func (d *stateDir) markHeld() error {
+// markHeld writes HeldFile, once, and names the stack serving endpoint in
+// the lock it holds.
+func (d *stateDir) markHeld(endpoint string) error {
+	if err := d.lock.announce(endpoint); err != nil {
+		return err
+	}
 	p := filepath.Join(d.dir, HeldFile)
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
@@ -222,8 +245,9 @@ func (d *stateDir) markHeld() error {
 }
 
 // undo removes what this start created: the files that were not there
-// (the -wal and -shm files only with a database it created) and the
-// directory if it made it. Call it after the database is closed.
+// (the -wal and -shm files only with a database it created, the lock file
+// only while it holds it), then drops the lock, then removes the directory
+// if it made it. Call it after the database is closed.
 func (d *stateDir) undo() {
 	for _, f := range stateFiles {
 		if d.existed[f] || (d.existed[StateFileName] && strings.HasPrefix(f, StateFileName+"-")) {
@@ -231,9 +255,19 @@ func (d *stateDir) undo() {
 		}
 		_ = os.Remove(filepath.Join(d.dir, f))
 	}
+	if d.lock != nil && !d.existed[LockFile] {
+		_ = os.Remove(filepath.Join(d.dir, LockFile))
+	}
+	d.release()
 	if !d.dirExists {
 		_ = os.Remove(d.dir) // only if empty: never what another process put there
 	}
+}
+
+// release drops the directory's lock (a stopped stack's last step).
+func (d *stateDir) release() {
+	d.lock.release()
+	d.lock = nil
 }
 
 // SecretsFile is the name of the local Secrets Manager's file in the state

@@ -401,9 +401,12 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatal(startErr)
 	}
 
-	// Wait until every execution has ended and the request queue has drained
+	// Wait until every execution has ended, the request queue has drained
 	// (a message received by a killed process comes back after its visibility
-	// timeout and is then consumed as a duplicate).
+	// timeout and is then consumed as a duplicate) and no token record is
+	// left CLAIMED: a kill between a resolver's SendTaskSuccess and its mark
+	// leaves the record CLAIMED under an ended execution until the callback
+	// event's delivery, cut short by the kill, is made again at the restart.
 	waitFrom := time.Now()
 	deadline := waitFrom.Add(*flagDeadline)
 	lastReport := time.Now()
@@ -420,12 +423,24 @@ func TestCrashRecovery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		claimed := 0
 		if running == 0 && mockRunning == 0 && depth == 0 {
-			break
+			recs, err := records(ctx, c.ddb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				if r.Status == tokenstore.StatusClaimed {
+					claimed++
+				}
+			}
+			if claimed == 0 {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("after %v: %d LoanProcessor executions still RUNNING, %d ValuationService executions RUNNING, %d messages in %s",
-				*flagDeadline, running, mockRunning, depth, local.QueueName)
+			t.Errorf("after %v: %d LoanProcessor executions still RUNNING, %d ValuationService executions RUNNING, %d messages in %s, %d token records CLAIMED",
+				*flagDeadline, running, mockRunning, depth, local.QueueName, claimed)
 			break
 		}
 		if time.Since(lastReport) > 10*time.Second {
@@ -434,7 +449,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		_ = sleepCtx(ctx, 200*time.Millisecond)
 	}
-	t.Logf("every execution ended %v after the last start", time.Since(waitFrom).Round(time.Millisecond))
+	t.Logf("every execution ended and every callback settled %v after the last start", time.Since(waitFrom).Round(time.Millisecond))
 
 	p := &problems{}
 	defer p.report(t)

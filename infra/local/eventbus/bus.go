@@ -253,10 +253,18 @@ CREATE TABLE IF NOT EXISTS evb_replays (name TEXT PRIMARY KEY, archive TEXT NOT 
 		{"evb_buses", "description", "TEXT NOT NULL DEFAULT ''"},
 		{"evb_rules", "schedule", "TEXT NOT NULL DEFAULT ''"},
 		{"evb_rules", "next_fire", "INTEGER NOT NULL DEFAULT 0"},
+		{"evb_deliveries", "leased", "INTEGER NOT NULL DEFAULT 0"},
 	} {
 		if err := b.addColumn(ctx, c.table, c.column, c.decl); err != nil {
 			return err
 		}
+	}
+	// One Bus owns the file (the state directory's lock), so a delivery
+	// still leased is one whose attempt a crash or a stop cut short: it is
+	// due again at once, not when its lease would have ended. A state file
+	// from before the column has its leases judged as retries, as before.
+	if _, err := b.w.Exec(ctx, `UPDATE evb_deliveries SET leased = 0, next_at = ? WHERE leased = 1`, b.opts.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("migrate eventbus: release leases: %w", err)
 	}
 	return nil
 }

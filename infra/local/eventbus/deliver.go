@@ -54,8 +54,10 @@ func (b *Bus) poke() {
 	}
 }
 
-// lease is how long a claimed delivery stays claimed; a crash mid-delivery
-// makes it due again after this, so delivery is at least once.
+// lease is how long a claimed delivery stays claimed, so delivery is at
+// least once: an attempt that neither finishes nor fails in this time is
+// made again. A crash or a stop mid-delivery makes it due at the next
+// start (migrate).
 func (b *Bus) lease() time.Duration { return b.opts.DeliveryTimeout + 5*time.Second }
 
 func (b *Bus) loop(ctx context.Context) {
@@ -152,7 +154,7 @@ WHERE next_at <= ? ORDER BY next_at LIMIT ?`, now.UnixMilli(), limit)
 		rows.Close()
 		until := now.Add(b.lease()).UnixMilli()
 		for _, d := range ds {
-			if _, err := tx.ExecContext(ctx, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, until, d.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE evb_deliveries SET next_at = ?, leased = 1 WHERE id = ?`, until, d.id); err != nil {
 				return fmt.Errorf("lease delivery: %w", err)
 			}
 		}
@@ -182,7 +184,7 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 	err = b.deliv.Deliver(dctx, t.ARN, input)
 	cancel()
 	if ctx.Err() != nil {
-		return // shutting down: the lease makes it due again after restart
+		return // shutting down: the next start makes it due again
 	}
 	if err == nil {
 		b.finish(ctx, d.id)
@@ -204,7 +206,7 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 		backoff = b.opts.RetryMax
 	}
 	backoff = backoff/2 + rand.N(backoff/2+1)
-	if _, uerr := b.w.Exec(ctx, `UPDATE evb_deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
+	if _, uerr := b.w.Exec(ctx, `UPDATE evb_deliveries SET attempts = ?, next_at = ?, last_error = ?, leased = 0 WHERE id = ?`,
 		d.attempts, now.Add(backoff).UnixMilli(), truncate(err.Error(), 1000), d.id); uerr != nil {
 		b.log.ErrorContext(ctx, "reschedule delivery", "eventId", d.eventID, "err", uerr.Error())
 	}
@@ -234,7 +236,7 @@ func (b *Bus) deadLetter(ctx context.Context, d delivery, t Target, cause error)
 		if dlqErr := b.dlq.SendToDLQ(ctx, t.DeadLetterARN, []byte(d.envelope), attrs); dlqErr != nil {
 			b.log.ErrorContext(ctx, "send to dead-letter queue", "eventId", d.eventID, "dlq", t.DeadLetterARN, "err", dlqErr.Error())
 			// Keep the delivery; try the DLQ again later rather than lose the event.
-			_, _ = b.w.Exec(ctx, `UPDATE evb_deliveries SET next_at = ? WHERE id = ?`, b.opts.Now().Add(b.opts.RetryMax).UnixMilli(), d.id)
+			_, _ = b.w.Exec(ctx, `UPDATE evb_deliveries SET next_at = ?, leased = 0 WHERE id = ?`, b.opts.Now().Add(b.opts.RetryMax).UnixMilli(), d.id)
 			return
 		}
 	}

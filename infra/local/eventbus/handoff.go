@@ -12,8 +12,8 @@ import (
 // write to claim them, no wake-up of the loop, no query for what is due.
 // Delivery stays durable and at least once: the rows are committed before
 // PutEvents answers, and a crash before or during a delivery leaves its row
-// leased, to be delivered by the loop when the lease ends, as any delivery
-// a crash interrupts is. It is taken only when a worker is free for every
+// leased, due again at the next start, as any delivery a crash interrupts
+// is. It is taken only when a worker is free for every
 // delivery of the call and the loop runs; otherwise the rows are written
 // due and the loop claims them.
 type handoff struct {

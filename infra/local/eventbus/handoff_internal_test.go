@@ -160,9 +160,11 @@ func TestPutEventsHandsItsDeliveryToAWorkerWithoutTheLoop(t *testing.T) {
 }
 
 // A handed-off delivery cut short (a crash, here a shutdown mid-delivery)
-// stays pending and leased; the delivery loop delivers it when the lease
-// ends, and not before: at least once, as for a delivery the loop claimed.
-func TestHandedOffDeliveryCutShortIsDeliveredWhenItsLeaseEnds(t *testing.T) {
+// stays pending and leased, and the next start makes it due at once: the
+// state directory's lock says no other process is making that attempt, so
+// nothing waits for its lease to end. A delivery waiting for a retry keeps
+// its time. At least once, as for a delivery the loop claimed.
+func TestDeliveryCutShortIsDueAtTheNextStart(t *testing.T) {
 	db := openHandoffDB(t)
 	clock := &stepClock{now: time.UnixMilli(1_700_000_000_000)}
 	g := newGate()
@@ -171,8 +173,13 @@ func TestHandedOffDeliveryCutShortIsDeliveredWhenItsLeaseEnds(t *testing.T) {
 	putOne(t, b)
 	waitCall(t, g)
 	b.Close() // cancels the delivery under way
-	if got := nextAts(t, db); len(got) != 1 {
-		t.Fatalf("after the cut, pending = %v; want the delivery kept", got)
+	if got := nextAts(t, db); len(got) != 1 || got[0] != clock.now.Add(b.lease()).UnixMilli() {
+		t.Fatalf("after the cut, pending = %v; want the delivery kept, leased", got)
+	}
+	retryAt := clock.now.Add(time.Minute).UnixMilli()
+	if _, err := db.Exec(`INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, attempts, first_at, next_at)
+VALUES ('retrying', 'default', 'all', 'fn', '{}', 1, ?, ?)`, clock.now.UnixMilli(), retryAt); err != nil {
+		t.Fatal(err)
 	}
 
 	g2 := newGate()
@@ -180,23 +187,47 @@ func TestHandedOffDeliveryCutShortIsDeliveredWhenItsLeaseEnds(t *testing.T) {
 	b2 := handoffBus(t, db, clock, g2, 4)
 	runWithoutLoop(b2)
 	defer b2.Close()
-	ctx := context.Background()
-	clock.now = clock.now.Add(b2.lease() - time.Millisecond)
-	if _, err := b2.dispatchDue(ctx); err != nil {
-		t.Fatal(err)
+	if got := nextAts(t, db); len(got) != 2 || got[0] != clock.now.UnixMilli() || got[1] != retryAt {
+		t.Fatalf("after the restart, pending next_at = %v; want the cut delivery due now (%d), the retry kept at %d",
+			got, clock.now.UnixMilli(), retryAt)
 	}
-	noCall(t, g2)
-	clock.now = clock.now.Add(time.Millisecond)
-	if _, err := b2.dispatchDue(ctx); err != nil {
+	if _, err := b2.dispatchDue(context.Background()); err != nil { // the clock has not moved
 		t.Fatal(err)
 	}
 	if arn := waitCall(t, g2); arn != handoffTarget {
 		t.Fatalf("delivered to %s", arn)
 	}
-	for deadline := time.Now().Add(5 * time.Second); len(nextAts(t, db)) != 0; time.Sleep(time.Millisecond) {
+	noCall(t, g2) // the retry is not due
+	for deadline := time.Now().Add(5 * time.Second); len(nextAts(t, db)) != 1; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("after redelivery, pending = %v; want none", nextAts(t, db))
+			t.Fatalf("after redelivery, pending = %v; want only the retry", nextAts(t, db))
 		}
+	}
+}
+
+// Within one run, a claimed delivery whose attempt neither ends nor fails
+// is made again when its lease ends, and not before.
+func TestStuckDeliveryIsMadeAgainWhenItsLeaseEnds(t *testing.T) {
+	db := openHandoffDB(t)
+	clock := &stepClock{now: time.UnixMilli(1_700_000_000_000)}
+	g := newGate()
+	b := handoffBus(t, db, clock, g, 4)
+	runWithoutLoop(b)
+	defer func() { close(g.release); b.Close() }()
+	putOne(t, b)
+	waitCall(t, g) // and never released until the end
+	ctx := context.Background()
+	clock.now = clock.now.Add(b.lease() - time.Millisecond)
+	if _, err := b.dispatchDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	noCall(t, g)
+	clock.now = clock.now.Add(time.Millisecond)
+	if _, err := b.dispatchDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if arn := waitCall(t, g); arn != handoffTarget {
+		t.Fatalf("made again to %s", arn)
 	}
 }
 

@@ -144,14 +144,14 @@ func (b *Bus) record(ctx context.Context, what string, now time.Time, todo []rou
 // With a handoff, the deliveries are written leased until h.until and
 // listed in h.ds; without, they are written due now for the loop to claim.
 func (b *Bus) recordTx(ctx context.Context, tx *sql.Tx, now time.Time, todo []routed, queued *int, h *handoff) error {
-	nextAt := now
+	nextAt, leased := now, 0
 	if h != nil {
-		nextAt = h.until
+		nextAt, leased = h.until, 1
 	}
 	for _, a := range todo {
 		for _, d := range a.deliveries {
-			res, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now.UnixMilli(), nextAt.UnixMilli())
+			res, err := tx.ExecContext(ctx, `INSERT INTO evb_deliveries (event_id, bus, rule, target, envelope, first_at, next_at, leased)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.id, a.bus, d.rule, d.target, string(a.raw), now.UnixMilli(), nextAt.UnixMilli(), leased)
 			if err != nil {
 				return fmt.Errorf("queue delivery: %w", err)
 			}
