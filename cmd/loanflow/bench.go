@@ -12,7 +12,7 @@ import (
 // cmdBench measures the figures of README's "Guarantees and figures", each
 // against a baseline taken in the same run.
 func cmdBench(ctx context.Context, w stdio, args []string) error {
-	fs := newFlagSet("bench", "bench [--quick] [--engine=false] [--system=false] [--peer=false] [--loans N] [--sockets] [--log FILE] [--cpuprofile FILE]")
+	fs := newFlagSet("bench", "bench [--quick] [--engine=false] [--system=false] [--peer=false] [--loans N] [--sockets] [--log FILE] [--cpuprofile FILE] [--memprofile FILE]")
 	quick := fs.Bool("quick", false, "a short run (fewer loans, executions and samples)")
 	engine := fs.Bool("engine", true, "measure the ASL engine (Map vs the npm peer, waiting memory, restart, transitions)")
 	peer := fs.Bool("peer", true, "compare with the npm peer ("+bench.PeerInstall+")")
@@ -21,6 +21,7 @@ func cmdBench(ctx context.Context, w stdio, args []string) error {
 	sockets := fs.Bool("sockets", false, "the functions call the stack over TCP instead of in-process")
 	logFile := fs.String("log", "", "append the local stack's warnings and errors (JSON lines) to this `FILE`")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `FILE` (go tool pprof)")
+	memprofile := fs.String("memprofile", "", "write the run's allocations (every one sampled, not only the live ones) to this `FILE` (go tool pprof -sample_index=alloc_space)")
 	if err := parseFlags(fs, w, args); err != nil {
 		return err
 	}
@@ -37,6 +38,18 @@ func cmdBench(ctx context.Context, w stdio, args []string) error {
 			return fmt.Errorf("cpu profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			return fmt.Errorf("memory profile: %w", err)
+		}
+		defer func() {
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(w.out, "memory profile: %v\n", err)
+			}
+			f.Close()
+		}()
 	}
 	sys := bench.SystemOptions{Loans: *loans, FunctionsOverSockets: *sockets}
 	if *logFile != "" {

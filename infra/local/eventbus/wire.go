@@ -91,8 +91,7 @@ type Event struct {
 // event wraps the entry as the bus delivers it. The detail must be a JSON
 // object, as PutEvents requires; an unreadable Time is the call's time.
 func (e Entry) event(id, account, region string, now time.Time) (Event, error) {
-	var obj map[string]any
-	if err := json.Unmarshal([]byte(e.Detail), &obj); err != nil || obj == nil {
+	if !isJSONObject(e.Detail) {
 		return Event{}, errors.New("Detail: must be a JSON object")
 	}
 	t := now.UTC()

@@ -110,7 +110,14 @@ func (h *historyBuf) add(ev asl.Event) {
 	if k := len(h.parts); k > 0 && h.parts[k-1].row == nil && h.parts[k-1].count < maxChunkEvents && len(h.parts[k-1].data) < maxChunkBytes {
 		p = &h.parts[k-1]
 	} else {
-		h.parts = append(h.parts, historyPart{first: ev.ID, data: make([]byte, 0, 8*1024)})
+		// Sized for this event and a few small ones after it: a checkpoint's
+		// chunk holds a handful of events, and a buffer of fixed size
+		// (8 KiB) was most of the bytes the engine allocated per execution.
+		size := 256 + len(ev.Data) + len(ev.Details)
+		if ev.Splice != nil {
+			size += len(ev.Splice.Text)
+		}
+		h.parts = append(h.parts, historyPart{first: ev.ID, data: make([]byte, 0, size)})
 		p = &h.parts[len(h.parts)-1]
 	}
 	p.appendEvent(&ev)
