@@ -429,3 +429,65 @@ func TestASecondStackOnTheSameStateIsRefused(t *testing.T) {
 	first.Close()
 	startStack(t, Options{StateDir: dir})
 }
+
+// A start that fails before it has looked at every file of the directory
+// (a --reset that cannot remove a file, a file it cannot stat) takes away
+// only what it made: the signing keys and the marker stay.
+func TestAStartThatFailsEarlyKeepsTheStateFiles(t *testing.T) {
+	t.Run("reset", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, SecretsFile), []byte(`{"keep":"me"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// A marker the reset cannot remove (on Windows: a file another
+		// program holds open; here a directory that is not empty).
+		if err := os.MkdirAll(filepath.Join(dir, HeldFile, "x"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", StateDir: dir, Reset: true, Logger: quiet}); err == nil {
+			t.Fatal("start succeeded")
+		}
+		if _, err := os.Stat(filepath.Join(dir, SecretsFile)); err != nil {
+			t.Fatalf("the failed --reset deleted %s: %v", SecretsFile, err)
+		}
+	})
+	t.Run("stat", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, f := range []string{StateFileName, SecretsFile, HeldFile} {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(`{"keep":"me"}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A -wal that stat cannot read (a symlink loop here; EACCES or EIO
+		// in real life).
+		if err := os.Symlink(StateFileName+"-wal", filepath.Join(dir, StateFileName+"-wal")); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, dir)
+		if _, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", StateDir: dir, Logger: quiet}); err == nil {
+			t.Fatal("start succeeded")
+		}
+		if after := snapshot(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatalf("the failed start changed the directory:\nbefore %v\nafter  %v", before, after)
+		}
+	})
+}
+
+// A stack that stops empties its lock file: a start refused while another
+// is starting (it holds the lock, and has not written itself in yet) does
+// not name the stack that stopped.
+func TestARefusalDoesNotNameAStoppedStack(t *testing.T) {
+	dir := t.TempDir()
+	first := startStack(t, Options{StateDir: dir})
+	stopped := first.Outputs.Endpoint
+	first.Close()
+	starting, err := lockState(dir) // the next stack, between its lock and its announce
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer starting.release()
+	_, err = Start(context.Background(), Options{Addr: "127.0.0.1:0", StateDir: dir, Logger: quiet})
+	if !errors.Is(err, ErrStateInUse) || strings.Contains(err.Error(), stopped) || !strings.Contains(err.Error(), "a stack that is starting") {
+		t.Fatalf("refusal: %v; want ErrStateInUse naming a stack that is starting, not %s", err, stopped)
+	}
+}

@@ -175,7 +175,7 @@ func (s *Stack) Close() {
 			_ = sqlitedb.Close(s.DB)
 		}
 		if s.state != nil {
-			s.state.release()
+			s.state.stop()
 		}
 	})
 }

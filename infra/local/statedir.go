@@ -132,9 +132,17 @@ func openStateDir(dir string, reset bool) (_ *stateDir, err error) {
 		}
 		return nil, err
 	}
+	// Until every file has been looked at, a failure takes away only what
+	// this start made (the lock file, the directory): undo would judge the
+	// files not looked at yet as new, and remove them.
+	looked := false
 	defer func() {
-		if err != nil {
+		switch {
+		case err == nil:
+		case looked:
 			d.undo()
+		default:
+			d.undoLock()
 		}
 	}()
 	if reset {
@@ -153,6 +161,7 @@ func openStateDir(dir string, reset bool) (_ *stateDir, err error) {
 			return nil, fmt.Errorf("state dir %s: %w", dir, err)
 		}
 	}
+	looked = true
 	if !reset && (!d.existed[StateFileName] || sizes[StateFileName] == 0) {
 		var held []string
 		for _, f := range []string{HeldFile, SecretsFile, LegacySecretFile, StateFileName + "-wal"} {
@@ -255,6 +264,13 @@ func (d *stateDir) undo() {
 		}
 		_ = os.Remove(filepath.Join(d.dir, f))
 	}
+	d.undoLock()
+}
+
+// undoLock removes the lock file if this start made it, while it still
+// holds it, then drops the lock, then removes the directory if this start
+// made it.
+func (d *stateDir) undoLock() {
 	if d.lock != nil && !d.existed[LockFile] {
 		_ = os.Remove(filepath.Join(d.dir, LockFile))
 	}
@@ -264,9 +280,16 @@ func (d *stateDir) undo() {
 	}
 }
 
-// release drops the directory's lock (a stopped stack's last step).
+// release drops the directory's lock, leaving the lock file as it is.
 func (d *stateDir) release() {
 	d.lock.release()
+	d.lock = nil
+}
+
+// stop empties the lock file and drops the lock: a stopped stack's last
+// step.
+func (d *stateDir) stop() {
+	d.lock.vacate()
 	d.lock = nil
 }
 

@@ -40,7 +40,13 @@ type lockHolder struct {
 func lockState(dir string) (*stateLock, error) {
 	path := filepath.Join(dir, LockFile)
 	for range 3 {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := openLockFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			// A failed start that had made the directory removed it since.
+			if err = os.MkdirAll(dir, 0o700); err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("lock state dir: %w", err)
 		}
@@ -82,13 +88,28 @@ func (l *stateLock) announce(endpoint string) error {
 
 // inUse is ErrStateInUse, naming the holder when its lock file says who.
 func inUse(dir, path string) error {
-	who := "another process"
+	who := "a stack that is starting"
 	var h lockHolder
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &h) == nil && h.PID > 0 {
-		who = fmt.Sprintf("pid %d, serving %s since %s", h.PID, h.Endpoint, h.Since)
+		// After a kill -9, a stack starting on the directory holds the
+		// lock before it has written itself in: the file then still names
+		// the killed one.
+		who = fmt.Sprintf("pid %d, serving %s since %s, as the lock file says", h.PID, h.Endpoint, h.Since)
 	}
 	return fmt.Errorf("%w: %s is held by %s (%s). Stop that stack first, or give this one another directory (--state DIR)",
 		ErrStateInUse, dir, who, path)
+}
+
+// vacate empties the lock file, so that it names no stack, then drops the
+// lock: a stack's last step when it stops. A start that finds the lock held
+// by a stack that has not announced itself yet then says so, instead of
+// naming the stack that stopped.
+func (l *stateLock) vacate() {
+	if l == nil || l.f == nil {
+		return
+	}
+	_ = l.f.Truncate(0)
+	l.release()
 }
 
 // release drops the lock; the file stays, for the next start to lock.

@@ -25,3 +25,8 @@ func tryLock(f *os.File) (bool, error) {
 		}
 	}
 }
+
+// openLockFile opens (or creates) the lock file.
+func openLockFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+}

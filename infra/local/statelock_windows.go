@@ -28,3 +28,20 @@ func tryLock(f *os.File) (bool, error) {
 		return false, err
 	}
 }
+
+// openLockFile opens (or creates) the lock file, shared for delete as well
+// as for reading and writing: a start that fails removes the lock file it
+// made while it still holds it (os.OpenFile's handle would refuse that).
+func openLockFile(path string) (*os.File, error) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	h, err := windows.CreateFile(p, windows.GENERIC_READ|windows.GENERIC_WRITE,
+		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE, nil, windows.OPEN_ALWAYS,
+		windows.FILE_ATTRIBUTE_NORMAL, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(h), path), nil
+}

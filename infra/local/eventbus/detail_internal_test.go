@@ -2,6 +2,7 @@ package eventbus
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,11 @@ var detailCases = []string{
 	`{}`, ` {"a":1} `, "\n\t{\"a\":[1,{\"b\":null}]}\r\n", `{"a":1,"a":2}`, "{\"a\":\"\xff\"}",
 	`null`, ` null `, `[]`, `[{}]`, `"x"`, `1`, `true`, ``, ` `, `{`, `}`, `{"a":1}x`, `{"a":1}{}`, `{"a":}`,
 	"\v{}", "\ufeff{}", "{\"a\":1}\x00", `{'a':1}`, `{"a":1,}`, `{"a" 1}`,
+	// Numbers at the edges of float64: decoding refuses an overflow.
+	`{"a":1e400}`, `{"a":-1e400}`, `{"a":[1e309]}`, `{"a":1E+309}`, `{"a":1e-400}`, `{"a":1.7976931348623157e308}`,
+	`{"a":123456789012345678901234567890}`, `{"a":"1e400"}`, `{"a\"1e400":1}`, `{"a":{"b":[0,-0.5e-3,2E2]}}`,
+	`{"a":1` + strings.Repeat("0", 308) + `}`, `{"a":1` + strings.Repeat("0", 309) + `}`,
+	`{"a":0.` + strings.Repeat("0", 400) + `1}`,
 }
 
 // isJSONObject accepts exactly the details that decoding into a map

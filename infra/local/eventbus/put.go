@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -236,8 +237,39 @@ func (b *Bus) validate(ctx context.Context, e Entry) (string, string) {
 }
 
 // isJSONObject says s is one JSON object: what decoding it into a map
-// accepts (null excepted), checked without building the map.
+// accepts (null excepted), checked without building the map. Decoding
+// refuses a number beyond float64's range (1e400), which json.Valid
+// accepts, so the numbers are checked too.
 func isJSONObject(s string) bool {
 	t := strings.TrimLeft(s, " \t\r\n")
-	return t != "" && t[0] == '{' && json.Valid([]byte(s))
+	return t != "" && t[0] == '{' && json.Valid([]byte(s)) && numbersFit(t)
+}
+
+// numbersFit says every number of the valid JSON text s fits a float64 as
+// encoding/json decodes it. Only a number with an exponent or of more than
+// 300 characters can overflow, so only those are parsed.
+func numbersFit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			j, exp := i, false
+			for j < len(s) && strings.IndexByte("+-.0123456789eE", s[j]) >= 0 {
+				exp = exp || s[j] == 'e' || s[j] == 'E'
+				j++
+			}
+			if exp || j-i > 300 {
+				if _, err := strconv.ParseFloat(s[i:j], 64); err != nil {
+					return false
+				}
+			}
+			i = j - 1
+		}
+	}
+	return true
 }
