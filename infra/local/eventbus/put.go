@@ -46,12 +46,7 @@ func (b *Bus) PutEvents(ctx context.Context, entries []Entry) ([]Result, int, er
 		}
 		bus = busName(bus)
 		id := ids.UUID()
-		env, err := e.event(id, b.opts.AccountID, b.opts.Region, now)
-		if err != nil {
-			results[i] = Result{ErrorCode: "MalformedDetail", ErrorMessage: err.Error()}
-			failed++
-			continue
-		}
+		env := e.event(id, b.opts.AccountID, b.opts.Region, now)
 		results[i] = Result{EventID: id}
 		if ok, _ := b.busExists(ctx, bus); !ok {
 			b.log.WarnContext(ctx, "event for an event bus that does not exist: accepted and dropped, as EventBridge does",

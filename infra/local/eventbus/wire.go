@@ -88,12 +88,10 @@ type Event struct {
 	Detail     json.RawMessage `json:"detail"`
 }
 
-// event wraps the entry as the bus delivers it. The detail must be a JSON
-// object, as PutEvents requires; an unreadable Time is the call's time.
-func (e Entry) event(id, account, region string, now time.Time) (Event, error) {
-	if !isJSONObject(e.Detail) {
-		return Event{}, errors.New("Detail: must be a JSON object")
-	}
+// event wraps the entry, which PutEvents has validated (its detail is one
+// JSON object), as the bus delivers it; an unreadable Time is the call's
+// time.
+func (e Entry) event(id, account, region string, now time.Time) Event {
 	t := now.UTC()
 	if e.Time != "" {
 		if pt, err := time.Parse(time.RFC3339, string(e.Time)); err == nil {
@@ -107,7 +105,7 @@ func (e Entry) event(id, account, region string, now time.Time) (Event, error) {
 	return Event{
 		Version: "0", ID: id, DetailType: e.DetailType, Source: e.Source, Account: account,
 		Time: t.Format("2006-01-02T15:04:05Z"), Region: region, Resources: res, Detail: json.RawMessage(e.Detail),
-	}, nil
+	}
 }
 
 // javaString is the entry as AWS quotes it in a ValidationException: its

@@ -224,12 +224,11 @@ func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) 
 				// Stepped with a definition or role the machine no
 				// longer has: start afresh.
 				r = &run{e: e, arn: arn, name: name, smARN: smARN, start: now, input: input}
-				var err error
-				if r.m, err = e.machine(ctx, hash); err != nil {
+				m, err := e.machine(ctx, hash)
+				if err != nil {
 					return 0, 0, "", nil, err
 				}
-				r.hash, r.roleARN = hash, roleARN
-				r.deadline = asl.ExecutionDeadline(now, r.m.TimeoutSeconds())
+				r.useMachine(m, hash, roleARN)
 			}
 			r.id = e.nextID.Add(1)
 			if first == nil {

@@ -194,13 +194,17 @@ func (e *Engine) Close() error {
 // enqueue schedules execution id on a worker; r, if set, is its in-memory
 // state (a fresh start), else the worker loads it.
 func (e *Engine) enqueue(id int64, r *run) {
-	e.enqueueWith(id, r, nil)
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	e.enqueueLocked(id, r, nil)
 }
 
 // enqueueResolved schedules execution id, loaded with its task t as
 // resolveTask committed it.
 func (e *Engine) enqueueResolved(id int64, t *resolvedTask) {
-	e.enqueueWith(id, nil, t)
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	e.enqueueLocked(id, nil, t)
 }
 
 // enqueueStarted schedules the execution StartExecution just inserted, with
@@ -219,13 +223,8 @@ func (e *Engine) enqueueStarted(id int64, r *run, stops uint64) {
 	e.enqueueLocked(id, r, nil)
 }
 
-func (e *Engine) enqueueWith(id int64, r *run, t *resolvedTask) {
-	e.qmu.Lock()
-	defer e.qmu.Unlock()
-	e.enqueueLocked(id, r, t)
-}
-
-// enqueueLocked is enqueueWith with qmu held.
+// enqueueLocked schedules execution id, with its run r or the task t
+// resolved for it, if set; qmu is held.
 func (e *Engine) enqueueLocked(id int64, r *run, t *resolvedTask) {
 	if a, ok := e.active[id]; ok {
 		a.again = true

@@ -3,12 +3,10 @@ package sfn
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"loanflow/infra/local/asl"
-	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/statemachines"
 )
 
@@ -104,19 +102,9 @@ func TestDeleteWhileExecutionsEnd(t *testing.T) {
 // execution ends after the restart.
 func TestDeletingMachineAfterRestart(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "deleting.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Close(db)
+	db := testDB(t)
 	inv := &fakeInvoker{}
-	e1, err := New(db, Options{Invoker: inv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e1.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e1 := startEngine(t, db, Options{Invoker: inv})
 	arn := start(t, e1, tokenDef, "x", `{"loan":{}}`)
 	sm := "arn:aws:states:us-east-1:000000000000:stateMachine:sm-" + t.Name()
 	poll(t, "token given out", func() bool { return inv.count() == 1 && e1.activeCount() == 0 })
@@ -124,14 +112,7 @@ func TestDeletingMachineAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	e1.Close()
-	e2, err := New(db, Options{Invoker: inv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
+	e2 := startEngine(t, db, Options{Invoker: inv})
 	if x, err := e2.DescribeStateMachine(ctx, sm); err != nil || x.Status != machineDeleting {
 		t.Fatalf("after the restart: %+v %v", x, err)
 	}

@@ -71,8 +71,7 @@ func (e *Engine) firstSteps(ctx context.Context, r *run, in any) *firstCheckpoin
 	if err != nil {
 		return nil
 	}
-	r.m, r.hash, r.roleARN = m, mr.hash, mr.roleARN
-	r.deadline = asl.ExecutionDeadline(r.start, m.TimeoutSeconds())
+	r.useMachine(m, mr.hash, mr.roleARN)
 	r.begin(in, 2) // event 1 is ExecutionStarted
 	cur := r.x.StartCursor()
 	f := &firstCheckpoint{hash: mr.hash, roleARN: mr.roleARN, cur: cur, j: &r.journal}

@@ -2,14 +2,13 @@ package sfn
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"loanflow/infra/local/sqlitedb"
 )
 
+// historyTypes is h's event types, space-separated, for comparing with the
+// history a test expects.
 func historyTypes(h []HistoryEvent) string {
 	var types []string
 	for _, ev := range h {
@@ -122,11 +121,7 @@ func TestStartAfterUpdateRunsNewDefinition(t *testing.T) {
 // from there and records each event once.
 func TestStartCheckpointSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "start.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Close(db)
+	db := testDB(t)
 	def := `{"StartAt":"Prepare","States":{
 	  "Prepare":{"Type":"Pass","Result":1,"ResultPath":"$.n","Next":"Call"},
 	  "Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"n.$":"$.n"},"ResultPath":"$.r","End":true}}}`
@@ -145,14 +140,7 @@ func TestStartCheckpointSurvivesRestart(t *testing.T) {
 	}
 	e1.Close()
 	inv := &fakeInvoker{}
-	e2, err := New(db, Options{Invoker: inv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
+	e2 := startEngine(t, db, Options{Invoker: inv})
 	x := waitDone(t, e2, arn)
 	if x.Status != StatusSucceeded || *x.Output != `{"n":1,"r":{"ok":true}}` || inv.count() != 1 {
 		t.Fatalf("got %s %v after %d calls", x.Status, x.Output, inv.count())

@@ -39,8 +39,8 @@ type parkedSlot struct {
 	seq uint64
 }
 
-// stopping is called after each StopExecution's write, whatever its
-// outcome: the rows kept until then are not used.
+// stopping is called before and after each StopExecution's write,
+// whatever its outcome: the rows kept until then are not used.
 func (p *parkedRows) stopping() { p.stops.Add(1) }
 
 // keep records row, committed by a checkpoint of execution id that began

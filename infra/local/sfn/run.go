@@ -61,6 +61,13 @@ func (r *run) begin(input any, nextEventID int64) {
 	}, nextEventID)
 }
 
+// useMachine sets the definition, its hash and the role r runs with, and
+// its deadline from the definition's TimeoutSeconds.
+func (r *run) useMachine(m *asl.Machine, hash, roleARN string) {
+	r.m, r.hash, r.roleARN = m, hash, roleARN
+	r.deadline = asl.ExecutionDeadline(r.start, m.TimeoutSeconds())
+}
+
 // closedAs returns r as its close f committed it (see closedExecution).
 func (r *run) closedAs(f *finishing) *closedExecution {
 	stop := time.Unix(0, f.stopNS)

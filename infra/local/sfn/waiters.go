@@ -128,21 +128,14 @@ type closedExecution struct {
 // its own (the pointers too), so that callers may keep or change it.
 func (x *closedExecution) describe(now time.Time) *Execution {
 	d := x.Execution
-	d.Output, d.Error, d.Cause = copyStr(d.Output), copyStr(d.Error), copyStr(d.Cause)
-	d.StopDate, d.RedriveDate = copyTime(d.StopDate), copyTime(d.RedriveDate)
+	d.Output, d.Error, d.Cause = copyOf(d.Output), copyOf(d.Error), copyOf(d.Cause)
+	d.StopDate, d.RedriveDate = copyOf(d.StopDate), copyOf(d.RedriveDate)
 	d.RedriveStatus, d.RedriveStatusReason = redrivable(d.Status, d.StopDate, d.RedriveCount, x.nextEvent, now)
 	return &d
 }
 
-func copyStr(p *string) *string {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
-}
-
-func copyTime(p *time.Time) *time.Time {
+// copyOf returns a pointer to a copy of *p (nil for nil).
+func copyOf[T any](p *T) *T {
 	if p == nil {
 		return nil
 	}

@@ -2,12 +2,11 @@ package sfn
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"loanflow/infra/local/asl"
-	"loanflow/infra/local/sqlitedb"
 	"loanflow/infra/statemachines"
 )
 
@@ -95,30 +94,21 @@ func countSuffix(h []HistoryEvent, suffix string) int {
 // history after the restart has each event once.
 func TestRequestResponseReplay(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "replay.db")
-	db, err := sqlitedb.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Close(db)
+	db := testDB(t)
 	def := `{"StartAt":"Prepare","States":{
 	  "Prepare":{"Type":"Pass","Result":{"n":1},"Next":"First"},
 	  "First":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"step":1},"ResultPath":"$.first","Next":"Second"},
 	  "Second":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"step":2},"ResultPath":"$.second","End":true}}}`
 	block := make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(block) })
 	inv1 := &fakeInvoker{answer: func(call asl.TaskCall, _ int) (any, error) {
 		if call.StateName == "Second" {
 			<-block
 		}
 		return map[string]any{"state": call.StateName}, nil
 	}}
-	e1, err := New(db, Options{Invoker: inv1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e1.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e1 := startEngine(t, db, Options{Invoker: inv1})
+	t.Cleanup(unblock) // runs before e1's close, which waits for the blocked call
 	sm, _, err := e1.CreateStateMachine(ctx, "chain", def, "arn:aws:iam::000000000000:role/r", "STANDARD")
 	if err != nil {
 		t.Fatal(err)
@@ -136,16 +126,9 @@ func TestRequestResponseReplay(t *testing.T) {
 	}
 	// Crash while Second is in flight: a second engine on the same file.
 	inv2 := &fakeInvoker{}
-	e2, err := New(db, Options{Invoker: inv2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
+	e2 := startEngine(t, db, Options{Invoker: inv2})
 	x := waitDone(t, e2, arn)
-	close(block)
+	unblock()
 	e1.Close()
 	if x.Status != StatusSucceeded || !strings.Contains(*x.Output, `"first":{"state":"First"}`) {
 		t.Fatalf("got %s %v", x.Status, x.Output)
@@ -164,38 +147,21 @@ func TestRequestResponseReplay(t *testing.T) {
 // runs the execution again from its last checkpoint: the call is made once
 // more, and the history has its events once.
 func TestRequestResponseReplayWithoutCheckpoint(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "replay.db")
-	db, err := sqlitedb.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Close(db)
+	db := testDB(t)
 	def := `{"StartAt":"Prepare","States":{
 	  "Prepare":{"Type":"Pass","Result":{"n":1},"ResultPath":"$.prepared","Next":"Call"},
 	  "Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"n.$":"$.prepared.n"},"End":true}}}`
 	block := make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(block) })
 	inv1 := &fakeInvoker{answer: func(asl.TaskCall, int) (any, error) { <-block; return nil, nil }}
-	e1, err := New(db, Options{Invoker: inv1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e1.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e1 := startEngine(t, db, Options{Invoker: inv1})
+	t.Cleanup(unblock) // runs before e1's close, which waits for the blocked call
 	arn := start(t, e1, def, "once", `{}`)
 	poll(t, "the call in flight", func() bool { return inv1.count() == 1 })
 	inv2 := &fakeInvoker{}
-	e2, err := New(db, Options{Invoker: inv2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
+	e2 := startEngine(t, db, Options{Invoker: inv2})
 	x := waitDone(t, e2, arn)
-	close(block)
+	unblock()
 	e1.Close()
 	if x.Status != StatusSucceeded {
 		t.Fatalf("got %s %v %v", x.Status, x.Error, x.Cause)
@@ -204,12 +170,8 @@ func TestRequestResponseReplayWithoutCheckpoint(t *testing.T) {
 		t.Fatalf("after the crash %d calls (%v), want the call once with its parameters", inv2.count(), inv2.calls)
 	}
 	h := historyOf(t, e2, arn)
-	var types []string
-	for _, ev := range h {
-		types = append(types, ev.Type)
-	}
 	want := "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered TaskScheduled TaskStarted TaskSucceeded TaskStateExited ExecutionSucceeded"
-	if got := strings.Join(types, " "); got != want {
+	if got := historyTypes(h); got != want {
 		t.Fatalf("history %s\nwant    %s", got, want)
 	}
 }
