@@ -61,6 +61,24 @@ func (rs *restartable) crash() {
 	rs.open()
 }
 
+// savedAt counts the nested threads whose checkpoint has them at state in
+// phase ("wait" for a Wait state asleep, "token" for a task waiting for its
+// token). Tests wait on it before a crash, not on the clock's timers: a
+// thread sets its timer only after its checkpoint, and the engine's
+// scheduler holds a timer of its own (the execution's deadline), so a
+// count of timers can be reached while a thread has invoked a task whose
+// result is not yet checkpointed, and a crash then runs that task again.
+func (rs *restartable) savedAt(state, phase string) int {
+	rs.t.Helper()
+	var n int
+	err := rs.db.QueryRow(`SELECT COUNT(*) FROM sfn_threads WHERE status = 'RUNNING'
+		AND json_extract(cursor, '$.s') = ? AND json_extract(cursor, '$.p') = ?`, state, phase).Scan(&n)
+	if err != nil {
+		rs.t.Fatalf("read thread checkpoints: %v", err)
+	}
+	return n
+}
+
 // callsByItem counts the invocations of state name by the item they carried.
 func (f *fakeInvoker) callsByItem(name string) map[string]int {
 	f.mu.Lock()
@@ -90,7 +108,7 @@ func TestMapIterationsAreCheckpointed(t *testing.T) {
 		items[i] = fmt.Sprintf(`{"id":%d}`, i)
 	}
 	arn := start(t, rs.e, def, "fan", `{"items":[`+strings.Join(items, ",")+`]}`)
-	poll(t, "four iterations asleep", func() bool { return rs.clock.Timers() >= 4 && inv.count() == 4 })
+	poll(t, "four iterations saved asleep", func() bool { return rs.savedAt("Nap", "wait") == 4 && inv.count() == 4 })
 
 	rs.crash()
 	poll(t, "the same four asleep again", func() bool { return rs.clock.Timers() >= 4 })
@@ -137,7 +155,9 @@ func TestNestedTokensAndParallelBranchesSurviveARestart(t *testing.T) {
 	    "Send":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"item.$":"$"},"ResultSelector":{"sent.$":"$.ok"},"Next":"Nap"},
 	    "Nap":{"Type":"Wait","Seconds":60,"End":true}}}}}}]}}}`
 	arn := start(t, rs.e, def, "both", `{"items":[1,2,3]}`)
-	poll(t, "token sent and items asleep", func() bool { return inv.count() == 4 && rs.clock.Timers() >= 3 })
+	poll(t, "token sent and items saved asleep", func() bool {
+		return inv.count() == 4 && rs.savedAt("Ask", "token") == 1 && rs.savedAt("Nap", "wait") == 3
+	})
 	token := inv.tokenOf("Ask")
 
 	rs.stop()
@@ -164,7 +184,7 @@ func TestNestedTokensAndParallelBranchesSurviveARestart(t *testing.T) {
 		t.Fatalf("got %s %v %v %v", x.Status, x.Error, x.Cause, x.Output)
 	}
 	if n := inv.count(); n != 4 {
-		t.Fatalf("%d invocations, want 4 (nothing run again)", n)
+		t.Fatalf("%d invocations (%v, %v), want 4 (nothing run again)", n, inv.callsByItem("Send"), inv.callsByItem("Ask"))
 	}
 }
 
@@ -177,7 +197,7 @@ func TestHistoryIdsStayUniqueAcrossARestart(t *testing.T) {
 	    "Send":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"item.$":"$"},"Next":"Nap"},
 	    "Nap":{"Type":"Wait","Seconds":60,"End":true}}}}}}`
 	arn := start(t, rs.e, def, "ids", `[1,2,3,4,5]`)
-	poll(t, "iterations asleep", func() bool { return rs.clock.Timers() >= 5 })
+	poll(t, "iterations saved asleep", func() bool { return rs.savedAt("Nap", "wait") == 5 })
 	rs.crash()
 	poll(t, "asleep again", func() bool { return rs.clock.Timers() >= 5 })
 	rs.clock.Advance(2 * time.Minute)
