@@ -192,9 +192,13 @@ func runCase(t testing.TB, c *suiteCase) (failure string) {
 	if err != nil {
 		return checkError(c, err)
 	}
-	opts := &Options{Timeout: 10 * time.Second}
+	// A case's time limit guards against a runaway evaluation: no case that
+	// has one expects a timeout (those that fail expect a depth error), so
+	// it may be scaled for the race detector's slowdown without changing
+	// what a case checks. Options.Timeout has tests of its own.
+	opts := &Options{Timeout: 10 * time.Second * raceSlowdown}
 	if c.TimeLimit > 0 {
-		opts.Timeout = time.Duration(c.TimeLimit) * time.Millisecond
+		opts.Timeout = time.Duration(c.TimeLimit) * time.Millisecond * raceSlowdown
 	}
 	if c.Depth > 0 {
 		opts.MaxDepth = c.Depth
