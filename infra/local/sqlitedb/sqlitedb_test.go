@@ -642,3 +642,89 @@ func TestTempStoreIsMemory(t *testing.T) {
 		t.Fatalf("temp_store = %d, %v; want 2 (MEMORY)", mode, err)
 	}
 }
+
+// On a full disk SQLite rolls back a batch's whole transaction under the
+// write that needed room. The writes before it ran and are told their
+// changes did not commit; the writes after it never ran, and run in the
+// next batch instead of failing for the other write's cause.
+func TestWritesABatchNeverReachedRunInTheNext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "full.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL); INSERT INTO kv VALUES ('a', 0), ('b', 0);
+		CREATE TABLE big (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	if err := db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	closeDB(t, db)
+	db, err = Open(path, MaxPageCount(pages))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeDB(t, db) })
+	w := WriterOf(db)
+
+	release := holdWriter(w)
+	runs := map[string]*atomic.Int32{"before": {}, "big": {}, "after": {}}
+	results := map[string]chan error{}
+	for _, k := range []string{"before", "big", "after"} {
+		results[k] = make(chan error, 1)
+		queued := len(results)
+		go func() {
+			results[k] <- w.Write(context.Background(), k, func(tx *sql.Tx) error {
+				runs[k].Add(1)
+				if k == "big" {
+					_, err := tx.Exec(`INSERT INTO big VALUES (randomblob(100000))`)
+					return err
+				}
+				_, err := tx.Exec(`UPDATE kv SET v = v + 1 WHERE k = ?`, map[string]string{"before": "a", "after": "b"}[k])
+				return err
+			})
+		}()
+		// Queue them in this order behind the held write.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			w.mu.Lock()
+			n := len(w.queue)
+			w.mu.Unlock()
+			if n == queued {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d writes queued, want %d", n, queued)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	if err := <-results["big"]; !IsStorageFailure(err) {
+		t.Fatalf("big: %v, want a storage failure (full)", err)
+	}
+	if err := <-results["before"]; err == nil || !strings.Contains(err.Error(), "not committed") {
+		t.Fatalf("before: %v, want not committed", err)
+	}
+	if err := <-results["after"]; err != nil {
+		t.Fatalf("after: %v, want it committed in the next batch", err)
+	}
+	// Each ran once: "after" only in the next batch, never in the aborted one.
+	for k := range runs {
+		if got := runs[k].Load(); got != 1 {
+			t.Errorf("%s ran %d times, want once", k, got)
+		}
+	}
+	var a, b int
+	if err := db.QueryRow(`SELECT (SELECT v FROM kv WHERE k = 'a'), (SELECT v FROM kv WHERE k = 'b')`).Scan(&a, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a != 0 || b != 1 {
+		t.Fatalf("a = %d, b = %d; want 0 (rolled back) and 1 (committed after)", a, b)
+	}
+}

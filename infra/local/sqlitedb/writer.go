@@ -224,21 +224,42 @@ func (w *Writer) release() {
 	}
 }
 
-// abort ends a batch whose transaction is gone under it. Callers cannot
-// interrupt statements (cachingConn runs them to their end), so this is
-// SQLite failing (an I/O error, a full disk): nothing of the batch has
-// committed, and every write is told so. Writes are not run again: a write
-// may keep state of its own (the engine's pending history) that a second
-// run would not see.
+// abort ends a batch whose transaction is gone under it at its write i.
+// Callers cannot interrupt statements (cachingConn runs them to their end),
+// so this is SQLite failing (an I/O error, a full disk, on which SQLite
+// rolls back the whole transaction): nothing of the batch has committed.
+// Write i and those before it ran, and are told so; they are not run again,
+// for a write may keep state of its own (the engine's pending history) that
+// a second run would not see. The writes after i never ran: they go back to
+// the head of the queue, for the next batch, instead of failing for another
+// write's cause (a write that frees room on a full disk would otherwise
+// fail whenever it shared a batch with one that needs room).
 func (w *Writer) abort(tx *sql.Tx, batch []*writeReq, i int, err error) {
 	_ = tx.Rollback()
-	for j, r := range batch {
+	for j, r := range batch[:i+1] {
 		if j == i {
 			r.done <- err
 			continue
 		}
 		r.done <- fmt.Errorf("%s: not committed: the transaction was rolled back under its batch: %w", r.op, err)
 	}
+	w.requeue(batch[i+1:])
+}
+
+// requeue puts writes taken for a batch but never run back at the head of
+// the queue, in their order. A caller whose context ends meanwhile may
+// abandon them again. Called on the draining goroutine, which takes them
+// next.
+func (w *Writer) requeue(rs []*writeReq) {
+	if len(rs) == 0 {
+		return
+	}
+	for _, r := range rs {
+		r.state.Store(reqQueued)
+	}
+	w.mu.Lock()
+	w.queue = append(append(make([]*writeReq, 0, len(rs)+len(w.queue)), rs...), w.queue...)
+	w.mu.Unlock()
 }
 
 // run calls fn, turning a panic into an error: the Writer serves every
