@@ -132,21 +132,25 @@ func (watchedBody) Close() error { return nil }
 // body, never the caller's stream (which the SDK rewinds for its retry).
 func TestLoopbackHandlerAfterTheDeadlineReadsItsOwnBody(t *testing.T) {
 	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
 	got := make(chan string, 1)
 	h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
 		<-release
 		b, _ := io.ReadAll(r.Body)
 		got <- string(b)
 	})
 	var returned, late atomic.Bool
 	for _, length := range []int64{7, -1} { // declared, and unknown
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		// The deadline passes once the handler runs, not after a time: on
+		// a slow machine a timer could pass it before the call reached
+		// the handler, which would then never run.
+		ctx := deadlineAfter(entered)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1:4566/slow", nil)
 		req.Body, req.ContentLength = watchedBody{r: strings.NewReader(`{"a":1}`), returned: &returned, late: &late}, length
 		returned.Store(false)
 		_, err := newLoopback(h, roundTripFunc(toNext)).RoundTrip(req)
 		returned.Store(true)
-		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want the deadline", err)
 		}
@@ -155,6 +159,34 @@ func TestLoopbackHandlerAfterTheDeadlineReadsItsOwnBody(t *testing.T) {
 			t.Fatalf("Content-Length %d: the late handler read %q (the caller's body after it returned: %v)", length, b, late.Load())
 		}
 	}
+}
+
+// passedDeadline is a context whose deadline passes when done is closed.
+type passedDeadline struct {
+	context.Context
+	done chan struct{}
+}
+
+func (c passedDeadline) Done() <-chan struct{} { return c.done }
+
+func (c passedDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// deadlineAfter returns a context whose deadline passes once signal has
+// sent once.
+func deadlineAfter(signal <-chan struct{}) context.Context {
+	c := passedDeadline{Context: context.Background(), done: make(chan struct{})}
+	go func() {
+		<-signal
+		close(c.done)
+	}()
+	return c
 }
 
 // A body is read whole whether its declared length is right, short or long.

@@ -90,7 +90,34 @@ func TestMapIterationsSendOnceAcrossAKill(t *testing.T) {
 		}
 		total += receive(1)
 	}
-	time.Sleep(time.Second) // the wave's checkpoints are written well before its Wait ends
+	// A message out is not yet a checkpoint: wait until the ten
+	// iterations that sent have been saved in their Wait (an iteration's
+	// WaitStateEntered is written with its checkpoint), then kill at once,
+	// well before the second wave's 3 s Waits end and a third wave sends.
+	for napping := 0; napping < 2*conc; {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d iterations saved in their Wait after 60 s", napping)
+		}
+		napping = 0
+		var token *string
+		for {
+			h, err := c.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: x.ExecutionArn, MaxResults: 1000, NextToken: token})
+			if err != nil {
+				t.Fatalf("history: %v", err)
+			}
+			for _, ev := range h.Events {
+				if ev.Type == sfntypes.HistoryEventTypeWaitStateEntered {
+					napping++
+				}
+			}
+			if token = h.NextToken; token == nil {
+				break
+			}
+		}
+		if napping < 2*conc {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	st.kill()
 	st.start(ctx, c.sfn, false)
 

@@ -124,7 +124,9 @@ func TestSQSMappingHonoursBatchItemFailuresAndRedrive(t *testing.T) {
 	}
 	m := &functions.SQSMapping{Queue: "q", Function: fn, BatchSize: 10, MaxConcurrency: 2, ReportBatchItemFailures: true, Log: quiet()}
 	go m.Run(ctx, b)
-	deadline := time.Now().Add(5 * time.Second)
+	// Two 1 s visibility timeouts pass on the way: a generous deadline,
+	// which the poll leaves as soon as the poison message is in the DLQ.
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		dlq, _ := b.QueueStats(ctx, "dlq")
 		q, _ := b.QueueStats(ctx, "q")

@@ -16,11 +16,13 @@ import (
 
 // With a batching window, messages that arrive within it reach the function
 // in one batch; without one, the first receive's messages are invoked at once.
+// The window is long and the batch two messages, so that a full batch, not
+// the end of the window, invokes it: a stalled test cannot miss the window.
 func TestSQSMappingBatchingWindowFillsABatch(t *testing.T) {
 	for _, tc := range []struct {
 		window      time.Duration
 		wantBatches int
-	}{{time.Second, 1}, {0, 2}} {
+	}{{time.Minute, 1}, {0, 2}} {
 		t.Run(tc.window.String(), func(t *testing.T) {
 			db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "s.db"))
 			if err != nil {
@@ -45,7 +47,7 @@ func TestSQSMappingBatchingWindowFillsABatch(t *testing.T) {
 				batches = append(batches, len(ev.Records))
 				return nil
 			}})
-			m := &functions.SQSMapping{Queue: "q", Function: fn, BatchSize: 10, MaxBatchingWindow: tc.window, MaxConcurrency: 2, Log: quiet()}
+			m := &functions.SQSMapping{Queue: "q", Function: fn, BatchSize: 2, MaxBatchingWindow: tc.window, MaxConcurrency: 2, Log: quiet()}
 			go m.Run(ctx, b)
 			if _, err := b.Send(ctx, "q", sqs.NewMessage{Body: "first"}); err != nil {
 				t.Fatal(err)

@@ -115,8 +115,10 @@ func TestMapIterationsAreCheckpointed(t *testing.T) {
 	if n := inv.count(); n != 4 {
 		t.Fatalf("after the restart %d sends, want the 4 from before (none again)", n)
 	}
-	// Let every wait end, as many times as iterations start.
-	for i := 0; i < 20 && status(t, rs.e, arn).Status == "RUNNING"; i++ {
+	// Let every wait end, as many times as iterations start: a wave sets
+	// its timers after the clock has moved, so the clock moves until the
+	// execution ends (bounded in wall time, not in turns).
+	for deadline := time.Now().Add(30 * time.Second); status(t, rs.e, arn).Status == "RUNNING" && time.Now().Before(deadline); {
 		rs.clock.Advance(2 * time.Minute)
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -3,6 +3,7 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"modernc.org/sqlite"
 )
 
 // closeDB closes db with Close and fails the test if that fails.
@@ -341,11 +344,29 @@ func TestWriterCheckpointsBesideTheCommits(t *testing.T) {
 	}
 }
 
+// registerOnce registers cancel_caller_at(x, n) on the driver, for new
+// connections: it returns x and, when x = n, calls the CancelFunc in
+// callerCancel.
+var (
+	registerOnce sync.Once
+	callerCancel atomic.Value
+)
+
 // A caller's context that ends while its statement runs must not interrupt
 // the statement: SQLite would roll back the whole transaction, which holds
 // the other writes of the batch. The statement runs to its end and the batch
 // commits.
 func TestCallerCancellationDoesNotBreakABatch(t *testing.T) {
+	registerOnce.Do(func() {
+		if err := baseDriver.RegisterScalarFunction("cancel_caller_at", 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			if args[0] == args[1] {
+				callerCancel.Load().(context.CancelFunc)()
+			}
+			return args[0], nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	db := open(t)
 	if _, err := db.Exec(`CREATE TABLE big (x INTEGER)`); err != nil {
 		t.Fatal(err)
@@ -360,6 +381,7 @@ func TestCallerCancellationDoesNotBreakABatch(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	callerCancel.Store(cancel)
 	const rows = 300_000
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
@@ -369,8 +391,11 @@ func TestCallerCancellationDoesNotBreakABatch(t *testing.T) {
 			if _, err := tx.Exec(`INSERT INTO kv VALUES ('B', 1)`); err != nil {
 				return err
 			}
-			time.AfterFunc(5*time.Millisecond, cancel) // while the next statement runs
-			_, err := tx.ExecContext(ctx, `INSERT INTO big WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < ?) SELECT x FROM c`, rows)
+			// The caller gives up while the statement runs: the statement
+			// itself cancels the context at its 1,000th row (a timer could
+			// fire before it starts, on a slow machine).
+			_, err := tx.ExecContext(ctx, `INSERT INTO big WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < ?)
+				SELECT cancel_caller_at(x, 1000) FROM c`, rows)
 			return err
 		},
 		insert("C"),
@@ -384,6 +409,9 @@ func TestCallerCancellationDoesNotBreakABatch(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
+	if ctx.Err() == nil {
+		t.Fatal("the statement did not cancel its caller's context")
+	}
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("write %d: %v", i, err)
@@ -479,7 +507,12 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(2 * time.Second)
+	// Run until enough writes have gone past the frame limit, not for a
+	// fixed time: a busy machine makes fewer writes a second, and a test
+	// that then skipped would check nothing there.
+	for deadline := time.Now().Add(90 * time.Second); writes.Load() < 3000 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	stop.Store(true)
 	wg.Wait()
 	fi, err := os.Stat(path + "-wal")
@@ -488,8 +521,8 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 	}
 	restarts := w.ckpt.restarts.Load()
 	t.Logf("%d writes, %d RESTART checkpoints, WAL file %d MB", writes.Load(), restarts, fi.Size()>>20)
-	if writes.Load() < 2000 {
-		t.Skipf("only %d writes: too few to tell", writes.Load())
+	if writes.Load() < 3000 {
+		t.Fatalf("only %d writes in 90 s", writes.Load())
 	}
 	if restarts == 0 {
 		t.Fatalf("%d writes past a %d-frame limit and no RESTART checkpoint finished", writes.Load(), 500)

@@ -19,7 +19,11 @@ const driverName = "sqlite-stmtcache"
 // but a bound keeps a mistake from growing memory.
 const maxCachedStmts = 256
 
-func init() { sql.Register(driverName, cachingDriver{base: &sqlite.Driver{}}) }
+// baseDriver is modernc's driver under the cache; tests register SQL
+// functions on it.
+var baseDriver = &sqlite.Driver{}
+
+func init() { sql.Register(driverName, cachingDriver{base: baseDriver}) }
 
 // cachingDriver wraps modernc's driver. database/sql prepares, runs and
 // finalizes a statement for every Exec and Query that is not made on a
