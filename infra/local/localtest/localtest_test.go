@@ -30,14 +30,16 @@ func TestPollReturnsTheErrorDoneWith(t *testing.T) {
 func TestPollTimesOutNamingTheLastState(t *testing.T) {
 	n := 0
 	start := time.Now()
-	err := Poll(context.Background(), 50*time.Millisecond, 5*time.Millisecond, "it", func() (bool, error) {
+	// 200 ms at a 5 ms interval: a stall long enough to skip every call
+	// after the first is then far less likely than with 50 ms.
+	err := Poll(context.Background(), 200*time.Millisecond, 5*time.Millisecond, "it", func() (bool, error) {
 		n++
 		return false, fmt.Errorf("state %d", n)
 	})
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "it: ") || !strings.Contains(err.Error(), fmt.Sprintf("(last: state %d)", n)) {
 		t.Fatalf("Poll = %v, want a deadline error naming state %d", err, n)
 	}
-	if d := time.Since(start); d < 50*time.Millisecond || n < 2 {
+	if d := time.Since(start); d < 200*time.Millisecond || n < 2 {
 		t.Fatalf("gave up after %v and %d calls", d, n)
 	}
 }
