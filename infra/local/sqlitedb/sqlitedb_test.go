@@ -507,10 +507,12 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 			}
 		}()
 	}
-	// Run until enough writes have gone past the frame limit, not for a
-	// fixed time: a busy machine makes fewer writes a second, and a test
-	// that then skipped would check nothing there.
-	for deadline := time.Now().Add(90 * time.Second); writes.Load() < 3000 && time.Now().Before(deadline); {
+	// Run until three RESTART checkpoints have finished under the steady
+	// readers, not for a fixed time: a busy machine (or the race
+	// detector) makes fewer writes a second, and a test that then skipped
+	// would check nothing there. Each write adds a frame or two, so a
+	// 500-frame limit is passed every few hundred writes.
+	for deadline := time.Now().Add(120 * time.Second); w.ckpt.restarts.Load() < 3 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop.Store(true)
@@ -521,9 +523,6 @@ func TestWALStaysBoundedUnderSteadyReadsAndWrites(t *testing.T) {
 	}
 	restarts := w.ckpt.restarts.Load()
 	t.Logf("%d writes, %d RESTART checkpoints, WAL file %d MB", writes.Load(), restarts, fi.Size()>>20)
-	if writes.Load() < 3000 {
-		t.Fatalf("only %d writes in 90 s", writes.Load())
-	}
 	if restarts == 0 {
 		t.Fatalf("%d writes past a %d-frame limit and no RESTART checkpoint finished", writes.Load(), 500)
 	}
