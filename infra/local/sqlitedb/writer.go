@@ -228,9 +228,9 @@ func (w *Writer) release() {
 // Callers cannot interrupt statements (cachingConn runs them to their end),
 // so this is SQLite failing (an I/O error, a full disk, on which SQLite
 // rolls back the whole transaction): nothing of the batch has committed.
-// Write i and those before it ran, and are told so; they are not run again,
-// for a write may keep state of its own (the engine's pending history) that
-// a second run would not see. The writes after i never ran: they go back to
+// Write i (whose statement or savepoint failed) and those before it are
+// told so and not run again: a write that ran may keep state of its own
+// (the engine's pending history) that a second run would not see. The writes after i never ran: they go back to
 // the head of the queue, for the next batch, instead of failing for another
 // write's cause (a write that frees room on a full disk would otherwise
 // fail whenever it shared a batch with one that needs room).
