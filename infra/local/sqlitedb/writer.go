@@ -230,10 +230,11 @@ func (w *Writer) release() {
 // rolls back the whole transaction): nothing of the batch has committed.
 // Write i (whose statement or savepoint failed) and those before it are
 // told so and not run again: a write that ran may keep state of its own
-// (the engine's pending history) that a second run would not see. The writes after i never ran: they go back to
-// the head of the queue, for the next batch, instead of failing for another
-// write's cause (a write that frees room on a full disk would otherwise
-// fail whenever it shared a batch with one that needs room).
+// (the engine's pending history) that a second run would not see. The
+// writes after i never ran: they go back to the head of the queue, for the
+// next batch, instead of failing for another write's cause (a write that
+// frees room on a full disk would otherwise fail whenever it shared a batch
+// with one that needs room).
 func (w *Writer) abort(tx *sql.Tx, batch []*writeReq, i int, err error) {
 	_ = tx.Rollback()
 	for j, r := range batch[:i+1] {
