@@ -25,6 +25,42 @@ const (
 	maxNestingLevels = 32
 )
 
+// maxRequestDepth bounds how deep a request body's JSON may nest before it
+// is decoded. An attribute value within maxNestingLevels is at most
+// 2*maxNestingLevels JSON levels deep ({"M":{...}} and {"L":[...]} take two
+// levels each, a set's array one) and sits at most 6 levels inside a request
+// (BatchWriteItem: RequestItems, the table's list, its element, PutRequest,
+// Item); 2 more are margin. A deeper body holds a value past the limit,
+// which validate refuses anyway; refusing it first matters because decoding
+// costs the depth times the size: encoding/json decodes each level's value
+// again from its text, so a 44 KB value nested 4,900 levels took 3.5 s and
+// eight of them at once took 5 GB.
+const maxRequestDepth = 2*maxNestingLevels + 8
+
+// jsonDeeper reports whether the JSON text data nests objects and arrays
+// more than limit deep. It reads data once, stops at the first level past
+// limit, and needs no valid JSON (the decoder judges that afterwards).
+func jsonDeeper(data []byte, limit int) bool {
+	depth := 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			if depth++; depth > limit {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
+}
+
 // msgNesting is DynamoDB's answer to a value nested deeper than 32 levels
 // (wording from DynamoDB Local's error table and the floci emulator's
 // conformance tests; the second part could not be checked against AWS).

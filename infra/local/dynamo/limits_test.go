@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -625,5 +626,68 @@ func TestStoredItemsReadLeniently(t *testing.T) {
 	all, err = s.Scan(ctx, &ScanInput{TableName: "tbl"})
 	if err != nil || all.Count != 3 {
 		t.Errorf("Scan at the end = %+v, %v", all, err)
+	}
+}
+
+// TestDeepRequestRefusedBeforeDecoding sends, through the JSON protocol, a
+// value nested 4,900 levels (44 KB): before it was refused at once, decoding
+// it cost the depth times the size (3.5 s, hundreds of MB). The allocation
+// bound below is far under what that decoding took, and far over what a
+// refusal takes. The deepest request DynamoDB accepts, a set at level 32 in
+// a BatchWriteItem, still goes through.
+func TestDeepRequestRefusedBeforeDecoding(t *testing.T) {
+	s := limitsStore(t)
+	ctx := context.Background()
+	h := s.handlers()
+	deep := `{"TableName":"tbl","Item":{"pk":{"S":"k"},"sk":{"N":"1"},"d":` +
+		strings.Repeat(`{"L":[`, 4900) + `{"S":"x"}` + strings.Repeat(`]}`, 4900) + `}}`
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := h["PutItem"](ctx, []byte(deep))
+	runtime.ReadMemStats(&after)
+	wantAWSValidation(t, err, msgNesting, "PutItem, 4,900 levels")
+	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+		t.Errorf("refusing a %d-byte request allocated %d bytes", len(deep), n)
+	}
+
+	// Levels 1 to 31 are lists, level 32 a string set: 64 JSON levels, 6
+	// inside the request.
+	value := strings.Repeat(`{"L":[`, 31) + `{"SS":["a"]}` + strings.Repeat(`]}`, 31)
+	batch := `{"RequestItems":{"tbl":[{"PutRequest":{"Item":{"pk":{"S":"b"},"sk":{"N":"1"},"d":` + value + `}}}]}}`
+	if !jsonDeeper([]byte(batch), 69) || jsonDeeper([]byte(batch), 70) {
+		t.Fatalf("the batch is not 70 levels deep")
+	}
+	if _, err := h["BatchWriteItem"](ctx, []byte(batch)); err != nil {
+		t.Fatalf("BatchWriteItem with a set at level 32: %v", err)
+	}
+	out, err := s.GetItem(ctx, &GetItemInput{TableName: "tbl", Key: Item{"pk": S("b"), "sk": N("1")}})
+	if err != nil || out.Item["d"].Type != TypeL {
+		t.Fatalf("GetItem = %v, %v", out, err)
+	}
+	// One level more is refused, by the nesting check after decoding.
+	value = `{"L":[` + value + `]}`
+	_, err = h["PutItem"](ctx, []byte(`{"TableName":"tbl","Item":{"pk":{"S":"c"},"sk":{"N":"1"},"d":`+value+`}}`))
+	wantAWSValidation(t, err, msgNesting, "PutItem, a set at level 33")
+}
+
+func TestJSONDeeper(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		limit int
+		want  bool
+	}{
+		{`{}`, 1, false},
+		{`{}`, 0, true},
+		{`[[1],[2]]`, 2, false},
+		{`[[[1]]]`, 2, true},
+		{`{"a":"[[[[{{{{"}`, 1, false}, // brackets in a string
+		{`{"a":"\"[[[["}`, 1, false},   // an escaped quote does not end the string
+		{`{"a":"\\"}`, 1, false},       // an escaped backslash does
+		{`["\\",[[[]]]]`, 3, true},     // and what follows is counted
+		{`{"a":"unterminated [[[[`, 1, false},
+	} {
+		if got := jsonDeeper([]byte(c.in), c.limit); got != c.want {
+			t.Errorf("jsonDeeper(%s, %d) = %v, want %v", c.in, c.limit, got, c.want)
+		}
 	}
 }

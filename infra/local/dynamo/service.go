@@ -74,9 +74,14 @@ func Operations() []string {
 }
 
 // op adapts a typed handler: it decodes the request (attribute value errors
-// are ValidationExceptions) and maps errors to AWS's.
+// are ValidationExceptions) and maps errors to AWS's. A body nested deeper
+// than any request whose values nest within DynamoDB's 32 levels is refused
+// before it is decoded (see maxRequestDepth).
 func op[In, Out any](fn func(ctx context.Context, in *In) (Out, error)) awsjson.Operation {
 	return func(ctx context.Context, body []byte) (any, error) {
+		if jsonDeeper(body, maxRequestDepth) {
+			return nil, toAWS(validation("%s", msgNesting))
+		}
 		var in In
 		if err := json.Unmarshal(body, &in); err != nil {
 			var e *Error
