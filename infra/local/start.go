@@ -98,7 +98,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if !opts.FunctionsOverSockets {
 		s.loop.target.handler.Store(&handler)
 	}
-	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	s.server = newHTTPServer(handler)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -155,4 +155,19 @@ func (s *Stack) buildServices(ctx context.Context, endpoint string, opts Options
 	hub.Executions = s.Engine // state machines as rule targets
 	hub.Topics = s.Topics     // SNS topics as rule targets
 	return nil
+}
+
+// requestReadTimeout bounds how long a client may take to send a whole
+// request, body included.
+var requestReadTimeout = 30 * time.Second
+
+// newHTTPServer is the stack's HTTP server. ReadHeaderTimeout bounds a
+// request's headers and ReadTimeout all of it: with only the first, a client
+// that declared a body and sent it a byte at a time held its connection, and
+// the buffer set aside for the body it declared, for as long as it liked.
+// The server lifts the deadline once the body has been read (to watch for
+// the client going away), so a handler's own time, an SQS long poll, is not
+// bounded by it.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: requestReadTimeout}
 }

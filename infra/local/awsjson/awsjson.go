@@ -22,6 +22,12 @@ import (
 // MaxBody is the largest request body accepted (AWS payload limits are far below).
 const MaxBody = 8 << 20
 
+// maxPresized bounds the buffer set aside up front for a body's declared
+// length; a longer body grows its buffer as it arrives. (A client that
+// declared 8 MiB and then sent nothing held 8 MiB of heap until its body
+// timed out.) Every AWS payload limit is below it.
+const maxPresized = 1 << 20
+
 // Error is an AWS-style error: a code such as ValidationException, a message and
 // the HTTP status. QueryCode, when set, is sent in x-amzn-query-error for
 // services whose SDKs are query-compatible (SQS).
@@ -117,7 +123,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, taken := reqbody.Take(r.Body, MaxBody)
 	if !taken {
 		var err error
-		body, err = reqbody.Read(http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength, MaxBody)
+		body, err = reqbody.Read(http.MaxBytesReader(w, r.Body, MaxBody), r.ContentLength, maxPresized)
 		if err != nil {
 			fail(Errorf("SerializationException", "read request body: %v", err))
 			return
