@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"loanflow/consumers/lambdalog"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -69,18 +71,18 @@ func (d *DynamoStore) Put(ctx context.Context, r Record) (Record, bool, error) {
 	}
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) {
-		return Record{}, false, fmt.Errorf("put %s: %w", r.CallbackID, err)
+		return Record{}, false, fmt.Errorf("put %s: %w", lambdalog.ID(r.CallbackID), err)
 	}
 	if len(ccf.Item) > 0 {
 		old, err := unmarshal(ccf.Item)
 		if err != nil {
-			return Record{}, false, fmt.Errorf("put %s: existing: %w", r.CallbackID, err)
+			return Record{}, false, fmt.Errorf("put %s: existing: %w", lambdalog.ID(r.CallbackID), err)
 		}
 		return old, false, nil
 	}
 	old, err := d.Get(ctx, r.CallbackID)
 	if err != nil {
-		return Record{}, false, fmt.Errorf("put %s: read existing: %w", r.CallbackID, err)
+		return Record{}, false, fmt.Errorf("put %s: read existing: %w", lambdalog.ID(r.CallbackID), err)
 	}
 	return old, false, nil
 }
@@ -93,14 +95,14 @@ func (d *DynamoStore) Get(ctx context.Context, callbackID string) (Record, error
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Record{}, fmt.Errorf("get %s: %w", callbackID, err)
+		return Record{}, fmt.Errorf("get %s: %w", lambdalog.ID(callbackID), err)
 	}
 	if len(out.Item) == 0 {
 		return Record{}, ErrNotFound
 	}
 	r, err := unmarshal(out.Item)
 	if err != nil {
-		return Record{}, fmt.Errorf("get %s: %w", callbackID, err)
+		return Record{}, fmt.Errorf("get %s: %w", lambdalog.ID(callbackID), err)
 	}
 	return r, nil
 }
@@ -163,7 +165,7 @@ func (d *DynamoStore) ClaimIf(ctx context.Context, callbackID, claimID string, g
 	r, ok, err := d.claim(ctx, callbackID, cond, names, values, types.ReturnValueAllOld)
 	if err == nil && !ok {
 		// The condition held, so the item existed: DynamoDB returns it.
-		return Record{}, fmt.Errorf("claim %s: the update returned no previous item", callbackID)
+		return Record{}, fmt.Errorf("claim %s: the update returned no previous item", lambdalog.ID(callbackID))
 	}
 	return r, err
 }
@@ -184,7 +186,7 @@ func (d *DynamoStore) claim(ctx context.Context, callbackID, cond string, names 
 		return Record{}, false, err
 	}
 	if r, err = unmarshal(out.Attributes); err != nil {
-		return Record{}, false, fmt.Errorf("claim %s: %w", callbackID, err)
+		return Record{}, false, fmt.Errorf("claim %s: %w", lambdalog.ID(callbackID), err)
 	}
 	return r, true, nil
 }
@@ -261,18 +263,18 @@ func (d *DynamoStore) update(ctx context.Context, op string, in *dynamodb.Update
 	}
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) {
-		return nil, fmt.Errorf("%s %s: %w", op, callbackID, err)
+		return nil, fmt.Errorf("%s %s: %w", op, lambdalog.ID(callbackID), err)
 	}
 	var cur Record
 	if len(ccf.Item) > 0 {
 		if cur, err = unmarshal(ccf.Item); err != nil {
-			return nil, fmt.Errorf("%s %s: current: %w", op, callbackID, err)
+			return nil, fmt.Errorf("%s %s: current: %w", op, lambdalog.ID(callbackID), err)
 		}
 	} else if cur, err = d.Get(ctx, callbackID); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrNotFound
 		}
-		return nil, fmt.Errorf("%s %s: read current: %w", op, callbackID, err)
+		return nil, fmt.Errorf("%s %s: read current: %w", op, lambdalog.ID(callbackID), err)
 	}
 	return nil, &ConflictError{Op: op, Current: cur}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -349,4 +350,65 @@ func apply(expr string, names map[string]string, values map[string]types.Attribu
 		}
 	}
 	return p.err
+}
+
+// failingDynamo answers every call with an error, as DynamoDB does during an
+// outage or throttling.
+type failingDynamo struct{}
+
+func (failingDynamo) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return nil, fmt.Errorf("ResourceNotFoundException: Requested resource not found")
+}
+
+func (failingDynamo) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, fmt.Errorf("ResourceNotFoundException: Requested resource not found")
+}
+
+func (failingDynamo) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, fmt.Errorf("ResourceNotFoundException: Requested resource not found")
+}
+
+// TestErrorsNameTheCallbackIDByItsPrefix: a callback id is a capability (the
+// callback URL names it); the store's errors reach the logs, the bus's
+// retry log and the callback DLQ's ERROR_MESSAGE, so they name it by its
+// first 8 characters only, also when the record is in another status.
+func TestErrorsNameTheCallbackIDByItsPrefix(t *testing.T) {
+	ctx := context.Background()
+	const id = "2gD4zAWUMNyIUCmc95LCnIrsbMLr13bfhATO-SIyMCM"
+	now := time.Unix(1_700_000_000, 0)
+	check := func(what string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s: no error", what)
+			return
+		}
+		if strings.Contains(err.Error(), id) || !strings.Contains(err.Error(), id[:8]) {
+			t.Errorf("%s: %q, want the id's first 8 characters and not the whole id", what, err)
+		}
+	}
+	s := tokenstore.NewDynamoStore(failingDynamo{}, "tokens")
+	_, _, err := s.Put(ctx, tokenstore.Record{CallbackID: id, TaskToken: "t", Status: tokenstore.StatusPending, CreatedAt: now})
+	check("Put", err)
+	_, err = s.Get(ctx, id)
+	check("Get", err)
+	check("SetReference", s.SetReference(ctx, id, "ref"))
+	_, err = s.Claim(ctx, id, "cb-1")
+	check("Claim", err)
+	_, err = s.ClaimIf(ctx, id, "cb-1", tokenstore.ClaimGuard{LiveAt: now})
+	check("ClaimIf", err)
+	check("Resolve", s.Resolve(ctx, id, "cb-1", "SUCCEEDED", "", now))
+	check("Expire", s.Expire(ctx, id, "cb-1", "late", now))
+	check("Fail", s.Fail(ctx, id, "e", "r", now))
+
+	// A record in another status: the conflict names it the same way.
+	for _, st := range []tokenstore.Store{tokenstore.NewDynamoStore(newFakeDynamo(true), "tokens"), tokenstore.NewMemoryStore()} {
+		if _, _, err := st.Put(ctx, tokenstore.Record{CallbackID: id, TaskToken: "t", Status: tokenstore.StatusPending, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Resolve(ctx, id, "", "SUCCEEDED", "", now); err != nil {
+			t.Fatal(err)
+		}
+		_, err := st.Claim(ctx, id, "cb-2")
+		check(fmt.Sprintf("%T: Claim of a RESOLVED record", st), err)
+	}
 }

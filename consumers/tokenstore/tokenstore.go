@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"loanflow/consumers/lambdalog"
 )
 
 // Status is where a token record stands.
@@ -79,7 +81,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	msg := fmt.Sprintf("%s %s: record is %s", e.Op, e.Current.CallbackID, e.Current.Status)
+	msg := fmt.Sprintf("%s %s: record is %s", e.Op, lambdalog.ID(e.Current.CallbackID), e.Current.Status)
 	if e.Current.ClaimedBy != "" {
 		msg += " (claimed by " + e.Current.ClaimedBy + ")"
 	}
