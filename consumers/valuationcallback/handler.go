@@ -394,6 +394,14 @@ func (h *Handler) send(ctx context.Context, claimID string, rec tokenstore.Recor
 		return retry(fmt.Errorf("resume execution: %w", err))
 	}
 	if rerr := h.store.Resolve(ctx, rec.CallbackID, claimID, result, cause, h.now()); rerr != nil {
+		var ce *tokenstore.ConflictError
+		if errors.As(rerr, &ce) && ce.Current.Status == tokenstore.StatusResolved && ce.Current.ClaimedBy == claimID {
+			// Another delivery of this very callback (the same claim: a
+			// retry overlapping the first attempt, a redrive) resumed the
+			// execution and marked the record first. Nothing is left to
+			// do, and the callback was counted once, by that delivery.
+			return outcome{reason: ReasonAlreadyResolved, level: slog.LevelInfo, attrs: ids}
+		}
 		// The execution has resumed; the record stays claimed by this
 		// event, so later events are still recognised as duplicates.
 		return outcome{metric: metric, reason: ReasonResolvedNotMarked, level: slog.LevelError,

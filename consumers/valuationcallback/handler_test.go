@@ -863,3 +863,47 @@ func TestKeyRotationMidStreamLosesNothing(t *testing.T) {
 		t.Fatal("the handler never asked for fresh keys")
 	}
 }
+
+// overtakenStore lets another delivery of the same callback mark the record
+// RESOLVED just before this delivery's Resolve, as two overlapping
+// deliveries of one event (one receipt: the same claim) can.
+type overtakenStore struct{ tokenstore.Store }
+
+func (s overtakenStore) Resolve(ctx context.Context, callbackID, claimID, outcome, reason string, at time.Time) error {
+	if err := s.Store.Resolve(ctx, callbackID, claimID, outcome, reason, at); err != nil {
+		return err
+	}
+	return s.Store.Resolve(ctx, callbackID, claimID, outcome, reason, at)
+}
+
+// TestOverlappingDeliveriesOfOneCallbackCountOnce: the delivery whose
+// Resolve finds the record already RESOLVED by its own claim has nothing
+// left to do. It is not an error (the record is marked), and the callback
+// is counted once, by the delivery that marked it, not once per delivery.
+func TestOverlappingDeliveriesOfOneCallbackCountOnce(t *testing.T) {
+	r := newRig(t, overtakenStore{tokenstore.NewMemoryStore()})
+	r.pending(t)
+	ev := event(t, "evt-1", callbackID, completedBody, secret, now)
+	if err := r.handle(t, ev); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if rec := r.record(t); rec.Status != tokenstore.StatusResolved || rec.ClaimedBy != claimOf(t, ev) {
+		t.Fatalf("record = %+v; want RESOLVED by evt-1", rec)
+	}
+	r.wantOnly(t, valuationcallback.CallbacksResolved, 0)
+	outcomes := 0
+	for _, l := range r.logs.lines(t) {
+		if l["level"] == "ERROR" {
+			t.Errorf("log line %v at ERROR", l)
+		}
+		if reason, ok := l["reason"]; ok {
+			outcomes++
+			if reason != valuationcallback.ReasonAlreadyResolved || l["level"] != "INFO" {
+				t.Errorf("outcome %v; want reason %s at INFO", l, valuationcallback.ReasonAlreadyResolved)
+			}
+		}
+	}
+	if outcomes != 1 {
+		t.Errorf("%d outcome lines, want 1", outcomes)
+	}
+}
