@@ -356,6 +356,9 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 	if err := e.checkARN(arn, "execution"); err != nil {
 		return time.Time{}, err
 	}
+	if err := checkErrorAndCause(errName, cause); err != nil {
+		return time.Time{}, err
+	}
 	// Counted before the write too: a row kept before it, taken while the
 	// stop writes, is read again (it would still say RUNNING).
 	e.parked.stopping()

@@ -435,3 +435,39 @@ func TestReplaySendsSameToken(t *testing.T) {
 	close(block)
 	e1.Close()
 }
+
+// TestErrorAndCauseLimits: SendTaskFailure and StopExecution refuse an error
+// over 256 characters and a cause over 32,768, as the API's SensitiveError
+// and SensitiveCause do, and leave the execution running; at the limits
+// both are accepted. (StopExecution used to store a 5 MB cause.)
+func TestErrorAndCauseLimits(t *testing.T) {
+	ctx := context.Background()
+	inv := &fakeInvoker{}
+	e := newTestEngine(t, Options{Clock: NewFakeClock(time.Unix(1_700_000_000, 0)), Invoker: inv})
+	arn := start(t, e, tokenDef, "limits", `{"loan":1}`)
+	poll(t, "task submitted", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == 1 && inv.count() == 1 })
+	token := inv.tokens()[0]
+	long := func(n int) string { return strings.Repeat("x", n) }
+	for _, c := range []struct{ errName, cause, field string }{
+		{long(257), "", "'error'"},
+		{"E", long(32769), "'cause'"},
+	} {
+		err := e.SendTaskFailure(ctx, token, c.errName, c.cause)
+		if ErrorCode(err) != CodeValidationException || !strings.Contains(err.Error(), "Value at "+c.field) {
+			t.Errorf("SendTaskFailure with a long %s: %v", c.field, err)
+		}
+		_, err = e.StopExecution(ctx, arn, c.errName, c.cause)
+		if ErrorCode(err) != CodeValidationException || !strings.Contains(err.Error(), "Value at "+c.field) {
+			t.Errorf("StopExecution with a long %s: %v", c.field, err)
+		}
+	}
+	if x := status(t, e, arn); x.Status != "RUNNING" {
+		t.Fatalf("after refused calls: %s", x.Status)
+	}
+	if _, err := e.StopExecution(ctx, arn, long(256), long(32768)); err != nil {
+		t.Fatalf("StopExecution at the limits: %v", err)
+	}
+	if x := status(t, e, arn); x.Status != "ABORTED" || x.Error == nil || len(*x.Error) != 256 || x.Cause == nil || len(*x.Cause) != 32768 {
+		t.Fatalf("stopped at the limits: %s", x.Status)
+	}
+}

@@ -72,11 +72,8 @@ func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause stri
 	if err := checkToken(token); err != nil {
 		return err
 	}
-	if len(errName) > 256 {
-		return apiErr(CodeValidationException, "1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256")
-	}
-	if len(cause) > 32768 {
-		return apiErr(CodeValidationException, "1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768")
+	if err := checkErrorAndCause(errName, cause); err != nil {
+		return err
 	}
 	so, _ := json.Marshal(storedOutcome{Error: errName, Cause: cause})
 	return e.resolveTask(ctx, token, string(so), &asl.TaskOutcome{Error: errName, Cause: cause})
@@ -149,4 +146,17 @@ func decodeOutcome(s string) (*asl.TaskOutcome, error) {
 		o.Output = v
 	}
 	return o, nil
+}
+
+// checkErrorAndCause applies the API's limits on the error and cause a
+// caller gives (SendTaskFailure, StopExecution): SensitiveError is at most
+// 256 characters and SensitiveCause at most 32,768.
+func checkErrorAndCause(errName, cause string) error {
+	if len(errName) > 256 {
+		return apiErr(CodeValidationException, "1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256")
+	}
+	if len(cause) > 32768 {
+		return apiErr(CodeValidationException, "1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768")
+	}
+	return nil
 }
