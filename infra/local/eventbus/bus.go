@@ -299,14 +299,20 @@ func (b *Bus) RuleARN(bus, rule string) string {
 
 // CreateBus creates a bus if it does not exist and returns its ARN.
 func (b *Bus) CreateBus(ctx context.Context, name string) (string, error) {
-	return b.createBus(ctx, name, "")
+	arn, _, err := b.createBus(ctx, name, "")
+	return arn, err
 }
 
-func (b *Bus) createBus(ctx context.Context, name, description string) (string, error) {
+func (b *Bus) createBus(ctx context.Context, name, description string) (arn string, created bool, err error) {
 	now := b.opts.Now()
-	if _, err := b.w.Exec(ctx, `INSERT OR IGNORE INTO evb_buses (name, created, description) VALUES (?, ?, ?)`,
-		name, now.UnixMilli(), description); err != nil {
-		return "", fmt.Errorf("create bus %s: %w", name, err)
+	res, err := b.w.Exec(ctx, `INSERT OR IGNORE INTO evb_buses (name, created, description) VALUES (?, ?, ?)`,
+		name, now.UnixMilli(), description)
+	if err != nil {
+		return "", false, fmt.Errorf("create bus %s: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return "", false, fmt.Errorf("create bus %s: %w", name, err)
 	}
 	b.mu.Lock()
 	if !b.buses[name] {
@@ -314,7 +320,7 @@ func (b *Bus) createBus(ctx context.Context, name, description string) (string, 
 		b.busInfo[name] = BusInfo{Name: name, ARN: b.BusARN(name), Description: description, Created: time.UnixMilli(now.UnixMilli())}
 	}
 	b.mu.Unlock()
-	return b.BusARN(name), nil
+	return b.BusARN(name), n == 1, nil
 }
 
 func (b *Bus) loadBuses(ctx context.Context) error {

@@ -97,12 +97,22 @@ var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompi
 
 const namePatternText = `[\.\-_A-Za-z0-9]+`
 
+// busNamePattern is the pattern of event bus names (EventBusName).
+var busNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[/\.\-_A-Za-z0-9]+$`) })
+
+const busNamePatternText = `[/\.\-_A-Za-z0-9]+`
+
 // checkName returns the constraints a name fails: pattern, then length
 // (the order of AWS's message).
 func checkName(value, member string, maxLen int) []constraint {
+	return checkPattern(value, member, namePattern(), namePatternText, maxLen)
+}
+
+// checkPattern is checkName for any pattern.
+func checkPattern(value, member string, re *regexp.Regexp, reText string, maxLen int) []constraint {
 	var cs []constraint
-	if !namePattern().MatchString(value) {
-		cs = append(cs, constraint{value, member, "satisfy regular expression pattern: " + namePatternText})
+	if !re.MatchString(value) {
+		cs = append(cs, constraint{value, member, "satisfy regular expression pattern: " + reText})
 	}
 	if len(value) > maxLen {
 		cs = append(cs, constraint{value, member, fmt.Sprintf("have length less than or equal to %d", maxLen)})
@@ -281,15 +291,27 @@ func (b *Bus) opCreateEventBus(ctx context.Context, body []byte) (any, error) {
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.Name == "" || len(in.Name) > 256 || strings.ContainsAny(in.Name, " /") {
-		return nil, awsjson.Validation("Name", "must be 1-256 characters of [.-_A-Za-z0-9]")
+	if in.Name == "" {
+		return nil, awsjson.Validation("Name", "is required")
 	}
-	if ok, _ := b.busExists(ctx, in.Name); ok {
-		return nil, awsjson.Errorf("ResourceAlreadyExistsException", "Event bus %s already exists.", in.Name)
+	cs := checkPattern(in.Name, "name", busNamePattern(), busNamePatternText, 256)
+	if len(in.Description) > 512 {
+		cs = append(cs, constraint{in.Description, "description", "have length less than or equal to 512"})
 	}
-	arn, err := b.createBus(ctx, in.Name, in.Description)
+	if err := constraintError(cs); err != nil {
+		return nil, err
+	}
+	if strings.Contains(in.Name, "/") {
+		return nil, awsjson.Validation("Name", "a custom event bus name cannot contain /")
+	}
+	// The insert, not a look before it, decides: of two creations of one
+	// name at once, one succeeds.
+	arn, created, err := b.createBus(ctx, in.Name, in.Description)
 	if err != nil {
 		return nil, err
+	}
+	if !created {
+		return nil, awsjson.Errorf("ResourceAlreadyExistsException", "Event bus %s already exists.", in.Name)
 	}
 	if len(in.Tags) > 0 {
 		if err := b.TagResource(ctx, arn, in.Tags); err != nil {
@@ -359,6 +381,12 @@ func (b *Bus) opPutRule(ctx context.Context, body []byte) (any, error) {
 	cs := checkName(in.Name, "name", 64)
 	if in.State != "" && !slices.Contains(ruleStates, in.State) {
 		cs = append(cs, constraint{in.State, "state", "satisfy enum value set: [" + strings.Join(ruleStates, ", ") + "]"})
+	}
+	if len(in.EventPattern) > 4096 {
+		cs = append(cs, constraint{in.EventPattern, "eventPattern", "have length less than or equal to 4096"})
+	}
+	if len(in.Description) > 512 {
+		cs = append(cs, constraint{in.Description, "description", "have length less than or equal to 512"})
 	}
 	if err := constraintError(cs); err != nil {
 		return nil, err
@@ -486,16 +514,44 @@ func (b *Bus) opSetRuleState(state string) awsjson.Operation {
 }
 
 type targetIn struct {
-	ID               string       `json:"Id"`
-	ARN              string       `json:"Arn"`
-	RoleARN          string       `json:"RoleArn"`
-	RetryPolicy      *RetryPolicy `json:"RetryPolicy"`
+	ID          string         `json:"Id"`
+	ARN         string         `json:"Arn"`
+	RoleARN     string         `json:"RoleArn"`
+	RetryPolicy *retryPolicyIn `json:"RetryPolicy"`
 	DeadLetterConfig *struct {
 		ARN string `json:"Arn"`
 	} `json:"DeadLetterConfig"`
 	Input            *string           `json:"Input"`
 	InputPath        *string           `json:"InputPath"`
 	InputTransformer *InputTransformer `json:"InputTransformer"`
+}
+
+// retryPolicyIn is a target's RetryPolicy as a request gives it: a member
+// may be left out.
+type retryPolicyIn struct {
+	MaximumRetryAttempts     *int
+	MaximumEventAgeInSeconds *int
+}
+
+// checkRange returns the constraint an integer member fails, if given.
+func checkRange(v *int, member string, lo, hi int) []constraint {
+	switch {
+	case v == nil:
+		return nil
+	case *v < lo:
+		return []constraint{{strconv.Itoa(*v), member, fmt.Sprintf("have value greater than or equal to %d", lo)}}
+	case *v > hi:
+		return []constraint{{strconv.Itoa(*v), member, fmt.Sprintf("have value less than or equal to %d", hi)}}
+	}
+	return nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 func (b *Bus) opPutTargets(ctx context.Context, body []byte) (any, error) {
@@ -516,6 +572,11 @@ func (b *Bus) opPutTargets(ctx context.Context, body []byte) (any, error) {
 		if t.ID != "" {
 			cs = append(cs, checkName(t.ID, fmt.Sprintf("targets.%d.member.id", i+1), 64)...)
 		}
+		if p := t.RetryPolicy; p != nil {
+			member := fmt.Sprintf("targets.%d.member.retryPolicy.", i+1)
+			cs = append(cs, checkRange(p.MaximumRetryAttempts, member+"maximumRetryAttempts", 0, 185)...)
+			cs = append(cs, checkRange(p.MaximumEventAgeInSeconds, member+"maximumEventAgeInSeconds", 60, 86400)...)
+		}
 	}
 	if err := constraintError(cs); err != nil {
 		return nil, err
@@ -530,8 +591,10 @@ func (b *Bus) opPutTargets(ctx context.Context, body []byte) (any, error) {
 			return nil, awsjson.Validation(fmt.Sprintf("Targets[%d]", i), "Id and Arn are required")
 		}
 		rp := RetryPolicy{MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400}
-		if t.RetryPolicy != nil {
-			rp = *t.RetryPolicy
+		if p := t.RetryPolicy; p != nil {
+			// A member left out is 0, as it was stored before: the
+			// delivery reads a 0 age as a day.
+			rp = RetryPolicy{MaximumRetryAttempts: deref(p.MaximumRetryAttempts), MaximumEventAgeInSeconds: deref(p.MaximumEventAgeInSeconds)}
 		}
 		tt := Target{ID: t.ID, ARN: t.ARN, RoleARN: t.RoleARN, RetryPolicy: rp, InputTransformer: t.InputTransformer}
 		if t.DeadLetterConfig != nil {
@@ -609,6 +672,12 @@ func (b *Bus) opRemoveTargets(ctx context.Context, body []byte) (any, error) {
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
+	}
+	switch {
+	case len(in.Ids) == 0:
+		return nil, constraintError([]constraint{{"[]", "ids", "have length greater than or equal to 1"}})
+	case len(in.Ids) > 100:
+		return nil, constraintError([]constraint{{"[" + strings.Join(in.Ids, ", ") + "]", "ids", "have length less than or equal to 100"}})
 	}
 	bus, _, err := b.ruleParam(ctx, in.EventBusName, in.Rule)
 	if err != nil {

@@ -1,0 +1,129 @@
+package eventbus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/smithy-go"
+)
+
+// wantConstraint checks err is a ValidationException whose message says
+// member failed the rule.
+func wantConstraint(t *testing.T, what string, err error, member, rule string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" ||
+		!strings.Contains(ae.ErrorMessage(), "at '"+member+"' failed to satisfy constraint: Member must "+rule) {
+		t.Errorf("%s: %v, want a ValidationException: %s must %s", what, err, member, rule)
+	}
+}
+
+// TestBusNamesAndDescriptions: CreateEventBus takes names of the API's
+// pattern, [/\.\-_A-Za-z0-9]+ (no control characters, no letters outside
+// ASCII), and descriptions of at most 512 characters.
+func TestBusNamesAndDescriptions(t *testing.T) {
+	c := client(t, fixedClockBus(t))
+	ctx := context.Background()
+	for _, name := range []string{"bad\nbus\t<script>", "bad\x00bus", "ünïcode", "with space"} {
+		_, err := c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)})
+		wantConstraint(t, "name "+name, err, "name", `satisfy regular expression pattern: [/\.\-_A-Za-z0-9]+`)
+	}
+	_, err := c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(strings.Repeat("n", 257))})
+	wantConstraint(t, "a 257-character name", err, "name", "have length less than or equal to 256")
+	_, err = c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("described"), Description: aws.String(strings.Repeat("d", 513))})
+	wantConstraint(t, "a 513-character description", err, "description", "have length less than or equal to 512")
+	if _, err := c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("a.b-c_D9"), Description: aws.String(strings.Repeat("d", 512))}); err != nil {
+		t.Fatalf("a valid name and a 512-character description: %v", err)
+	}
+	out, err := c.ListEventBuses(ctx, &eventbridge.ListEventBusesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range out.EventBuses {
+		if n := aws.ToString(b.Name); n != "default" && n != "a.b-c_D9" {
+			t.Errorf("bus %q was created", n)
+		}
+	}
+}
+
+// TestConcurrentCreationsOfOneBus: of sixteen creations of one name at
+// once, exactly one succeeds; the others are told it exists. (A look for
+// the name before the insert let several succeed.)
+func TestConcurrentCreationsOfOneBus(t *testing.T) {
+	c := client(t, fixedClockBus(t))
+	for round := range 20 {
+		name := fmt.Sprintf("dupbus-%d", round)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created, exists := 0, 0
+		for range 16 {
+			wg.Go(func() {
+				<-start
+				_, err := c.CreateEventBus(context.Background(), &eventbridge.CreateEventBusInput{Name: aws.String(name)})
+				var ae *ebtypes.ResourceAlreadyExistsException
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					created++
+				case errors.As(err, &ae):
+					exists++
+				default:
+					t.Errorf("CreateEventBus: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if created != 1 || exists != 15 {
+			t.Fatalf("%s: %d created, %d told it exists; want 1 and 15", name, created, exists)
+		}
+	}
+}
+
+// TestRuleAndTargetLimits: PutRule's EventPattern is at most 4,096
+// characters and its Description 512; a target's RetryPolicy keeps to
+// 0-185 attempts and 60-86,400 seconds; RemoveTargets needs an id.
+func TestRuleAndTargetLimits(t *testing.T) {
+	c := client(t, fixedClockBus(t))
+	ctx := context.Background()
+	long := `{"source":["` + strings.Repeat("s", 4100) + `"]}`
+	_, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("big"), EventPattern: aws.String(long)})
+	wantConstraint(t, "a 4,117-character pattern", err, "eventPattern", "have length less than or equal to 4096")
+	_, err = c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("big"), EventPattern: aws.String(`{"source":["a"]}`), Description: aws.String(strings.Repeat("d", 513))})
+	wantConstraint(t, "a 513-character description", err, "description", "have length less than or equal to 512")
+	if _, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["a"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	target := func(rp *ebtypes.RetryPolicy) []ebtypes.Target {
+		return []ebtypes.Target{{Id: aws.String("t"), Arn: aws.String("arn:aws:sqs:us-east-1:000000000000:q"), RetryPolicy: rp}}
+	}
+	for _, c2 := range []struct {
+		rp           ebtypes.RetryPolicy
+		member, rule string
+	}{
+		{ebtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(-1)}, "maximumRetryAttempts", "have value greater than or equal to 0"},
+		{ebtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(186)}, "maximumRetryAttempts", "have value less than or equal to 185"},
+		{ebtypes.RetryPolicy{MaximumEventAgeInSeconds: aws.Int32(1)}, "maximumEventAgeInSeconds", "have value greater than or equal to 60"},
+		{ebtypes.RetryPolicy{MaximumEventAgeInSeconds: aws.Int32(86401)}, "maximumEventAgeInSeconds", "have value less than or equal to 86400"},
+	} {
+		_, err := c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: target(&c2.rp)})
+		wantConstraint(t, "RetryPolicy "+c2.member, err, "targets.1.member.retryPolicy."+c2.member, c2.rule)
+	}
+	if _, err := c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: target(&ebtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(0)})}); err != nil {
+		t.Fatalf("RetryPolicy with 0 attempts and no age: %v", err)
+	}
+	_, err = c.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("r"), Ids: []string{}})
+	wantConstraint(t, "RemoveTargets with no ids", err, "ids", "have length greater than or equal to 1")
+	if _, err := c.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("r"), Ids: []string{"t"}}); err != nil {
+		t.Fatal(err)
+	}
+}
