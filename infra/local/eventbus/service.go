@@ -514,10 +514,10 @@ func (b *Bus) opSetRuleState(state string) awsjson.Operation {
 }
 
 type targetIn struct {
-	ID          string         `json:"Id"`
-	ARN         string         `json:"Arn"`
-	RoleARN     string         `json:"RoleArn"`
-	RetryPolicy *retryPolicyIn `json:"RetryPolicy"`
+	ID               string         `json:"Id"`
+	ARN              string         `json:"Arn"`
+	RoleARN          string         `json:"RoleArn"`
+	RetryPolicy      *retryPolicyIn `json:"RetryPolicy"`
 	DeadLetterConfig *struct {
 		ARN string `json:"Arn"`
 	} `json:"DeadLetterConfig"`
