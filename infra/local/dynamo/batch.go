@@ -219,6 +219,9 @@ func (s *Store) BatchGetItem(ctx context.Context, in *BatchGetItemInput) (*Batch
 		if ka.ProjectionExpression == "" && ka.ExpressionAttributeNames != nil {
 			return nil, validation("ExpressionAttributeNames can only be specified when using expressions")
 		}
+		if err := checkNames(ka.ExpressionAttributeNames); err != nil {
+			return nil, err
+		}
 		ec := newExprContext(ka.ExpressionAttributeNames, nil)
 		if ka.ProjectionExpression != "" {
 			if g.proj, err = ec.parseProjection(ka.ProjectionExpression); err != nil {

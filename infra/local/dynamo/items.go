@@ -33,6 +33,16 @@ func (l legacy) check() error {
 	return nil
 }
 
+// checkNames refuses an expression attribute name that stands for no name.
+func checkNames(names map[string]string) error {
+	for _, k := range sortedKeys(names) {
+		if names[k] == "" {
+			return validation("ExpressionAttributeNames contains invalid value: Empty attribute name for key %s", k)
+		}
+	}
+	return nil
+}
+
 // Expressions are the expression attribute names and values of a request.
 type Expressions struct {
 	ExpressionAttributeNames  map[string]string `json:"ExpressionAttributeNames,omitempty"`
@@ -42,6 +52,9 @@ type Expressions struct {
 // context checks the values (numbers within DynamoDB's limits, nesting at
 // most 32 levels) and returns the names and values for the parsers.
 func (e Expressions) context() (*exprContext, error) {
+	if err := checkNames(e.ExpressionAttributeNames); err != nil {
+		return nil, err
+	}
 	for _, v := range e.ExpressionAttributeValues {
 		if err := v.validate(1); err != nil {
 			return nil, err

@@ -691,3 +691,31 @@ func TestJSONDeeper(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyExpressionAttributeName: a name placeholder that stands for an
+// empty name is refused in DynamoDB's words, wherever a request gives
+// ExpressionAttributeNames. (An UpdateItem with one stored an attribute
+// named "".)
+func TestEmptyExpressionAttributeName(t *testing.T) {
+	s := limitsStore(t)
+	ctx := context.Background()
+	h := s.handlers()
+	const msg = "ExpressionAttributeNames contains invalid value: Empty attribute name for key #a"
+	key := `{"pk":{"S":"k"},"sk":{"N":"1"}}`
+	if _, err := h["PutItem"](ctx, []byte(`{"TableName":"tbl","Item":`+key+`}`)); err != nil {
+		t.Fatal(err)
+	}
+	for op, body := range map[string]string{
+		"UpdateItem":       `{"TableName":"tbl","Key":` + key + `,"UpdateExpression":"SET #a = :v","ExpressionAttributeNames":{"#a":""},"ExpressionAttributeValues":{":v":{"S":"x"}}}`,
+		"GetItem":          `{"TableName":"tbl","Key":` + key + `,"ProjectionExpression":"#a","ExpressionAttributeNames":{"#a":""}}`,
+		"BatchGetItem":     `{"RequestItems":{"tbl":{"Keys":[` + key + `],"ProjectionExpression":"#a","ExpressionAttributeNames":{"#a":""}}}}`,
+		"TransactGetItems": `{"TransactItems":[{"Get":{"TableName":"tbl","Key":` + key + `,"ProjectionExpression":"#a","ExpressionAttributeNames":{"#a":""}}}]}`,
+	} {
+		_, err := h[op](ctx, []byte(body))
+		wantAWSValidation(t, err, msg, op)
+	}
+	out, err := s.GetItem(ctx, &GetItemInput{TableName: "tbl", Key: Item{"pk": S("k"), "sk": N("1")}})
+	if err != nil || len(out.Item) != 2 {
+		t.Fatalf("the item after the refused update: %v, %v", out, err)
+	}
+}

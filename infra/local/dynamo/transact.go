@@ -427,6 +427,9 @@ func (s *Store) TransactGetItems(ctx context.Context, in *TransactGetItemsInput)
 		if g == nil {
 			return nil, validation("1 validation error detected: Value null at 'transactItems.%d.member.get' failed to satisfy constraint: Member must not be null", i+1)
 		}
+		if err := checkNames(g.ExpressionAttributeNames); err != nil {
+			return nil, err
+		}
 		ec := newExprContext(g.ExpressionAttributeNames, nil)
 		if g.ProjectionExpression != "" {
 			if reads[i].proj, err = ec.parseProjection(g.ProjectionExpression); err != nil {
