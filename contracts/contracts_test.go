@@ -161,3 +161,21 @@ func compact(b []byte) string {
 	_ = json.Compact(&buf, b)
 	return buf.String()
 }
+
+// TestWholeNumberWrittenWithAFraction: 100.0 passes the schema (JSON Schema
+// counts numbers by value) but is no Go integer, and API Gateway's draft-04
+// validator refuses it too: Decode names the field and the rule instead of
+// failing with a decoding error that names neither.
+func TestWholeNumberWrittenWithAFraction(t *testing.T) {
+	body := []byte(`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":100.0,"currency":"GBP"}`)
+	var resp contracts.ValuationResponse
+	err := contracts.Decode(contracts.SchemaValuationResponse, body, &resp)
+	var ve *contracts.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Field != "propertyValue" ||
+		!strings.Contains(ve.Problems[0].Rule, "integer") {
+		t.Fatalf("Decode = %v, want a ValidationError naming propertyValue as an integer", err)
+	}
+	if err := contracts.Decode(contracts.SchemaValuationResponse, []byte(strings.Replace(string(body), "100.0", "100", 1)), &resp); err != nil || resp.PropertyValue != 100 {
+		t.Fatalf("100: %v, %+v", err, resp)
+	}
+}

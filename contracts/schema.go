@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,9 +133,35 @@ func Decode(s Schema, raw []byte, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
+		// The schema takes 100.0 as an integer (JSON Schema counts
+		// numbers by value); the Go type, like API Gateway's draft-04
+		// validator in the cloud, does not. Name the field.
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return &ValidationError{Schema: s, Problems: []Problem{{Field: ute.Field, Rule: "must be " + kindRule(ute.Type.Kind())}}}
+		}
 		return fmt.Errorf("decode %s: %w", s, err)
 	}
 	return nil
+}
+
+// kindRule words what a JSON value must be to decode into a Go kind.
+func kindRule(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer written without a fraction or exponent"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
 }
 
 // ValidationError lists the ways a message breaks its contract.

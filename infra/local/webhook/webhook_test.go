@@ -85,6 +85,7 @@ func TestInvalidBodyIs400NamingTheFieldAndNothingIsPublished(t *testing.T) {
 		`{"valuationReference":"VAL-1","status":"COMPLETED","currency":"GBP"}`:                    "propertyValue: is required",
 		`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":-5,"currency":"GBP"}`: "propertyValue: must be > 0",
 		`not json`: "(body): must be valid JSON",
+		`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":100.0,"currency":"GBP"}`: "propertyValue: must be an integer",
 	} {
 		rec, bus := serve(t, http.MethodPost, "/valuations/"+cbID, body, nil)
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) {
