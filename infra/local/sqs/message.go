@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"math/big"
 	"regexp"
 	"slices"
 	"strings"
@@ -211,7 +210,7 @@ func validateAttribute(name string, a MessageAttribute) error {
 			return err
 		}
 	case "Number":
-		if _, ok := new(big.Float).SetString(a.StringValue); !ok {
+		if !validNumber(a.StringValue) {
 			return fail(ErrInvalidParameterValue, "Could not cast message attribute '%s' value to number.", name)
 		}
 	case "Binary":
@@ -284,4 +283,70 @@ func newToken() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// validNumber says s is a Number attribute value SQS accepts: a decimal
+// integer or floating-point number, optionally with an exponent ("Numbers
+// ... can have up to 38 digits of precision, and can be between 10^-128 and
+// 10^+126"; leading and trailing zeros do not count). Go's own syntaxes
+// (Inf, NaN, 0x10, 1_000) are not numbers here.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	intStart := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	intDigits := s[intStart:i]
+	var fracDigits string
+	if i < len(s) && s[i] == '.' {
+		i++
+		fracStart := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		fracDigits = s[fracStart:i]
+	}
+	if intDigits == "" && fracDigits == "" {
+		return false
+	}
+	exp := 0
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		neg := false
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			neg = s[i] == '-'
+			i++
+		}
+		expStart := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			if i-expStart >= 6 {
+				return false // far outside the range whatever the digits
+			}
+			exp = exp*10 + int(s[i]-'0')
+			i++
+		}
+		if i == expStart {
+			return false
+		}
+		if neg {
+			exp = -exp
+		}
+	}
+	if i != len(s) {
+		return false
+	}
+	digits := strings.TrimLeft(intDigits+fracDigits, "0")
+	if digits == "" {
+		return true // zero
+	}
+	leading := len(intDigits+fracDigits) - len(digits)
+	if len(strings.TrimRight(digits, "0")) > 38 {
+		return false
+	}
+	// The decimal exponent of the first significant digit.
+	magnitude := exp + len(intDigits) - 1 - leading
+	return magnitude >= -128 && magnitude < 126
 }
