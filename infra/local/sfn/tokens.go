@@ -40,10 +40,11 @@ func checkToken(token string) error {
 	return nil
 }
 
-// tokenLogID is a short, non-secret prefix of a token for logs.
+// tokenLogID is a short, non-secret prefix of a token for logs: its first 8
+// characters, as the functions log it (lambdalog).
 func tokenLogID(token string) string {
-	if len(token) > 10 {
-		return token[:10] + "…"
+	if len(token) > 8 {
+		return token[:8] + "…"
 	}
 	return "…"
 }
