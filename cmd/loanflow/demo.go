@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,7 +60,7 @@ func cmdDemo(ctx context.Context, w stdio, args []string) error {
 	}
 	defer logFile.Close()
 	fmt.Fprintf(w.out, "loanflow demo: starting the local stack (state %s, logs %s)\n", dir, logPath)
-	s, err := local.Start(ctx, local.Options{Addr: *addr, StateDir: dir, Reset: true, Config: &cfg, Logger: newLogger(logFile, "info")})
+	s, err := local.Start(ctx, local.Options{Addr: *addr, StateDir: dir, Reset: true, Config: &cfg, Logger: newLogger(logFile, slog.LevelInfo)})
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"loanflow/infra/local"
 )
 
 var discard = stdio{out: io.Discard, errOut: io.Discard}
@@ -87,5 +93,32 @@ func TestUsageMistakesExitTwoWithTheUsageOnStderr(t *testing.T) {
 	code, out, errOut := runCaptured(t, "run-definition")
 	if code != 2 || out != "" || !strings.Contains(errOut, "FILE is required") || !strings.Contains(errOut, "usage: loanflow run-definition FILE") {
 		t.Errorf("loanflow run-definition: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// A log level the help does not list is refused before anything starts
+	// (it used to start at info).
+	state := filepath.Join(t.TempDir(), "state")
+	code, out, errOut = runCaptured(t, "up", "--log-level", "loud", "--addr", "127.0.0.1:0", "--state", state)
+	if code != 2 || out != "" || !strings.Contains(errOut, `--log-level "loud": must be debug, info, warn or error`) {
+		t.Errorf("loanflow up --log-level loud: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("loanflow up --log-level loud left %s behind (%v)", state, err)
+	}
+}
+
+// TestSignEventFindsTheStackServingItsState: without --endpoint, sign-event
+// asks the stack that serves --state (its lock file says where), not
+// 127.0.0.1:4566: for an unknown callback id it hears "no callback" from
+// that stack rather than a refused connection.
+func TestSignEventFindsTheStackServingItsState(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := local.Start(context.Background(), local.Options{Addr: "127.0.0.1:0", StateDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	code, out, errOut := runCaptured(t, "sign-event", "../../events/valuation-completed.json", "--callback-id", "cb_0123456789abcdef0123456789abcdef", "--state", dir)
+	if code != 1 || out != "" || !strings.Contains(errOut, "no callback cb_0123456789abcdef0123456789abcdef in "+local.TableName) {
+		t.Fatalf("sign-event: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

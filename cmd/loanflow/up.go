@@ -32,7 +32,11 @@ func cmdUp(ctx context.Context, w stdio, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError(fs, w, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	log := newLogger(w.errOut, *level)
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return usageError(fs, w, fmt.Sprintf("--log-level %q: must be debug, info, warn or error", *level))
+	}
+	log := newLogger(w.errOut, lvl)
 	s, err := local.Start(ctx, local.Options{Addr: *addr, StateDir: *state, Reset: *reset, Logger: log,
 		ListenPublic: *public, AllowHosts: hosts})
 	if err != nil {
@@ -61,12 +65,8 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 func printOutputs(w io.Writer, o local.Outputs) {

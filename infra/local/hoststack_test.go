@@ -240,8 +240,13 @@ func TestAStartOnABusyPortLeavesNoState(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "state")
 	if _, err := Start(context.Background(), Options{Addr: busy.Addr().String(), StateDir: dir, Logger: quiet}); err == nil ||
-		!strings.Contains(err.Error(), "address already in use") {
+		!strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "is another local stack running? use --addr") {
 		t.Fatalf("start on a busy port: %v", err)
+	}
+	// A port that cannot be is not blamed on another stack.
+	if _, err := Start(context.Background(), Options{Addr: "127.0.0.1:99999", StateDir: dir, Logger: quiet}); err == nil ||
+		!strings.Contains(err.Error(), "invalid port") || strings.Contains(err.Error(), "another local stack") {
+		t.Fatalf("start on port 99999: %v", err)
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 		t.Fatalf("a failed start left %v behind", entries)
@@ -489,5 +494,23 @@ func TestARefusalDoesNotNameAStoppedStack(t *testing.T) {
 	_, err = Start(context.Background(), Options{Addr: "127.0.0.1:0", StateDir: dir, Logger: quiet})
 	if !errors.Is(err, ErrStateInUse) || strings.Contains(err.Error(), stopped) || !strings.Contains(err.Error(), "a stack that is starting") {
 		t.Fatalf("refusal: %v; want ErrStateInUse naming a stack that is starting, not %s", err, stopped)
+	}
+}
+
+// TestServingEndpointNamesTheRunningStack: while a stack runs, its state
+// directory says where it serves (sign-event reads it); once it has
+// stopped, it names none.
+func TestServingEndpointNamesTheRunningStack(t *testing.T) {
+	dir := t.TempDir()
+	if e, ok := ServingEndpoint(dir); ok {
+		t.Fatalf("an empty directory names %s", e)
+	}
+	s := startStack(t, Options{StateDir: dir})
+	if e, ok := ServingEndpoint(dir); !ok || e != s.Outputs.Endpoint {
+		t.Fatalf("ServingEndpoint = %q, %v; want %s", e, ok, s.Outputs.Endpoint)
+	}
+	s.Close()
+	if e, ok := ServingEndpoint(dir); ok {
+		t.Fatalf("after the stop it names %s", e)
 	}
 }

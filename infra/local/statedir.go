@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"loanflow/infra/config"
@@ -49,8 +50,11 @@ func listen(addr string, public bool) (net.Listener, error) {
 		}
 	}
 	ln, err := net.Listen("tcp", addr)
-	if err != nil {
+	if errors.Is(err, syscall.EADDRINUSE) {
 		return nil, fmt.Errorf("listen on %s: %w (is another local stack running? use --addr)", addr, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	if ip := ln.Addr().(*net.TCPAddr).IP; !public && !ip.IsLoopback() {
 		_ = ln.Close()

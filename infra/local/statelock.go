@@ -86,6 +86,19 @@ func (l *stateLock) announce(endpoint string) error {
 	return nil
 }
 
+// ServingEndpoint returns the endpoint that dir's lock file says the stack
+// holding it serves; false when it names none (no stack has run there, or
+// the last one stopped). A stack killed without stopping leaves its
+// endpoint named.
+func ServingEndpoint(dir string) (string, bool) {
+	var h lockHolder
+	b, err := os.ReadFile(filepath.Join(dir, LockFile))
+	if err != nil || json.Unmarshal(b, &h) != nil || h.Endpoint == "" {
+		return "", false
+	}
+	return h.Endpoint, true
+}
+
 // inUse is ErrStateInUse, naming the holder when its lock file says who.
 func inUse(dir, path string) error {
 	who := "a stack that is starting"
