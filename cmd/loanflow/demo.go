@@ -39,6 +39,12 @@ func cmdDemo(ctx context.Context, w stdio, args []string) error {
 	if err := scenarios.CheckCallbackTimeout(cfg); err != nil {
 		return usageError(fs, w, "--callback-timeout: "+err.Error())
 	}
+	if *delay < 0 {
+		return usageError(fs, w, "--delay must not be negative")
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError(fs, w, err.Error())
+	}
 	dir := *state
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "loanflow-demo-")

@@ -94,6 +94,12 @@ func TestUsageMistakesExitTwoWithTheUsageOnStderr(t *testing.T) {
 	if code != 2 || out != "" || !strings.Contains(errOut, "FILE is required") || !strings.Contains(errOut, "usage: loanflow run-definition FILE") {
 		t.Errorf("loanflow run-definition: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	// A negative valuation delay is a usage mistake, found before the stack
+	// starts (it used to start the stack, then fail with exit 1).
+	code, out, errOut = runCaptured(t, "demo", "--delay", "-1s")
+	if code != 2 || strings.Contains(out, "starting the local stack") || !strings.Contains(errOut, "--delay must not be negative") {
+		t.Errorf("loanflow demo --delay -1s: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 	// A log level the help does not list is refused before anything starts
 	// (it used to start at info).
 	state := filepath.Join(t.TempDir(), "state")
