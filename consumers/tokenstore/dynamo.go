@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"time"
 
-	"loanflow/consumers/lambdalog"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"loanflow/consumers/lambdalog"
 )
 
 var _ Store = (*DynamoStore)(nil)
