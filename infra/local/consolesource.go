@@ -204,7 +204,15 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 }
 
 func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]console.Callback, error) {
+	// The records first, then the open tasks: a task opens before its
+	// record is written (the request that carries its token is sent once
+	// it is), so a record read first has its task among the open ones read
+	// after, unless the task has ended since.
 	recs, err := c.records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	open, err := c.s.Engine.OpenTaskTokens(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -215,9 +223,14 @@ func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]cons
 		}
 		out = append(out, console.Callback{CallbackID: r.CallbackID, ExecutionARN: r.ExecutionID, ApplicationID: r.ApplicationID,
 			Status: string(r.Status), ValuationReference: r.ValuationReference, TokenPreview: lambdalog.Token(r.TaskToken),
-			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt})
+			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Ended: !open[r.TaskToken]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Ended != out[j].Ended {
+			return !out[i].Ended
+		}
+		return out[i].CreatedAt.After(out[j].CreatedAt)
+	})
 	if len(out) > limit {
 		out = out[:limit]
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"loanflow/consumers/lambdalog"
 	"loanflow/consumers/tokenstore"
 	"loanflow/contracts"
 	"loanflow/infra/local"
@@ -270,6 +271,41 @@ func (e *env) startWaiting(t *testing.T, name string) (arn, callbackID, referenc
 		return ok && r.ValuationReference != "", string(r.Status)
 	})
 	return arn, callbackID, reference
+}
+
+// A timed-out loan leaves its token record PENDING until it expires. The
+// console lists it as waiting while its task waits, and apart, as a record
+// of an ended task, once the task has timed out.
+func TestConsoleListsATimedOutLoansRecordApart(t *testing.T) {
+	e := start(t, 2*time.Second)
+	arn, cb, _ := e.startWaiting(t, "console-timeout")
+	short := lambdalog.ID(cb)
+	overview := func() (pending, ended string) {
+		resp, err := http.Get(e.stack.Outputs.Endpoint + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /: %d %v", resp.StatusCode, err)
+		}
+		pending, ended, _ = strings.Cut(string(b), "of ended tasks")
+		return pending, ended
+	}
+	if pending, ended := overview(); !strings.Contains(pending, short) || ended != "" {
+		t.Fatalf("the waiting loan's callback %s is not listed as pending (ended section: %t)", short, ended != "")
+	}
+	localtest.Eventually(t, 10*time.Second+busy, "the loan to time out", func() (bool, string) {
+		st, out := e.status(t, arn)
+		return st == sfntypes.ExecutionStatusSucceeded, string(st) + " " + out
+	})
+	if r := e.records(t)[arn]; r.Status != tokenstore.StatusPending {
+		t.Fatalf("the timed-out loan's record is %s; this test needs it PENDING", r.Status)
+	}
+	if pending, ended := overview(); strings.Contains(pending, short) || !strings.Contains(ended, short) {
+		t.Errorf("the timed-out loan's callback %s: listed as pending %t, as ended %t", short, strings.Contains(pending, short), strings.Contains(ended, short))
+	}
 }
 
 func (e *env) status(t *testing.T, arn string) (sfntypes.ExecutionStatus, string) {

@@ -528,3 +528,29 @@ func TestAPanickingSourceIsA500NotACrash(t *testing.T) {
 	mustContain(t, "page", text(body), "Something went wrong", "panic: nil map in functions")
 	mustContain(t, "logs", logs.String(), "nil map in functions")
 }
+
+// A record left PENDING by a task that has ended (it timed out, and the
+// execution retried with a new token) is not listed as waiting, neither on
+// the overview nor on its execution's page; the overview lists it apart.
+func TestEndedTaskRecordIsNotWaiting(t *testing.T) {
+	src := newFakeSource()
+	const staleID = "0d5e1c44f00d4bd7a51c2e9b8a7f6e5d"
+	src.callbacks = append(src.callbacks, Callback{
+		CallbackID: staleID, ExecutionARN: execARN("loan-app-1004"), ApplicationID: "app-1004",
+		Status: "PENDING", CreatedAt: now.Add(-20 * time.Minute), ExpiresAt: now.Add(40 * time.Minute), Ended: true,
+	})
+	h := newTestConsole(src, nil)
+	_, body := get(t, h, "/")
+	page := text(body)
+	mustContain(t, "overview", page, "Pending callbacks 1 ", "1 record of ended tasks", "0d5e1c44…", "task ended", "20m 00s ago", "in 40m 00s")
+	pending, ended, ok := strings.Cut(page, "record of ended tasks")
+	if !ok || strings.Contains(pending, "0d5e1c44") || !strings.Contains(ended, "0d5e1c44") {
+		t.Errorf("the ended record is listed among the pending callbacks: %.600s", page)
+	}
+	_, body = get(t, h, "/executions/detail?arn="+url.QueryEscape(execARN("loan-app-1004")))
+	page = text(body)
+	mustContain(t, "running", page, "Waiting for callback cb7f3a9e…")
+	if strings.Contains(page, "0d5e1c44") {
+		t.Errorf("the execution's page shows the ended record as waiting: %.600s", page)
+	}
+}

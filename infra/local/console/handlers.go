@@ -146,7 +146,7 @@ func (s *server) execution(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, c := range cbs {
-			if c.ExecutionARN == d.ARN {
+			if c.ExecutionARN == d.ARN && !c.Ended {
 				v.Waiting = append(v.Waiting, newCallbackRow(c))
 			}
 		}

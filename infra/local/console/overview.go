@@ -21,6 +21,8 @@ type overviewView struct {
 	Statuses  section[statusCount]
 	Queues    section[queueRow]
 	Callbacks section[callbackRow]
+	// Ended are the records left PENDING by tasks that have ended.
+	Ended []callbackRow
 	Outcomes  section[outcome]
 	Events    section[Event]
 	Failed    section[FailedDelivery]
@@ -119,7 +121,11 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 	cbs, err := s.src.PendingCallbacks(ctx, limit)
 	v.Callbacks.Err = note("pending callbacks", err)
 	for _, c := range cbs {
-		v.Callbacks.Items = append(v.Callbacks.Items, newCallbackRow(c))
+		if c.Ended {
+			v.Ended = append(v.Ended, newCallbackRow(c))
+		} else {
+			v.Callbacks.Items = append(v.Callbacks.Items, newCallbackRow(c))
+		}
 	}
 
 	cc, err := s.src.CallbackCounts(ctx)

@@ -23,6 +23,9 @@ type Source interface {
 	Executions(ctx context.Context, status string, limit int) ([]Execution, error)
 	Execution(ctx context.Context, arn string) (ExecutionDetail, error)
 
+	// PendingCallbacks lists the token records that still say PENDING:
+	// those an execution waits for, newest first, then those whose task has
+	// ended (Ended), newest first.
 	PendingCallbacks(ctx context.Context, limit int) ([]Callback, error)
 	CallbackCounts(ctx context.Context) (map[string]int64, error)
 	RecentEvents(ctx context.Context, limit int) ([]Event, error)
@@ -165,6 +168,10 @@ type HistoryEvent struct {
 type Callback struct {
 	CallbackID, ExecutionARN, ApplicationID, Status, ValuationReference, TokenPreview string
 	CreatedAt, ExpiresAt                                                              time.Time
+	// Ended: the record still says PENDING, but nothing waits for it any
+	// more: its task timed out or its execution ended. It stays until it
+	// expires, and a callback for it now is answered as late.
+	Ended bool
 }
 
 // Event is one event accepted by the bus and the rules it matched.

@@ -382,3 +382,11 @@ type Stats struct {
 func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 	return e.store.stats(ctx)
 }
+
+// OpenTaskTokens returns the task tokens that can still be answered now:
+// their task waits, its execution runs, and neither its TimeoutSeconds nor
+// its HeartbeatSeconds has passed. A token not among them would get
+// TaskTimedOut or TaskDoesNotExist from SendTaskSuccess.
+func (e *Engine) OpenTaskTokens(ctx context.Context) (map[string]bool, error) {
+	return e.store.openTaskTokens(ctx)
+}

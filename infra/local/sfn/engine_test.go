@@ -3,6 +3,7 @@ package sfn
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -470,4 +471,53 @@ func TestErrorAndCauseLimits(t *testing.T) {
 	if x := status(t, e, arn); x.Status != "ABORTED" || x.Error == nil || len(*x.Error) != 256 || x.Cause == nil || len(*x.Cause) != 32768 {
 		t.Fatalf("stopped at the limits: %s", x.Status)
 	}
+}
+
+// OpenTaskTokens lists exactly the tokens SendTaskSuccess could still
+// resolve: not one whose task completed, whose execution was stopped, or
+// whose heartbeat deadline passed.
+func TestOpenTaskTokens(t *testing.T) {
+	ctx := context.Background()
+	inv := &fakeInvoker{}
+	clock := NewFakeClock(time.Unix(1_700_000_000, 0))
+	e := newTestEngine(t, Options{Clock: clock, Invoker: inv})
+	var arns []string
+	for i := range 3 {
+		arns = append(arns, start(t, e, tokenDef, fmt.Sprintf("x%d", i), `{"loan":{}}`))
+		poll(t, "task checkpointed", func() bool { s, _ := e.Stats(ctx); return s.PendingTasks == i+1 && inv.count() == i+1 })
+	}
+	tokens := inv.tokens()
+	wantOpen := func(want ...string) {
+		t.Helper()
+		open, err := e.OpenTaskTokens(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) != len(want) {
+			t.Fatalf("%d open tokens, want %d", len(open), len(want))
+		}
+		for _, tok := range want {
+			if !open[tok] {
+				t.Fatalf("token %s… not open", tok[:8])
+			}
+		}
+	}
+	wantOpen(tokens...)
+
+	if err := e.SendTaskSuccess(ctx, tokens[1], `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.StopExecution(ctx, arns[2], "Operator", "stopped by test"); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, e, arns[1])
+	waitDone(t, e, arns[2])
+	wantOpen(tokens[0])
+
+	poll(t, "scheduler asleep", func() bool { return clock.Timers() > 0 })
+	clock.Advance(61 * time.Minute) // past HeartbeatSeconds 3600
+	if x := waitDone(t, e, arns[0]); x.Status != StatusFailed {
+		t.Fatalf("heartbeat timeout: got %s", x.Status)
+	}
+	wantOpen()
 }

@@ -388,3 +388,28 @@ func (s *store) stats(ctx context.Context) (Stats, error) {
 	}
 	return st, rows.Err()
 }
+
+// openTaskTokens returns the tokens that SendTaskSuccess could still
+// resolve at the store's now: the conditions of pendingTask, for all tasks.
+func (s *store) openTaskTokens(ctx context.Context) (map[string]bool, error) {
+	now := s.clock.Now().UnixNano()
+	rows, err := s.db.QueryContext(ctx, `SELECT t.token FROM sfn_tasks t JOIN sfn_executions x ON x.id = t.exec_id
+		WHERE t.status = ? AND x.status = ? AND (t.timeout_ns IS NULL OR t.timeout_ns > ?) AND (t.hb_ns IS NULL OR t.hb_ns > ?)`,
+		taskPending, StatusRunning, now, now)
+	if err != nil {
+		return nil, fmt.Errorf("open tasks: %w", err)
+	}
+	defer rows.Close()
+	open := map[string]bool{}
+	for rows.Next() {
+		var token string
+		if err := rows.Scan(&token); err != nil {
+			return nil, fmt.Errorf("open tasks: %w", err)
+		}
+		open[token] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("open tasks: %w", err)
+	}
+	return open, nil
+}
