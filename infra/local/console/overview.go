@@ -22,7 +22,7 @@ type overviewView struct {
 	Queues    section[queueRow]
 	Callbacks section[callbackRow]
 	// Ended are the records left PENDING by tasks that have ended.
-	Ended []callbackRow
+	Ended     []callbackRow
 	Outcomes  section[outcome]
 	Events    section[Event]
 	Failed    section[FailedDelivery]
