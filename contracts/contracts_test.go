@@ -179,3 +179,32 @@ func TestWholeNumberWrittenWithAFraction(t *testing.T) {
 		t.Fatalf("100: %v, %+v", err, resp)
 	}
 }
+
+// The problems of a body are each said once, and only those the sender can
+// act on: a oneOf's shape is not second-guessed when the field that picks
+// it is itself wrong, and every missing field is named.
+func TestProblemsAreExactlyTheBrokenRules(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"valuationReference":"VAL-1","status":"DONE","propertyValue":1,"currency":"GBP"}`, `status: must be one of "COMPLETED", "FAILED"`},
+		{`{"valuationReference":"VAL-1","status":"DONE"}`, `status: must be one of "COMPLETED", "FAILED"`},
+		{`{"valuationReference":"VAL-1","status":7}`, `status: must be a string, got number`},
+		{`{"valuationReference":"VAL-1","status":"COMPLETED"}`, `currency: is required; propertyValue: is required`},
+		{`{"valuationReference":"VAL-1","status":"FAILED"}`, `failure: is required`},
+		{`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":0,"currency":"GBP"}`, `propertyValue: must be > 0`},
+		{`{"status":"FAILED","failure":{}}`, `failure.reasonCode: is required; valuationReference: is required`},
+	} {
+		err := contracts.Validate(contracts.SchemaValuationResponse, []byte(c.body))
+		var ve *contracts.ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s: want a ValidationError, got %v", c.body, err)
+			continue
+		}
+		var got []string
+		for _, p := range ve.Problems {
+			got = append(got, p.String())
+		}
+		if strings.Join(got, "; ") != c.want {
+			t.Errorf("%s:\n got  %q\n want %q", c.body, strings.Join(got, "; "), c.want)
+		}
+	}
+}

@@ -218,11 +218,71 @@ func leaves(ve *jsonschema.ValidationError) []Problem {
 		return best
 	}
 	if len(ve.Causes) > 0 {
-		var out []Problem
+		var out, shapes []Problem
 		for _, c := range ve.Causes {
+			if isChoice(c) {
+				continue
+			}
 			out = append(out, leaves(c)...)
 		}
-		return out
+		for _, c := range ve.Causes {
+			if !isChoice(c) {
+				continue
+			}
+			// A choice (oneOf/anyOf) whose closest shape trips on a field
+			// that is already wrong on its own says nothing more: with its
+			// discriminator ("status": "DONE") broken, no shape was meant,
+			// and "propertyValue: is required" would mislead.
+			ps := leaves(c)
+			if !sharesField(ps, out) {
+				shapes = append(shapes, ps...)
+			}
+		}
+		return append(out, shapes...)
+	}
+	return rules(ve)
+}
+
+func isChoice(ve *jsonschema.ValidationError) bool {
+	switch ve.ErrorKind.(type) {
+	case *kind.OneOf, *kind.AnyOf:
+		return true
+	}
+	return false
+}
+
+// sharesField tells whether a problem of ps is on a field of one of others.
+func sharesField(ps, others []Problem) bool {
+	for _, p := range ps {
+		for _, o := range others {
+			if p.Field == o.Field {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rules is ve's broken rule, one problem a field: every missing property,
+// every property not allowed.
+func rules(ve *jsonschema.ValidationError) []Problem {
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		if len(k.Missing) > 1 {
+			out := make([]Problem, len(k.Missing))
+			for i, m := range k.Missing {
+				out[i] = Problem{Field: join(ve.InstanceLocation, m), Rule: "is required"}
+			}
+			return out
+		}
+	case *kind.AdditionalProperties:
+		if len(k.Properties) > 1 {
+			out := make([]Problem, len(k.Properties))
+			for i, m := range k.Properties {
+				out[i] = Problem{Field: join(ve.InstanceLocation, m), Rule: "is not allowed"}
+			}
+			return out
+		}
 	}
 	return []Problem{rule(ve)}
 }
