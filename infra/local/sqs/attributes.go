@@ -172,9 +172,12 @@ func (b *Broker) mergeAttrs(base, changes map[string]string, fifo bool) (map[str
 		case freeAttrs[name]:
 			if v == "" {
 				delete(out, name)
-			} else {
-				out[name] = v
+				continue
 			}
+			if name == AttrPolicy && !isPolicyDocument(v) {
+				return nil, fail(ErrInvalidAttributeValue, "Invalid value for the parameter Policy.")
+			}
+			out[name] = v
 		case name == AttrRedrivePolicy:
 			if v == "" {
 				delete(out, name)
@@ -237,4 +240,34 @@ func (b *Broker) parseRedrivePolicy(v string, fifo bool) (*redrivePolicy, error)
 		return nil, fail(ErrInvalidParameterValue, "Value %s for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source..", v)
 	}
 	return &redrivePolicy{DeadLetterTargetARN: raw.DeadLetterTargetARN, MaxReceiveCount: n, dlq: name}, nil
+}
+
+// isPolicyDocument tells whether v has the shape of an IAM policy: a JSON
+// object whose Statement is an object or an array of objects. SQS refuses
+// anything else ("Invalid value for the parameter Policy."); what the
+// statements allow is not enforced here, as the local stack authorizes
+// nothing.
+func isPolicyDocument(v string) bool {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(v), &doc); err != nil || doc == nil {
+		return false
+	}
+	st, ok := doc["Statement"]
+	if !ok {
+		return false
+	}
+	var one map[string]json.RawMessage
+	if json.Unmarshal(st, &one) == nil && one != nil {
+		return true
+	}
+	var many []map[string]json.RawMessage
+	if json.Unmarshal(st, &many) != nil {
+		return false
+	}
+	for _, m := range many {
+		if m == nil {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package sqs
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -377,5 +378,37 @@ func TestRestartKeepsQueuesAndMessages(t *testing.T) {
 	}
 	if q, _ := b2.lookup("q"); q.visibility != 7*time.Second {
 		t.Errorf("visibility after restart = %v", q.visibility)
+	}
+}
+
+// A queue policy must have a policy's shape: a JSON object with a Statement
+// (an object or a list of objects). Anything else is refused in SQS's words
+// and the stored policy is unchanged; "" removes it.
+func TestPolicyMustBeAPolicyDocument(t *testing.T) {
+	b := newTestBroker(t, newFakeClock())
+	ctx := context.Background()
+	const good = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}]}`
+	mustCreate(t, b, "p", map[string]string{"Policy": good})
+	for _, bad := range []string{`not json`, `[]`, `null`, `{"Version":"2012-10-17"}`, `{"Statement":"allow"}`, `{"Statement":[1]}`, `{"Statement":[null]}`} {
+		err := b.SetAttributes(ctx, "p", map[string]string{"Policy": bad})
+		if !errors.Is(err, ErrInvalidAttributeValue) || !strings.Contains(err.Error(), "Invalid value for the parameter Policy.") {
+			t.Errorf("Policy %s: %v", bad, err)
+		}
+	}
+	if _, err := b.CreateQueue(ctx, "q", map[string]string{"Policy": "{"}); !errors.Is(err, ErrInvalidAttributeValue) {
+		t.Errorf("create with a broken policy: %v", err)
+	}
+	attrs, err := b.Attributes(ctx, "p", []string{"Policy"})
+	if err != nil || attrs["Policy"] != good {
+		t.Fatalf("policy after refused changes: %q %v", attrs["Policy"], err)
+	}
+	if err := b.SetAttributes(ctx, "p", map[string]string{"Policy": `{"Statement":{"Effect":"Deny"}}`}); err != nil {
+		t.Errorf("a single statement object: %v", err)
+	}
+	if err := b.SetAttributes(ctx, "p", map[string]string{"Policy": ""}); err != nil {
+		t.Fatal(err)
+	}
+	if attrs, _ := b.Attributes(ctx, "p", []string{"Policy"}); attrs["Policy"] != "" {
+		t.Errorf("policy not removed: %q", attrs["Policy"])
 	}
 }
