@@ -386,6 +386,9 @@ func (s *Store) Query(ctx context.Context, in *QueryInput) (*ItemsOutput, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := src.keys.checkFilter(p.filter); err != nil {
+		return nil, err
+	}
 	var start *row
 	if in.ExclusiveStartKey != nil {
 		r, err := src.startKey(in.ExclusiveStartKey, "The provided starting key is invalid")
@@ -480,6 +483,22 @@ func (k keyPair) splitKeyCondition(c cond) (Value, cond, error) {
 		}
 	}
 	return Value{}, nil, validation("Query condition missed key schema element: %s", k.hash.name)
+}
+
+// checkFilter refuses a Query filter that reads a key attribute of what is
+// queried (the table's keys, or the index's), as DynamoDB does: the key
+// condition is the place for those. It names the first such key, partition
+// key first.
+func (k keyPair) checkFilter(filter cond) error {
+	paths := condPaths(filter)
+	for _, a := range k.attrs() {
+		for _, p := range paths {
+			if len(p) > 0 && p[0].name == a.name {
+				return validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: %s", a.name)
+			}
+		}
+	}
+	return nil
 }
 
 func (k keyPair) checkPK(v Value) error {
