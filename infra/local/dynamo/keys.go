@@ -7,23 +7,29 @@ import (
 	"fmt"
 )
 
+// msgKeySchema is DynamoDB's answer to a Key (GetItem, DeleteItem,
+// UpdateItem, the batches' and transactions' keys) that is not the table's
+// key: an attribute missing, one too many, or one of the wrong type.
+const msgKeySchema = "The provided key element does not match the schema"
+
 // keyCols returns the stored key columns (pk, sk) of an item or key. With
-// exact, the attributes must be the key and nothing else.
+// exact, the attributes must be the key and nothing else, of the key's
+// types.
 func (t *table) keyCols(it Item, exact bool) (string, string, error) {
 	names := []string{t.hashKey()}
 	if r := t.rangeKey(); r != "" {
 		names = append(names, r)
 	}
 	if exact && len(it) != len(names) {
-		return "", "", validation("The provided key element does not match the schema")
+		return "", "", validation("%s", msgKeySchema)
 	}
 	cols := make([]string, 2)
 	for i, n := range names {
 		v, ok := it[n]
 		want := t.attrType(n)
 		switch {
-		case !ok && exact:
-			return "", "", validation("The provided key element does not match the schema")
+		case exact && (!ok || v.Type != want):
+			return "", "", validation("%s", msgKeySchema)
 		case !ok:
 			return "", "", validation("One or more parameter values were invalid: Missing the key %s in the item", n)
 		case v.Type != want:

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,98 @@ func TestQueryFilterOnKeyAttribute(t *testing.T) {
 	if _, err := s.Scan(ctx, &ScanInput{TableName: "tbl", FilterExpression: "pk = :k",
 		Expressions: Expressions{ExpressionAttributeValues: map[string]Value{":k": S("k")}}}); err != nil {
 		t.Errorf("Scan filter on pk: %v", err)
+	}
+}
+
+// TestQueryKeyConditionTypes: a key condition value of another type than
+// its key attribute is refused, the partition key's and the sort key's, in
+// DynamoDB's two steps: a value no key could be in that operator (a BOOL in
+// an ordering, a number in begins_with) is an operand error, any other
+// mismatch fails the schema check.
+func TestQueryKeyConditionTypes(t *testing.T) {
+	s := limitsStore(t) // pk S, sk N
+	ctx := context.Background()
+	if _, err := s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: Item{"pk": S("k"), "sk": N("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	operand := func(op, typ string) string {
+		return "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: " + op + ", operand type: " + typ
+	}
+	values := map[string]Value{":k": S("k"), ":n": N("1"), ":s": S("x"), ":t": Bool(true), ":b": {Type: TypeB, S: "AQ=="}}
+	for _, c := range []struct{ kc, want string }{
+		{"pk = :n", msgConditionType},
+		{"pk = :t", msgConditionType},
+		{"pk = :n AND sk = :n", msgConditionType},
+		{"pk = :k AND sk = :s", msgConditionType},
+		{"pk = :k AND sk > :s", msgConditionType},
+		{"sk <= :b AND pk = :k", msgConditionType},
+		{"pk = :k AND sk BETWEEN :n AND :s", msgConditionType},
+		{"pk = :k AND begins_with(sk, :s)", msgConditionType},
+		{"pk = :k AND sk = :t", msgConditionType},
+		{"pk = :k AND sk < :t", operand("<", "BOOL")},
+		{"pk = :k AND sk BETWEEN :t AND :t", operand("BETWEEN", "BOOL")},
+		{"pk = :k AND begins_with(sk, :n)", operand("begins_with", "N")},
+		{"pk = :k AND begins_with(sk, :t)", operand("begins_with", "BOOL")},
+	} {
+		_, err := s.Query(ctx, &QueryInput{TableName: "tbl", KeyConditionExpression: c.kc, Expressions: usedExpressions(c.kc, nil, values)})
+		wantValidation(t, err, c.want, c.kc)
+	}
+	for _, kc := range []string{"pk = :k", "pk = :k AND sk = :n", "pk = :k AND sk BETWEEN :n AND :n"} {
+		if out, err := s.Query(ctx, &QueryInput{TableName: "tbl", KeyConditionExpression: kc, Expressions: usedExpressions(kc, nil, values)}); err != nil || out.Count != 1 {
+			t.Errorf("Query %q = %+v, %v", kc, out, err)
+		}
+	}
+}
+
+// TestKeyOfWrongType: a Key with an attribute of another type than the
+// key's is not the table's key (GetItem, DeleteItem, UpdateItem, and the
+// batches' and transactions' keys); an Item's key of the wrong type is a
+// type mismatch (PutItem). Nothing is written.
+func TestKeyOfWrongType(t *testing.T) {
+	s := limitsStore(t) // pk S, sk N
+	ctx := context.Background()
+	stored := Item{"pk": S("1"), "sk": N("1"), "a": S("x")}
+	if _, err := s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: stored}); err != nil {
+		t.Fatal(err)
+	}
+	set := Expressions{ExpressionAttributeValues: map[string]Value{":v": S("y")}}
+	for _, key := range []Item{
+		{"pk": N("1"), "sk": N("1")},
+		{"pk": S("1"), "sk": S("1")},
+		{"pk": S("1"), "sk": Bool(true)},
+		{"pk": {Type: TypeSS, Set: []string{"1"}}, "sk": N("1")},
+	} {
+		for what, err := range map[string]error{
+			"GetItem": func() error {
+				_, err := s.GetItem(ctx, &GetItemInput{TableName: "tbl", Key: key})
+				return err
+			}(),
+			"DeleteItem": func() error {
+				_, err := s.DeleteItem(ctx, &DeleteItemInput{TableName: "tbl", Key: key})
+				return err
+			}(),
+			"UpdateItem": func() error {
+				_, err := s.UpdateItem(ctx, &UpdateItemInput{TableName: "tbl", Key: key, UpdateExpression: "SET a = :v", Expressions: set})
+				return err
+			}(),
+			"BatchGetItem": func() error {
+				_, err := s.BatchGetItem(ctx, &BatchGetItemInput{RequestItems: map[string]KeysAndAttributes{"tbl": {Keys: []Item{key}}}})
+				return err
+			}(),
+			"BatchWriteItem delete": func() error {
+				_, err := s.BatchWriteItem(ctx, &BatchWriteItemInput{RequestItems: map[string][]WriteRequest{"tbl": {{DeleteRequest: &DeleteRequest{Key: key}}}}})
+				return err
+			}(),
+		} {
+			wantValidation(t, err, msgKeySchema, fmt.Sprintf("%s %v", what, key))
+		}
+	}
+	_, err := s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: Item{"pk": N("1"), "sk": N("1"), "a": S("y")}})
+	wantValidation(t, err, "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N", "PutItem pk N")
+	_, err = s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: Item{"pk": S("1"), "sk": S("1"), "a": S("y")}})
+	wantValidation(t, err, "One or more parameter values were invalid: Type mismatch for key sk expected: N actual: S", "PutItem sk S")
+	out, err := s.Scan(ctx, &ScanInput{TableName: "tbl"})
+	if err != nil || out.Count != 1 || !out.Items[0].equal(stored) {
+		t.Errorf("after the refused requests: Scan = %+v, %v", out, err)
 	}
 }

@@ -479,7 +479,10 @@ func (k keyPair) splitKeyCondition(c cond) (Value, cond, error) {
 			if !k.isSortKeyCondition(pair[1]) {
 				return Value{}, nil, validation("Query key condition not supported")
 			}
-			return v, pair[1], k.checkPK(v)
+			if err := k.checkPK(v); err != nil {
+				return Value{}, nil, err
+			}
+			return v, pair[1], k.checkSortKeyValues(pair[1])
 		}
 	}
 	return Value{}, nil, validation("Query condition missed key schema element: %s", k.hash.name)
@@ -501,11 +504,56 @@ func (k keyPair) checkFilter(filter cond) error {
 	return nil
 }
 
+// msgConditionType is DynamoDB's answer to a key condition value whose type
+// is not the key attribute's.
+const msgConditionType = "One or more parameter values were invalid: Condition parameter type does not match schema type"
+
 func (k keyPair) checkPK(v Value) error {
 	if v.Type != k.hash.typ {
-		return validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
+		return validation("%s", msgConditionType)
 	}
 	return nil
+}
+
+// checkSortKeyValues checks the values a sort key condition compares the
+// sort key with, as DynamoDB does, in two steps: a value no key could be
+// (a BOOL in an ordering, anything but S or B in begins_with) is an operand
+// error of the operator; one of another key type than the sort key's fails
+// the schema check.
+func (k keyPair) checkSortKeyValues(c cond) error {
+	op, values := sortKeyValues(c)
+	for _, v := range values {
+		keyType := v.Type == TypeS || v.Type == TypeN || v.Type == TypeB
+		switch {
+		case op == "begins_with" && v.Type != TypeS && v.Type != TypeB, op != "=" && !keyType:
+			return validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: %s, operand type: %s", op, v.Type)
+		case v.Type != k.rng.typ:
+			return validation("%s", msgConditionType)
+		}
+	}
+	return nil
+}
+
+// sortKeyValues returns the operator of a sort key condition and the values
+// it compares the sort key with.
+func sortKeyValues(c cond) (string, []Value) {
+	var op string
+	var operands []operand
+	switch c := c.(type) {
+	case cmpCond:
+		op, operands = c.op, []operand{c.b}
+	case betweenCond:
+		op, operands = "BETWEEN", []operand{c.lo, c.hi}
+	case fnCond:
+		op, operands = c.fn, []operand{c.arg}
+	}
+	var values []Value
+	for _, o := range operands {
+		if v, ok := o.(valueOp); ok {
+			values = append(values, v.v)
+		}
+	}
+	return op, values
 }
 
 func (k keyPair) isSortKeyCondition(c cond) bool {
@@ -568,7 +616,7 @@ func (s *Store) Scan(ctx context.Context, in *ScanInput) (*ItemsOutput, error) {
 		args = append(args, src.ix.Name)
 	}
 	if in.ExclusiveStartKey != nil {
-		start, err := src.startKey(in.ExclusiveStartKey, "The provided starting key is invalid: The provided key element does not match the schema")
+		start, err := src.startKey(in.ExclusiveStartKey, "The provided starting key is invalid: "+msgKeySchema)
 		if err != nil {
 			return nil, err
 		}
