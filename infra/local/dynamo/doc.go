@@ -71,8 +71,8 @@
 // Requests are held to DynamoDB's limits, with its messages: expressions of at
 // most 4 KB, 300 operators and 100 IN operands; numbers of at most 38
 // significant digits between 1E-130 and 9.99…E+125, results of arithmetic
-// included; values nested at most 32 levels; items of 400 KB; 20 global and
-// 5 local indexes; 25 writes or 100 reads a batch; 100 actions and 4 MB a
-// transaction. Stored items are read leniently, so that one an older version
+// included; values nested at most 32 levels; attribute names of 1 to 65535
+// bytes; items of 400 KB; 20 global and 5 local indexes; 25 writes or 100
+// reads a batch; 100 actions and 4 MB a transaction. Stored items are read leniently, so that one an older version
 // wrote past these limits never makes its table unreadable.
 package dynamo

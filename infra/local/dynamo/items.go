@@ -87,6 +87,9 @@ func (s *Store) PutItem(ctx context.Context, in *PutItemInput) (*ItemOutput, err
 	if err := in.check(); err != nil {
 		return nil, err
 	}
+	if err := in.Item.checkNames("item", true); err != nil {
+		return nil, err
+	}
 	if err := in.Item.validate(); err != nil {
 		return nil, err
 	}
@@ -316,6 +319,9 @@ func (s *Store) GetItem(ctx context.Context, in *GetItemInput) (*GetItemOutput, 
 	if err := in.check(); err != nil {
 		return nil, err
 	}
+	if err := in.Key.checkNames("key", false); err != nil {
+		return nil, err
+	}
 	t, err := s.itemTable(in.TableName)
 	if err != nil {
 		return nil, err
@@ -433,6 +439,9 @@ func (s *Store) UpdateItem(ctx context.Context, in *UpdateItemInput) (*ItemOutpu
 	if err := in.check(); err != nil {
 		return nil, err
 	}
+	if err := in.Key.checkNames("key", false); err != nil {
+		return nil, err
+	}
 	t, err := s.itemTable(in.TableName)
 	if err != nil {
 		return nil, err
@@ -496,6 +505,9 @@ type DeleteItemInput struct {
 // DeleteItem deletes an item, subject to ConditionExpression.
 func (s *Store) DeleteItem(ctx context.Context, in *DeleteItemInput) (*ItemOutput, error) {
 	if err := in.check(); err != nil {
+		return nil, err
+	}
+	if err := in.Key.checkNames("key", false); err != nil {
 		return nil, err
 	}
 	t, err := s.itemTable(in.TableName)

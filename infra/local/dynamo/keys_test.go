@@ -186,3 +186,40 @@ func TestKeyOfWrongType(t *testing.T) {
 		t.Errorf("after the refused requests: Scan = %+v, %v", out, err)
 	}
 }
+
+// TestAttributeNameLength: an attribute name is 1 to 65535 bytes. PutItem
+// refuses an Item with an empty name or a longer one, GetItem, DeleteItem
+// and UpdateItem a Key with a longer one (a Key with an empty name is not
+// the table's key). Nothing is written.
+func TestAttributeNameLength(t *testing.T) {
+	s := limitsStore(t) // pk S, sk N
+	ctx := context.Background()
+	stored := Item{"pk": S("k"), "sk": N("1"), "a": S("x")}
+	if _, err := s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: stored}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("n", maxAttributeNameBytes+1)
+	const tooLong = "1 validation error detected: Value at '%s' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 65535]"
+	_, err := s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: Item{"pk": S("k"), "sk": N("1"), "": S("y")}})
+	wantValidation(t, err, "1 validation error detected: Value at 'item' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length greater than or equal to 1]", "PutItem, empty name")
+	_, err = s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: Item{"pk": S("k"), "sk": N("1"), long: S("y")}})
+	wantValidation(t, err, fmt.Sprintf(tooLong, "item"), "PutItem, name of 65536 bytes")
+	set := Expressions{ExpressionAttributeValues: map[string]Value{":v": S("y")}}
+	for name, want := range map[string]string{"": msgKeySchema, long: fmt.Sprintf(tooLong, "key")} {
+		key := Item{"pk": S("k"), "sk": N("1"), name: S("y")}
+		_, err = s.GetItem(ctx, &GetItemInput{TableName: "tbl", Key: key})
+		wantValidation(t, err, want, fmt.Sprintf("GetItem, name of %d bytes", len(name)))
+		_, err = s.DeleteItem(ctx, &DeleteItemInput{TableName: "tbl", Key: key})
+		wantValidation(t, err, want, fmt.Sprintf("DeleteItem, name of %d bytes", len(name)))
+		_, err = s.UpdateItem(ctx, &UpdateItemInput{TableName: "tbl", Key: key, UpdateExpression: "SET a = :v", Expressions: set})
+		wantValidation(t, err, want, fmt.Sprintf("UpdateItem, name of %d bytes", len(name)))
+	}
+	out, err := s.Scan(ctx, &ScanInput{TableName: "tbl"})
+	if err != nil || out.Count != 1 || !out.Items[0].equal(stored) {
+		t.Errorf("after the refused requests: Scan = %+v, %v", out, err)
+	}
+	longest := Item{"pk": S("k"), "sk": N("2"), long[1:]: S("y")}
+	if _, err := s.PutItem(ctx, &PutItemInput{TableName: "tbl", Item: longest}); err != nil {
+		t.Errorf("PutItem, name of 65535 bytes: %v", err)
+	}
+}

@@ -23,6 +23,11 @@ const (
 	// supports nested attributes up to 32 levels deep." A top-level
 	// attribute is at level 1.
 	maxNestingLevels = 32
+	// maxAttributeNameBytes bounds a top-level attribute name: "Attribute
+	// names must be at least one character long and less than 64 KB in
+	// size" (developer guide, "Naming rules"); botocore's model gives
+	// AttributeName a max of 65535, and a name of 65535 bytes is accepted.
+	maxAttributeNameBytes = 65535
 )
 
 // maxRequestDepth bounds how deep a request body's JSON may nest before it
@@ -93,6 +98,25 @@ func (v Value) validate(level int) error {
 			if err := c.validate(level + 1); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// checkNames refuses an Item (param "item") or a Key (param "key") with an
+// attribute name longer than 65535 bytes, and an Item with an empty one.
+// AWS's wording for these could not be found recorded: the messages are
+// those of AWS's request validation for a map key out of its model's length
+// bounds, as recorded for other parameters ("Map keys must satisfy
+// constraint", dynalite's BatchWriteItem tests). A Key with an empty name
+// is not the table's key, and keyCols refuses it as DynamoDB does.
+func (it Item) checkNames(param string, item bool) error {
+	for name := range it {
+		switch {
+		case len(name) > maxAttributeNameBytes:
+			return validation("1 validation error detected: Value at '%s' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to %d]", param, maxAttributeNameBytes)
+		case name == "" && item:
+			return validation("1 validation error detected: Value at '%s' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length greater than or equal to 1]", param)
 		}
 	}
 	return nil
