@@ -268,13 +268,14 @@ func (e *Engine) DescribeExecution(ctx context.Context, arn string) (*Execution,
 
 // ListExecutions lists a state machine's executions, newest first.
 func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]ExecutionSummary, string, error) {
-	if err := e.checkARN(in.StateMachineARN, "stateMachine"); err != nil {
+	// The model's constraints are checked before the ARN, as AWS does.
+	if err := checkStatusFilter(in.StatusFilter); err != nil {
 		return nil, "", err
 	}
-	if in.StatusFilter != "" && !in.StatusFilter.valid() {
-		return nil, "", apiErr(CodeValidationException, "1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint", in.StatusFilter)
-	}
 	if err := checkRedriveFilter(in.RedriveFilter); err != nil {
+		return nil, "", err
+	}
+	if err := e.checkARN(in.StateMachineARN, "stateMachine"); err != nil {
 		return nil, "", err
 	}
 	limit, err := pageSize(in.MaxResults)

@@ -45,3 +45,10 @@ func ErrorCode(err error) string { return asl.ErrorCode(err) }
 func apiErr(code, format string, args ...any) *APIError {
 	return &APIError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
+
+// constraintErr is AWS's ValidationException for a request member whose
+// value fails a constraint of the API's model, e.g. rule "have length less
+// than or equal to 80".
+func constraintErr(value, member, rule string) *APIError {
+	return apiErr(CodeValidationException, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must %s", value, member, rule)
+}

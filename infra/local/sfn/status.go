@@ -12,11 +12,18 @@ const (
 	StatusAborted   Status = "ABORTED"
 )
 
-// valid reports whether s is one of the statuses above.
-func (s Status) valid() bool {
+// StatusPendingRedrive is the status AWS gives a redriven execution until
+// it runs again. The local engine runs a redrive at once, so no execution
+// has it; ListExecutions takes it as a filter, which then matches none.
+const StatusPendingRedrive Status = "PENDING_REDRIVE"
+
+// checkStatusFilter refuses a statusFilter outside the API's enum
+// (ExecutionStatus), in AWS's words and order (LocalStack's
+// test_sfn_api.snapshot.json, recorded against AWS).
+func checkStatusFilter(s Status) error {
 	switch s {
-	case StatusRunning, StatusSucceeded, StatusFailed, StatusTimedOut, StatusAborted:
-		return true
+	case "", StatusRunning, StatusSucceeded, StatusFailed, StatusTimedOut, StatusAborted, StatusPendingRedrive:
+		return nil
 	}
-	return false
+	return constraintErr(string(s), "statusFilter", "satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]")
 }
