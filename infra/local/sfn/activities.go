@@ -139,7 +139,7 @@ func (e *Engine) DescribeActivity(ctx context.Context, arn string) (*Activity, e
 // ListActivities returns up to maxResults activities (0: 100) ordered by
 // name, from nextToken on, and the token of the next page ("" at the end).
 func (e *Engine) ListActivities(ctx context.Context, maxResults int, nextToken string) ([]Activity, string, error) {
-	limit, after, err := pageStart(maxResults, nextToken)
+	limit, after, err := pageStart(maxResults, nextToken, listActivities)
 	if err != nil {
 		return nil, "", err
 	}
@@ -150,7 +150,7 @@ func (e *Engine) ListActivities(ctx context.Context, maxResults int, nextToken s
 	next := ""
 	if len(rows) > limit {
 		rows = rows[:limit]
-		next = pageToken(rows[limit-1].name)
+		next = pageToken(listActivities, rows[limit-1].name)
 	}
 	out := make([]Activity, 0, len(rows))
 	for _, r := range rows {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -275,23 +274,23 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 	if err := checkRedriveFilter(in.RedriveFilter); err != nil {
 		return nil, "", err
 	}
-	if err := e.checkARN(in.StateMachineARN, "stateMachine"); err != nil {
-		return nil, "", err
-	}
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := checkPageToken(in.NextToken, maxExecutionsPageToken); err != nil {
+		return nil, "", err
+	}
+	if err := e.checkARN(in.StateMachineARN, "stateMachine"); err != nil {
 		return nil, "", err
 	}
 	if err := e.store.requireStateMachine(ctx, in.StateMachineARN); err != nil {
 		return nil, "", err
 	}
-	before := int64(1) << 62
-	if in.NextToken != "" {
-		n, err := strconv.ParseInt(in.NextToken, 10, 64)
-		if err != nil {
-			return nil, "", apiErr(CodeInvalidToken, "Invalid nextToken")
-		}
-		before = n
+	list := executionsList(in.StateMachineARN)
+	before, err := pageID(in.NextToken, list, 1<<62)
+	if err != nil {
+		return nil, "", err
 	}
 	out, ids, err := e.store.listExecutions(ctx, in.StateMachineARN, in.StatusFilter, in.RedriveFilter, before, limit+1)
 	if err != nil {
@@ -300,18 +299,21 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = strconv.FormatInt(ids[limit-1], 10)
+		next = idToken(list, ids[limit-1])
 	}
 	return out, next, nil
 }
 
 // GetExecutionHistory returns a page of an execution's history events.
 func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]HistoryEvent, string, error) {
-	if err := e.checkARN(in.ExecutionARN, "execution"); err != nil {
-		return nil, "", err
-	}
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := checkPageToken(in.NextToken, maxPageToken); err != nil {
+		return nil, "", err
+	}
+	if err := e.checkARN(in.ExecutionARN, "execution"); err != nil {
 		return nil, "", err
 	}
 	id, err := e.store.executionID(ctx, in.ExecutionARN)
@@ -322,12 +324,9 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]Hi
 	if in.ReverseOrder {
 		from = 1 << 62
 	}
-	if in.NextToken != "" {
-		n, err := strconv.ParseInt(in.NextToken, 10, 64)
-		if err != nil {
-			return nil, "", apiErr(CodeInvalidToken, "Invalid nextToken")
-		}
-		from = n
+	list := historyList(in.ExecutionARN)
+	if from, err = pageID(in.NextToken, list, from); err != nil {
+		return nil, "", err
 	}
 	events, err := e.store.readHistory(ctx, id, from, limit+1, in.ReverseOrder)
 	if err != nil {
@@ -347,7 +346,7 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in HistoryInput) ([]Hi
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
+		next = idToken(list, out[limit-1].ID)
 	}
 	return out, next, nil
 }

@@ -2,7 +2,6 @@ package sfn
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,31 +161,26 @@ func pageSize(n int) (int, error) {
 }
 
 // pageStart reads a List operation's maxResults and nextToken: the page's
-// size and the name after which it starts ("" for the first page).
-func pageStart(maxResults int, nextToken string) (limit int, after string, err error) {
+// size and the name after which it starts ("" for the first page). list
+// names the list the token must be of (see pageCursor).
+func pageStart(maxResults int, nextToken, list string) (limit int, after string, err error) {
 	if limit, err = pageSize(maxResults); err != nil {
 		return 0, "", err
 	}
-	if nextToken == "" {
-		return limit, "", nil
+	if err := checkPageToken(nextToken, maxPageToken); err != nil {
+		return 0, "", err
 	}
-	b, err := base64.RawURLEncoding.DecodeString(nextToken)
-	if err != nil || len(b) == 0 {
-		return 0, "", apiErr(CodeInvalidToken, "Invalid Token: 'Invalid token'")
+	if after, err = pageCursor(nextToken, list); err != nil {
+		return 0, "", err
 	}
-	return limit, string(b), nil
-}
-
-// pageToken is the nextToken of a page whose last item is named name.
-func pageToken(name string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(name))
+	return limit, after, nil
 }
 
 // ListStateMachinesPage returns up to maxResults state machines (0: 100)
 // ordered by name, from nextToken on, and the token of the next page ("" at
 // the end).
 func (e *Engine) ListStateMachinesPage(ctx context.Context, maxResults int, nextToken string) ([]StateMachine, string, error) {
-	limit, after, err := pageStart(maxResults, nextToken)
+	limit, after, err := pageStart(maxResults, nextToken, listStateMachines)
 	if err != nil {
 		return nil, "", err
 	}
@@ -197,7 +191,7 @@ func (e *Engine) ListStateMachinesPage(ctx context.Context, maxResults int, next
 	next := ""
 	if len(sms) > limit {
 		sms = sms[:limit]
-		next = pageToken(sms[limit-1].Name)
+		next = pageToken(listStateMachines, sms[limit-1].Name)
 	}
 	return sms, next, nil
 }

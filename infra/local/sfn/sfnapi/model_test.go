@@ -2,6 +2,7 @@ package sfnapi
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,5 +28,83 @@ func TestListExecutionsStatusFilter(t *testing.T) {
 	out, err := s.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn), StatusFilter: types.ExecutionStatusPendingRedrive})
 	if err != nil || len(out.Executions) != 0 {
 		t.Fatalf("statusFilter PENDING_REDRIVE: %v, %d executions; want none", err, len(out.Executions))
+	}
+}
+
+// TestNextTokenLengths: nextToken is at most 1,024 characters, 3,096 for
+// ListExecutions, in AWS's words (LocalStack's test_sfn_api.snapshot.json,
+// list-state-machines- and list-executions-invalid-param-long-nextToken,
+// recorded against AWS).
+func TestNextTokenLengths(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, nil)
+	arn := createMachine(t, s.client, "paged", passDef)
+	long := strings.Repeat("x", 1025)
+	_, err := s.client.ListStateMachines(ctx, &sfn.ListStateMachinesInput{NextToken: aws.String(long)})
+	wantAPIError(t, "ListStateMachines nextToken of 1,025", err, "ValidationException",
+		"1 validation error detected: Value '"+long+"' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 1024")
+	_, err = s.client.ListActivities(ctx, &sfn.ListActivitiesInput{NextToken: aws.String(long)})
+	wantAPIError(t, "ListActivities nextToken of 1,025", err, "ValidationException",
+		"1 validation error detected: Value '"+long+"' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 1024")
+	_, err = s.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn), NextToken: aws.String(long)})
+	wantAPIError(t, "ListExecutions nextToken of 1,025", err, "InvalidToken", "Invalid Token: 'Invalid token'")
+	longer := strings.Repeat("x", 3097)
+	_, err = s.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(arn), NextToken: aws.String(longer)})
+	wantAPIError(t, "ListExecutions nextToken of 3,097", err, "ValidationException",
+		"1 validation error detected: Value '"+longer+"' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 3096")
+}
+
+// TestNextTokenOfAnotherList: a nextToken pages only the list it came from:
+// given to another operation, or for another state machine's executions or
+// another execution's history, it is InvalidToken.
+func TestNextTokenOfAnotherList(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, nil)
+	a := createMachine(t, s.client, "a", passDef)
+	b := createMachine(t, s.client, "b", passDef)
+	var xs []string
+	for _, sm := range []string{a, a, b} {
+		out, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs = append(xs, aws.ToString(out.ExecutionArn))
+	}
+	for _, x := range xs {
+		waitStatus(t, s.client, x)
+	}
+	machines, err := s.client.ListStateMachines(ctx, &sfn.ListStateMachinesInput{MaxResults: 1})
+	if err != nil || machines.NextToken == nil {
+		t.Fatalf("ListStateMachines: %v, want a next page", err)
+	}
+	execs, err := s.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(a), MaxResults: 1})
+	if err != nil || execs.NextToken == nil {
+		t.Fatalf("ListExecutions: %v, want a next page", err)
+	}
+	history, err := s.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(xs[0]), MaxResults: 1})
+	if err != nil || history.NextToken == nil {
+		t.Fatalf("GetExecutionHistory: %v, want a next page", err)
+	}
+	const invalid = "Invalid Token: 'Invalid token'"
+	_, err = s.client.ListStateMachines(ctx, &sfn.ListStateMachinesInput{NextToken: execs.NextToken})
+	wantAPIError(t, "ListStateMachines with a ListExecutions token", err, "InvalidToken", invalid)
+	_, err = s.client.ListActivities(ctx, &sfn.ListActivitiesInput{NextToken: machines.NextToken})
+	wantAPIError(t, "ListActivities with a ListStateMachines token", err, "InvalidToken", invalid)
+	_, err = s.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(b), NextToken: execs.NextToken})
+	wantAPIError(t, "ListExecutions of b with a token of a's", err, "InvalidToken", invalid)
+	_, err = s.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(a), NextToken: history.NextToken})
+	wantAPIError(t, "ListExecutions with a GetExecutionHistory token", err, "InvalidToken", invalid)
+	_, err = s.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(xs[1]), NextToken: history.NextToken})
+	wantAPIError(t, "GetExecutionHistory of another execution", err, "InvalidToken", invalid)
+	// Each token still pages its own list.
+	if _, err := s.client.ListStateMachines(ctx, &sfn.ListStateMachinesInput{NextToken: machines.NextToken}); err != nil {
+		t.Errorf("ListStateMachines page 2: %v", err)
+	}
+	next, err := s.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(a), NextToken: execs.NextToken})
+	if err != nil || len(next.Executions) != 1 {
+		t.Errorf("ListExecutions page 2: %v, want 1 execution", err)
+	}
+	if _, err := s.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(xs[0]), NextToken: history.NextToken}); err != nil {
+		t.Errorf("GetExecutionHistory page 2: %v", err)
 	}
 }
