@@ -102,8 +102,8 @@ type CreateActivityInput struct {
 // idempotent request of the previous" (API reference, CreateActivity), and
 // ActivityAlreadyExists means "EncryptionConfiguration may not be updated".
 func (e *Engine) CreateActivity(ctx context.Context, in CreateActivityInput) (string, time.Time, error) {
-	if !validName(in.Name) {
-		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", in.Name)
+	if err := checkName(in.Name); err != nil {
+		return "", time.Time{}, err
 	}
 	if err := checkTags(in.Tags); err != nil {
 		return "", time.Time{}, err

@@ -170,13 +170,16 @@ func (e *Engine) ListStateMachines(ctx context.Context) ([]StateMachine, error) 
 // input while it runs returns the same execution; otherwise the name is
 // taken (ExecutionAlreadyExists).
 func (e *Engine) StartExecution(ctx context.Context, smARN, name, input string) (string, time.Time, error) {
+	if err := checkMaxLen(name, "name", maxNameLen); err != nil {
+		return "", time.Time{}, err
+	}
 	if err := e.checkARN(smARN, "stateMachine"); err != nil {
 		return "", time.Time{}, err
 	}
 	if name == "" {
 		name = ids.UUID()
-	} else if !validName(name) {
-		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", name)
+	} else if err := checkName(name); err != nil {
+		return "", time.Time{}, err
 	}
 	if input == "" {
 		input = "{}"

@@ -20,6 +20,12 @@ const (
 	machineDeleting = "DELETING"
 )
 
+// State machine types (StateMachineType).
+const (
+	machineStandard = "STANDARD"
+	machineExpress  = "EXPRESS"
+)
+
 // Log levels of a LoggingConfiguration.
 const (
 	LogLevelAll   = "ALL"
@@ -89,11 +95,8 @@ type CreateStateMachineInput struct {
 // tracing and tags, and returns its ARN and creation date. Creating it again
 // with the same definition and role is a no-op.
 func (e *Engine) CreateStateMachineWith(ctx context.Context, in CreateStateMachineInput) (string, time.Time, error) {
-	if !validName(in.Name) {
-		return "", time.Time{}, apiErr(CodeInvalidName, "Invalid Name: '%s'", in.Name)
-	}
-	if in.Type != "" && in.Type != "STANDARD" {
-		return "", time.Time{}, apiErr(CodeStateMachineTypeNotSupp, "only STANDARD state machines are supported by the loanflow local engine")
+	if err := checkCreateMachine(in); err != nil {
+		return "", time.Time{}, err
 	}
 	logging, err := encodeLogging(in.Logging)
 	if err != nil {
@@ -114,6 +117,25 @@ func (e *Engine) CreateStateMachineWith(ctx context.Context, in CreateStateMachi
 	return arn, created, nil
 }
 
+// checkCreateMachine applies the model's constraints and AWS's name rules to
+// a CreateStateMachine request. Only STANDARD machines run locally: EXPRESS
+// is StateMachineTypeNotSupported.
+func checkCreateMachine(in CreateStateMachineInput) error {
+	if err := checkName(in.Name); err != nil {
+		return err
+	}
+	if err := checkMaxLen(in.RoleARN, "roleArn", maxARNLen); err != nil {
+		return err
+	}
+	switch in.Type {
+	case "", machineStandard:
+		return nil
+	case machineExpress:
+		return apiErr(CodeStateMachineTypeNotSupp, "only STANDARD state machines are supported by the loanflow local engine")
+	}
+	return constraintErr(in.Type, "type", "satisfy enum value set: [STANDARD, EXPRESS]")
+}
+
 // UpdateStateMachineInput is UpdateStateMachine's request: an empty or nil
 // member is kept as it is.
 type UpdateStateMachineInput struct {
@@ -126,6 +148,9 @@ type UpdateStateMachineInput struct {
 // logging or tracing. Running executions keep the definition they started
 // with.
 func (e *Engine) UpdateStateMachineWith(ctx context.Context, in UpdateStateMachineInput) (time.Time, error) {
+	if err := checkMaxLen(in.RoleARN, "roleArn", maxARNLen); err != nil {
+		return time.Time{}, err
+	}
 	if err := e.checkARN(in.StateMachineARN, "stateMachine"); err != nil {
 		return time.Time{}, err
 	}

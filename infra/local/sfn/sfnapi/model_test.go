@@ -108,3 +108,61 @@ func TestNextTokenOfAnotherList(t *testing.T) {
 		t.Errorf("GetExecutionHistory page 2: %v", err)
 	}
 }
+
+// TestStartExecutionTraceHeaderAndName: traceHeader is at most 256 ASCII
+// characters and an execution's name at most 80 characters (the model's
+// TraceHeader and Name), refused as ValidationExceptions.
+func TestStartExecutionTraceHeaderAndName(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, nil)
+	arn := createMachine(t, s.client, "traced", passDef)
+	long := strings.Repeat("h", 257)
+	_, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), TraceHeader: aws.String(long)})
+	wantAPIError(t, "traceHeader of 257", err, "ValidationException",
+		"1 validation error detected: Value '"+long+"' at 'traceHeader' failed to satisfy constraint: Member must have length less than or equal to 256")
+	_, err = s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), TraceHeader: aws.String("Root=é")})
+	wantAPIError(t, "traceHeader not ASCII", err, "ValidationException",
+		`1 validation error detected: Value 'Root=é' at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \p{ASCII}*`)
+	name := strings.Repeat("n", 81)
+	_, err = s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String(name)})
+	wantAPIError(t, "name of 81", err, "ValidationException",
+		"1 validation error detected: Value '"+name+"' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80")
+	// 80 characters are a name, whatever their bytes.
+	if _, err := s.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String(strings.Repeat("é", 80)),
+		TraceHeader: aws.String(strings.Repeat("h", 256))}); err != nil {
+		t.Fatalf("an 80-character name and a 256-character traceHeader: %v", err)
+	}
+}
+
+// TestCreateStateMachineModelConstraints: CreateStateMachine's name is at
+// most 80 characters, its roleArn at most 256 (UpdateStateMachine's too) and
+// its type STANDARD or EXPRESS; the local engine runs STANDARD only.
+// CreateActivity's name has the same limit.
+func TestCreateStateMachineModelConstraints(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, nil)
+	create := func(name, roleARN string, typ types.StateMachineType) error {
+		_, err := s.client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(passDef),
+			RoleArn: aws.String(roleARN), Type: typ})
+		return err
+	}
+	name := strings.Repeat("n", 81)
+	wantAPIError(t, "name of 81", create(name, role, ""), "ValidationException",
+		"1 validation error detected: Value '"+name+"' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80")
+	longRole := "arn:aws:iam::000000000000:role/" + strings.Repeat("r", 226)
+	wantAPIError(t, "roleArn of 257", create("m", longRole, ""), "ValidationException",
+		"1 validation error detected: Value '"+longRole+"' at 'roleArn' failed to satisfy constraint: Member must have length less than or equal to 256")
+	wantAPIError(t, "type BATCH", create("m", role, "BATCH"), "ValidationException",
+		"1 validation error detected: Value 'BATCH' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
+	wantAPIError(t, "type EXPRESS", create("m", role, types.StateMachineTypeExpress), "StateMachineTypeNotSupported", "")
+	if err := create(strings.Repeat("é", 80), role, types.StateMachineTypeStandard); err != nil {
+		t.Fatalf("an 80-character name: %v", err)
+	}
+	arn := createMachine(t, s.client, "updated", passDef)
+	_, err := s.client.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), RoleArn: aws.String(longRole)})
+	wantAPIError(t, "UpdateStateMachine roleArn of 257", err, "ValidationException",
+		"1 validation error detected: Value '"+longRole+"' at 'roleArn' failed to satisfy constraint: Member must have length less than or equal to 256")
+	_, err = s.client.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
+	wantAPIError(t, "activity name of 81", err, "ValidationException",
+		"1 validation error detected: Value '"+name+"' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80")
+}

@@ -314,11 +314,14 @@ func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error
 
 func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		StateMachineARN string `json:"StateMachineArn"`
-		Name, Input     string
+		StateMachineARN          string `json:"StateMachineArn"`
+		Name, Input, TraceHeader string
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
+	}
+	if err := sfn.CheckTraceHeader(in.TraceHeader); err != nil {
+		return nil, apiError(err)
 	}
 	arn, start, err := h.e.StartExecution(ctx, in.StateMachineARN, in.Name, in.Input)
 	if err != nil {
