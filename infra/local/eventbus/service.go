@@ -190,21 +190,41 @@ func patternError(err error) error {
 	return err
 }
 
-// page returns the part of items a Limit and NextToken ask for, and the
-// token of the next part ("" at the end).
-func page[T any](items []T, limit int, token string) ([]T, string, error) {
+// pageIn is the NextToken and Limit of a List request.
+type pageIn struct {
+	NextToken string
+	Limit     *int
+}
+
+// maxNextToken is the model's limit on a NextToken.
+const maxNextToken = 2048
+
+// constraints returns the constraints of the model p fails: NextToken of
+// at most 2,048 characters, Limit of 1 to 100 (LimitMax100).
+func (p pageIn) constraints() []constraint {
+	var cs []constraint
+	if len(p.NextToken) > maxNextToken {
+		cs = append(cs, constraint{p.NextToken, "nextToken", fmt.Sprintf("have length less than or equal to %d", maxNextToken)})
+	}
+	return append(cs, checkRange(p.Limit, "limit", 1, 100)...)
+}
+
+// page returns the part of items p asks for, and the token of the next part
+// ("" at the end). p's constraints are checked first.
+func page[T any](items []T, p pageIn) ([]T, string, error) {
+	if err := constraintError(p.constraints()); err != nil {
+		return nil, "", err
+	}
 	from := 0
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
+	if p.NextToken != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(p.NextToken)
 		n, perr := strconv.Atoi(string(raw))
 		if err != nil || perr != nil || n < 0 || n > len(items) {
 			return nil, "", validation("The NextToken provided is not valid.")
 		}
 		from = n
 	}
-	if limit < 0 || limit > 100 {
-		return nil, "", constraintError([]constraint{{strconv.Itoa(limit), "limit", "have value less than or equal to 100"}})
-	}
+	limit := deref(p.Limit)
 	if limit == 0 || from+limit >= len(items) {
 		return items[from:], "", nil
 	}
@@ -226,8 +246,8 @@ func busViewOf(i BusInfo) busView {
 
 func (b *Bus) opListEventBuses(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		NamePrefix, NextToken string
-		Limit                 int
+		NamePrefix string
+		pageIn
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
@@ -242,7 +262,7 @@ func (b *Bus) opListEventBuses(ctx context.Context, body []byte) (any, error) {
 			out = append(out, busViewOf(i))
 		}
 	}
-	out, next, err := page(out, in.Limit, in.NextToken)
+	out, next, err := page(out, in.pageIn)
 	if err != nil {
 		return nil, err
 	}
@@ -448,10 +468,13 @@ func (b *Bus) opDescribeRule(ctx context.Context, body []byte) (any, error) {
 
 func (b *Bus) opListRules(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		NamePrefix, EventBusName, NextToken string
-		Limit                               int
+		NamePrefix, EventBusName string
+		pageIn
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := constraintError(in.constraints()); err != nil {
 		return nil, err
 	}
 	bus, err := b.busParam(ctx, in.EventBusName)
@@ -466,7 +489,7 @@ func (b *Bus) opListRules(ctx context.Context, body []byte) (any, error) {
 			out = append(out, view(r))
 		}
 	}
-	out, next, err := page(out, in.Limit, in.NextToken)
+	out, next, err := page(out, in.pageIn)
 	if err != nil {
 		return nil, err
 	}
@@ -630,8 +653,14 @@ func (b *Bus) opPutTargets(ctx context.Context, body []byte) (any, error) {
 }
 
 func (b *Bus) opListTargetsByRule(ctx context.Context, body []byte) (any, error) {
-	var in struct{ Rule, EventBusName string }
+	var in struct {
+		Rule, EventBusName string
+		pageIn
+	}
 	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := constraintError(in.constraints()); err != nil {
 		return nil, err
 	}
 	bus, _, err := b.ruleParam(ctx, in.EventBusName, in.Rule)
@@ -662,7 +691,15 @@ func (b *Bus) opListTargetsByRule(ctx context.Context, body []byte) (any, error)
 		}
 		out = append(out, m)
 	}
-	return map[string]any{"Targets": out}, nil
+	out, next, err := page(out, in.pageIn)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]any{"Targets": out}
+	if next != "" {
+		res["NextToken"] = next
+	}
+	return res, nil
 }
 
 func (b *Bus) opRemoveTargets(ctx context.Context, body []byte) (any, error) {

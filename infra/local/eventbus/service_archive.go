@@ -108,11 +108,14 @@ func (b *Bus) opDescribeArchive(ctx context.Context, body []byte) (any, error) {
 
 func (b *Bus) opListArchives(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		NamePrefix, State, NextToken string
-		EventSourceARN               string `json:"EventSourceArn"`
-		Limit                        int
+		NamePrefix, State string
+		EventSourceARN    string `json:"EventSourceArn"`
+		pageIn
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := constraintError(in.constraints()); err != nil {
 		return nil, err
 	}
 	if countSet(in.NamePrefix, in.EventSourceARN, in.State) > 1 {
@@ -139,7 +142,7 @@ func (b *Bus) opListArchives(ctx context.Context, body []byte) (any, error) {
 			out = append(out, b.archiveView(a, false))
 		}
 	}
-	out, next, err := page(out, in.Limit, in.NextToken)
+	out, next, err := page(out, in.pageIn)
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +321,14 @@ func (b *Bus) opDescribeReplay(ctx context.Context, body []byte) (any, error) {
 
 func (b *Bus) opListReplays(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		NamePrefix, State, NextToken string
-		EventSourceARN               string `json:"EventSourceArn"`
-		Limit                        int
+		NamePrefix, State string
+		EventSourceARN    string `json:"EventSourceArn"`
+		pageIn
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := constraintError(in.constraints()); err != nil {
 		return nil, err
 	}
 	if countSet(in.NamePrefix, in.EventSourceARN, in.State) > 1 {
@@ -340,7 +346,7 @@ func (b *Bus) opListReplays(ctx context.Context, body []byte) (any, error) {
 			out = append(out, b.replayView(r, false))
 		}
 	}
-	out, next, err := page(out, in.Limit, in.NextToken)
+	out, next, err := page(out, in.pageIn)
 	if err != nil {
 		return nil, err
 	}

@@ -127,3 +127,66 @@ func TestRuleAndTargetLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestListLimitsAndNextTokens: a List operation's Limit is 1 to 100 and its
+// NextToken at most 2,048 characters (the model's LimitMax100 and
+// NextToken), checked before the bus or rule is looked up; ListTargetsByRule
+// pages its targets by them too.
+func TestListLimitsAndNextTokens(t *testing.T) {
+	c := client(t, fixedClockBus(t))
+	ctx := context.Background()
+	if _, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["a"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct {
+		limit int32
+		rule  string
+	}{{0, "have value greater than or equal to 1"}, {-1, "have value greater than or equal to 1"}, {101, "have value less than or equal to 100"}} {
+		what := fmt.Sprintf("Limit %d", l.limit)
+		_, err := c.ListRules(ctx, &eventbridge.ListRulesInput{Limit: aws.Int32(l.limit), EventBusName: aws.String("no-such-bus")})
+		wantConstraint(t, "ListRules "+what, err, "limit", l.rule)
+		_, err = c.ListEventBuses(ctx, &eventbridge.ListEventBusesInput{Limit: aws.Int32(l.limit)})
+		wantConstraint(t, "ListEventBuses "+what, err, "limit", l.rule)
+		_, err = c.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("r"), Limit: aws.Int32(l.limit)})
+		wantConstraint(t, "ListTargetsByRule "+what, err, "limit", l.rule)
+		_, err = c.ListArchives(ctx, &eventbridge.ListArchivesInput{Limit: aws.Int32(l.limit)})
+		wantConstraint(t, "ListArchives "+what, err, "limit", l.rule)
+		_, err = c.ListReplays(ctx, &eventbridge.ListReplaysInput{Limit: aws.Int32(l.limit)})
+		wantConstraint(t, "ListReplays "+what, err, "limit", l.rule)
+	}
+	long := aws.String(strings.Repeat("t", 2049))
+	_, err := c.ListRules(ctx, &eventbridge.ListRulesInput{NextToken: long})
+	wantConstraint(t, "ListRules NextToken of 2,049", err, "nextToken", "have length less than or equal to 2048")
+	_, err = c.ListEventBuses(ctx, &eventbridge.ListEventBusesInput{NextToken: long})
+	wantConstraint(t, "ListEventBuses NextToken of 2,049", err, "nextToken", "have length less than or equal to 2048")
+	_, err = c.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("r"), NextToken: long})
+	wantConstraint(t, "ListTargetsByRule NextToken of 2,049", err, "nextToken", "have length less than or equal to 2048")
+
+	var targets []ebtypes.Target
+	for _, id := range []string{"t1", "t2", "t3"} {
+		targets = append(targets, ebtypes.Target{Id: aws.String(id), Arn: aws.String("arn:aws:sqs:us-east-1:000000000000:" + id)})
+	}
+	if _, err := c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: targets}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var token *string
+	for pages := 1; ; pages++ {
+		out, err := c.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("r"), Limit: aws.Int32(2), NextToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Targets) > 2 || pages > 2 {
+			t.Fatalf("page %d: %d targets", pages, len(out.Targets))
+		}
+		for _, tg := range out.Targets {
+			ids = append(ids, aws.ToString(tg.Id))
+		}
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	if strings.Join(ids, ",") != "t1,t2,t3" {
+		t.Fatalf("targets over the pages: %v", ids)
+	}
+}
