@@ -120,6 +120,44 @@ func checkPattern(value, member string, re *regexp.Regexp, reText string, maxLen
 	return cs
 }
 
+// entryBusPattern is the pattern of a PutEvents entry's EventBusName: a
+// bus's name, or its ARN (NonPartnerEventBusNameOrArn).
+var entryBusPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[\.\-_A-Za-z0-9]+$`)
+})
+
+const entryBusPatternText = `(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[\.\-_A-Za-z0-9]+`
+
+// Limits of the model on a PutEvents entry (PutEventsRequestEntry).
+const (
+	maxEntryBusName     = 1600
+	maxEntryResource    = 2048
+	maxEntryTraceHeader = 500
+)
+
+// entryConstraints returns the constraints of the model PutEvents' entries
+// fail, in the order of the entries and of their members. A well-formed
+// name of a bus that does not exist is none: such an entry is accepted and
+// dropped (see PutEvents).
+func entryConstraints(entries []Entry) []constraint {
+	var cs []constraint
+	for i, e := range entries {
+		member := fmt.Sprintf("entries.%d.member.", i+1)
+		for j, r := range e.Resources {
+			if len(r) > maxEntryResource {
+				cs = append(cs, constraint{r, fmt.Sprintf("%sresources.%d.member", member, j+1), fmt.Sprintf("have length less than or equal to %d", maxEntryResource)})
+			}
+		}
+		if e.EventBusName != "" {
+			cs = append(cs, checkPattern(e.EventBusName, member+"eventBusName", entryBusPattern(), entryBusPatternText, maxEntryBusName)...)
+		}
+		if len(e.TraceHeader) > maxEntryTraceHeader {
+			cs = append(cs, constraint{e.TraceHeader, member + "traceHeader", fmt.Sprintf("have length less than or equal to %d", maxEntryTraceHeader)})
+		}
+	}
+	return cs
+}
+
 func (b *Bus) opPutEvents(ctx context.Context, body []byte) (any, error) {
 	var in putEventsRequest
 	if err := awsjson.Decode(body, &in); err != nil {
@@ -135,6 +173,9 @@ func (b *Bus) opPutEvents(ctx context.Context, body []byte) (any, error) {
 			parts[i] = e.javaString()
 		}
 		return nil, constraintError([]constraint{{"[" + strings.Join(parts, ", ") + "]", "entries", "have length less than or equal to 10"}})
+	}
+	if err := constraintError(entryConstraints(in.Entries)); err != nil {
+		return nil, err
 	}
 	res, failed, err := b.PutEvents(ctx, in.Entries)
 	if err != nil {

@@ -190,3 +190,42 @@ func TestListLimitsAndNextTokens(t *testing.T) {
 		t.Fatalf("targets over the pages: %v", ids)
 	}
 }
+
+// TestPutEventsEntryConstraints: an entry's EventBusName is a bus's name or
+// ARN of the model's pattern (no '/', at most 1,600 characters), each of
+// its Resources at most 2,048 characters and its TraceHeader at most 500;
+// the whole request is refused, every failure named. A well-formed name of
+// a bus that does not exist stays accepted (and dropped).
+func TestPutEventsEntryConstraints(t *testing.T) {
+	c := client(t, fixedClockBus(t))
+	ctx := context.Background()
+	entry := func(bus string) ebtypes.PutEventsRequestEntry {
+		return ebtypes.PutEventsRequestEntry{Source: aws.String("s"), DetailType: aws.String("d"), Detail: aws.String(`{}`), EventBusName: aws.String(bus)}
+	}
+	const busRule = `satisfy regular expression pattern: (arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[\.\-_A-Za-z0-9]+`
+	for _, bus := range []string{"bad name", "aws.partner/acme.com/feed", "arn:aws:events:us-east-1:000000000000:rule/r"} {
+		_, err := c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry(bus)}})
+		wantConstraint(t, "EventBusName "+bus, err, "entries.1.member.eventBusName", busRule)
+	}
+	long := strings.Repeat("b", 1601)
+	_, err := c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry(long)}})
+	wantConstraint(t, "EventBusName of 1,601", err, "entries.1.member.eventBusName", "have length less than or equal to 1600")
+
+	traced := entry("default")
+	traced.TraceHeader = aws.String(strings.Repeat("h", 501))
+	resourced := entry("default")
+	resource := strings.Repeat("r", 2049)
+	resourced.Resources = []string{"arn:aws:states:us-east-1:000000000000:execution:m:e", resource}
+	_, err = c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry("default"), traced, resourced}})
+	wantAPIError(t, "a long TraceHeader and Resource", err, "ValidationException", "2 validation errors detected: "+
+		"Value '"+*traced.TraceHeader+"' at 'entries.2.member.traceHeader' failed to satisfy constraint: Member must have length less than or equal to 500; "+
+		"Value '"+resource+"' at 'entries.3.member.resources.2.member' failed to satisfy constraint: Member must have length less than or equal to 2048")
+
+	traced.TraceHeader = aws.String(strings.Repeat("h", 500))
+	resourced.Resources = []string{strings.Repeat("r", 2048)}
+	out, err := c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+		entry("arn:aws:events:us-east-1:000000000000:event-bus/default"), entry("no-such-bus"), traced, resourced}})
+	if err != nil || out.FailedEntryCount != 0 {
+		t.Fatalf("entries at the limits: %v, %+v", err, out)
+	}
+}
