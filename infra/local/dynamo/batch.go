@@ -98,6 +98,12 @@ func (s *Store) BatchWriteItem(ctx context.Context, in *BatchWriteItemInput) (*B
 		for _, r := range in.RequestItems[name] {
 			w := &itemWrite{table: t.Name}
 			if r.PutRequest != nil {
+				// An item without its key is refused in the words of a
+				// Key, not PutItem's "Missing the key": LocalStack's
+				// test_batch_write_not_matching_schema, recorded on AWS.
+				if !t.hasKeyAttrs(r.PutRequest.Item) {
+					return nil, validation("%s", msgKeySchema)
+				}
 				if w.pk, w.sk, err = t.keyCols(r.PutRequest.Item, false); err != nil {
 					return nil, err
 				}

@@ -12,6 +12,19 @@ import (
 // key: an attribute missing, one too many, or one of the wrong type.
 const msgKeySchema = "The provided key element does not match the schema"
 
+// hasKeyAttrs tells whether it has every attribute of the table's key.
+func (t *table) hasKeyAttrs(it Item) bool {
+	if _, ok := it[t.hashKey()]; !ok {
+		return false
+	}
+	if r := t.rangeKey(); r != "" {
+		if _, ok := it[r]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // keyCols returns the stored key columns (pk, sk) of an item or key. With
 // exact, the attributes must be the key and nothing else, of the key's
 // types.

@@ -223,3 +223,23 @@ func TestAttributeNameLength(t *testing.T) {
 		t.Errorf("PutItem, name of 65535 bytes: %v", err)
 	}
 }
+
+// A BatchWriteItem PutRequest whose item lacks the key is refused as AWS
+// refuses it (LocalStack's test_batch_write_not_matching_schema, recorded
+// against AWS), not with PutItem's "Missing the key", and nothing is
+// written.
+func TestBatchPutWithoutTheKey(t *testing.T) {
+	s := limitsStore(t) // pk S, sk N
+	ctx := context.Background()
+	for _, item := range []Item{{"nonKey": S("hello")}, {"pk": S("1")}, {"sk": N("1")}} {
+		_, err := s.BatchWriteItem(ctx, &BatchWriteItemInput{RequestItems: map[string][]WriteRequest{"tbl": {
+			{PutRequest: &PutRequest{Item: Item{"pk": S("ok"), "sk": N("1")}}},
+			{PutRequest: &PutRequest{Item: item}},
+		}}})
+		wantValidation(t, err, msgKeySchema, fmt.Sprintf("BatchWriteItem put %v", item))
+	}
+	out, err := s.Scan(ctx, &ScanInput{TableName: "tbl"})
+	if err != nil || len(out.Items) != 0 {
+		t.Fatalf("a refused batch wrote %d items (%v)", len(out.Items), err)
+	}
+}
