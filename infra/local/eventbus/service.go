@@ -251,16 +251,19 @@ func (p pageIn) constraints() []constraint {
 }
 
 // page returns the part of items p asks for, and the token of the next part
-// ("" at the end). p's constraints are checked first.
-func page[T any](items []T, p pageIn) ([]T, string, error) {
+// ("" at the end). p's constraints are checked first. A token names the
+// list it pages (list: the operation and what it lists), so that one of
+// another list is not valid, whatever offset it holds.
+func page[T any](items []T, p pageIn, list string) ([]T, string, error) {
 	if err := constraintError(p.constraints()); err != nil {
 		return nil, "", err
 	}
 	from := 0
 	if p.NextToken != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(p.NextToken)
-		n, perr := strconv.Atoi(string(raw))
-		if err != nil || perr != nil || n < 0 || n > len(items) {
+		l, offset, ok := strings.Cut(string(raw), "\n")
+		n, perr := strconv.Atoi(offset)
+		if err != nil || !ok || l != list || perr != nil || n < 0 || n > len(items) {
 			return nil, "", validation("The NextToken provided is not valid.")
 		}
 		from = n
@@ -269,7 +272,7 @@ func page[T any](items []T, p pageIn) ([]T, string, error) {
 	if limit == 0 || from+limit >= len(items) {
 		return items[from:], "", nil
 	}
-	return items[from : from+limit], base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(from + limit))), nil
+	return items[from : from+limit], base64.RawURLEncoding.EncodeToString([]byte(list + "\n" + strconv.Itoa(from+limit))), nil
 }
 
 type busView struct {
@@ -303,7 +306,7 @@ func (b *Bus) opListEventBuses(ctx context.Context, body []byte) (any, error) {
 			out = append(out, busViewOf(i))
 		}
 	}
-	out, next, err := page(out, in.pageIn)
+	out, next, err := page(out, in.pageIn, "ListEventBuses")
 	if err != nil {
 		return nil, err
 	}
@@ -530,7 +533,7 @@ func (b *Bus) opListRules(ctx context.Context, body []byte) (any, error) {
 			out = append(out, view(r))
 		}
 	}
-	out, next, err := page(out, in.pageIn)
+	out, next, err := page(out, in.pageIn, "ListRules "+bus)
 	if err != nil {
 		return nil, err
 	}
@@ -732,7 +735,7 @@ func (b *Bus) opListTargetsByRule(ctx context.Context, body []byte) (any, error)
 		}
 		out = append(out, m)
 	}
-	out, next, err := page(out, in.pageIn)
+	out, next, err := page(out, in.pageIn, "ListTargetsByRule "+bus+" "+in.Rule)
 	if err != nil {
 		return nil, err
 	}

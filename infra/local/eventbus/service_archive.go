@@ -142,7 +142,7 @@ func (b *Bus) opListArchives(ctx context.Context, body []byte) (any, error) {
 			out = append(out, b.archiveView(a, false))
 		}
 	}
-	out, next, err := page(out, in.pageIn)
+	out, next, err := page(out, in.pageIn, "ListArchives")
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ func (b *Bus) opListReplays(ctx context.Context, body []byte) (any, error) {
 			out = append(out, b.replayView(r, false))
 		}
 	}
-	out, next, err := page(out, in.pageIn)
+	out, next, err := page(out, in.pageIn, "ListReplays")
 	if err != nil {
 		return nil, err
 	}

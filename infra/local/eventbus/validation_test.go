@@ -229,3 +229,42 @@ func TestPutEventsEntryConstraints(t *testing.T) {
 		t.Fatalf("entries at the limits: %v, %+v", err, out)
 	}
 }
+
+// TestNextTokenOfAnotherList: a NextToken pages the list it came from; one
+// of another operation, or of another bus's rules, is not valid, whatever
+// offset it holds.
+func TestNextTokenOfAnotherList(t *testing.T) {
+	c := client(t, fixedClockBus(t))
+	ctx := context.Background()
+	if _, err := c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("other")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bus := range []string{"default", "other"} {
+		for _, name := range []string{"r1", "r2", "r3"} {
+			if _, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(name), EventBusName: aws.String(bus), EventPattern: aws.String(`{"source":["a"]}`)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	first, err := c.ListRules(ctx, &eventbridge.ListRulesInput{Limit: aws.Int32(1)})
+	if err != nil || first.NextToken == nil {
+		t.Fatalf("first page: %v", err)
+	}
+	invalid := func(what string, err error) {
+		t.Helper()
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || ae.ErrorMessage() != "The NextToken provided is not valid." {
+			t.Errorf("%s: %v, want ValidationException: The NextToken provided is not valid.", what, err)
+		}
+	}
+	_, err = c.ListEventBuses(ctx, &eventbridge.ListEventBusesInput{NextToken: first.NextToken})
+	invalid("ListEventBuses with a ListRules token", err)
+	_, err = c.ListRules(ctx, &eventbridge.ListRulesInput{EventBusName: aws.String("other"), NextToken: first.NextToken})
+	invalid("ListRules of another bus with the default bus's token", err)
+	_, err = c.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("r1"), NextToken: first.NextToken})
+	invalid("ListTargetsByRule with a ListRules token", err)
+	next, err := c.ListRules(ctx, &eventbridge.ListRulesInput{Limit: aws.Int32(1), NextToken: first.NextToken})
+	if err != nil || len(next.Rules) != 1 || aws.ToString(next.Rules[0].Name) != "r2" {
+		t.Fatalf("the token on its own list: %v", err)
+	}
+}
