@@ -541,6 +541,7 @@ func TestEndedTaskRecordIsNotWaiting(t *testing.T) {
 	})
 	h := newTestConsole(src, nil)
 	_, body := get(t, h, "/")
+	mustContain(t, "the list keeps its open state across refreshes", body, `<details class="ended" id="cb-ended">`)
 	page := text(body)
 	mustContain(t, "overview", page, "Pending callbacks 1 ", "1 record of ended tasks", "0d5e1c44…", "task ended", "20m 00s ago", "in 40m 00s")
 	pending, ended, ok := strings.Cut(page, "record of ended tasks")
