@@ -192,6 +192,16 @@ func TestProblemsAreExactlyTheBrokenRules(t *testing.T) {
 		{`{"valuationReference":"VAL-1","status":"FAILED"}`, `failure: is required`},
 		{`{"valuationReference":"VAL-1","status":"COMPLETED","propertyValue":0,"currency":"GBP"}`, `propertyValue: must be > 0`},
 		{`{"status":"FAILED","failure":{}}`, `failure.reasonCode: is required; valuationReference: is required`},
+		// The shape is the one with the fewest broken rules, however many
+		// fields one rule names: COMPLETED lacks propertyValue and
+		// currency (one rule); FAILED's status is wrong (one rule), and the
+		// first is taken.
+		{`{"valuationReference":"VAL-1","status":"COMPLETED","failure":{"reasonCode":"OTHER"}}`, `currency: is required; propertyValue: is required`},
+		// With the field that picks the shape missing, no shape is meant.
+		{`{}`, `status: is required; valuationReference: is required`},
+		{`{"valuationReference":"VAL-1"}`, `status: is required`},
+		// A problem outside the choice does not hide the shape's.
+		{`{"status":"COMPLETED","propertyValue":5}`, `currency: is required; valuationReference: is required`},
 	} {
 		err := contracts.Validate(contracts.SchemaValuationResponse, []byte(c.body))
 		var ve *contracts.ValidationError

@@ -62,6 +62,9 @@ var (
 	compileOnce sync.Once
 	compiled    map[Schema]*jsonschema.Schema
 	compileErr  error
+	// byLocation is every compiled (sub)schema by its location, the
+	// SchemaURL of the errors it gives.
+	byLocation map[string]*jsonschema.Schema
 )
 
 func compiledSchemas() (map[Schema]*jsonschema.Schema, error) {
@@ -98,8 +101,36 @@ func compiledSchemas() (map[Schema]*jsonschema.Schema, error) {
 			}
 			compiled[s] = sch
 		}
+		byLocation = map[string]*jsonschema.Schema{}
+		for _, sch := range compiled {
+			index(sch, byLocation)
+		}
 	})
 	return compiled, compileErr
+}
+
+// index adds sch and the subschemas it validates with to byLoc.
+func index(sch *jsonschema.Schema, byLoc map[string]*jsonschema.Schema) {
+	if sch == nil || byLoc[sch.Location] != nil {
+		return
+	}
+	byLoc[sch.Location] = sch
+	subs := []*jsonschema.Schema{sch.Ref, sch.If, sch.Then, sch.Else, sch.Items2020}
+	if it, ok := sch.Items.(*jsonschema.Schema); ok {
+		subs = append(subs, it)
+	}
+	if ap, ok := sch.AdditionalProperties.(*jsonschema.Schema); ok {
+		subs = append(subs, ap)
+	}
+	subs = append(subs, sch.AllOf...)
+	subs = append(subs, sch.AnyOf...)
+	subs = append(subs, sch.OneOf...)
+	for _, p := range sch.Properties {
+		subs = append(subs, p)
+	}
+	for _, sub := range subs {
+		index(sub, byLoc)
+	}
 }
 
 // Validate checks raw JSON against the schema. A violation is a
@@ -187,9 +218,10 @@ func (e *ValidationError) Error() string {
 }
 
 // problems flattens the validator's error tree into field/rule pairs. In a
-// oneOf/anyOf, the branch with the fewest problems is the one the sender meant.
+// oneOf/anyOf, the branch with the fewest broken rules is the one the
+// sender meant.
 func problems(ve *jsonschema.ValidationError) []Problem {
-	out := leaves(ve)
+	out, _ := leaves(ve)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	seen := map[string]bool{}
 	uniq := out[:0]
@@ -202,45 +234,48 @@ func problems(ve *jsonschema.ValidationError) []Problem {
 	return uniq
 }
 
-func leaves(ve *jsonschema.ValidationError) []Problem {
-	switch ve.ErrorKind.(type) {
-	case *kind.OneOf, *kind.AnyOf:
+// leaves returns the problems of ve and how many rules it breaks (a
+// missing-properties rule is one rule, whatever it names).
+func leaves(ve *jsonschema.ValidationError) ([]Problem, int) {
+	if isChoice(ve) {
 		if len(ve.Causes) == 0 {
-			return []Problem{{Field: field(ve.InstanceLocation), Rule: "must match exactly one allowed shape"}}
+			return []Problem{{Field: field(ve.InstanceLocation), Rule: "must match exactly one allowed shape"}}, 1
 		}
 		var best []Problem
+		fewest := -1
 		for _, c := range ve.Causes {
-			ps := leaves(c)
-			if best == nil || len(ps) < len(best) {
-				best = ps
+			ps, n := leaves(c)
+			if fewest < 0 || n < fewest {
+				best, fewest = ps, n
 			}
 		}
-		return best
+		return best, fewest
 	}
-	if len(ve.Causes) > 0 {
-		var out, shapes []Problem
-		for _, c := range ve.Causes {
-			if isChoice(c) {
-				continue
-			}
-			out = append(out, leaves(c)...)
-		}
-		for _, c := range ve.Causes {
-			if !isChoice(c) {
-				continue
-			}
-			// A choice (oneOf/anyOf) whose closest shape trips on a field
-			// that is already wrong on its own says nothing more: with its
-			// discriminator ("status": "DONE") broken, no shape was meant,
-			// and "propertyValue: is required" would mislead.
-			ps := leaves(c)
-			if !sharesField(ps, out) {
-				shapes = append(shapes, ps...)
-			}
-		}
-		return append(out, shapes...)
+	if len(ve.Causes) == 0 {
+		return rules(ve), 1
 	}
-	return rules(ve)
+	var out, shapes []Problem
+	broken := 0
+	for _, c := range ve.Causes {
+		if !isChoice(c) {
+			ps, n := leaves(c)
+			out, broken = append(out, ps...), broken+n
+		}
+	}
+	for _, c := range ve.Causes {
+		if !isChoice(c) {
+			continue
+		}
+		// A choice (oneOf/anyOf) says nothing more when a field its shapes
+		// tell apart by is already missing or wrong on its own: with
+		// "status" absent or "DONE", no shape was meant, and
+		// "propertyValue: is required" would mislead.
+		ps, n := leaves(c)
+		if !sharesField(ps, out) && !sharesField(choiceFields(c), out) {
+			shapes, broken = append(shapes, ps...), broken+n
+		}
+	}
+	return append(out, shapes...), broken
 }
 
 func isChoice(ve *jsonschema.ValidationError) bool {
@@ -249,6 +284,26 @@ func isChoice(ve *jsonschema.ValidationError) bool {
 		return true
 	}
 	return false
+}
+
+// choiceFields are the fields the shapes of a choice constrain, as
+// problems with no rule: those a shape is told apart by.
+func choiceFields(ve *jsonschema.ValidationError) []Problem {
+	sch := byLocation[ve.SchemaURL]
+	if sch == nil {
+		return nil
+	}
+	shapes := sch.OneOf
+	if _, ok := ve.ErrorKind.(*kind.AnyOf); ok {
+		shapes = sch.AnyOf
+	}
+	var out []Problem
+	for _, shape := range shapes {
+		for name := range shape.Properties {
+			out = append(out, Problem{Field: join(ve.InstanceLocation, name)})
+		}
+	}
+	return out
 }
 
 // sharesField tells whether a problem of ps is on a field of one of others.
