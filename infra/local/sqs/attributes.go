@@ -261,7 +261,7 @@ func isPolicyDocument(v string) bool {
 		return true
 	}
 	var many []map[string]json.RawMessage
-	if json.Unmarshal(st, &many) != nil {
+	if json.Unmarshal(st, &many) != nil || many == nil { // nil: "Statement": null
 		return false
 	}
 	for _, m := range many {

@@ -389,7 +389,7 @@ func TestPolicyMustBeAPolicyDocument(t *testing.T) {
 	ctx := context.Background()
 	const good = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}]}`
 	mustCreate(t, b, "p", map[string]string{"Policy": good})
-	for _, bad := range []string{`not json`, `[]`, `null`, `{"Version":"2012-10-17"}`, `{"Statement":"allow"}`, `{"Statement":[1]}`, `{"Statement":[null]}`} {
+	for _, bad := range []string{`not json`, `[]`, `null`, `{"Version":"2012-10-17"}`, `{"Statement":"allow"}`, `{"Statement":[1]}`, `{"Statement":[null]}`, `{"Statement":null}`} {
 		err := b.SetAttributes(ctx, "p", map[string]string{"Policy": bad})
 		if !errors.Is(err, ErrInvalidAttributeValue) || !strings.Contains(err.Error(), "Invalid value for the parameter Policy.") {
 			t.Errorf("Policy %s: %v", bad, err)
