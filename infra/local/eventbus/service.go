@@ -16,6 +16,7 @@ import (
 
 	"loanflow/infra/local/awsjson"
 	"loanflow/infra/local/eventpattern"
+	"loanflow/infra/local/internal/modellen"
 )
 
 // Service returns the EventBridge JSON 1.1 protocol (X-Amz-Target AWSEvents.*).
@@ -114,7 +115,7 @@ func checkPattern(value, member string, re *regexp.Regexp, reText string, maxLen
 	if !re.MatchString(value) {
 		cs = append(cs, constraint{value, member, "satisfy regular expression pattern: " + reText})
 	}
-	if len(value) > maxLen {
+	if modellen.Len(value) > maxLen {
 		cs = append(cs, constraint{value, member, fmt.Sprintf("have length less than or equal to %d", maxLen)})
 	}
 	return cs
@@ -144,14 +145,14 @@ func entryConstraints(entries []Entry) []constraint {
 	for i, e := range entries {
 		member := fmt.Sprintf("entries.%d.member.", i+1)
 		for j, r := range e.Resources {
-			if len(r) > maxEntryResource {
+			if modellen.Len(r) > maxEntryResource {
 				cs = append(cs, constraint{r, fmt.Sprintf("%sresources.%d.member", member, j+1), fmt.Sprintf("have length less than or equal to %d", maxEntryResource)})
 			}
 		}
 		if e.EventBusName != "" {
 			cs = append(cs, checkPattern(e.EventBusName, member+"eventBusName", entryBusPattern(), entryBusPatternText, maxEntryBusName)...)
 		}
-		if len(e.TraceHeader) > maxEntryTraceHeader {
+		if modellen.Len(e.TraceHeader) > maxEntryTraceHeader {
 			cs = append(cs, constraint{e.TraceHeader, member + "traceHeader", fmt.Sprintf("have length less than or equal to %d", maxEntryTraceHeader)})
 		}
 	}
@@ -244,7 +245,7 @@ const maxNextToken = 2048
 // at most 2,048 characters, Limit of 1 to 100 (LimitMax100).
 func (p pageIn) constraints() []constraint {
 	var cs []constraint
-	if len(p.NextToken) > maxNextToken {
+	if modellen.Len(p.NextToken) > maxNextToken {
 		cs = append(cs, constraint{p.NextToken, "nextToken", fmt.Sprintf("have length less than or equal to %d", maxNextToken)})
 	}
 	return append(cs, checkRange(p.Limit, "limit", 1, 100)...)
@@ -359,7 +360,7 @@ func (b *Bus) opCreateEventBus(ctx context.Context, body []byte) (any, error) {
 		return nil, awsjson.Validation("Name", "is required")
 	}
 	cs := checkPattern(in.Name, "name", busNamePattern(), busNamePatternText, 256)
-	if len(in.Description) > 512 {
+	if modellen.Len(in.Description) > 512 {
 		cs = append(cs, constraint{in.Description, "description", "have length less than or equal to 512"})
 	}
 	if err := constraintError(cs); err != nil {
@@ -446,10 +447,10 @@ func (b *Bus) opPutRule(ctx context.Context, body []byte) (any, error) {
 	if in.State != "" && !slices.Contains(ruleStates, in.State) {
 		cs = append(cs, constraint{in.State, "state", "satisfy enum value set: [" + strings.Join(ruleStates, ", ") + "]"})
 	}
-	if len(in.EventPattern) > 4096 {
+	if modellen.Len(in.EventPattern) > 4096 {
 		cs = append(cs, constraint{in.EventPattern, "eventPattern", "have length less than or equal to 4096"})
 	}
-	if len(in.Description) > 512 {
+	if modellen.Len(in.Description) > 512 {
 		cs = append(cs, constraint{in.Description, "description", "have length less than or equal to 512"})
 	}
 	if err := constraintError(cs); err != nil {
@@ -794,7 +795,7 @@ func (b *Bus) opTagResource(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	for i, t := range in.Tags {
-		if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
+		if t.Key == "" || modellen.Len(t.Key) > 128 || modellen.Len(t.Value) > 256 {
 			return nil, awsjson.Validation(fmt.Sprintf("Tags[%d]", i), "Key must be 1 to 128 characters, Value at most 256")
 		}
 	}

@@ -268,3 +268,25 @@ func TestNextTokenOfAnotherList(t *testing.T) {
 		t.Fatalf("the token on its own list: %v", err)
 	}
 }
+
+// TestLengthsCountCharacters: the model's length limits count characters
+// (UTF-16 units), not bytes: 300 "é" are 600 bytes but within a 500 limit.
+func TestLengthsCountCharacters(t *testing.T) {
+	c := client(t, fixedClockBus(t))
+	ctx := context.Background()
+	out, err := c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		Source: aws.String("s"), DetailType: aws.String("d"), Detail: aws.String(`{}`),
+		Resources: []string{strings.Repeat("é", 1100)}, TraceHeader: aws.String(strings.Repeat("é", 300)),
+	}}})
+	if err != nil || out.FailedEntryCount != 0 {
+		t.Fatalf("entry within the limits counted in characters: %v", err)
+	}
+	_, err = c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		Source: aws.String("s"), DetailType: aws.String("d"), Detail: aws.String(`{}`), TraceHeader: aws.String(strings.Repeat("😀", 251)),
+	}}})
+	wantConstraint(t, "251 emoji (502 units)", err, "entries.1.member.traceHeader", "have length less than or equal to 500")
+	if _, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["a"]}`),
+		Description: aws.String(strings.Repeat("é", 512))}); err != nil {
+		t.Errorf("a 512-character description of 1,024 bytes: %v", err)
+	}
+}

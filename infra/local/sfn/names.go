@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf16"
+
+	"loanflow/infra/local/internal/modellen"
 )
 
 // maxNameLen is the model's limit on a state machine, activity or execution
@@ -15,19 +16,9 @@ const maxNameLen = 80
 // roleArn.
 const maxARNLen = 256
 
-// modelLen is the length of s as the API's model counts it: in UTF-16 code
-// units, as Java strings are.
-func modelLen(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
 // checkMaxLen is the constraint a member of at most maxLen characters fails.
 func checkMaxLen(value, member string, maxLen int) error {
-	if modelLen(value) > maxLen {
+	if modellen.Len(value) > maxLen {
 		return constraintErr(value, member, fmt.Sprintf("have length less than or equal to %d", maxLen))
 	}
 	return nil
