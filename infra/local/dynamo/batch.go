@@ -79,6 +79,9 @@ func (s *Store) BatchWriteItem(ctx context.Context, in *BatchWriteItemInput) (*B
 				return nil, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
 			}
 			if r.PutRequest != nil {
+				if err := r.PutRequest.Item.checkNames("item", true); err != nil {
+					return nil, err
+				}
 				if err := r.PutRequest.Item.validate(); err != nil {
 					return nil, err
 				}

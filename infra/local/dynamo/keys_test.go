@@ -214,6 +214,15 @@ func TestAttributeNameLength(t *testing.T) {
 		_, err = s.UpdateItem(ctx, &UpdateItemInput{TableName: "tbl", Key: key, UpdateExpression: "SET a = :v", Expressions: set})
 		wantValidation(t, err, want, fmt.Sprintf("UpdateItem, name of %d bytes", len(name)))
 	}
+	// The batches and transactions hold their items to the same limits.
+	const empty = "1 validation error detected: Value at '%s' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length greater than or equal to 1]"
+	for name, want := range map[string]string{"": empty, long: tooLong} {
+		item := Item{"pk": S("k"), "sk": N("3"), name: S("y")}
+		_, err = s.BatchWriteItem(ctx, &BatchWriteItemInput{RequestItems: map[string][]WriteRequest{"tbl": {{PutRequest: &PutRequest{Item: item}}}}})
+		wantValidation(t, err, fmt.Sprintf(want, "item"), fmt.Sprintf("BatchWriteItem put, name of %d bytes", len(name)))
+		_, err = s.TransactWriteItems(ctx, &TransactWriteItemsInput{TransactItems: []TransactWriteItem{{Put: &TransactPut{TableName: "tbl", Item: item}}}})
+		wantValidation(t, err, fmt.Sprintf(want, "transactItems.1.member.put.item"), fmt.Sprintf("TransactWriteItems put, name of %d bytes", len(name)))
+	}
 	out, err := s.Scan(ctx, &ScanInput{TableName: "tbl"})
 	if err != nil || out.Count != 1 || !out.Items[0].equal(stored) {
 		t.Errorf("after the refused requests: Scan = %+v, %v", out, err)

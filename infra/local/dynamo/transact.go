@@ -256,6 +256,9 @@ func (s *Store) prepareAction(i int, item TransactWriteItem) (txAction, error) {
 		if p.Item == nil {
 			return txAction{}, validation("1 validation error detected: Value null at 'transactItems.%d.member.put.item' failed to satisfy constraint: Member must not be null", i+1)
 		}
+		if err := p.Item.checkNames(fmt.Sprintf("transactItems.%d.member.put.item", i+1), true); err != nil {
+			return txAction{}, err
+		}
 		if err := p.Item.validate(); err != nil {
 			return txAction{}, err
 		}
