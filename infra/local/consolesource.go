@@ -203,18 +203,23 @@ func (c *consoleSource) Execution(ctx context.Context, arn string) (console.Exec
 	return d, nil
 }
 
-func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]console.Callback, error) {
-	// The records first, then the open tasks: a task opens before its
-	// record is written (the request that carries its token is sent once
-	// it is), so a record read first has its task among the open ones read
-	// after, unless the task has ended since.
+func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) (console.Callbacks, error) {
+	// The open tasks are read before and after the records: a record's
+	// task opens before the record is written (the request that carries
+	// its token is sent once it is), and while the records are read a
+	// callback may resolve one. A record is of an ended task only if its
+	// task was open at neither read.
+	before, err := c.s.Engine.OpenTaskTokens(ctx)
+	if err != nil {
+		return console.Callbacks{}, err
+	}
 	recs, err := c.records(ctx)
 	if err != nil {
-		return nil, err
+		return console.Callbacks{}, err
 	}
-	open, err := c.s.Engine.OpenTaskTokens(ctx)
+	after, err := c.s.Engine.OpenTaskTokens(ctx)
 	if err != nil {
-		return nil, err
+		return console.Callbacks{}, err
 	}
 	var out []console.Callback
 	for _, r := range recs {
@@ -223,18 +228,9 @@ func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) ([]cons
 		}
 		out = append(out, console.Callback{CallbackID: r.CallbackID, ExecutionARN: r.ExecutionID, ApplicationID: r.ApplicationID,
 			Status: string(r.Status), ValuationReference: r.ValuationReference, TokenPreview: lambdalog.Token(r.TaskToken),
-			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Ended: !open[r.TaskToken]})
+			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Ended: !before[r.TaskToken] && !after[r.TaskToken]})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Ended != out[j].Ended {
-			return !out[i].Ended
-		}
-		return out[i].CreatedAt.After(out[j].CreatedAt)
-	})
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return console.SplitCallbacks(out, limit), nil
 }
 
 // Secrets lists the token and callback id of every record in the token

@@ -555,3 +555,29 @@ func TestEndedTaskRecordIsNotWaiting(t *testing.T) {
 		t.Errorf("the execution's page shows the ended record as waiting: %.600s", page)
 	}
 }
+
+// With more records than the console's limit, each list shows its newest
+// and the true totals, and an execution's page still finds its callback
+// when it is not among the newest.
+func TestManyPendingCallbacks(t *testing.T) {
+	src := newFakeSource() // its one waiting record is loan-app-1004's, 2 minutes old
+	for i := range 60 {
+		src.callbacks = append(src.callbacks, Callback{CallbackID: fmt.Sprintf("w%031d", i), ExecutionARN: execARN(fmt.Sprintf("w-%d", i)),
+			Status: "PENDING", CreatedAt: now.Add(-time.Duration(i) * time.Second), ExpiresAt: now.Add(time.Hour)})
+	}
+	for i := range 70 {
+		src.callbacks = append(src.callbacks, Callback{CallbackID: fmt.Sprintf("e%031d", i), ExecutionARN: execARN(fmt.Sprintf("e-%d", i)),
+			Status: "PENDING", CreatedAt: now.Add(-time.Duration(i) * time.Minute), ExpiresAt: now.Add(time.Hour), Ended: true})
+	}
+	h := newTestConsole(src, nil)
+	_, body := get(t, h, "/")
+	page := text(body)
+	mustContain(t, "overview", page, "Pending callbacks 61 ", "The newest 50 of 61.", "70 records of ended tasks", "The newest 50 are listed.")
+	_, pending, _ := strings.Cut(page, "Pending callbacks")
+	pending, _, _ = strings.Cut(pending, "records of ended tasks")
+	if strings.Contains(pending, "cb7f3a9e") {
+		t.Error("the overview lists a waiting record older than the newest 50")
+	}
+	_, body = get(t, h, "/executions/detail?arn="+url.QueryEscape(execARN("loan-app-1004")))
+	mustContain(t, "the execution's page", text(body), "Waiting for callback cb7f3a9e…")
+}

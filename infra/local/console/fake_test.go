@@ -347,11 +347,11 @@ func (f *fakeSource) Execution(_ context.Context, arn string) (ExecutionDetail, 
 	return ExecutionDetail{}, fmt.Errorf("execution %s: %w", arn, ErrNotFound)
 }
 
-func (f *fakeSource) PendingCallbacks(context.Context, int) ([]Callback, error) {
+func (f *fakeSource) PendingCallbacks(_ context.Context, limit int) (Callbacks, error) {
 	if f.err != nil {
-		return nil, f.err
+		return Callbacks{}, f.err
 	}
-	return f.callbacks, nil
+	return SplitCallbacks(slices.Clone(f.callbacks), limit), nil
 }
 
 func (f *fakeSource) CallbackCounts(context.Context) (map[string]int64, error) {

@@ -140,13 +140,14 @@ func (s *server) execution(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if d.Status == "RUNNING" {
-		cbs, err := s.src.PendingCallbacks(r.Context(), s.opts.Limit)
+		// All of them: this execution's may not be among the newest.
+		cbs, err := s.src.PendingCallbacks(r.Context(), 0)
 		if err != nil {
 			s.fail(w, r, fmt.Errorf("pending callbacks of %s: %w", arn, err))
 			return
 		}
-		for _, c := range cbs {
-			if c.ExecutionARN == d.ARN && !c.Ended {
+		for _, c := range cbs.Waiting {
+			if c.ExecutionARN == d.ARN {
 				v.Waiting = append(v.Waiting, newCallbackRow(c))
 			}
 		}

@@ -21,13 +21,15 @@ type overviewView struct {
 	Statuses  section[statusCount]
 	Queues    section[queueRow]
 	Callbacks section[callbackRow]
-	// Ended are the records left PENDING by tasks that have ended.
-	Ended     []callbackRow
-	Outcomes  section[outcome]
-	Events    section[Event]
-	Failed    section[FailedDelivery]
-	Functions section[Function]
-	Topics    section[topicRow]
+	// Ended are the records left PENDING by tasks that have ended; the
+	// totals count those not listed too.
+	Ended                    []callbackRow
+	WaitingTotal, EndedTotal int
+	Outcomes                 section[outcome]
+	Events                   section[Event]
+	Failed                   section[FailedDelivery]
+	Functions                section[Function]
+	Topics                   section[topicRow]
 	// Bus is the rules, archives and replays, when the Source describes them.
 	Bus    *BusOverview
 	BusErr string
@@ -120,13 +122,13 @@ func (s *server) loadOverview(ctx context.Context) overviewView {
 
 	cbs, err := s.src.PendingCallbacks(ctx, limit)
 	v.Callbacks.Err = note("pending callbacks", err)
-	for _, c := range cbs {
-		if c.Ended {
-			v.Ended = append(v.Ended, newCallbackRow(c))
-		} else {
-			v.Callbacks.Items = append(v.Callbacks.Items, newCallbackRow(c))
-		}
+	for _, c := range cbs.Waiting {
+		v.Callbacks.Items = append(v.Callbacks.Items, newCallbackRow(c))
 	}
+	for _, c := range cbs.Ended {
+		v.Ended = append(v.Ended, newCallbackRow(c))
+	}
+	v.WaitingTotal, v.EndedTotal = cbs.WaitingTotal, cbs.EndedTotal
 
 	cc, err := s.src.CallbackCounts(ctx)
 	v.Outcomes.Err = note("callback counters", err)

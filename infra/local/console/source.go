@@ -7,6 +7,7 @@ package console
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,10 +24,9 @@ type Source interface {
 	Executions(ctx context.Context, status string, limit int) ([]Execution, error)
 	Execution(ctx context.Context, arn string) (ExecutionDetail, error)
 
-	// PendingCallbacks lists the token records that still say PENDING:
-	// those an execution waits for, newest first, then those whose task has
-	// ended (Ended), newest first.
-	PendingCallbacks(ctx context.Context, limit int) ([]Callback, error)
+	// PendingCallbacks lists the token records that still say PENDING
+	// (SplitCallbacks: up to limit of each kind, limit 0 all of them).
+	PendingCallbacks(ctx context.Context, limit int) (Callbacks, error)
 	CallbackCounts(ctx context.Context) (map[string]int64, error)
 	RecentEvents(ctx context.Context, limit int) ([]Event, error)
 	FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error)
@@ -172,6 +172,39 @@ type Callback struct {
 	// more: its task timed out or its execution ended. It stays until it
 	// expires, and a callback for it now is answered as late.
 	Ended bool
+}
+
+// Callbacks are the token records that still say PENDING: those an
+// execution waits for and those whose task has ended, each newest first and
+// cut to a limit, and how many there are of each.
+type Callbacks struct {
+	Waiting, Ended           []Callback
+	WaitingTotal, EndedTotal int
+}
+
+// SplitCallbacks sorts records into Callbacks by their Ended mark, newest
+// first, keeping up to limit of each kind (limit 0: all).
+func SplitCallbacks(records []Callback, limit int) Callbacks {
+	var cb Callbacks
+	for _, c := range records {
+		if c.Ended {
+			cb.Ended = append(cb.Ended, c)
+		} else {
+			cb.Waiting = append(cb.Waiting, c)
+		}
+	}
+	cb.WaitingTotal, cb.EndedTotal = len(cb.Waiting), len(cb.Ended)
+	cb.Waiting, cb.Ended = newest(cb.Waiting, limit), newest(cb.Ended, limit)
+	return cb
+}
+
+// newest sorts cs newest first and keeps up to limit of them (0: all).
+func newest(cs []Callback, limit int) []Callback {
+	slices.SortStableFunc(cs, func(a, b Callback) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	if limit > 0 && len(cs) > limit {
+		cs = cs[:limit]
+	}
+	return cs
 }
 
 // Event is one event accepted by the bus and the rules it matched.
