@@ -324,22 +324,24 @@ func rules(ve *jsonschema.ValidationError) []Problem {
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		if len(k.Missing) > 1 {
-			out := make([]Problem, len(k.Missing))
-			for i, m := range k.Missing {
-				out[i] = Problem{Field: join(ve.InstanceLocation, m), Rule: "is required"}
-			}
-			return out
+			return each(ve.InstanceLocation, k.Missing, "is required")
 		}
 	case *kind.AdditionalProperties:
 		if len(k.Properties) > 1 {
-			out := make([]Problem, len(k.Properties))
-			for i, m := range k.Properties {
-				out[i] = Problem{Field: join(ve.InstanceLocation, m), Rule: "is not allowed"}
-			}
-			return out
+			return each(ve.InstanceLocation, k.Properties, "is not allowed")
 		}
 	}
 	return []Problem{rule(ve)}
+}
+
+// each is the problem rule for each of the properties names of the object
+// at loc.
+func each(loc, names []string, rule string) []Problem {
+	out := make([]Problem, len(names))
+	for i, n := range names {
+		out[i] = Problem{Field: join(loc, n), Rule: rule}
+	}
+	return out
 }
 
 func field(loc []string) string {
