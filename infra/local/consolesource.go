@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -207,8 +208,8 @@ func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) (consol
 	// The open tasks are read before and after the records: a record's
 	// task opens before the record is written (the request that carries
 	// its token is sent once it is), and while the records are read a
-	// callback may resolve one. A record is of an ended task only if its
-	// task was open at neither read.
+	// callback may resolve one. See taskEnded.
+	readAt := time.Now()
 	before, err := c.s.Engine.OpenTaskTokens(ctx)
 	if err != nil {
 		return console.Callbacks{}, err
@@ -228,9 +229,23 @@ func (c *consoleSource) PendingCallbacks(ctx context.Context, limit int) (consol
 		}
 		out = append(out, console.Callback{CallbackID: r.CallbackID, ExecutionARN: r.ExecutionID, ApplicationID: r.ApplicationID,
 			Status: string(r.Status), ValuationReference: r.ValuationReference, TokenPreview: lambdalog.Token(r.TaskToken),
-			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Ended: !before[r.TaskToken] && !after[r.TaskToken]})
+			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Ended: taskEnded(r, before, after, readAt)})
 	}
 	return console.SplitCallbacks(out, limit), nil
+}
+
+// recordSettle is how long before the first read of the open tasks a
+// record must have been written to be called a record of an ended task:
+// its task may have opened after that read, and createdAt is kept to the
+// millisecond.
+const recordSettle = time.Second
+
+// taskEnded tells whether nothing waits for record r any more: its task was
+// open at neither read of the open tasks (before and after, the first at
+// readAt), and it was written before the first, so that its task cannot
+// have opened, and closed, between the two.
+func taskEnded(r tokenstore.Record, before, after map[string]bool, readAt time.Time) bool {
+	return !before[r.TaskToken] && !after[r.TaskToken] && r.CreatedAt.Before(readAt.Add(-recordSettle))
 }
 
 // Secrets lists the token and callback id of every record in the token
