@@ -252,13 +252,11 @@ func (p pageIn) constraints() []constraint {
 }
 
 // page returns the part of items p asks for, and the token of the next part
-// ("" at the end). p's constraints are checked first. A token names the
+// ("" at the end); the operation has checked p's constraints, before any
+// lookup, as AWS does. A token names the
 // list it pages (list: the operation and what it lists), so that one of
 // another list is not valid, whatever offset it holds.
 func page[T any](items []T, p pageIn, list string) ([]T, string, error) {
-	if err := constraintError(p.constraints()); err != nil {
-		return nil, "", err
-	}
 	from := 0
 	if p.NextToken != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(p.NextToken)
@@ -295,6 +293,9 @@ func (b *Bus) opListEventBuses(ctx context.Context, body []byte) (any, error) {
 		pageIn
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := constraintError(in.constraints()); err != nil {
 		return nil, err
 	}
 	names, err := b.Buses(ctx)

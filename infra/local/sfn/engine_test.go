@@ -521,3 +521,17 @@ func TestOpenTaskTokens(t *testing.T) {
 	}
 	wantOpen()
 }
+
+// The error and cause limits count characters, as the model does: 256 "é"
+// (512 bytes) are within SensitiveError's 256, 257 are not.
+func TestErrorAndCauseLimitsCountCharacters(t *testing.T) {
+	if err := checkErrorAndCause(strings.Repeat("é", 256), strings.Repeat("é", 32768)); err != nil {
+		t.Errorf("at the limits in characters: %v", err)
+	}
+	if err := checkErrorAndCause(strings.Repeat("é", 257), ""); ErrorCode(err) != CodeValidationException {
+		t.Errorf("257 characters: %v", err)
+	}
+	if err := checkErrorAndCause("", strings.Repeat("😀", 16385)); ErrorCode(err) != CodeValidationException {
+		t.Errorf("32,770 UTF-16 units: %v", err)
+	}
+}

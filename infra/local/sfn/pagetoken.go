@@ -2,7 +2,6 @@ package sfn
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -38,10 +37,7 @@ func pageToken(list, cursor string) string {
 // list-state-machines- and list-executions-invalid-param-long-nextToken,
 // recorded against AWS).
 func checkPageToken(token string, maxLen int) error {
-	if len(token) > maxLen {
-		return constraintErr(token, "nextToken", fmt.Sprintf("have length less than or equal to %d", maxLen))
-	}
-	return nil
+	return checkMaxLen(token, "nextToken", maxLen)
 }
 
 // pageCursor returns the cursor of a nextToken of list ("" for no token);

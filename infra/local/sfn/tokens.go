@@ -8,6 +8,7 @@ import (
 
 	"loanflow/infra/local/asl"
 	"loanflow/infra/local/asl/expr"
+	"loanflow/infra/local/internal/modellen"
 )
 
 // Task tokens are "v1" + base64url(32 random bytes): opaque and unguessable.
@@ -153,10 +154,10 @@ func decodeOutcome(s string) (*asl.TaskOutcome, error) {
 // caller gives (SendTaskFailure, StopExecution): SensitiveError is at most
 // 256 characters and SensitiveCause at most 32,768.
 func checkErrorAndCause(errName, cause string) error {
-	if len(errName) > 256 {
+	if modellen.Len(errName) > 256 {
 		return apiErr(CodeValidationException, "1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256")
 	}
-	if len(cause) > 32768 {
+	if modellen.Len(cause) > 32768 {
 		return apiErr(CodeValidationException, "1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768")
 	}
 	return nil
