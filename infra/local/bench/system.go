@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -56,8 +57,15 @@ type SystemResult struct {
 	// Per happy-path loan, from its history and the function counters.
 	Transitions       int
 	LambdaInvocations float64
-	CostPerMillion    float64
-	CostLines         []string
+	// LoanCPU is the process's CPU time (every thread: the stack, its
+	// functions and the load) per loan over the loan phase, and CoresBusy
+	// that CPU time over the phase's wall time, out of Cores; zero where
+	// the process's CPU time cannot be read.
+	LoanCPU        time.Duration
+	CoresBusy      float64
+	Cores          int
+	CostPerMillion float64
+	CostLines      []string
 }
 
 func (o *SystemOptions) defaults(quick bool) {
@@ -190,6 +198,7 @@ func loansPerSecond(ctx context.Context, s *local.Stack, opts SystemOptions, res
 		return string(b)
 	}
 	before := invocations(s)
+	cpu0, cpuOK := processCPU()
 	took, err := runAll(ctx, e, s.Outputs.LoanProcessorARN, "bench", opts.Loans, opts.InFlight, loanInput,
 		func(output string) error {
 			// A loan that went down another path (a lost or mixed-up callback
@@ -205,6 +214,11 @@ func loansPerSecond(ctx context.Context, s *local.Stack, opts SystemOptions, res
 	}
 	after := invocations(s)
 	res.Loans, res.Elapsed = opts.Loans, took
+	if cpu1, ok := processCPU(); ok && cpuOK && took > 0 {
+		res.LoanCPU = (cpu1 - cpu0) / time.Duration(opts.Loans)
+		res.CoresBusy = float64(cpu1-cpu0) / float64(took)
+		res.Cores = runtime.NumCPU()
+	}
 	res.LoansPerSec = float64(opts.Loans) / took.Seconds()
 	res.LambdaInvocations = float64(after-before) / float64(opts.Loans)
 	bareTook, err := runAll(ctx, e, bare, "bare", opts.Loans, opts.InFlight, func(int) string { return `{"a":1}` }, nil)
@@ -433,7 +447,7 @@ func systemFigures(r SystemResult) []Figure {
 		{Name: fmt.Sprintf("Loans end to end (%s, zero service delay)", thousands(r.Loans)),
 			Value: fmt.Sprintf("%.0f loans/s", r.LoansPerSec), Baseline: fmt.Sprintf("%.0f bare executions/s", r.BareExecsPerSec),
 			Ratio: fmt.Sprintf("%.2f", r.LoansPerSec/r.BareExecsPerSec), Goal: ">= 1,000 loans/s", Met: met(r.LoansPerSec >= 1000),
-			Note: "ratio = loans/s over one-Pass-state executions/s on the same engine in the same run"},
+			Note: "ratio = loans/s over one-Pass-state executions/s on the same engine in the same run" + loanCPUNote(r)},
 		{Name: "Webhook-to-resume latency p50 / p99", Value: fmt.Sprintf("%s / %s", fmtDuration(r.WebhookP50), fmtDuration(r.WebhookP99)),
 			Baseline: fmt.Sprintf("direct SendTaskSuccess %s / %s", fmtDuration(r.DirectP50), fmtDuration(r.DirectP99)),
 			Ratio:    fmt.Sprintf("%.1f / %.1f", durRatio(r.WebhookP50, r.DirectP50), durRatio(r.WebhookP99, r.DirectP99)),
@@ -444,6 +458,18 @@ func systemFigures(r SystemResult) []Figure {
 			Baseline: fmt.Sprintf("%d transitions, %.2f Lambda invocations", r.Transitions, r.LambdaInvocations), Ratio: "-", Met: "-",
 			Note: "us-east-1 list prices (2025); " + strings.Join(r.CostLines, "; ")},
 	}
+}
+
+// loanCPUNote says what the loan phase cost the process in CPU and how much
+// of the machine it kept busy: a phase that keeps every core busy is
+// CPU-bound, and only less CPU per loan makes it faster. Empty where the
+// process's CPU time was not measured.
+func loanCPUNote(r SystemResult) string {
+	if r.LoanCPU <= 0 || r.Cores <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("; process CPU %.2f ms per loan, %.1f of %d cores busy on average over the loan phase",
+		float64(r.LoanCPU)/float64(time.Millisecond), r.CoresBusy, r.Cores)
 }
 
 // webhookP99Goal is issue 20's goal: the webhook path's p99 at most this

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,46 @@ func TestSystemQuick(t *testing.T) {
 	}
 	if res.LambdaInvocations < 1 || res.LambdaInvocations > 2 {
 		t.Fatalf("%.2f processor invocations per loan, want between 1 and 2", res.LambdaInvocations)
+	}
+	if _, ok := processCPU(); ok {
+		if res.LoanCPU <= 0 || res.CoresBusy <= 0 || res.Cores != runtime.NumCPU() {
+			t.Fatalf("loan phase CPU not measured: %v per loan, %.2f of %d cores busy", res.LoanCPU, res.CoresBusy, res.Cores)
+		}
+		if !strings.Contains(figs[0].Note, "process CPU") {
+			t.Fatalf("loans figure's note %q does not give the CPU per loan", figs[0].Note)
+		}
+	}
+}
+
+// processCPU counts this process's CPU time: it grows while a goroutine
+// spins, and the spin is all it has to count.
+func TestProcessCPUGrowsWithWork(t *testing.T) {
+	before, ok := processCPU()
+	if !ok {
+		t.Skip("no process CPU time on this platform")
+	}
+	x := 0
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		x++
+	}
+	after, _ := processCPU()
+	if after <= before {
+		t.Fatalf("process CPU %v after a 50 ms spin (%d turns), %v before", after, x, before)
+	}
+}
+
+// The loans figure says how much CPU a loan took and how busy the cores
+// were, so that a reader can tell a CPU-bound run from a starved one; a run
+// whose CPU was not measured says nothing of it.
+func TestLoansNoteGivesCPUPerLoan(t *testing.T) {
+	figs := systemFigures(SystemResult{Loans: 10, LoansPerSec: 800, BareExecsPerSec: 16000,
+		LoanCPU: 2300 * time.Microsecond, CoresBusy: 1.84, Cores: 2})
+	if want := "process CPU 2.30 ms per loan, 1.8 of 2 cores busy"; !strings.Contains(figs[0].Note, want) {
+		t.Errorf("loans note %q, want it to contain %q", figs[0].Note, want)
+	}
+	figs = systemFigures(SystemResult{Loans: 10, LoansPerSec: 800, BareExecsPerSec: 16000})
+	if strings.Contains(figs[0].Note, "CPU") {
+		t.Errorf("loans note %q gives a CPU figure that was not measured", figs[0].Note)
 	}
 }
 
