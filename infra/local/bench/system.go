@@ -58,11 +58,9 @@ type SystemResult struct {
 	Transitions       int
 	LambdaInvocations float64
 	// LoanCPU is the process's CPU time (every thread: the stack, its
-	// functions and the load) per loan over the loan phase, and CoresBusy
-	// that CPU time over the phase's wall time, out of Cores; zero where
-	// the process's CPU time cannot be read.
+	// functions and the load) per loan over the loan phase (Elapsed), on a
+	// machine of Cores; zero where the process's CPU time cannot be read.
 	LoanCPU        time.Duration
-	CoresBusy      float64
 	Cores          int
 	CostPerMillion float64
 	CostLines      []string
@@ -216,7 +214,6 @@ func loansPerSecond(ctx context.Context, s *local.Stack, opts SystemOptions, res
 	res.Loans, res.Elapsed = opts.Loans, took
 	if cpu1, ok := processCPU(); ok && cpuOK && took > 0 {
 		res.LoanCPU = (cpu1 - cpu0) / time.Duration(opts.Loans)
-		res.CoresBusy = float64(cpu1-cpu0) / float64(took)
 		res.Cores = runtime.NumCPU()
 	}
 	res.LoansPerSec = float64(opts.Loans) / took.Seconds()
@@ -469,7 +466,16 @@ func loanCPUNote(r SystemResult) string {
 		return ""
 	}
 	return fmt.Sprintf("; process CPU %.2f ms per loan, %.1f of %d cores busy on average over the loan phase",
-		float64(r.LoanCPU)/float64(time.Millisecond), r.CoresBusy, r.Cores)
+		float64(r.LoanCPU)/float64(time.Millisecond), r.coresBusy(), r.Cores)
+}
+
+// coresBusy is the loan phase's CPU time over its wall time: how many cores
+// it kept busy on average; zero where either was not measured.
+func (r SystemResult) coresBusy() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.LoanCPU) * float64(r.Loans) / float64(r.Elapsed)
 }
 
 // webhookP99Goal is issue 20's goal: the webhook path's p99 at most this

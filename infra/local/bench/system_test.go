@@ -29,8 +29,8 @@ func TestSystemQuick(t *testing.T) {
 		t.Fatalf("%.2f processor invocations per loan, want between 1 and 2", res.LambdaInvocations)
 	}
 	if _, ok := processCPU(); ok {
-		if res.LoanCPU <= 0 || res.CoresBusy <= 0 || res.Cores != runtime.NumCPU() {
-			t.Fatalf("loan phase CPU not measured: %v per loan, %.2f of %d cores busy", res.LoanCPU, res.CoresBusy, res.Cores)
+		if res.LoanCPU <= 0 || res.coresBusy() <= 0 || res.Cores != runtime.NumCPU() {
+			t.Fatalf("loan phase CPU not measured: %v per loan, %.2f of %d cores busy", res.LoanCPU, res.coresBusy(), res.Cores)
 		}
 		if !strings.Contains(figs[0].Note, "process CPU") {
 			t.Fatalf("loans figure's note %q does not give the CPU per loan", figs[0].Note)
@@ -60,7 +60,7 @@ func TestProcessCPUGrowsWithWork(t *testing.T) {
 // whose CPU was not measured says nothing of it.
 func TestLoansNoteGivesCPUPerLoan(t *testing.T) {
 	figs := systemFigures(SystemResult{Loans: 10, LoansPerSec: 800, BareExecsPerSec: 16000,
-		LoanCPU: 2300 * time.Microsecond, CoresBusy: 1.84, Cores: 2})
+		Elapsed: 12500 * time.Microsecond, LoanCPU: 2300 * time.Microsecond, Cores: 2}) // 23 ms of CPU in 12.5 ms: 1.84 cores
 	if want := "process CPU 2.30 ms per loan, 1.8 of 2 cores busy"; !strings.Contains(figs[0].Note, want) {
 		t.Errorf("loans note %q, want it to contain %q", figs[0].Note, want)
 	}
